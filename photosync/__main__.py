@@ -1,0 +1,3 @@
+from photosync.cli.main import run
+
+run()
