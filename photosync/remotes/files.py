@@ -1,0 +1,208 @@
+"""The local-write side of every remote: safe names, no-clobber paths, atomic verified downloads.
+
+Names coming from a remote (Flickr titles, Drive file names, album titles) are untrusted: they
+may hold ``/``, ``..``, NUL, control characters, Windows-reserved names, or be longer than a file
+system allows. Nothing a remote says may make us write outside the library root or over an
+existing photo. A download is written to a hidden temp file in the target folder (the scanner
+ignores it), fsynced, verified, then linked into place; on any failure nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from pathlib import Path
+from typing import BinaryIO, Callable, Sequence
+
+from photosync.errors import Conflict, ItemError, TransientError
+
+PART_PREFIX = ".photosync-"
+PART_SUFFIX = ".part"
+MAX_NAME_BYTES = 255
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10))}
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\<>:"|?*]')
+_EXT = re.compile(r"^[A-Za-z0-9]{1,10}$")
+
+
+class UnsafePath(ItemError):
+    """A path built from remote data would leave the library root."""
+
+
+def safe_name(untrusted: str, ext: str | None = None) -> str:
+    """A single safe path component for ``untrusted``, ending in ``.ext`` when ``ext`` is given.
+
+    Unicode is kept (NFC-normalised); separators, control and SMB-unsafe characters become
+    ``_``; leading dots and trailing dots/spaces go; reserved device names get a ``_`` prefix;
+    the result fits in 255 UTF-8 bytes. Never empty.
+    """
+    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", untrusted))
+    name = name.lstrip(". ").rstrip(". ")
+    suffix = ""
+    ext = (ext or "").lstrip(".")
+    if ext and _EXT.match(ext):
+        suffix = "." + ext.lower()
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)].rstrip(". ")
+    if not name:
+        name = "untitled"
+    if name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    return _fit(name, suffix)
+
+
+def _fit(stem: str, suffix: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``stem + suffix`` cut (at a character boundary) to ``limit`` UTF-8 bytes."""
+    room = limit - len(suffix.encode())
+    data = stem.encode()
+    if len(data) > room:
+        stem = data[:room].decode("utf-8", "ignore").rstrip(". ") or "untitled"
+    return stem + suffix
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem (2).ext``, ``(3)``, ... : never an existing file."""
+    candidate = folder / name
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    suffix = f"{dot}{ext}"
+    if not stem:  # ".jpg" alone: no stem to number
+        stem, suffix = name, ""
+    n = 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = folder / _fit(stem, f" ({n}){suffix}")  # a long stem is cut, not the counter
+        n += 1
+    return candidate
+
+
+def ensure_inside(root: Path, path: Path) -> Path:
+    """``path`` unchanged if it stays inside ``root`` once symlinks and ``..`` resolve."""
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(path))
+    if real != real_root and not real.is_relative_to(real_root):
+        raise UnsafePath(f"{path}: outside the library root {root}; not written")
+    return path
+
+
+def safe_destination(root: Path, folders: Sequence[str], untrusted_name: str,
+                     ext: str | None) -> Path:
+    """Where to download a remote item: safe folder names under ``root``, a name not in use."""
+    folder = root.joinpath(*(safe_name(part) for part in folders if part.strip()))
+    ensure_inside(root, folder)
+    return ensure_inside(root, unique_path(folder, safe_name(untrusted_name, ext)))
+
+
+def is_partial(name: str) -> bool:
+    """True for our in-progress download files, which the scanner must never take for photos."""
+    return name.startswith(PART_PREFIX) and name.endswith(PART_SUFFIX)
+
+
+def remove_partials(root: Path) -> int:
+    """Delete temp files a killed run left under ``root``; return how many."""
+    count = 0
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            if is_partial(name):
+                Path(folder, name).unlink(missing_ok=True)
+                count += 1
+    return count
+
+
+class _HashingWriter:
+    """A write-only file wrapper that counts bytes and computes the MD5 on the way."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.md5 = hashlib.md5()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.md5.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+
+def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size: int | None = None,
+                    expected_md5: str | None = None, verify_image: bool = True,
+                    overwrite: bool = False) -> Path:
+    """Have ``write(file)`` produce the content of ``dest``, verified and atomically in place.
+
+    Size and MD5 mismatches raise ``TransientError`` (a cut transfer; worth retrying); an
+    undecodable image raises ``ItemError``; an existing ``dest`` raises ``Conflict`` unless
+    ``overwrite``. On any failure neither the temp file nor folders created here remain.
+    """
+    created = _make_folders(dest.parent)
+    tmp = dest.parent / f"{PART_PREFIX}{uuid.uuid4().hex}{PART_SUFFIX}"
+    try:
+        with open(tmp, "xb") as raw:
+            out = _HashingWriter(raw)
+            write(out)  # type: ignore[arg-type]
+            raw.flush()
+            os.fsync(raw.fileno())
+        _verify(dest, out, expected_size, expected_md5, tmp if verify_image else None)
+        _place(tmp, dest, overwrite)
+        _fsync_dir(dest.parent)
+        return dest
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        for folder in reversed(created):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and missing parents; return the ones created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    missing.reverse()
+    for path in missing:
+        path.mkdir(exist_ok=True)
+    return missing
+
+
+def _verify(dest: Path, out: _HashingWriter, size: int | None, md5: str | None,
+            image: Path | None) -> None:
+    if size is not None and out.size != size:
+        raise TransientError(f"{dest.name}: got {out.size} bytes, expected {size}")
+    if md5 is not None and out.md5.hexdigest() != md5.lower():
+        raise TransientError(f"{dest.name}: MD5 mismatch (corrupted transfer)")
+    if image is not None:
+        from wand.exceptions import WandException
+        from wand.image import Image
+        try:
+            with Image.ping(filename=str(image)):
+                pass
+        except WandException as exc:
+            raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") from None
+
+
+def _place(tmp: Path, dest: Path, overwrite: bool) -> None:
+    """Move ``tmp`` to ``dest``; without ``overwrite``, atomically refuse an existing ``dest``."""
+    if overwrite:
+        os.replace(tmp, dest)
+        return
+    try:
+        os.link(tmp, dest)  # fails if dest exists, with no window for a race
+    except FileExistsError:
+        raise Conflict(f"{dest}: already exists; not overwritten") from None
+    except OSError:  # no hard links on this file system (some SMB/FAT mounts)
+        if dest.exists():
+            raise Conflict(f"{dest}: already exists; not overwritten") from None
+        os.rename(tmp, dest)
+        return
+    tmp.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
