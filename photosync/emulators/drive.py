@@ -1,0 +1,516 @@
+"""The emulated Google Drive v3: routes, bearer checks, partial responses, admin routes.
+
+Built to the client's own API description (``drive.v3.json``, served back at
+``/discovery/v1/apis/drive/v3/rest`` with ``rootUrl`` pointing here): method ids, scopes and
+response schemas come from it. The rules of the data live in :mod:`drive_store`, the ``q``
+language in :mod:`drive_query`, ``fields`` in :mod:`drive_fields`, OAuth in :mod:`drive_oauth`,
+uploads in :mod:`drive_upload`.
+
+Admin routes (bodies are JSON; not part of the real API):
+
+- ``GET /_admin/state`` -> ``{"accounts": [email...], "files": [{id, name, parents, mimeType,
+  md5Checksum, appProperties, trashed, owner}...]}`` (root folders left out).
+- ``POST /_admin/seed`` ``{"account": "tester@example.com", "count": 100, "albums": 5, "seed": 0,
+  "parent": "Photos" (null: albums in My Drive), "width": 64, "height": 48,
+  "start": "2015-01-01T09:00:00"}`` -> ``{"account", "root", "parent", "albums": [ids], "files": N}``.
+- ``POST /_admin/reset`` -> files, accounts, changes, tokens and call counts cleared (the OAuth
+  client stays, so a secrets file already handed out keeps working).
+- ``GET /_admin/credentials`` -> ``{"installed": {client_id, client_secret, project_id, auth_uri,
+  token_uri, auth_provider_x509_cert_url, redirect_uris}}``.
+- ``POST /_admin/token`` ``{"account": "tester@example.com", "scopes": [".../auth/drive"]}`` ->
+  ``{token, refresh_token, token_uri, client_id, client_secret, scopes, expiry, account}``
+  (``google.oauth2.credentials.Credentials.from_authorized_user_info`` takes it as is).
+- ``POST /_admin/revoke`` ``{"refresh_token": ..}`` or ``{"account": ..}`` -> ``{"revoked": N}``.
+- ``POST /_admin/expire`` ``{"token": ..}`` (omitted: every access token) -> ``{"expired": N}``.
+- ``POST /_admin/token_lifetime`` ``{"seconds": 3599}``: lifetime of access tokens issued next.
+- ``POST /_admin/account`` ``{"account": email}``: who signs in on the consent page.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+from photosync.emulators import drive_fields, drive_query
+from photosync.emulators.drive_changes import ChangeLog
+from photosync.emulators.drive_errors import (DriveError, bad_request, invalid_parameter, invalid_query,
+                                              not_found, rate_limited)
+from photosync.emulators.drive_files import FOLDER, ContentFacts, DriveFile, resource
+from photosync.emulators.drive_oauth import OAuthServer
+from photosync.emulators.drive_seed import seed
+from photosync.emulators.drive_store import QUOTA_LIMIT, DriveStore
+from photosync.emulators.drive_upload import ResumableSessions, Session, media_body, multipart_body
+from photosync.emulators.server import EmulatorApp, Faults, Request, Response
+
+DISCOVERY = Path(__import__("googleapiclient").__file__).parent / "discovery_cache/documents/drive.v3.json"
+FULL_SCOPES = {"drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly", "drive.photos.readonly"}
+CONTENT_SCOPES = ["drive", "drive.readonly", "drive.file", "drive.appdata", "drive.photos.readonly"]
+ORDER_KEYS = {"name": lambda f: f.name, "name_natural": lambda f: _natural(f.name),
+              "createdTime": lambda f: f.createdTime, "modifiedTime": lambda f: f.modifiedTime,
+              "recency": lambda f: f.modifiedTime, "folder": lambda f: not f.is_folder,
+              "starred": lambda f: f.starred, "modifiedByMeTime": lambda f: f.modifiedTime,
+              "viewedByMeTime": lambda f: f.modifiedTime}
+
+# (HTTP method, path pattern) -> method id; the first match wins.
+ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    (m, re.compile(p), name) for m, p, name in [
+        ("GET", r"/drive/v3/files/generateIds", "drive.files.generateIds"),
+        ("GET", r"/drive/v3/files", "drive.files.list"),
+        ("POST", r"/drive/v3/files", "drive.files.create"),
+        ("GET", r"/drive/v3/files/(?P<id>[^/]+)", "drive.files.get"),
+        ("PATCH", r"/drive/v3/files/(?P<id>[^/]+)", "drive.files.update"),
+        ("DELETE", r"/drive/v3/files/(?P<id>[^/]+)", "drive.files.delete"),
+        ("GET", r"/drive/v3/changes/startPageToken", "drive.changes.getStartPageToken"),
+        ("GET", r"/drive/v3/changes", "drive.changes.list"),
+        ("GET", r"/drive/v3/about", "drive.about.get"),
+        ("POST", r"(?:/resumable)?/upload/drive/v3/files", "drive.files.create"),
+        ("PUT", r"(?:/resumable)?/upload/drive/v3/files", "drive.files.create"),
+        ("PATCH", r"(?:/resumable)?/upload/drive/v3/files/(?P<id>[^/]+)", "drive.files.update"),
+        ("PUT", r"(?:/resumable)?/upload/drive/v3/files/(?P<id>[^/]+)", "drive.files.update"),
+        ("GET", r"/discovery/v1/apis/drive/v3/rest|/\$discovery/rest", "discovery.apis.getRest"),
+        ("GET", r"/o/oauth2(?:/v2)?/auth", "oauth2.authorize"),
+        ("POST", r"/o/oauth2/approve", "oauth2.approve"),
+        ("POST", r"/token|/o/oauth2/token", "oauth2.token"),
+        ("POST", r"/revoke|/o/oauth2/revoke", "oauth2.revoke"),
+    ]]
+
+
+class DriveEmulator(EmulatorApp):
+    name = "drive"
+
+    def __init__(self, data_dir: Path | None = None, rate_limit: int | None = None,
+                 auto_approve: bool = False, faults: Faults | None = None):
+        super().__init__(data_dir, rate_limit, auto_approve, faults)
+        self.discovery = json.loads(DISCOVERY.read_text())
+        self.schemas = self.discovery["schemas"]
+        scopes = set(self.discovery["auth"]["oauth2"]["scopes"])
+        self.oauth = OAuthServer(scopes)
+        self.facts = ContentFacts(self.blobs.get)
+        self.store = DriveStore(self.facts)
+        self.uploads = ResumableSessions()
+        self._method_scopes = {m["id"]: m.get("scopes", []) for r in self.discovery["resources"].values()
+                               for m in r.get("methods", {}).values()}
+        self._discovery_cache: dict[str, bytes] = {}
+
+    # --- EmulatorApp hooks -----------------------------------------------------------------
+    def method_name(self, request: Request) -> str:
+        return self._route(request)[0]
+
+    def rate_limit_key(self, request: Request) -> str | None:
+        name = self._route(request)[0]
+        return self.oauth.account_of(request) if name.startswith("drive.") else None
+
+    def rate_limited(self, retry_after: float) -> Response:
+        # The configured per-user limit answers 403 userRateLimitExceeded (its retry_after is a
+        # float); an injected rate-limit fault (retry_after 30, an int) answers 429 rateLimitExceeded.
+        return rate_limited(isinstance(retry_after, float), retry_after).response()
+
+    def server_error(self, status: int) -> Response:
+        if status == 502:  # Google's front end answers 502 with an HTML page, not JSON
+            return Response.html("<!DOCTYPE html><title>Error 502 (Server Error)!!1</title>"
+                                 "<p><b>502.</b> That's an error.", 502)
+        reason, message = ("backendError", "Internal Error") if status == 500 else \
+            ("backendError", "Service Unavailable" if status == 503 else "Bad Gateway")
+        return DriveError(status, reason, message).response()
+
+    def handle(self, request: Request) -> Response:
+        name, args = self._route(request)
+        handler = self._handlers().get(name)
+        if handler is None:
+            return DriveError(404, "notFound", f"Not Found: {request.method} {request.path}").response()
+        try:
+            return handler(request, **args)
+        except DriveError as error:
+            return error.response()
+        except drive_fields.FieldsError as error:
+            return invalid_parameter("fields", str(error)).response()
+
+    # --- routing ---------------------------------------------------------------------------
+    def _route(self, request: Request) -> tuple[str, dict[str, str]]:
+        cached = getattr(request, "_drive_route", None)
+        if cached:
+            return cached
+        override = request.headers.get("X-HTTP-Method-Override")
+        if override and request.method == "POST":  # googleapiclient's long GETs: query in the body
+            request.method = override.upper()
+            if "application/x-www-form-urlencoded" in request.headers.get("Content-Type", ""):
+                request.query = {**request.query, **request.form()}
+                request.body = b""
+        route: tuple[str, dict[str, str]] = (f"{request.method} {request.path}", {})
+        for method, pattern, name in ROUTES:
+            match = pattern.fullmatch(request.path)
+            if match and method == request.method:
+                route = (name, match.groupdict())
+                break
+        request._drive_route = route  # type: ignore[attr-defined]
+        return route
+
+    def _handlers(self) -> dict[str, Callable[..., Response]]:
+        return {"drive.files.list": self.files_list, "drive.files.get": self.files_get,
+                "drive.files.create": self.files_create, "drive.files.update": self.files_update,
+                "drive.files.delete": self.files_delete, "drive.files.generateIds": self.generate_ids,
+                "drive.changes.getStartPageToken": self.start_token, "drive.changes.list": self.changes_list,
+                "drive.about.get": self.about_get, "discovery.apis.getRest": self.discovery_doc,
+                "oauth2.authorize": lambda r: self.oauth.authorize_page(r, self.auto_approve),
+                "oauth2.approve": self._locked(self.oauth.decide), "oauth2.token": self._locked(self.oauth.token),
+                "oauth2.revoke": self.revoke}
+
+    def _locked(self, fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
+            with self.lock:
+                response = fn(request)
+                self.mark_dirty()
+                return response
+        return run
+
+    def _grant(self, request: Request, method: str, content: bool = False) -> dict[str, Any]:
+        scopes = self._method_scopes.get(method, [])
+        if content:  # metadata scopes may not read bytes
+            scopes = [s for s in scopes if s.rsplit("/", 1)[-1] in CONTENT_SCOPES]
+        with self.lock:
+            return self.oauth.authorize(request, scopes)
+
+    def _visible(self, grant: dict[str, Any]) -> Callable[[DriveFile], bool]:
+        """drive.file / drive.appdata tokens see only the files their app created."""
+        if any(s.rsplit("/", 1)[-1] in FULL_SCOPES for s in grant["scopes"]):
+            return lambda f: True
+        client = grant["client_id"]
+        return lambda f: f.app == client or not f.parents
+
+    def _file(self, grant: dict[str, Any], file_id: str) -> DriveFile:
+        f = self.store.get(grant["email"], file_id)
+        if not self._visible(grant)(f):
+            raise not_found(file_id)
+        return f
+
+    # --- responses -------------------------------------------------------------------------
+    def _fields(self, request: Request, schema: str) -> drive_fields.Selection | None:
+        text = request.query.get("fields")
+        if not text:
+            return None
+        selection = drive_fields.parse(text)
+        drive_fields.validate(selection, schema, self.schemas)
+        return selection
+
+    def _file_json(self, f: DriveFile, selection: drive_fields.Selection | None) -> dict[str, Any]:
+        keys = None if selection is None else set(selection)
+        out = resource(f, keys, self.facts.get, self.store.owner_resource(f.owner))
+        return drive_fields.apply(out, selection)
+
+    def _warm(self, files: list[DriveFile], selection: drive_fields.Selection | None) -> None:
+        """Compute content facts (generating seeded images) outside the lock, so a first listing
+        of a large seeded account does not stall every other client."""
+        content = {"size", "md5Checksum", "sha256Checksum", "sha1Checksum", "quotaBytesUsed",
+                   "imageMediaMetadata", "*"}
+        if selection is not None and content & set(selection):
+            for f in files:
+                if f.blob:
+                    self.facts.get(f.blob)
+
+    def _file_answer(self, request: Request, f: DriveFile) -> Response:
+        return Response.json(self._file_json(f, self._fields(request, "File")))
+
+    # --- files -----------------------------------------------------------------------------
+    def files_list(self, request: Request) -> Response:
+        grant = self._grant(request, "drive.files.list")
+        selection = self._fields(request, "FileList")
+        size = _int_param(request, "pageSize", 100, 1, 1000)
+        try:
+            predicate = drive_query.parse(request.query.get("q", ""))
+        except drive_query.QueryError:
+            raise invalid_query() from None
+        order = _order(request.query.get("orderBy", ""))
+        fingerprint = zlib.crc32(f"{request.query.get('q', '')}|{request.query.get('orderBy', '')}".encode())
+        offset = _decode_page_token(request.query.get("pageToken"), fingerprint)
+        email, visible = grant["email"], self._visible(grant)
+        inner = _sub(selection, "files")
+        with self.lock:
+            matches = [f for f in self.store.files.values() if f.owner == email and f.parents
+                       and visible(f) and predicate(f, email)]
+            for key, reverse in reversed(order):
+                matches.sort(key=key, reverse=reverse)
+            page = matches[offset:offset + size]
+        self._warm(page, inner)
+        with self.lock:
+            files = [self._file_json(f, inner) for f in page]
+        body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": files}
+        if offset + size < len(matches):
+            body["nextPageToken"] = _encode_page_token(offset + size, fingerprint)
+        if selection is not None:
+            body = drive_fields.apply(body, {k: None if k == "files" else v for k, v in selection.items()})
+        return Response.json(body)
+
+    def files_get(self, request: Request, id: str) -> Response:  # noqa: A002 - Drive's path name
+        media = request.query.get("alt") == "media"
+        grant = self._grant(request, "drive.files.get", content=media)
+        with self.lock:
+            f = self._file(grant, id)
+            if not media:
+                return self._file_answer(request, f)
+            if not f.blob:
+                raise DriveError(403, "fileNotDownloadable", "Only files with binary content can be "
+                                 "downloaded. Use Export with Docs Editors files.", location="alt")
+            blob, mime = f.blob, f.mimeType
+        return Response.file(self.blobs.get(blob), request, mime)
+
+    def files_create(self, request: Request) -> Response:
+        grant = self._grant(request, "drive.files.create")
+        if request.path.endswith("/drive/v3/files") and request.path.startswith("/drive"):
+            self._fields(request, "File")
+            return self._write(request, grant, _json_body(request), None, None)
+        return self._upload(request, grant, None)
+
+    def files_update(self, request: Request, id: str) -> Response:  # noqa: A002
+        grant = self._grant(request, "drive.files.update")
+        if request.path.startswith("/drive/"):
+            self._fields(request, "File")
+            return self._write(request, grant, _json_body(request), None, None, id)
+        return self._upload(request, grant, id)
+
+    def _upload(self, request: Request, grant: dict[str, Any], file_id: str | None) -> Response:
+        self._fields(request, "File")
+        if "upload_id" in request.query:
+            return self.uploads.put(request, self._finish_resumable)
+        kind = request.query.get("uploadType")
+        if kind == "media":
+            data, ctype = media_body(request)
+            return self._write(request, grant, {}, data, ctype, file_id)
+        if kind == "multipart":
+            meta, data, ctype = multipart_body(request)
+            return self._write(request, grant, meta, data, ctype, file_id)
+        if kind == "resumable":
+            meta = _json_body(request)
+            if file_id:
+                with self.lock:
+                    self._file(grant, file_id)
+            url = f"{self.base_url}/upload/drive/v3/files" + (f"/{file_id}" if file_id else "")
+            with self.lock:
+                return self.uploads.start(request, grant["email"], grant["client_id"],
+                                          {**meta, "__file_id": file_id}, url)
+        raise invalid_parameter("uploadType", f"Invalid value for: uploadType is not a valid value")
+
+    def _finish_resumable(self, session: Session, data: bytes) -> Response:
+        meta = dict(session.meta)
+        file_id = meta.pop("__file_id", None)
+        grant = {"email": session.account, "client_id": session.client, "scopes": ["drive"]}
+        fake = Request("PUT", "", session.params, {}, b"", "")
+        try:
+            return self._write(fake, grant, meta, data, session.content_type, file_id)
+        except DriveError as error:
+            return error.response()
+
+    def _write(self, request: Request, grant: dict[str, Any], meta: dict[str, Any], data: bytes | None,
+               ctype: str | None, file_id: str | None = None) -> Response:
+        blob = None
+        if data is not None:
+            blob = self.blobs.put(data)
+            self.facts.learn(blob, data)
+        q = request.query
+        with self.lock:
+            if file_id is None:
+                f = self.store.create(grant["email"], grant["client_id"], meta, blob, ctype)
+            else:
+                self._file(grant, file_id)
+                f = self.store.update(grant["email"], file_id, meta, _id_list(q.get("addParents")),
+                                      _id_list(q.get("removeParents")), blob, ctype)
+            self.mark_dirty()
+            return self._file_answer(request, f)
+
+    def files_delete(self, request: Request, id: str) -> Response:  # noqa: A002
+        grant = self._grant(request, "drive.files.delete")
+        with self.lock:
+            self._file(grant, id)
+            self.store.delete(grant["email"], id)
+            self.mark_dirty()
+        return Response(204, b"", {}, "text/html")
+
+    def generate_ids(self, request: Request) -> Response:
+        self._grant(request, "drive.files.generateIds")
+        count = _int_param(request, "count", 10, 1, 1000)
+        if request.query.get("space", "drive") != "drive":
+            raise invalid_parameter("space", "Only the drive space is emulated.")
+        with self.lock:
+            ids = self.store.generate_ids(count)
+            self.mark_dirty()
+        body = {"kind": "drive#generatedIds", "space": "drive", "ids": ids}
+        return Response.json(drive_fields.apply(body, self._fields(request, "GeneratedIds")))
+
+    # --- changes and about -----------------------------------------------------------------
+    def start_token(self, request: Request) -> Response:
+        self._grant(request, "drive.changes.getStartPageToken")
+        selection = self._fields(request, "StartPageToken")
+        with self.lock:
+            body = {"kind": "drive#startPageToken", "startPageToken": self.store.changes.start_token()}
+        return Response.json(drive_fields.apply(body, selection))
+
+    def changes_list(self, request: Request) -> Response:
+        grant = self._grant(request, "drive.changes.list")
+        token = request.query.get("pageToken")
+        if not token:
+            raise DriveError(400, "required", "Required parameter: pageToken", location="pageToken")
+        if not token.isdigit():
+            raise invalid_parameter("pageToken", "Invalid Value")
+        selection = self._fields(request, "ChangeList")
+        size = _int_param(request, "pageSize", 100, 1, 1000)
+        include_removed = request.query.get("includeRemoved", "true") != "false"
+        email, visible = grant["email"], self._visible(grant)
+        inner = _sub(_sub(selection, "changes"), "file")
+        with self.lock:
+            page, next_token, new_start = self.store.changes.page(
+                int(token), email, size, include_removed,
+                lambda c: c.removed or visible(self.store.files[c.file_id]))
+            changes = [self._change_json(c, inner) for c in page]
+        body: dict[str, Any] = {"kind": "drive#changeList", "changes": changes}
+        body.update({"nextPageToken": next_token} if next_token else {"newStartPageToken": new_start})
+        if selection is not None:
+            body = drive_fields.apply(body, selection)
+        return Response.json(body)
+
+    def _change_json(self, change: Any, file_selection: drive_fields.Selection | None) -> dict[str, Any]:
+        from photosync.emulators.drive_files import rfc3339
+        out: dict[str, Any] = {"kind": "drive#change", "changeType": "file", "type": "file",
+                               "time": rfc3339(change.time), "removed": change.removed, "fileId": change.file_id}
+        if not change.removed:
+            out["file"] = self._file_json(self.store.files[change.file_id], file_selection)
+        return out
+
+    def about_get(self, request: Request) -> Response:
+        grant = self._grant(request, "drive.about.get")
+        if not request.query.get("fields"):
+            raise DriveError(400, "required", "The 'fields' parameter is required for this method.",
+                             location="fields")
+        selection = self._fields(request, "About")
+        with self.lock:
+            user = {k: v for k, v in self.store.owner_resource(grant["email"]).items()}
+            usage = self.store.usage(grant["email"]) if _wants(selection, "storageQuota") else 0
+        body = {"kind": "drive#about", "user": user, "maxUploadSize": str(5 * 1024 ** 4),
+                "appInstalled": False, "canCreateDrives": False,
+                "storageQuota": {"limit": str(QUOTA_LIMIT), "usage": str(usage), "usageInDrive": str(usage),
+                                 "usageInDriveTrash": "0"}}
+        return Response.json(drive_fields.apply(body, selection))
+
+    # --- discovery and oauth ---------------------------------------------------------------
+    def discovery_doc(self, request: Request) -> Response:
+        base = self.base_url.rstrip("/") + "/"
+        if base not in self._discovery_cache:
+            doc = copy.deepcopy(self.discovery)
+            doc.update(rootUrl=base, baseUrl=base + doc["servicePath"], mtlsRootUrl=base)
+            self._discovery_cache[base] = json.dumps(doc).encode()
+        return Response(200, self._discovery_cache[base], {}, "application/json; charset=UTF-8")
+
+    def revoke(self, request: Request) -> Response:
+        token = request.query.get("token") or request.form().get("token", "")
+        with self.lock:
+            grant = self.oauth.access.get(token)
+            found = self.oauth.revoke(refresh_token=grant["refresh"] if grant else token)
+            self.mark_dirty()
+        if not found:
+            return Response.json({"error": "invalid_token", "error_description": "Token expired or revoked"}, 400)
+        return Response.json({})
+
+    # --- admin -----------------------------------------------------------------------------
+    def admin(self, name: str, request: Request) -> Response | None:
+        from photosync.emulators.drive_admin import admin_route
+        return admin_route(self, name, request)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"accounts": self.store.accounts, "files": [f.to_json() for f in self.store.files.values()],
+                "changes": self.store.changes.snapshot(), "issued_ids": sorted(self.store.issued_ids),
+                "oauth": self.oauth.snapshot(), "uploads": self.uploads.snapshot(),
+                "default_account": self.oauth.default_account}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self.store.accounts = state["accounts"]
+            self.store.files = {row["id"]: DriveFile(**row) for row in state["files"]}
+            self.store.changes = ChangeLog.restore(state["changes"])
+            self.store.issued_ids = set(state["issued_ids"])
+            self.oauth.restore(state["oauth"])
+            self.oauth.default_account = state.get("default_account", self.oauth.default_account)
+            self.uploads.restore(state.get("uploads", []))
+
+    def reset(self) -> None:
+        self.store = DriveStore(self.facts)
+        self.uploads = ResumableSessions()
+        client = self.oauth.client
+        self.oauth = OAuthServer(self.oauth.known_scopes)
+        self.oauth.client = client
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    if not request.body.strip():
+        return {}
+    try:
+        body = request.json()
+    except ValueError:
+        raise bad_request("Invalid JSON payload received.", "parseError") from None
+    if not isinstance(body, dict):
+        raise bad_request("Invalid JSON payload received. Expected an object.", "parseError")
+    return body
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_parameter(name, f"Invalid value '{raw}'. Values must be within the range: "
+                                      f"[{low}, {high}]") from None
+    if not low <= value <= high:
+        raise invalid_parameter(name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]")
+    return value
+
+
+def _order(text: str) -> list[tuple[Callable[[DriveFile], Any], bool]]:
+    order = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        words = part.split()
+        if words[0] not in ORDER_KEYS or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise invalid_parameter("orderBy", f"Invalid sort key: {part}")
+        order.append((ORDER_KEYS[words[0]], len(words) == 2 and words[1].lower() == "desc"))
+    return order
+
+
+def _natural(name: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", name)]
+
+
+def _encode_page_token(offset: int, fingerprint: int) -> str:
+    return base64.urlsafe_b64encode(f"{offset}:{fingerprint}".encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str | None, fingerprint: int) -> int:
+    if not token:
+        return 0
+    try:
+        offset, _, mark = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+        if int(mark) != fingerprint:
+            raise ValueError("token of another query")
+        return int(offset)
+    except ValueError:
+        raise invalid_parameter("pageToken", "Invalid Value") from None
+
+
+def _id_list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _sub(selection: drive_fields.Selection | None, name: str) -> drive_fields.Selection | None:
+    """The selection of a member: None (Drive's defaults) when no fields were given at all."""
+    if selection is None:
+        return None
+    if "*" in selection:
+        return {"*": None}
+    inner = selection.get(name, {})
+    return {"*": None} if inner is None else inner
+
+
+def _wants(selection: drive_fields.Selection | None, name: str) -> bool:
+    return selection is None or "*" in selection or name in selection
