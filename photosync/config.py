@@ -72,6 +72,7 @@ class LibraryConfig:
     album_separator: str = "/"
     root_album: str | None = None
     follow_symlinks_outside_root: bool = False
+    workers: int = field(default=0, metadata=_meta(check=_not_negative))  # decode processes; 0: all cores
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The local photo library: walking, rules, decoding, the index."""

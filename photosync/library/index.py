@@ -1,0 +1,98 @@
+"""The read side of the local index, for the sync engine and the CLI.
+
+Rows become frozen :class:`LocalFile` values; nothing here writes. Signatures are only comparable
+between files whose ``signature_im_version`` and ``signature_quantum`` are equal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Status = Literal["present", "gone", "failed"]
+
+_COLUMNS = ("id, path, size, mtime_ns, md5, sha256, signature, signature_im_version, "
+            "signature_quantum, date_taken, date_subsec, date_offset, width, height, media, "
+            "album, status, error")
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    id: int  # stable across moves and renames
+    path: str  # relative to library.root, "/"-separated
+    size: int | None
+    mtime_ns: int | None
+    md5: str | None  # hex; equals Drive's md5Checksum for the same bytes
+    sha256: str | None
+    signature: str | None  # ImageMagick pixel signature; None for videos and failed files
+    signature_im_version: int | None
+    signature_quantum: int | None
+    date_taken: datetime | None  # EXIF DateTimeOriginal, naive local time
+    date_subsec: str | None
+    date_offset: str | None  # EXIF OffsetTimeOriginal, e.g. "+02:00"
+    width: int | None
+    height: int | None
+    media: Literal["photo", "video"]
+    album: str | None
+    status: Status
+    error: str | None
+
+    @property
+    def identity(self) -> str | None:
+        """What makes two files the same picture: the signature, or for videos the SHA-256."""
+        if self.signature:
+            return f"im{self.signature_im_version}q{self.signature_quantum}:{self.signature}"
+        return f"sha256:{self.sha256}" if self.sha256 else None
+
+
+def _to_file(row: sqlite3.Row | tuple) -> LocalFile:
+    values = list(row)
+    values[9] = datetime.fromisoformat(values[9]) if values[9] else None
+    return LocalFile(*values)
+
+
+def _select(conn: sqlite3.Connection, where: str, params: tuple[object, ...] = ()) -> list[LocalFile]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path, id", params)
+    return [_to_file(row) for row in rows]
+
+
+def present_files(conn: sqlite3.Connection) -> list[LocalFile]:
+    """Files found by the last scan and indexed successfully."""
+    return _select(conn, "status = 'present'")
+
+
+def gone_files(conn: sqlite3.Connection) -> list[LocalFile]:
+    """Files that were indexed once and are no longer found (the sync needs to know)."""
+    return _select(conn, "status = 'gone'")
+
+
+def failed_files(conn: sqlite3.Connection) -> list[LocalFile]:
+    """Files found but not indexable, each with its ``error``."""
+    return _select(conn, "status = 'failed'")
+
+
+def file_by_id(conn: sqlite3.Connection, file_id: int) -> LocalFile | None:
+    found = _select(conn, "id = ?", (file_id,))
+    return found[0] if found else None
+
+
+def file_by_path(conn: sqlite3.Connection, path: str) -> LocalFile | None:
+    """The file that exists (present or failed) at ``path``, if any."""
+    found = _select(conn, "path = ? AND status != 'gone'", (path,))
+    return found[0] if found else None
+
+
+def duplicate_groups(conn: sqlite3.Connection) -> list[list[LocalFile]]:
+    """Present files showing the same picture (same :attr:`LocalFile.identity`), 2+ per group.
+
+    Biggest groups first, then by first path; files in a group by path.
+    """
+    groups: dict[str, list[LocalFile]] = {}
+    for file in present_files(conn):
+        if file.identity:
+            groups.setdefault(file.identity, []).append(file)
+    found = [g for g in groups.values() if len(g) > 1]
+    found.sort(key=lambda g: (-len(g), g[0].path))
+    return found

@@ -1,0 +1,97 @@
+"""Which folders and files are part of the library, and which album a file belongs to.
+
+Pure functions over names and folder paths (no I/O), so every rule is a table-driven test.
+
+Album rule: a file's album folder is the nearest folder, from its own upwards, whose name does
+not match ``library.exclude_in_title``. The album name is that folder's path relative to the root
+with the parts that match ``exclude_in_title`` left out, joined with ``library.album_separator``.
+Files whose album folder is the root belong to ``library.root_album`` (None: no album).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from photosync.config import LibraryConfig
+
+Media = Literal["photo", "video"]
+
+# Folders that NAS tools and OSes create, ignored whatever library.exclude says.
+IGNORED_DIRS = frozenset({"@eaDir", "@Recycle", "#recycle", "#snapshot", "@SynoResource",
+                          "lost+found", "$RECYCLE.BIN", "System Volume Information"})
+# Files that are never photos, whatever their extension.
+IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "icon\r"})
+# Endings of files still being written or left behind by editors, browsers, sync tools.
+TEMP_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", ".swp",
+                 ".filepart", ".!sync", ".~tmp", "~")
+TEMP_PREFIXES = (".", "~$", "._")
+VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "avi", "mkv", "3gp", "mts", "m2ts", "mpg",
+                              "mpeg", "wmv", "webm"})
+
+
+@dataclass(frozen=True)
+class Rules:
+    """``library.*`` settings, compiled once per scan."""
+
+    exclude: tuple[re.Pattern[str], ...]
+    exclude_in_title: tuple[re.Pattern[str], ...]
+    extensions: frozenset[str]
+    album_separator: str = "/"
+    root_album: str | None = None
+
+
+def compile_rules(library: LibraryConfig) -> Rules:
+    return Rules(
+        exclude=tuple(re.compile(p) for p in library.exclude),
+        exclude_in_title=tuple(re.compile(p) for p in library.exclude_in_title),
+        extensions=normalise_extensions(library.extensions),
+        album_separator=library.album_separator,
+        root_album=library.root_album,
+    )
+
+
+def normalise_extensions(extensions: Iterable[str]) -> frozenset[str]:
+    """``[".JPG", "jpeg"]`` -> ``{"jpg", "jpeg"}``."""
+    return frozenset(e.strip().lstrip(".").lower() for e in extensions if e.strip().lstrip("."))
+
+
+def _matches(patterns: tuple[re.Pattern[str], ...], name: str) -> bool:
+    return any(p.search(name) for p in patterns)
+
+
+def is_excluded_dir(rules: Rules, name: str) -> bool:
+    """A folder skipped with everything below it."""
+    return name in IGNORED_DIRS or _matches(rules.exclude, name)
+
+
+def is_temporary(name: str) -> bool:
+    """Hidden, temporary or partial files, and OS/NAS droppings."""
+    lower = name.lower()
+    return (lower in IGNORED_FILES or lower.startswith(TEMP_PREFIXES)
+            or lower.endswith(TEMP_SUFFIXES))
+
+
+def extension(name: str) -> str:
+    """Lower-case extension without the dot; '' when there is none."""
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+def is_wanted_file(rules: Rules, name: str) -> bool:
+    """A file the index records: an allowed extension and not temporary/hidden."""
+    return extension(name) in rules.extensions and not is_temporary(name)
+
+
+def media_for(name: str) -> Media:
+    return "video" if extension(name) in VIDEO_EXTENSIONS else "photo"
+
+
+def album_for(rules: Rules, folder: tuple[str, ...]) -> str | None:
+    """The album of files directly in ``folder`` (its parts relative to the root)."""
+    # Dropping every matching part gives both the nearest non-matching folder and its name.
+    parts = [p for p in folder if not _matches(rules.exclude_in_title, p)]
+    if not parts:
+        return rules.root_album
+    return rules.album_separator.join(parts)

@@ -1,0 +1,1 @@
+"""Persistent state: the SQLite database and the state-dir lock."""

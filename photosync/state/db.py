@@ -1,0 +1,177 @@
+"""The state database: one SQLite file per state dir, versioned and migrated, never flushed.
+
+The schema is the ordered list :data:`MIGRATIONS`; a database's version (``PRAGMA user_version``)
+is how many of them it has had. Opening a database applies the missing ones, each in its own
+explicit transaction, after copying an existing file aside (``photosync.db.bak-v<N>``). To change
+the schema, APPEND a :class:`Migration` at the end of the list; never edit or reorder one that
+was released, and never "delete the DB and rescan": the database holds what was synced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from photosync.errors import UsageError
+
+log = logging.getLogger("photosync.state.db")
+
+DB_NAME = "photosync.db"
+BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: SQL statements and/or a function, run together in one transaction."""
+
+    description: str
+    statements: tuple[str, ...] = ()
+    function: Callable[[sqlite3.Connection], None] | None = None
+
+
+# Version 1: the local library index (issue 4).
+_FILES_V1 = (
+    """CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,                 -- relative to library.root, POSIX separators
+        size INTEGER,
+        mtime_ns INTEGER,
+        dev INTEGER,
+        inode INTEGER,
+        md5 TEXT,                           -- hex, comparable with Drive's md5Checksum
+        sha256 TEXT,                        -- hex, of the file's bytes
+        signature TEXT,                     -- ImageMagick pixel signature (see library/decode.py)
+        signature_im_version INTEGER,       -- ImageMagick major version that computed it
+        signature_quantum INTEGER,          -- ImageMagick quantum depth (Q8/Q16) that computed it
+        date_taken TEXT,                    -- EXIF DateTimeOriginal, ISO 8601, naive local time
+        date_subsec TEXT,                   -- EXIF SubSecTimeOriginal
+        date_offset TEXT,                   -- EXIF OffsetTimeOriginal, e.g. +02:00
+        width INTEGER,
+        height INTEGER,
+        media TEXT NOT NULL DEFAULT 'photo' CHECK (media IN ('photo', 'video')),
+        album TEXT,
+        status TEXT NOT NULL CHECK (status IN ('present', 'gone', 'failed')),
+        error TEXT,                         -- why it failed (status 'failed')
+        first_seen REAL NOT NULL,           -- unix time
+        updated REAL NOT NULL,              -- unix time of the last change to this row
+        gone_since REAL                     -- unix time it was found missing
+    )""",
+    # Gone rows keep their old path; only rows that exist may not share one.
+    "CREATE UNIQUE INDEX files_live_path ON files(path) WHERE status != 'gone'",
+    "CREATE INDEX files_inode ON files(inode)",  # moves: same inode, size, mtime
+    "CREATE INDEX files_signature ON files(signature)",
+    "CREATE INDEX files_status ON files(status)",
+    """CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        root TEXT NOT NULL,
+        started REAL NOT NULL,
+        finished REAL,
+        new INTEGER, changed INTEGER, moved INTEGER, gone INTEGER, failed INTEGER,
+        decoded INTEGER
+    )""",
+)
+
+# Append new migrations at the END of this list (e.g. remote state, journal tables).
+MIGRATIONS: list[Migration] = [
+    Migration("local library index: files, scans", _FILES_V1),
+]
+
+
+def schema_version() -> int:
+    """The version a database has once every known migration is applied."""
+    return len(MIGRATIONS)
+
+
+def db_path(state_dir: Path) -> Path:
+    return Path(state_dir) / DB_NAME
+
+
+def open_db(state_dir: Path) -> sqlite3.Connection:
+    """Open (creating and migrating as needed) the state database in ``state_dir``.
+
+    Autocommit mode: write inside :func:`transaction` so every change is explicit.
+    """
+    state_dir = Path(state_dir)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = db_path(state_dir)
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot open the state database {path}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # durable at each checkpoint; safe in WAL mode
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, path if existed else None)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise UsageError(f"the state database {path} is unusable: {exc}; restore a backup "
+                         f"({DB_NAME}.bak-*) from {state_dir}") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+    """BEGIN (IMMEDIATE: take the write lock now) ... COMMIT, or ROLLBACK on any exception."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, backup_of: Path | None) -> int:
+    """Apply the missing migrations; back ``backup_of`` up first. Returns the final version."""
+    version = current_version(conn)
+    target = schema_version()
+    if version > target:
+        raise UsageError(f"the state database has schema version {version}, newer than this "
+                         f"photosync knows ({target}): upgrade photosync")
+    if version == target:
+        return version
+    if backup_of is not None and version > 0:
+        backup(conn, backup_of.with_name(f"{backup_of.name}.bak-v{version}"))
+    for number in range(version + 1, target + 1):
+        step = MIGRATIONS[number - 1]
+        log.debug("state database: migration %d: %s", number, step.description)
+        with transaction(conn):
+            if current_version(conn) >= number:
+                continue  # another process applied it while we waited for the write lock
+            for statement in step.statements:
+                conn.execute(statement)
+            if step.function is not None:
+                step.function(conn)
+            conn.execute(f"PRAGMA user_version = {int(number)}")
+    return target
+
+
+def backup(conn: sqlite3.Connection, dest: Path) -> Path:
+    """A consistent copy of the open database (WAL included), written atomically, mode 0600."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    target = sqlite3.connect(tmp)
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, dest)
+    log.info("state database backed up to %s before migrating", dest)
+    return dest
