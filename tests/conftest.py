@@ -43,3 +43,24 @@ def cli(isolated_env: dict[str, str]):
                               text=True, env=full_env, timeout=timeout, input=input)
         return Result(proc.returncode, proc.stdout, proc.stderr)
     return run
+
+
+@pytest.fixture
+def drive_emulator():
+    """A fresh in-process Google Drive emulator (OAuth auto-approves): ``.url``, ``.app``, faults via
+    ``POST {url}/_admin/faults``. See ``photosync/emulators/drive.py`` for its admin routes."""
+    from photosync.emulators import start
+    server = start("drive", auto_approve=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def drive_service(drive_emulator):
+    """``drive_service(account="tester@example.com", scopes=None)`` -> a real googleapiclient Drive
+    v3 service authorized on ``drive_emulator`` (one per thread: httplib2 is not thread-safe)."""
+    from photosync.emulators.drive_client import service_for
+
+    def make(**account):
+        return service_for(drive_emulator.url, **account)
+    return make
