@@ -44,13 +44,17 @@ class Request:
     headers: Any  # email.message.Message: case-insensitive .get()
     body: bytes
     url: str  # the absolute URL the client asked for (scheme://host:port/path?query)
+    # parsed bodies, so that method_name(), rate_limit_key() and handle() parse once
+    _parsed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def form(self) -> dict[str, str]:
         """The urlencoded body, one value per key (the last wins)."""
         if "multipart/form-data" in self.headers.get("Content-Type", ""):
             return self.multipart()[0]
-        pairs = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
-        return {k: v[-1] for k, v in pairs.items()}
+        if "form" not in self._parsed:
+            pairs = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            self._parsed["form"] = {k: v[-1] for k, v in pairs.items()}
+        return self._parsed["form"]
 
     def params(self) -> dict[str, str]:
         """Query string and form body together (form wins), as Flickr reads its arguments."""
@@ -65,6 +69,8 @@ class Request:
         ``files`` maps a part's name to (filename, content type, bytes); parts without a name are
         keyed by their position ("0", "1", ...), as multipart/related uploads have no names.
         """
+        if "multipart" in self._parsed:
+            return self._parsed["multipart"]
         ctype = self.headers.get("Content-Type", "")
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
             b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body)
@@ -78,6 +84,7 @@ class Request:
                 files[name] = (filename or "", part.get_content_type(), payload)
             else:
                 fields[name] = payload.decode("utf-8", "replace")
+        self._parsed["multipart"] = (fields, files)
         return fields, files
 
 

@@ -1,0 +1,223 @@
+"""Read-only Flickr methods: test.*, people.*, listings, search, photo info, sizes, comments."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from photosync.emulators import flickr_format as fmt
+from photosync.emulators import flickr_tags
+from photosync.emulators.flickr_calls import Call, method, stream
+from photosync.emulators.flickr_format import content
+from photosync.emulators.flickr_spec import ApiError
+from photosync.emulators.flickr_state import Photo
+
+SEARCH_CAP = 4000  # Flickr serves at most the first 4,000 results of a search
+SEARCH_ARGS = ("user_id", "tags", "text", "min_upload_date", "max_upload_date", "min_taken_date",
+               "max_taken_date", "machine_tags")
+
+
+@method("flickr.test.echo")
+def test_echo(call: Call) -> dict[str, Any]:
+    return {name: content(value) for name, value in call.args.items() if name != "nojsoncallback"}
+
+
+@method("flickr.test.login")
+def test_login(call: Call) -> dict[str, Any]:
+    account = call.state.accounts[call.viewer or ""]
+    return {"user": {"id": account.nsid, "username": content(account.username), "path_alias": ""}}
+
+
+@method("flickr.test.null")
+def test_null(call: Call) -> dict[str, Any]:
+    return {}
+
+
+@method("flickr.people.findByUsername")
+def find_by_username(call: Call) -> dict[str, Any]:
+    account = call.state.find_user(call.arg("username"))
+    if account is None:
+        raise ApiError(1)
+    return {"user": {"id": account.nsid, "nsid": account.nsid, "username": content(account.username)}}
+
+
+@method("flickr.people.getInfo")
+def people_get_info(call: Call) -> dict[str, Any]:
+    nsid = call.user()
+    account = call.state.accounts[nsid]
+    photos = call.visible(stream(call.state, nsid))
+    first_taken = min((p.datetaken for p in photos), default="")
+    first_upload = min((p.dateupload for p in photos), default="")
+    url = f"{call.base}/photos/{nsid}/"
+    return {"person": {
+        "id": nsid, "nsid": nsid, "ispro": 0, "is_deleted": 0, "iconserver": "0", "iconfarm": 0,
+        "path_alias": None, "has_stats": 0, "username": content(account.username),
+        "realname": content(account.fullname), "location": content(""), "description": content(""),
+        "photosurl": content(url), "profileurl": content(f"{call.base}/people/{nsid}/"),
+        "mobileurl": content(f"{call.base}/m/photos/{nsid}/"),
+        "photos": {"firstdatetaken": content(first_taken), "firstdate": content(str(first_upload)),
+                   "count": content(len(photos))}}}
+
+
+@method("flickr.people.getPhotos")
+def people_get_photos(call: Call) -> dict[str, Any]:
+    nsid = call.user(code=2)
+    photos = call.date_filters(call.visible(stream(call.state, nsid)))
+    return {"photos": call.listing(photos, total_as_text=True)}
+
+
+@method("flickr.photos.getNotInSet")
+def get_not_in_set(call: Call) -> dict[str, Any]:
+    photos = [p for p in stream(call.state, call.viewer or "") if not call.state.in_sets.get(p.id)]
+    return {"photos": call.listing(call.date_filters(call.visible(photos)), total_as_text=True)}
+
+
+@method("flickr.photos.recentlyUpdated")
+def recently_updated(call: Call) -> dict[str, Any]:
+    since = call.unix("min_date", error=2)
+    photos = [p for p in stream(call.state, call.viewer or "") if p.lastupdate >= (since or 0)]
+    photos.sort(key=lambda p: (p.lastupdate, int(p.id)), reverse=True)
+    return {"photos": call.listing(photos, total_as_text=True)}
+
+
+@method("flickr.photos.search")
+def search(call: Call) -> dict[str, Any]:
+    if not any(call.args.get(name) for name in SEARCH_ARGS):
+        raise ApiError(3)
+    if call.args.get("user_id"):
+        photos = stream(call.state, call.user(code=2))
+    else:
+        photos = [p for p in call.state.photos.values() if p.ispublic]
+    photos = call.date_filters(call.visible(photos))
+    photos = _by_tags(call, photos)
+    photos = _by_machine_tags(call, photos)
+    text = call.arg("text").lower()
+    if text:
+        photos = [p for p in photos if text in p.title.lower() or text in p.description.lower()
+                  or any(text in t.raw.lower() for t in p.tags)]
+    return {"photos": call.listing(_sorted(photos, call.arg("sort", "date-posted-desc")), cap=SEARCH_CAP)}
+
+
+def _by_tags(call: Call, photos: list[Photo]) -> list[Photo]:
+    wanted = [flickr_tags.clean(t) for t in flickr_tags.parse_tag_list(call.arg("tags"))]
+    if not wanted:
+        return photos
+    test = all if call.arg("tag_mode") == "all" else any
+    return [p for p in photos if test(w in {t.clean for t in p.tags} for w in wanted)]
+
+
+def _by_machine_tags(call: Call, photos: list[Photo]) -> list[Photo]:
+    text = call.arg("machine_tags")
+    if not text:
+        return photos
+    queries = [q for q in map(flickr_tags.parse_machine_query, flickr_tags.parse_tag_list(text)) if q]
+    if not queries:
+        raise ApiError(11)
+    if len(queries) > 16:
+        raise ApiError(12)
+    test = all if call.arg("machine_tag_mode") == "all" else any
+    return [p for p in photos if test(flickr_tags.machine_matches(p.machine_tags(), q) for q in queries)]
+
+
+def _sorted(photos: list[Photo], order: str) -> list[Photo]:
+    keys = {"date-posted": lambda p: (p.dateupload, int(p.id)), "date-taken": lambda p: (p.datetaken, int(p.id))}
+    field, _, direction = order.rpartition("-")
+    key = keys.get(field, keys["date-posted"])
+    return sorted(photos, key=key, reverse=direction != "asc")
+
+
+@method("flickr.photos.getInfo")
+def get_info(call: Call) -> dict[str, Any]:
+    photo = call.photo()
+    owner = call.state.accounts[photo.owner]
+    info: dict[str, Any] = {
+        "id": photo.id, "secret": photo.secret, "server": photo.server, "farm": fmt.FARM,
+        "dateuploaded": str(photo.dateupload), "isfavorite": 0, "license": "0",
+        "safety_level": str(photo.safety_level), "rotation": 0}
+    if fmt.may_see_original(photo, call.viewer):
+        info.update(originalsecret=photo.originalsecret, originalformat=photo.originalformat)
+    mine = photo.owner == call.viewer
+    info.update({
+        "owner": {"nsid": owner.nsid, "username": owner.username, "realname": owner.fullname,
+                  "location": "", "iconserver": "0", "iconfarm": 0, "path_alias": None},
+        "title": content(photo.title), "description": content(photo.description),
+        "visibility": {"ispublic": photo.ispublic, "isfriend": photo.isfriend, "isfamily": photo.isfamily},
+        "dates": {"posted": str(photo.dateupload), "taken": photo.datetaken,
+                  "takengranularity": photo.granularity, "takenunknown": str(photo.takenunknown),
+                  "lastupdate": str(photo.lastupdate)},
+        "views": "0",
+        "editability": {"cancomment": int(mine), "canaddmeta": int(mine)},
+        "publiceditability": {"cancomment": 1, "canaddmeta": 0},
+        "usage": {"candownload": 1, "canblog": 0, "canprint": 0, "canshare": 1},
+        "comments": content(str(len(photo.comments))),
+        "notes": {"note": []}, "people": {"haspeople": 0},
+        "tags": {"tag": [{"id": t.id, "author": t.author, "authorname": _name(call, t.author),
+                          "raw": t.raw, "_content": t.clean, "machine_tag": int(bool(t.machine))}
+                         for t in photo.tags]},
+        "urls": {"url": [{"type": "photopage", "_content": fmt.page_url(call.base, photo)}]},
+        "media": photo.media})
+    if mine:
+        info["permissions"] = {"id": photo.id, "permcomment": 3, "permaddmeta": 2}
+    return {"photo": info}
+
+
+def _name(call: Call, nsid: str) -> str:
+    account = call.state.accounts.get(nsid)
+    return account.username if account else ""
+
+
+@method("flickr.photos.getSizes")
+def get_sizes(call: Call) -> dict[str, Any]:
+    photo = call.photo()
+    page = fmt.page_url(call.base, photo)
+    sizes = []
+    for label, _, suffix, edge, square in fmt.SIZES:
+        dims = fmt.scaled(photo, edge, square)
+        if dims:
+            sizes.append({"label": label, "width": dims[0], "height": dims[1],
+                          "source": fmt.static_url(call.base, photo, suffix),
+                          "url": f"{page}sizes/{suffix or 'm'}/", "media": "photo"})
+    owner = fmt.may_see_original(photo, call.viewer)
+    if photo.media == "photo" and owner:
+        sizes.append({"label": "Original", "width": photo.width, "height": photo.height,
+                      "source": fmt.static_url(call.base, photo, "o"), "url": f"{page}sizes/o/", "media": "photo"})
+    if photo.media == "video":
+        play = f"{call.base}/photos/{photo.owner}/{photo.id}/play"
+        sizes.append({"label": "Video Player", "width": photo.width, "height": photo.height,
+                      "source": f"{play}/player/{photo.secret}/", "url": page, "media": "video"})
+        sizes.append({"label": "Site MP4", "width": photo.width, "height": photo.height,
+                      "source": f"{play}/site/{photo.secret}/", "url": page, "media": "video"})
+        if owner:
+            sizes.append({"label": "Video Original", "width": photo.width, "height": photo.height,
+                          "source": f"{play}/orig/{photo.originalsecret}/", "url": page, "media": "video"})
+    return {"sizes": {"canblog": 0, "canprint": 0, "candownload": 1, "size": sizes}}
+
+
+@method("flickr.photos.comments.getList")
+def comments_get_list(call: Call) -> dict[str, Any]:
+    photo = call.photo()
+    lo, hi = call.unix("min_comment_date"), call.unix("max_comment_date")
+    comments = [c for c in photo.comments if (lo is None or c.date >= lo) and (hi is None or c.date <= hi)]
+    out: dict[str, Any] = {"photo_id": photo.id}
+    if comments:
+        out["comment"] = [{"id": c.id, "author": c.author, "author_is_deleted": 0,
+                           "authorname": _name(call, c.author), "iconserver": "0", "iconfarm": 0,
+                           "datecreate": str(c.date), "permalink": f"{fmt.page_url(call.base, photo)}#comment{c.id}",
+                           "path_alias": None, "realname": "", "_content": c.text} for c in comments]
+    return {"comments": out}
+
+
+@method("flickr.photos.upload.checkTickets")
+def check_tickets(call: Call) -> dict[str, Any]:
+    out = []
+    for ticket_id in [t.strip() for t in call.arg("tickets").split(",") if t.strip()]:
+        ticket = call.state.tickets.get(ticket_id)
+        if ticket is None:
+            out.append({"id": ticket_id, "invalid": 1})
+        elif ticket.photo_id is None:
+            out.append({"id": ticket_id, "complete": 2})
+        elif time.time() < ticket.complete_at:
+            out.append({"id": ticket_id, "complete": 0})
+        else:
+            out.append({"id": ticket_id, "complete": 1, "photoid": ticket.photo_id, "imported": str(int(ticket.complete_at))})
+    return {"uploader": {"ticket": out}}

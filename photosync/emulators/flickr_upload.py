@@ -1,0 +1,133 @@
+"""``/services/upload/`` and ``/services/replace/``: signed multipart in, XML out, async tickets.
+
+The original is stored byte for byte (content-addressed). Its format comes from the bytes, the
+date taken from EXIF DateTimeOriginal (read with a Wand ``ping``: no pixel decoding), otherwise
+the upload time with ``datetakenunknown=1``, as Flickr does. With ``async=1`` the answer is a
+ticket: the photo exists at once (an upload either happened or not), the ticket reports
+``complete=0`` for ``ASYNC_DELAY`` seconds, then ``1``; a file Flickr would refuse gives ``2``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from photosync.emulators.flickr_calls import format_taken
+from photosync.emulators.flickr_spec import ApiError
+from photosync.emulators.flickr_state import Photo, Ticket, token_hex
+from photosync.emulators.flickr_write import add_tags
+
+if TYPE_CHECKING:
+    from photosync.emulators.flickr_state import FlickrState
+    from photosync.emulators.server import BlobStore
+
+ASYNC_DELAY = 0.3
+MAX_PHOTO_BYTES = 200 * 1024 * 1024
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+UPLOAD_ERRORS = {1: "Photo not found", 2: "No photo specified", 3: "General upload failure",
+                 4: "Filesize was zero", 5: "Filetype was not recognised", 6: "User exceeded upload limit",
+                 8: "Filesize was too large"}
+VIDEO_BRANDS = {b"qt  ": "mov"}
+HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
+
+
+@dataclass
+class Media:
+    format: str  # Flickr's originalformat: jpg, png, gif, tiff, heic, mp4, mov, avi
+    media: str  # photo | video
+    width: int
+    height: int
+    taken: str | None  # "YYYY-MM-DD HH:MM:SS" from EXIF, if any
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(originalformat, media) from the file's magic bytes; None when Flickr would refuse it."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg", "photo"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png", "photo"
+    if data[:4] in (b"GIF8",):
+        return "gif", "photo"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff", "photo"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in HEIF_BRANDS:
+            return "heic", "photo"
+        return VIDEO_BRANDS.get(brand, "mp4"), "video"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return "avi", "video"
+    return None
+
+
+def inspect(data: bytes) -> Media:
+    """What Flickr learns from a file; raises ApiError 4/5/8 for what it refuses."""
+    if not data:
+        raise ApiError(4, UPLOAD_ERRORS[4])
+    kind = sniff(data)
+    if kind is None:
+        raise ApiError(5, UPLOAD_ERRORS[5])
+    fmt, media = kind
+    if len(data) > (MAX_VIDEO_BYTES if media == "video" else MAX_PHOTO_BYTES):
+        raise ApiError(8, UPLOAD_ERRORS[8])
+    if media == "video":
+        return Media(fmt, media, 640, 360, None)
+    from wand.image import Image
+    try:
+        with Image.ping(blob=data) as img:
+            width, height = img.width, img.height
+            exif = img.metadata.get("exif:DateTimeOriginal")
+    except Exception:  # a file ImageMagick cannot read: Flickr would refuse it as well
+        raise ApiError(5, UPLOAD_ERRORS[5])
+    return Media(fmt, media, width, height, _exif_date(exif))
+
+
+def _exif_date(value: str | None) -> str | None:
+    try:
+        return format_taken(datetime.strptime((value or "").strip()[:19], "%Y:%m:%d %H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def _flag(fields: dict[str, str], name: str, default: int) -> int:
+    value = fields.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
+def store_upload(state: "FlickrState", blobs: "BlobStore", owner: str, data: bytes, fields: dict[str, str],
+                 now: int) -> Photo:
+    """Create the photo for an accepted upload (the caller holds the lock)."""
+    media = inspect(data)
+    key = blobs.put(data)
+    photo_id = state.new_photo_id()
+    taken = media.taken or format_taken(datetime.fromtimestamp(now, timezone.utc))
+    photo = Photo(photo_id, owner, token_hex("secret", photo_id), "65535", token_hex("osecret", photo_id),
+                  media.format, key, media.media, media.width, media.height, fields.get("title", ""),
+                  fields.get("description", ""), now, now, taken, 0, 0 if media.taken else 1,
+                  _flag(fields, "is_public", 1), _flag(fields, "is_friend", 0), _flag(fields, "is_family", 0),
+                  _flag(fields, "safety_level", 1), _flag(fields, "hidden", 1))
+    add_tags(state, photo, fields.get("tags", ""), owner)
+    return state.add_photo(photo)
+
+
+def store_replace(state: "FlickrState", blobs: "BlobStore", photo: Photo, data: bytes, now: int) -> Photo:
+    """Swap a photo's original; new secrets (old URLs stop working), metadata kept."""
+    media = inspect(data)
+    photo.blob = blobs.put(data)
+    generation = state.next()
+    photo.secret = token_hex("secret", photo.id, generation)
+    photo.originalsecret = token_hex("osecret", photo.id, generation)
+    photo.originalformat, photo.media, photo.width, photo.height = media.format, media.media, media.width, media.height
+    if media.taken:
+        photo.datetaken, photo.takenunknown = media.taken, 0
+    photo.lastupdate = max(now, photo.lastupdate)
+    state.touch()
+    return photo
+
+
+def new_ticket(state: "FlickrState", owner: str, photo_id: str | None) -> Ticket:
+    ticket = Ticket(f"{state.next()}-72157", owner, photo_id, time.time() + ASYNC_DELAY)
+    state.tickets[ticket.id] = ticket
+    return ticket
