@@ -20,7 +20,8 @@ Media = Literal["photo", "video"]
 
 # Folders that NAS tools and OSes create, ignored whatever library.exclude says.
 IGNORED_DIRS = frozenset({"@eaDir", "@Recycle", "#recycle", "#snapshot", "@SynoResource",
-                          "lost+found", "$RECYCLE.BIN", "System Volume Information"})
+                          "lost+found", "$RECYCLE.BIN", "System Volume Information",
+                          ".photosync-trash"})  # where sync keeps replaced/deleted local photos
 # Files that are never photos, whatever their extension.
 IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "icon\r"})
 # Endings of files still being written or left behind by editors, browsers, sync tools.

@@ -76,9 +76,60 @@ _FILES_V1 = (
     )""",
 )
 
-# Append new migrations at the END of this list (e.g. remote state, journal tables).
+# Version 2: sync state (issue 7): what was in sync, the remotes' cached listings, the journal.
+_SYNC_V2 = (
+    """CREATE TABLE pairs (
+        remote TEXT NOT NULL,               -- "flickr", "drive"
+        remote_id TEXT NOT NULL,
+        signature TEXT NOT NULL,            -- the local picture's signature at the last sync
+        path TEXT NOT NULL,                 -- its local path then
+        version TEXT,                       -- the remote's content version then
+        album TEXT,                         -- its local album then
+        status TEXT NOT NULL DEFAULT 'synced'
+            CHECK (status IN ('synced', 'local_deleted', 'remote_deleted')),
+        updated REAL NOT NULL,
+        PRIMARY KEY (remote, remote_id)
+    )""",
+    "CREATE INDEX pairs_signature ON pairs(remote, signature)",
+    """CREATE TABLE remote_items (          -- each remote's listing, kept current by its changes
+        remote TEXT NOT NULL,
+        id TEXT NOT NULL,
+        data TEXT NOT NULL,                 -- the RemoteItem as JSON
+        PRIMARY KEY (remote, id)
+    )""",
+    """CREATE TABLE remote_cursors (
+        remote TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        full_listing_at REAL NOT NULL       -- unix time of the last full listing
+    )""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started REAL NOT NULL,
+        finished REAL,
+        dry_run INTEGER NOT NULL,
+        exit_code INTEGER,
+        summary TEXT                        -- JSON: {remote: {action: count}}
+    )""",
+    """CREATE TABLE journal (              -- every action, recorded before and after it runs
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        remote TEXT NOT NULL,
+        action TEXT NOT NULL,
+        path TEXT,
+        remote_id TEXT,
+        signature TEXT,
+        state TEXT NOT NULL CHECK (state IN ('started', 'done', 'failed')),
+        error TEXT,
+        started REAL NOT NULL,
+        finished REAL
+    )""",
+    "CREATE INDEX journal_state ON journal(state)",
+)
+
+# Append new migrations at the END of this list.
 MIGRATIONS: list[Migration] = [
     Migration("local library index: files, scans", _FILES_V1),
+    Migration("sync state: pairs, remote listings and cursors, runs, journal", _SYNC_V2),
 ]
 
 

@@ -1,0 +1,213 @@
+"""Apply a plan: transfers in a bounded pool, each action journalled before and after it runs.
+
+Workers do the I/O and return what changed; the main thread alone writes the database, so SQLite
+is never shared across threads. A failed item is reported and the run goes on; an authorization
+or unavailable-remote error stops this remote's remaining actions (the other remotes go on).
+A local photo is never overwritten or deleted in place: the old file is first linked into
+``<root>/.photosync-trash/<run>/``, where the user can take it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteError
+from photosync.library.decode import decode_file
+from photosync.library.rules import Rules, album_for
+from photosync.remotes.base import Album, Remote, RemoteItem
+from photosync.remotes.files import safe_destination, unique_path
+from photosync.remotes.pool import run_pool
+from photosync.sync import state
+from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, remote_extension
+
+log = logging.getLogger("photosync.sync")
+TRASH = ".photosync-trash"
+
+
+@dataclass
+class Done:
+    """What one action changed, for the main thread to record."""
+
+    pairs: list[Pair] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
+    items: list[RemoteItem] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    action: Action
+    error: str | None = None
+
+
+@dataclass
+class Executor:
+    conn: sqlite3.Connection
+    root: Path
+    remote: Remote
+    policy: Policy
+    rules: Rules
+    run_id: int
+    workers: int = 4
+    wait: float = 0.0
+    on_done: Callable[[Outcome], None] = lambda outcome: None
+    fatal: RemoteError | None = None
+    _albums: dict[str, Album] | None = None
+    _album_lock: threading.Lock = field(default_factory=threading.Lock)
+    _item_map: dict[str, RemoteItem] = field(default_factory=dict)
+
+    def apply(self, plan: Plan) -> list[Outcome]:
+        # Workers only read this map; it is loaded here, in the thread that owns the connection.
+        self._item_map = {i.id: i for i in state.cached_items(self.conn, self.remote.name)}
+        state.save_pairs(self.conn, self.remote.name, plan.relink, plan.forget)
+        outcomes: list[Outcome] = []
+        todo = [a for a in plan.actions if a.kind != "skip"]
+        for outcome in run_pool(self._journalled(todo), self._work, self.workers):
+            action, entry = outcome.item
+            error = self._record(action, entry, outcome.result, outcome.error)
+            result = Outcome(action, error)
+            outcomes.append(result)
+            self.on_done(result)
+        return outcomes
+
+    def _journalled(self, actions: list[Action]) -> Iterator[tuple[Action, int]]:
+        for index, action in enumerate(actions):
+            if self.fatal is not None:
+                return
+            if index and self.wait:
+                time.sleep(self.wait)
+            yield action, state.journal_start(self.conn, self.run_id, action)
+
+    def _work(self, job: tuple[Action, int]) -> Done:
+        action = job[0]
+        if self.fatal is not None:
+            raise self.fatal
+        return getattr(self, f"_do_{action.kind}")(action)
+
+    def _record(self, action: Action, entry: int, done: Done | None, error: Exception | None) -> str | None:
+        if error is None and done is not None:
+            state.save_pairs(self.conn, self.remote.name, done.pairs, done.forget)
+            state.update_cache(self.conn, self.remote.name, done.items, done.removed)
+            state.journal_end(self.conn, entry)
+            return None
+        message = _describe(error)
+        if isinstance(error, RemoteError) and self.fatal is None:
+            self.fatal = error
+        state.journal_end(self.conn, entry, message)
+        log.warning("%s %s %s: %s", self.remote.name, action.kind, action.path or action.remote_id, message)
+        return message
+
+    # -- one method per action kind --------------------------------------------------------
+    def _do_upload(self, a: Action) -> Done:
+        item = self.remote.upload(self.root / a.path, a.name or Path(a.path).name, a.album, a.signature)
+        return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
+
+    def _do_replace_remote(self, a: Action) -> Done:
+        item = self.remote.replace(a.remote_id, self.root / a.path, a.signature)
+        return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
+
+    def _do_download(self, a: Action) -> Done:
+        item = self._item(a.remote_id)
+        dest = safe_destination(self.root, a.path.split("/") if a.path else [], a.name or item.name,
+                                remote_extension(item))
+        self.remote.download(a.remote_id, dest)
+        return self._paired_download(item, dest, a.also_ids)
+
+    def _do_replace_local(self, a: Action) -> Done:
+        target = self.root / a.path
+        self._to_trash(target, keep=True)
+        self.remote.download(a.remote_id, target, overwrite=True)
+        return self._paired_download(self._item(a.remote_id), target)
+
+    def _do_conflict(self, a: Action) -> Done:
+        item = self._item(a.remote_id)
+        local = self.root / a.path
+        stamp = datetime.now().strftime("%Y-%m-%d")
+        name = f"{local.stem} (conflict {self.policy.label} {stamp}).{remote_extension(item)}"
+        dest = unique_path(local.parent, name)
+        self.remote.download(a.remote_id, dest)
+        return self._paired_download(item, dest)
+
+    def _do_delete_remote(self, a: Action) -> Done:
+        self.remote.delete(a.remote_id)
+        return Done(forget=[a.remote_id], removed=[a.remote_id])
+
+    def _do_delete_local(self, a: Action) -> Done:
+        self._to_trash(self.root / a.path, keep=False)
+        return Done(forget=[a.remote_id])
+
+    def _do_retag(self, a: Action) -> Done:
+        self.remote.set_signature(a.remote_id, a.signature)
+        return Done()
+
+    def _do_move(self, a: Action) -> Done:
+        if a.album:
+            album = self._album(a.album)
+            if album is None:
+                with self._album_lock:
+                    self._albums[a.album] = self.remote.create_album(a.album, a.remote_id)
+            else:
+                self.remote.add_to_album(album.id, a.remote_id)
+        old = self._album(a.old_album) if a.old_album else None
+        if old is not None and old.owned_by_us and not self.remote.capabilities.exclusive_albums:
+            self.remote.remove_from_album(old.id, a.remote_id)
+        return Done([replace(a.pair, path=a.path, album=a.album, status="synced")])
+
+    # -- helpers -------------------------------------------------------------------------
+    def _item(self, remote_id: str) -> RemoteItem:
+        return self._item_map[remote_id]
+
+    def _album(self, title: str) -> Album | None:
+        with self._album_lock:
+            if self._albums is None:
+                self._albums = {}
+                for album in sorted(self.remote.list_albums(), key=lambda al: not al.owned_by_us):
+                    self._albums.setdefault(album.title, album)
+            return self._albums.get(title)
+
+    def _paired_download(self, item: RemoteItem, dest: Path, also: tuple[str, ...] = ()) -> Done:
+        decoded = decode_file(str(dest))
+        if decoded.error or not decoded.signature:
+            raise PhotosyncError(f"downloaded {dest.name} but cannot read it: {decoded.error}")
+        rel = dest.relative_to(self.root).as_posix()
+        album = album_for(self.rules, tuple(rel.split("/")[:-1]))
+        pairs = [Pair(item.id, decoded.signature, rel, content_version(item), album)]
+        pairs += [Pair(i, decoded.signature, rel, content_version(self._item(i)), album) for i in also]
+        if self.policy.uploads and item.signature != decoded.signature:
+            for remote_id in (item.id, *also):
+                self.remote.set_signature(remote_id, decoded.signature)
+        return Done(pairs)
+
+    def _to_trash(self, path: Path, keep: bool) -> Path:
+        """Put ``path`` in the trash folder: a hard link when the original stays (``keep``), a
+        rename otherwise; a copy where links are not possible. Never loses the file."""
+        rel = path.relative_to(self.root)
+        dest = unique_path((self.root / TRASH / f"run-{self.run_id}" / rel).parent, rel.name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if keep:
+            try:
+                os.link(path, dest)
+            except OSError:
+                shutil.copy2(path, dest)
+        else:
+            os.replace(path, dest)
+        return dest
+
+
+def _describe(error: Exception | None) -> str:
+    if error is None:
+        return "unknown error"
+    if isinstance(error, AuthorizationNeeded | PhotosyncError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{error.strerror or error}" + (f": {error.filename}" if error.filename else "")
+    return f"{type(error).__name__}: {error}"

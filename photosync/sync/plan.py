@@ -1,0 +1,456 @@
+"""Reconciliation: a pure function from (local index, remote view, last-synced pairs) to a plan.
+
+Three-way, per remote, like Unison, rclone bisync and vdirsyncer: a :class:`Pair` remembers a
+local photo (by its ImageMagick signature) and a remote item that were in sync after the last run,
+with the remote's content version then. Comparing both sides against the pair tells *which* side
+changed, so a photo deleted on one side is never mistaken for a new one on the other.
+
+No I/O, no clock, no logging here: the same inputs always give the same plan, whatever order the
+listings come in (everything is sorted). ``execute`` applies a plan; ``dry-run`` only reports it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal, Protocol, Sequence
+
+from photosync.remotes.base import Capabilities, RemoteItem
+from photosync.remotes.files import safe_name
+
+ActionKind = Literal["upload", "download", "replace_remote", "replace_local", "conflict",
+                     "delete_remote", "delete_local", "move", "retag", "skip"]
+TRANSFERS = ("upload", "download", "replace_remote", "replace_local", "conflict")
+DELETIONS = ("delete_remote", "delete_local")
+PairStatus = Literal["synced", "local_deleted", "remote_deleted"]
+
+
+class LocalPhoto(Protocol):
+    """What the planner needs of an indexed local file (``photosync.library.index.LocalFile``)."""
+
+    path: str
+    size: int
+    md5: str | None
+    signature: str | None
+    date_taken: datetime | None
+    album: str | None
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A local photo and a remote item that were in sync at the end of the last run."""
+
+    remote_id: str
+    signature: str  # the local picture's signature then
+    path: str  # the local path then (the first of duplicates)
+    version: str | None  # the remote's content version then (see :func:`content_version`)
+    album: str | None  # the local album then
+    status: PairStatus = "synced"  # a deletion on one side that policy told us to keep
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings that steer one remote's plan."""
+
+    remote: str  # "flickr", "drive", "memory"
+    label: str  # "Flickr", "Google Drive": for reasons
+    capabilities: Capabilities
+    direction: Literal["both", "upload", "download"] = "both"
+    on_local_delete: Literal["keep", "delete-remote"] = "keep"
+    on_remote_delete: Literal["keep", "delete-local"] = "keep"
+    max_delete: int = 50
+    max_operations: int = 0
+    listing_complete: bool = True  # False: absence from the listing proves nothing
+    download_dir: str = "Downloads"  # for remote items in no album
+    album_separator: str = "/"
+    extensions: frozenset[str] = frozenset({"jpg", "jpeg", "png", "gif", "tif", "tiff", "heic",
+                                            "heif", "webp"})
+
+    @property
+    def uploads(self) -> bool:
+        return self.direction in ("both", "upload")
+
+    @property
+    def downloads(self) -> bool:
+        return self.direction in ("both", "download")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do (or deliberately not do), with the reason a human reads."""
+
+    kind: ActionKind
+    remote: str
+    reason: str
+    path: str | None = None  # local path (relative to the root), the source or the target
+    remote_id: str | None = None
+    signature: str | None = None
+    album: str | None = None  # the album the photo belongs in
+    size: int = 0  # bytes this action transfers
+    old_album: str | None = None  # for move: the album it leaves
+    pair: Pair | None = None  # the pair this action starts from, if any
+    name: str | None = None  # upload: the file name to give the remote item
+    also_ids: tuple[str, ...] = ()  # download: remote duplicates of the same picture to pair too
+
+
+@dataclass
+class Plan:
+    """Everything a run will do for one remote, plus pair updates that need no remote I/O."""
+
+    remote: str
+    actions: list[Action] = field(default_factory=list)
+    relink: list[Pair] = field(default_factory=list)  # pairs to (re)write as they are
+    forget: list[str] = field(default_factory=list)  # remote ids whose pairs are obsolete
+    messages: list[str] = field(default_factory=list)  # why something was held back
+    aborted: str | None = None  # set: nothing at all is done for this remote
+
+    def count(self, *kinds: str) -> int:
+        return sum(1 for a in self.actions if a.kind in kinds)
+
+
+def content_version(item: RemoteItem) -> str | None:
+    """What changes when the remote's *content* changes: Drive's MD5, Flickr's original secret."""
+    return item.md5 or item.extra.get("content_version") or item.signature
+
+
+def stem_key(name: str) -> str:
+    """File stem / title compared case-insensitively without extension, for matching rule (c)."""
+    base = name.rsplit("/", 1)[-1]
+    stem, dot, ext = base.rpartition(".")
+    if dot and 0 < len(ext) <= 5 and stem:
+        base = stem
+    return base.strip().casefold()
+
+
+def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Sequence[Pair],
+         policy: Policy) -> Plan:
+    """Decide what makes ``local`` and one remote agree. Pure; order of inputs does not matter."""
+    result = Plan(policy.remote)
+    view = _View.build(local, remote, pairs)
+    abort = _empty_side(view, pairs, policy)
+    if abort:
+        result.aborted = abort
+        return result
+    # Pictures that some pair still finds locally are spoken for before any pair is decided, so
+    # no pair can take another's picture for its own edit (the plan must not depend on order).
+    view.claimed_sigs.update(p.signature for p in pairs if p.signature in view.groups)
+    for pair in sorted(pairs, key=lambda p: p.remote_id):
+        _plan_pair(view, pair, policy, result)
+    for signature in sorted(view.groups):
+        if signature not in view.claimed_sigs:
+            _plan_new_local(view, signature, policy, result)
+    _plan_new_remote(view, policy, result)
+    _limit_deletions(result, policy)
+    _limit_operations(result, policy)
+    return result
+
+
+@dataclass
+class _View:
+    groups: dict[str, list[LocalPhoto]]  # signature -> files with that picture, sorted by path
+    by_path: dict[str, LocalPhoto]
+    items: dict[str, RemoteItem]
+    claimed_sigs: set[str] = field(default_factory=set)
+    claimed_ids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, local: Sequence[LocalPhoto], remote: Sequence[RemoteItem],
+              pairs: Sequence[Pair]) -> "_View":
+        groups: dict[str, list[LocalPhoto]] = defaultdict(list)
+        for photo in local:
+            if photo.signature:
+                groups[photo.signature].append(photo)
+        for members in groups.values():
+            members.sort(key=lambda p: p.path)
+        return cls(dict(groups), {p.path: p for p in local}, {i.id: i for i in remote})
+
+    def first(self, signature: str) -> LocalPhoto | None:
+        members = self.groups.get(signature)
+        return members[0] if members else None
+
+    def claim(self, signature: str | None, item_id: str | None) -> None:
+        if signature:
+            self.claimed_sigs.add(signature)
+        if item_id:
+            self.claimed_ids.add(item_id)
+
+
+def _empty_side(view: _View, pairs: Sequence[Pair], policy: Policy) -> str | None:
+    """The rclone-bisync safety rail: a side that suddenly lists nothing is a mistake, not news."""
+    in_sync = sum(1 for p in pairs if p.status == "synced")
+    if not in_sync:
+        return None
+    if not view.by_path:
+        return (f"the library lists no photos, but {in_sync} were in sync with {policy.label} at the "
+                f"last run: is the share mounted and library.root right? Nothing done for {policy.label}.")
+    if not view.items and policy.listing_complete:
+        return (f"{policy.label} lists no photos, but {in_sync} were in sync at the last run: is it the "
+                f"right account? Nothing done for {policy.label}.")
+    return None
+
+
+def _plan_pair(view: _View, pair: Pair, policy: Policy, out: Plan) -> None:
+    item = view.items.get(pair.remote_id)
+    view.claim(pair.signature, pair.remote_id)
+    if item is None and not policy.listing_complete:
+        return  # unknown, not deleted: an incremental listing or a failed page
+    local_state, now = _local_state(view, pair)
+    remote_state = "missing" if item is None else (
+        "same" if content_version(item) == pair.version or item.signature == pair.signature else "changed")
+    if now is not None:
+        view.claim(now.signature, None)
+    _decide(view, pair, item, local_state, remote_state, now, policy, out)
+
+
+def _local_state(view: _View, pair: Pair) -> tuple[str, LocalPhoto | None]:
+    """('same', photo) when the picture is still here (maybe moved); ('changed', photo) when the
+    pair's path now holds another picture nobody else claims; ('deleted', None) otherwise."""
+    photo = view.first(pair.signature)
+    if photo is not None:
+        return "same", photo
+    at_path = view.by_path.get(pair.path)
+    if at_path is not None and at_path.signature and at_path.signature not in view.claimed_sigs:
+        return "changed", at_path
+    return "deleted", None
+
+
+def _decide(view: _View, pair: Pair, item: RemoteItem | None, local_state: str, remote_state: str,
+            now: LocalPhoto | None, policy: Policy, out: Plan) -> None:
+    label = policy.label
+    if local_state == "same" and remote_state == "same":
+        _plan_in_sync(pair, item, now, policy, out)
+    elif local_state == "changed" and remote_state == "same":
+        _plan_local_edit(pair, item, now, policy, out)
+    elif local_state == "same" and remote_state == "changed":
+        if policy.downloads:
+            out.actions.append(Action("replace_local", policy.remote, f"changed on {label} since last sync",
+                                      now.path, item.id, now.signature, now.album, item.size or 0, pair=pair))
+    elif local_state == "changed" and remote_state == "changed":
+        _plan_both_edited(pair, item, now, policy, out)
+    elif local_state == "deleted" and remote_state in ("same", "changed"):
+        _plan_local_delete(view, pair, item, remote_state, policy, out)
+    elif remote_state == "missing":
+        _plan_remote_delete(pair, now, local_state, policy, out)
+
+
+def _plan_in_sync(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy, out: Plan) -> None:
+    if pair.status != "synced" or now.path != pair.path and now.album == pair.album:
+        out.relink.append(replace(pair, path=now.path, status="synced"))
+    if now.album != pair.album:
+        if policy.uploads and policy.capabilities.albums:
+            out.actions.append(Action("move", policy.remote,
+                                      f"moved locally from album {pair.album or '(none)'} to "
+                                      f"{now.album or '(none)'}; no re-upload",
+                                      now.path, item.id, now.signature, now.album, 0,
+                                      old_album=pair.album, pair=pair))
+        else:
+            out.relink.append(replace(pair, path=now.path, album=now.album, status="synced"))
+
+
+def _plan_local_edit(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy, out: Plan) -> None:
+    if not policy.uploads:
+        return
+    if policy.capabilities.replace_in_place:
+        out.actions.append(Action("replace_remote", policy.remote, "changed locally since last sync",
+                                  now.path, item.id, now.signature, now.album, now.size, pair=pair))
+    else:
+        out.actions.append(Action("upload", policy.remote,
+                                  f"changed locally since last sync; {policy.label} cannot replace "
+                                  f"in place, so the new version is uploaded beside the old one",
+                                  now.path, None, now.signature, now.album, now.size, pair=pair,
+                                  name=now.path.rsplit("/", 1)[-1]))
+
+
+def _plan_both_edited(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy, out: Plan) -> None:
+    if item.signature == now.signature:
+        out.relink.append(replace(pair, signature=now.signature, path=now.path,
+                                  version=content_version(item), album=now.album, status="synced"))
+        return
+    out.actions.append(Action("conflict", policy.remote,
+                              f"changed both locally and on {policy.label} since last sync: both "
+                              f"kept, the {policy.label} version is downloaded beside the local one",
+                              now.path, item.id, None, now.album, item.size or 0, pair=pair))
+    if policy.uploads:
+        out.actions.append(Action("upload", policy.remote, "local side of a conflict",
+                                  now.path, None, now.signature, now.album, now.size,
+                                  name=now.path.rsplit("/", 1)[-1]))
+
+
+def _plan_local_delete(view: _View, pair: Pair, item: RemoteItem, remote_state: str, policy: Policy,
+                       out: Plan) -> None:
+    label = policy.label
+    if remote_state == "changed":  # edited remotely after the local delete: the edit wins
+        out.forget.append(pair.remote_id)
+        view.claimed_ids.discard(pair.remote_id)
+        return
+    if pair.status == "local_deleted":
+        return
+    if policy.on_local_delete == "delete-remote" and policy.uploads:
+        out.actions.append(Action("delete_remote", policy.remote,
+                                  f"deleted locally since last sync (on_local_delete: delete-remote)",
+                                  pair.path, item.id, pair.signature, pair.album, pair=pair))
+    else:
+        out.actions.append(Action("skip", policy.remote,
+                                  f"deleted locally since last sync; kept on {label} "
+                                  f"(on_local_delete: {policy.on_local_delete})",
+                                  pair.path, item.id, pair.signature, pair.album, pair=pair))
+        out.relink.append(replace(pair, status="local_deleted"))
+
+
+def _plan_remote_delete(pair: Pair, now: LocalPhoto | None, local_state: str, policy: Policy,
+                        out: Plan) -> None:
+    label = policy.label
+    if local_state == "deleted":
+        out.forget.append(pair.remote_id)
+        return
+    if local_state == "changed":  # edited locally after the remote delete: the edit wins
+        out.forget.append(pair.remote_id)
+        if policy.uploads:
+            out.actions.append(Action("upload", policy.remote,
+                                      f"changed locally after it was deleted on {label}",
+                                      now.path, None, now.signature, now.album, now.size,
+                                      name=now.path.rsplit("/", 1)[-1]))
+        return
+    if pair.status == "remote_deleted":
+        return
+    if policy.on_remote_delete == "delete-local" and policy.downloads:
+        out.actions.append(Action("delete_local", policy.remote,
+                                  f"deleted on {label} since last sync (on_remote_delete: delete-local); "
+                                  f"the file is moved to the library's .photosync-trash folder",
+                                  now.path, pair.remote_id, now.signature, now.album, pair=pair))
+    else:
+        out.actions.append(Action("skip", policy.remote,
+                                  f"deleted on {label} since last sync; kept "
+                                  f"(on_remote_delete: {policy.on_remote_delete})",
+                                  now.path, pair.remote_id, now.signature, now.album, pair=pair))
+        out.relink.append(replace(pair, path=now.path, status="remote_deleted"))
+
+
+def _match(view: _View, signature: str, members: list[LocalPhoto], policy: Policy
+           ) -> tuple[list[RemoteItem], str]:
+    """Unclaimed remote items showing this picture, and the rule that matched them."""
+    free = [view.items[i] for i in sorted(view.items) if i not in view.claimed_ids]
+    by_sig = [i for i in free if i.signature == signature]
+    if by_sig:
+        return by_sig, "signature"
+    md5s = {m.md5 for m in members if m.md5}
+    if "md5" in policy.capabilities.hashes and md5s:
+        by_md5 = [i for i in free if i.md5 and i.md5 in md5s]
+        if by_md5:
+            return by_md5, "MD5"
+    keys = {(stem_key(m.path), m.date_taken.replace(microsecond=0)) for m in members if m.date_taken}
+    by_name = [i for i in free if i.date_taken_known and i.date_taken and not i.signature
+               and (stem_key(i.name), i.date_taken.replace(microsecond=0)) in keys]
+    return by_name, "file name and date taken"
+
+
+def _plan_new_local(view: _View, signature: str, policy: Policy, out: Plan) -> None:
+    members = view.groups[signature]
+    first = members[0]
+    view.claim(signature, None)
+    matches, rule = _match(view, signature, members, policy)
+    dup_note = f" ({len(members) - 1} local duplicate(s) upload once)" if len(members) > 1 else ""
+    if matches:
+        target = matches[0]
+        for item in matches:  # remote duplicates of one picture are all paired with it
+            view.claim(None, item.id)
+            out.relink.append(Pair(item.id, signature, first.path, content_version(item), first.album))
+        if rule != "signature" and policy.uploads:
+            out.actions.append(Action("retag", policy.remote,
+                                      f"matched by {rule}; our signature tag is added",
+                                      first.path, target.id, signature, first.album))
+        else:
+            out.actions.append(Action("skip", policy.remote, f"matched by {rule}{dup_note}",
+                                      first.path, target.id, signature, first.album))
+        return
+    if policy.uploads:
+        out.actions.append(Action("upload", policy.remote, f"new locally{dup_note}", first.path, None,
+                                  signature, first.album, first.size, name=first.path.rsplit("/", 1)[-1]))
+
+
+def _plan_new_remote(view: _View, policy: Policy, out: Plan) -> None:
+    unclaimed = [view.items[i] for i in sorted(view.items) if i not in view.claimed_ids]
+    by_sig: dict[str, list[RemoteItem]] = defaultdict(list)
+    for item in unclaimed:
+        if item.signature:
+            by_sig[item.signature].append(item)
+    for item in unclaimed:
+        if item.signature and by_sig[item.signature][0] is not item:
+            continue  # a remote duplicate: handled with the first of its group
+        dups = tuple(i.id for i in by_sig.get(item.signature or "", [])[1:])
+        present = view.first(item.signature) if item.signature else None
+        if present is not None:  # a second remote copy of a picture that is already paired
+            for same in (item.id, *dups):
+                out.relink.append(Pair(same, present.signature, present.path,
+                                       content_version(view.items[same]), present.album))
+            out.actions.append(Action("skip", policy.remote, f"matched by signature (a duplicate on "
+                                      f"{policy.label} of a photo already in sync)", present.path,
+                                      item.id, item.signature, present.album))
+        elif item.media != "photo" or not _indexable(item, policy):
+            out.actions.append(Action("skip", policy.remote,
+                                      f"{item.media} on {policy.label} that the library does not index "
+                                      f"(library.extensions); not downloaded", None, item.id))
+        elif policy.downloads:
+            album = item.albums[0] if item.albums else None
+            note = f" ({len(dups)} duplicate(s) there download once)" if dups else ""
+            out.actions.append(Action("download", policy.remote, f"new on {policy.label}{note}",
+                                      download_folder(album, policy), item.id, item.signature,
+                                      album, item.size or 0, name=item.name, also_ids=dups))
+
+
+_MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/tiff": "tif",
+             "image/heic": "heic", "image/heif": "heif", "image/webp": "webp"}
+
+
+def remote_extension(item: RemoteItem) -> str:
+    """The file extension a remote item's original has (Flickr's originalformat, Drive's name)."""
+    fmt = item.extra.get("format")
+    if fmt:
+        return str(fmt).lower()
+    stem, dot, ext = item.name.rpartition(".")
+    if dot and stem and 0 < len(ext) <= 5:
+        return ext.lower()
+    return _MIME_EXT.get(item.mime or "", "jpg")
+
+
+def _indexable(item: RemoteItem, policy: Policy) -> bool:
+    return remote_extension(item) in policy.extensions
+
+
+def download_folder(album: str | None, policy: Policy) -> str:
+    """Where a remote-only photo lands: its album's folder, else the remote's download folder."""
+    if album:
+        parts = [safe_name(p) for p in album.split(policy.album_separator) if p.strip()]
+    else:
+        parts = [safe_name(p) for p in policy.download_dir.split("/") if p.strip()]
+    return "/".join(parts)
+
+
+def _limit_deletions(out: Plan, policy: Policy) -> None:
+    deletions = out.count(*DELETIONS)
+    if deletions and not policy.listing_complete:
+        out.actions = [a for a in out.actions if a.kind not in DELETIONS]
+        out.messages.append(f"{policy.label}: a listing was incomplete, so no deletion is made this run")
+    elif deletions > policy.max_delete:
+        out.actions = [a for a in out.actions if a.kind not in DELETIONS]
+        out.messages.append(f"{policy.label}: {deletions} deletions planned, more than sync.max_delete "
+                            f"({policy.max_delete}): none made. Check what happened, then raise "
+                            f"sync.max_delete for one run if they are intended.")
+
+
+def _limit_operations(out: Plan, policy: Policy) -> None:
+    if not policy.max_operations:
+        return
+    kept: list[Action] = []
+    transfers = 0
+    for action in out.actions:
+        if action.kind in TRANSFERS:
+            transfers += 1
+            if transfers > policy.max_operations:
+                kept.append(replace(action, kind="skip", reason=f"{action.kind} postponed: over "
+                                    f"sync.max_operations ({policy.max_operations}) this run"))
+                continue
+        kept.append(action)
+    out.actions = kept
+

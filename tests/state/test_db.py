@@ -1,0 +1,113 @@
+"""The state database: pragmas, versioned migrations with a backup, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from photosync.errors import UsageError
+from photosync.state import db
+from photosync.state.db import MIGRATIONS, Migration, open_db, schema_version, transaction
+
+
+def test_open_creates_private_dir_and_sets_pragmas(tmp_path: Path):
+    state = tmp_path / "state" / "nested"
+    conn = open_db(state)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == db.BUSY_TIMEOUT_MS
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version() == len(MIGRATIONS)
+    row = conn.execute("SELECT 1 AS one").fetchone()
+    assert row["one"] == 1  # sqlite3.Row
+    conn.close()
+    assert not list(state.glob("*.bak-*"))  # a fresh database is not backed up
+
+
+def test_reopen_is_idempotent(tmp_path: Path):
+    open_db(tmp_path).close()
+    conn = open_db(tmp_path)
+    assert db.current_version(conn) == schema_version()
+    assert not list(tmp_path.glob("*.bak-*"))
+
+
+def _old_database(state: Path, version: int) -> None:
+    """A database as an older photosync left it: only the first ``version`` migrations."""
+    state.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db.db_path(state), isolation_level=None)
+    for step in MIGRATIONS[:version]:
+        for statement in step.statements:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO files (path, status, first_seen, updated, md5) "
+                 "VALUES ('a.jpg', 'present', 1, 1, 'abc')")
+    conn.close()
+
+
+def test_migrating_an_older_database_backs_it_up_and_keeps_data(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch):
+    _old_database(tmp_path, 1)
+
+    def fill(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO remote_items (file_id, remote_id) SELECT id, 'r-' || path FROM files")
+
+    new = [Migration("remote items", ("CREATE TABLE remote_items (file_id INTEGER REFERENCES "
+                                      "files(id), remote_id TEXT)",), fill)]
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS[:1] + new)
+    conn = open_db(tmp_path)
+    assert db.current_version(conn) == 2
+    assert conn.execute("SELECT md5 FROM files WHERE path = 'a.jpg'").fetchone()["md5"] == "abc"
+    assert conn.execute("SELECT remote_id FROM remote_items").fetchone()[0] == "r-a.jpg"
+    backup = tmp_path / "photosync.db.bak-v1"
+    assert backup.exists() and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    old = sqlite3.connect(backup)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("SELECT md5 FROM files").fetchone()[0] == "abc"
+    assert not old.execute("SELECT name FROM sqlite_master WHERE name = 'remote_items'").fetchall()
+
+
+def test_a_failing_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    _old_database(tmp_path, 1)
+    bad = [Migration("half done", ("CREATE TABLE half (x)", "INSERT INTO nowhere VALUES (1)"))]
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS[:1] + bad)
+    with pytest.raises(UsageError, match="unusable"):
+        open_db(tmp_path)
+    conn = sqlite3.connect(db.db_path(tmp_path))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchall()
+    assert conn.execute("SELECT count(*) FROM files").fetchone()[0] == 1
+
+
+def test_a_newer_database_is_refused(tmp_path: Path):
+    open_db(tmp_path).close()
+    conn = sqlite3.connect(db.db_path(tmp_path))
+    conn.execute(f"PRAGMA user_version = {schema_version() + 5}")
+    conn.close()
+    with pytest.raises(UsageError, match="newer than this photosync"):
+        open_db(tmp_path)
+
+
+def test_transaction_commits_or_rolls_back(tmp_path: Path):
+    conn = open_db(tmp_path)
+    with transaction(conn):
+        conn.execute("INSERT INTO scans (root, started) VALUES (?, ?)", ("/a", 1.0))
+    with pytest.raises(RuntimeError):
+        with transaction(conn):
+            conn.execute("INSERT INTO scans (root, started) VALUES (?, ?)", ("/b", 2.0))
+            raise RuntimeError("boom")
+    assert [r["root"] for r in conn.execute("SELECT root FROM scans")] == ["/a"]
+
+
+def test_gone_rows_may_share_a_path_live_rows_may_not(tmp_path: Path):
+    conn = open_db(tmp_path)
+    insert = "INSERT INTO files (path, status, first_seen, updated) VALUES (?, ?, 0, 0)"
+    with transaction(conn):
+        conn.execute(insert, ("a.jpg", "gone"))
+        conn.execute(insert, ("a.jpg", "gone"))
+        conn.execute(insert, ("a.jpg", "present"))
+    with pytest.raises(sqlite3.IntegrityError):
+        with transaction(conn):
+            conn.execute(insert, ("a.jpg", "failed"))
