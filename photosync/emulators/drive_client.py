@@ -38,9 +38,13 @@ def admin(base_url: str, route: str, body: dict[str, Any] | None = None) -> Any:
 
 def mint_credentials(base_url: str, account: str = "tester@example.com",
                      scopes: list[str] | None = None) -> Credentials:
-    """Credentials for ``account`` (access + refresh token) without the browser dance."""
+    """Credentials for ``account`` (access + refresh token) without the browser dance.
+
+    Trap: ``Credentials.from_authorized_user_info`` ignores the document's ``token_uri`` and always
+    uses Google's, so refreshing would leave loopback; ``with_token_uri`` puts the emulator back.
+    """
     info = admin(base_url, "token", {"account": account, "scopes": scopes or [DRIVE_SCOPE]})
-    return Credentials.from_authorized_user_info(info, info["scopes"])
+    return Credentials.from_authorized_user_info(info, info["scopes"]).with_token_uri(info["token_uri"])
 
 
 def service_for(base_url: str, credentials: Credentials | None = None, timeout: float = 10.0,

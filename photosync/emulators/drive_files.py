@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 FOLDER = "application/vnd.google-apps.folder"
 DEFAULT_KEYS = ("kind", "id", "name", "mimeType")
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF", b"BM")
 
 
 @dataclass(slots=True)
@@ -86,6 +87,8 @@ class ContentFacts:
 
 def image_facts(data: bytes) -> tuple[int | None, int | None, str | None]:
     """(width, height, EXIF DateTimeOriginal) read with Wand ``ping`` (no pixel decoding)."""
+    if not data.startswith(IMAGE_MAGIC) and data[4:12] not in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        return None, None, None  # only hand ImageMagick what is plainly a picture
     from wand.image import Image
     try:
         with Image.ping(blob=data) as img:
