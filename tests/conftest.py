@@ -64,3 +64,24 @@ def drive_service(drive_emulator):
     def make(**account):
         return service_for(drive_emulator.url, **account)
     return make
+
+
+@pytest.fixture
+def flickr_emulator():
+    """A fresh in-process Flickr emulator (OAuth auto-approves, no rate limit): ``.url``, ``.app``
+    (``.app.state`` is the data), admin routes as documented in ``photosync/emulators/flickr_admin.py``."""
+    from photosync.emulators import start
+    server = start("flickr", auto_approve=True, rate_limit=0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def flickr_client(flickr_emulator):
+    """``flickr_client(perms="delete", username="testuser", format="parsed-json")`` -> a real
+    flickrapi.FlickrAPI pointed at ``flickr_emulator`` holding a minted access token."""
+    from photosync.emulators.flickr_testing import authorized_flickrapi
+
+    def make(perms: str = "delete", username: str = "testuser", format: str = "parsed-json"):
+        return authorized_flickrapi(flickr_emulator.url, perms=perms, username=username, format=format)
+    return make

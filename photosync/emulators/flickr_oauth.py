@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
 from oauthlib.oauth1.rfc5849 import signature, utils
@@ -129,7 +130,8 @@ class OAuthVerifier:
                                               headers={"Authorization": request.headers.get("Authorization", "")})
         base = signature.signature_base_string(request.method, signature.base_string_uri(request.url),
                                                signature.normalize_parameters(params))
-        expected = signature.sign_hmac_sha1(base, app_secret, token_secret)
+        expected = signature.sign_hmac_sha1_with_client(
+            base, SimpleNamespace(client_secret=app_secret, resource_owner_secret=token_secret))
         if not secrets.compare_digest(expected, sent):
             raise OAuthProblem(96, "signature_invalid", "Invalid signature")
 
