@@ -13,9 +13,9 @@ import urllib.request
 from typing import Any
 
 import google_auth_httplib2
-import httplib2
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
+from googleapiclient.http import build_http
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 _documents: dict[str, str] = {}
@@ -57,5 +57,9 @@ def service_for(base_url: str, credentials: Credentials | None = None, timeout: 
                 _documents[base_url] = answer.read().decode()
         document = _documents[base_url]
     credentials = credentials or mint_credentials(base_url, **account)
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
+    # Trap: a bare httplib2.Http follows 308 as a redirect and breaks resumable uploads;
+    # googleapiclient's build_http() removes 308 from its redirect codes.
+    raw = build_http()
+    raw.timeout = timeout
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=raw)
     return build_from_document(document, http=http)
