@@ -48,3 +48,27 @@ class ScanProgressDisplay:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def action_progress(label: str, total: int, stream: TextIO | None = None, interval: float = 10.0):
+    """A per-action hook for the sync executor: a bar on a terminal, a line now and then else."""
+    out = stream or sys.stderr
+    if total == 0:
+        return lambda outcome: None
+    if out.isatty():
+        bar = tqdm(total=total, unit="photo", file=out, dynamic_ncols=True, desc=label)
+
+        def tick(outcome) -> None:
+            bar.update(1)
+            if bar.n >= total:
+                bar.close()
+        return tick
+    state = {"done": 0, "failed": 0, "last": time.monotonic()}
+
+    def line(outcome) -> None:
+        state["done"] += 1
+        state["failed"] += 1 if outcome.error else 0
+        if state["done"] == total or time.monotonic() - state["last"] >= interval:
+            state["last"] = time.monotonic()
+            log.info("%s: %d of %d done, %d failed", label, state["done"], total, state["failed"])
+    return line

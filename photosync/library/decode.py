@@ -16,17 +16,17 @@ Videos are not decoded: they have hashes but no signature.
 from __future__ import annotations
 
 import ctypes
-import errno
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 
 from wand import exceptions as wand_exc
 from wand import resource as wand_resource
 from wand import version as wand_version
 from wand.api import libmagick, library
 from wand.image import Image
+
+from photosync.library.outcome import Decoded, FileProblem, os_reason
 
 IM_VERSION = int(wand_version.MAGICK_VERSION_INFO[0])
 IM_QUANTUM = int(wand_version.QUANTUM_DEPTH)
@@ -43,33 +43,6 @@ DAMAGE = re.compile(r"premature end|truncat|unexpected end|huffman|incomplete|in
 _EXIF_DATE = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
 CHUNK = 4 * MiB
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """What one read of a file yields; ``error`` set means the file failed (with the reason)."""
-
-    path: str
-    size: int = 0
-    mtime_ns: int = 0
-    dev: int = 0
-    inode: int = 0
-    md5: str | None = None
-    sha256: str | None = None
-    signature: str | None = None
-    signature_im_version: int | None = None
-    signature_quantum: int | None = None
-    date_taken: str | None = None  # ISO 8601, naive local time
-    date_subsec: str | None = None
-    date_offset: str | None = None
-    width: int | None = None
-    height: int | None = None
-    media: str = "photo"
-    error: str | None = None
-
-
-class FileProblem(Exception):
-    """The file cannot be indexed; the message is the reason shown to the user."""
 
 
 def init_worker() -> None:
@@ -97,29 +70,6 @@ def decode_file(path: str, media: str = "photo") -> Decoded:
         return Decoded(path, error=os_reason(exc))
     except MemoryError:
         return Decoded(path, error="out of memory while decoding it")
-
-
-# Reasons that come from the file's content: retrying an unchanged file cannot help.
-PERMANENT = ("empty file", "damaged image", "not an image", "not a photo",
-             "ImageMagick could not decode", "too large for")
-
-
-def is_permanent(reason: str | None) -> bool:
-    """True when the file itself is bad (re-reading it unchanged would fail the same way)."""
-    return bool(reason) and reason.startswith(PERMANENT)
-
-
-def os_reason(exc: OSError) -> str:
-    """A short reason for an OS error while reading a file or folder."""
-    reasons = {
-        errno.ENOENT: "vanished during the scan",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.ELOOP: "symlink loop",
-        errno.ENAMETOOLONG: "path too long for the operating system",
-        errno.EIO: "I/O error reading it (failing disk or network share?)",
-    }
-    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def _read(path: str, media: str) -> tuple[bytes, os.stat_result]:
@@ -157,6 +107,8 @@ def _decode(data: bytes) -> dict[str, object]:
                 raise FileProblem(f"damaged image (truncated or corrupt): {_clean(damage)}")
             if (img.format or "").upper() in NOT_PHOTOS:
                 raise FileProblem(f"not a photo (ImageMagick reads it as {img.format})")
+            if not img.width or not img.height:
+                raise FileProblem("damaged image (truncated or corrupt): it has no pixels")
             return _describe(img)
     except wand_exc.WandException as exc:
         raise FileProblem(_wand_reason(exc)) from None

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterator
 
-from photosync.library.decode import Decoded, decode_file, init_worker
+from photosync.library.outcome import Decoded
 
 Finished = tuple[Any, Decoded]  # (the caller's tag, the result)
 
@@ -25,6 +25,25 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def decode_file(path: str, media: str) -> Decoded:
+    """Runs in a worker: ImageMagick is loaded there, never in the scanning process."""
+    from photosync.library import decode
+    return decode.decode_file(path, media)
+
+
+def init_worker() -> None:
+    from photosync.library import decode
+    decode.init_worker()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """forkserver: workers never inherit a parent's running ImageMagick/OpenMP threads (a fork
+    of such a parent can deadlock); the server preloads the decoder so each worker starts warm."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["photosync.library.decode"])
+    return context
 
 
 class DecodePool:
@@ -67,9 +86,7 @@ class DecodePool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            # forkserver: never fork a parent whose ImageMagick/OpenMP threads may be running.
-            context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(),
                                                  initializer=init_worker)
         return self._executor
 
@@ -115,8 +132,7 @@ class DecodePool:
         self._executor = None
 
     def _run_alone(self, path: str, media: str) -> Decoded:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(1, mp_context=context, initializer=init_worker) as alone:
+        with ProcessPoolExecutor(1, mp_context=_context(), initializer=init_worker) as alone:
             try:
                 return alone.submit(decode_file, path, media).result()
             except BrokenProcessPool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 from photosync.config import LibraryConfig
-from photosync.library.decode import Decoded, is_permanent
+from photosync.library.outcome import Decoded, is_permanent
 from photosync.library.pool import DecodePool
 from photosync.library.rules import compile_rules
 from photosync.library.walk import FileEntry, Problem, Walker

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from photosync.errors import UsageError
-from photosync.library.decode import os_reason
+from photosync.library.outcome import os_reason
 from photosync.library.rules import Rules, album_for, is_excluded_dir, is_wanted_file, media_for
 
 
