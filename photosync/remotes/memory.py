@@ -152,9 +152,14 @@ class MemoryRemote:
         return self._request("replace", run)
 
     def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
-        item = self._request("download", lambda: self._export(self._get(item_id)))
-        data = self.content(item_id)
-        return atomic_download(dest, lambda out: out.write(data), item.size, item.md5,
+        """An injected fault here cuts the transfer halfway, like a dropped connection."""
+        self.limiter.acquire()
+        cut = self.faults.take("download") is not None
+        with self._lock:
+            self.calls["download"] += 1
+            item, data = self._export(self._get(item_id)), self._get(item_id).data
+        body = data[: len(data) // 2] if cut else data
+        return atomic_download(dest, lambda out: out.write(body), item.size, item.md5,
                                verify_image=item.media == "photo", overwrite=overwrite)
 
     def delete(self, item_id: str) -> None:

@@ -64,7 +64,7 @@ class RateLimiter:
             return 0.0
         self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= 1 - 1e-9:  # tolerate float rounding of elapsed * rate
+            self._tokens = max(0.0, self._tokens - 1)
             return 0.0
-        return (1 - self._tokens) / self.rate
+        return max((1 - self._tokens) / self.rate, 1e-6)
