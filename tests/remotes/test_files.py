@@ -1,0 +1,152 @@
+"""Safe names, no-clobber paths, atomic verified downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from photosync.emulators.images import make_image
+from photosync.errors import Conflict, ItemError, TransientError
+from photosync.remotes.files import (UnsafePath, atomic_download, ensure_inside, is_partial,
+                                     remove_partials, safe_destination, safe_name, unique_path)
+
+JPEG = make_image("files-test")
+
+
+@pytest.mark.parametrize("untrusted, ext, expected", [
+    ("holiday", "jpg", "holiday.jpg"),
+    ("holiday.JPG", "jpg", "holiday.jpg"),
+    ("../../etc/passwd", None, "_.._etc_passwd"),
+    ("a/b\\c", "jpg", "a_b_c.jpg"),
+    ("nul\x00byte\x1fctl\x7f", "png", "nul_byte_ctl_.png"),
+    ("..", "jpg", "untitled.jpg"),
+    ("", None, "untitled"),
+    ("   ", "jpg", "untitled.jpg"),
+    (".hidden", "jpg", "hidden.jpg"),
+    ("trailing. . ", "jpg", "trailing.jpg"),
+    ("CON", "jpg", "_CON.jpg"),
+    ("lpt1.tar", None, "_lpt1.tar"),
+    ("console", "jpg", "console.jpg"),
+    ('what?<is>:"this"|*', "gif", "what__is___this___.gif"),
+    ("日本語 фото", "jpg", "日本語 фото.jpg"),
+    ("x", "../evil", "x"),  # an unsafe extension is dropped, not obeyed
+])
+def test_safe_name(untrusted: str, ext: str | None, expected: str) -> None:
+    assert safe_name(untrusted, ext) == expected
+
+
+def test_safe_name_normalises_unicode() -> None:
+    assert safe_name("Cafe\u0301") == "Café"  # NFD from macOS becomes NFC
+
+
+@pytest.mark.parametrize("stem", ["x" * 400, "é" * 200, "日" * 120])
+def test_safe_name_fits_255_bytes_without_splitting_characters(stem: str) -> None:
+    name = safe_name(stem, "jpeg")
+    assert len(name.encode()) <= 255
+    assert name.endswith(".jpeg")
+    assert set(name[:-5]) == {stem[0]}
+
+
+def test_unique_path_never_reuses_a_name(tmp_path: Path) -> None:
+    assert unique_path(tmp_path, "a.jpg") == tmp_path / "a.jpg"
+    (tmp_path / "a.jpg").write_bytes(b"1")
+    (tmp_path / "a (2).jpg").write_bytes(b"2")
+    assert unique_path(tmp_path, "a.jpg") == tmp_path / "a (3).jpg"
+    (tmp_path / "noext").write_bytes(b"")
+    assert unique_path(tmp_path, "noext") == tmp_path / "noext (2)"
+
+
+def test_unique_path_keeps_the_counter_of_a_long_name(tmp_path: Path) -> None:
+    name = safe_name("y" * 300, "jpg")
+    (tmp_path / name).write_bytes(b"")
+    second = unique_path(tmp_path, name)
+    assert second.name.endswith(" (2).jpg") and len(second.name.encode()) <= 255
+
+
+def test_ensure_inside(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    assert ensure_inside(root, root / "a" / "b.jpg") == root / "a" / "b.jpg"
+    with pytest.raises(UnsafePath):
+        ensure_inside(root, root / ".." / "b.jpg")
+    (root / "link").symlink_to(tmp_path)
+    with pytest.raises(UnsafePath):
+        ensure_inside(root, root / "link" / "b.jpg")
+
+
+def test_safe_destination_sanitises_every_part(tmp_path: Path) -> None:
+    dest = safe_destination(tmp_path, ["..", "2021", "a/b"], "../x", "jpg")
+    assert dest == tmp_path / "untitled" / "2021" / "a_b" / "_x.jpg"
+    assert not (tmp_path / "untitled").exists()  # nothing created yet
+
+
+def write(data: bytes):
+    return lambda out: out.write(data)
+
+
+def test_atomic_download_writes_verified_file(tmp_path: Path) -> None:
+    dest = tmp_path / "a" / "b" / "p.jpg"
+    result = atomic_download(dest, write(JPEG), len(JPEG), hashlib.md5(JPEG).hexdigest().upper())
+    assert result == dest and dest.read_bytes() == JPEG
+    assert [f.name for f in dest.parent.iterdir()] == ["p.jpg"]
+
+
+@pytest.mark.parametrize("size, md5, data, error", [
+    (len(JPEG), None, JPEG[: len(JPEG) // 2], TransientError),
+    (None, hashlib.md5(b"other").hexdigest(), JPEG, TransientError),
+    (None, None, b"<html>quota exceeded</html>", ItemError),
+])
+def test_atomic_download_failure_leaves_nothing(tmp_path: Path, size, md5, data, error) -> None:
+    dest = tmp_path / "new" / "deeper" / "p.jpg"
+    with pytest.raises(error):
+        atomic_download(dest, write(data), size, md5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_download_failure_in_the_writer_leaves_nothing(tmp_path: Path) -> None:
+    def broken(out) -> None:
+        out.write(JPEG[:10])
+        raise ConnectionResetError("peer went away")
+    with pytest.raises(ConnectionResetError):
+        atomic_download(tmp_path / "p.jpg", broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_download_never_clobbers(tmp_path: Path) -> None:
+    dest = tmp_path / "p.jpg"
+    dest.write_bytes(b"precious")
+    with pytest.raises(Conflict):
+        atomic_download(dest, write(JPEG))
+    assert dest.read_bytes() == b"precious"
+    assert [f.name for f in tmp_path.iterdir()] == ["p.jpg"]
+    atomic_download(dest, write(JPEG), overwrite=True)
+    assert dest.read_bytes() == JPEG
+
+
+def test_video_is_not_decoded(tmp_path: Path) -> None:
+    data = b"\x00\x00\x00\x18ftypmp42 not really a video"
+    dest = atomic_download(tmp_path / "v.mp4", write(data), len(data), verify_image=False)
+    assert dest.read_bytes() == data
+
+
+def test_partials_are_recognised_and_cleaned(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    stale = tmp_path / "sub" / ".photosync-0123.part"
+    stale.write_bytes(b"half")
+    (tmp_path / "keep.jpg").write_bytes(b"x")
+    assert is_partial(stale.name) and not is_partial("keep.jpg")
+    assert remove_partials(tmp_path) == 1
+    assert not stale.exists() and (tmp_path / "keep.jpg").exists()
+
+
+def test_temp_file_is_in_the_target_folder(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def spy(out) -> None:
+        seen.extend(os.listdir(tmp_path))
+        out.write(JPEG)
+    atomic_download(tmp_path / "p.jpg", spy)
+    assert len(seen) == 1 and is_partial(seen[0])
