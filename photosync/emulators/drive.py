@@ -221,7 +221,9 @@ class DriveEmulator(EmulatorApp):
         selection = self._fields(request, "FileList")
         size = _int_param(request, "pageSize", 100, 1, 1000)
         try:
-            predicate = drive_query.parse(request.query.get("q", ""))
+            with self.lock:
+                root = self.store.account(grant["email"])["root"]
+            predicate = drive_query.parse(request.query.get("q", ""), {"root": root})
         except drive_query.QueryError:
             raise invalid_query() from None
         order = _order(request.query.get("orderBy", ""))

@@ -18,6 +18,8 @@ def admin_route(app: "DriveEmulator", name: str, request: Request) -> Response |
     if route is None:
         return None
     body = request.json() if request.method == "POST" and request.body.strip() else {}
+    if route is state:  # may generate seeded images for their checksums: not under the lock
+        return state(app, body)
     with app.lock:
         response = route(app, body or {})
         if request.method == "POST":
@@ -26,15 +28,14 @@ def admin_route(app: "DriveEmulator", name: str, request: Request) -> Response |
 
 
 def state(app: "DriveEmulator", body: dict[str, Any]) -> Response:
-    files = []
-    for f in app.store.files.values():
-        if not f.parents:
-            continue
-        row = {"id": f.id, "name": f.name, "parents": list(f.parents), "mimeType": f.mimeType,
-               "appProperties": dict(f.appProperties), "trashed": f.trashed, "owner": f.owner,
-               "md5Checksum": app.facts.get(f.blob).md5 if f.blob else None}
-        files.append(row)
-    return Response.json({"accounts": sorted(app.store.accounts), "files": files})
+    with app.lock:
+        accounts = sorted(app.store.accounts)
+        rows = [({"id": f.id, "name": f.name, "parents": list(f.parents), "mimeType": f.mimeType,
+                  "appProperties": dict(f.appProperties), "trashed": f.trashed, "owner": f.owner}, f.blob)
+                for f in app.store.files.values() if f.parents]
+    for row, blob in rows:
+        row["md5Checksum"] = app.facts.get(blob).md5 if blob else None
+    return Response.json({"accounts": accounts, "files": [row for row, _ in rows]})
 
 
 def seed_route(app: "DriveEmulator", body: dict[str, Any]) -> Response:

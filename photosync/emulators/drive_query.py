@@ -67,11 +67,12 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def parse(text: str) -> Predicate:
-    """Compile a ``q`` string; an empty query matches everything."""
+def parse(text: str, aliases: dict[str, str] | None = None) -> Predicate:
+    """Compile a ``q`` string; an empty query matches everything. ``aliases`` maps ids such as
+    ``root`` to the real ids they stand for in ``'root' in parents``."""
     if not text.strip():
         return lambda f, me: True
-    parser = _Parser(tokenize(text))
+    parser = _Parser(tokenize(text), aliases or {})
     predicate = parser.expression()
     if parser.peek().kind != "end":
         raise QueryError(f"unexpected {parser.peek().value!r}")
@@ -79,8 +80,9 @@ def parse(text: str) -> Predicate:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token]):
+    def __init__(self, tokens: list[Token], aliases: dict[str, str]):
         self.tokens = tokens
+        self.aliases = aliases
         self.pos = 0
 
     def peek(self) -> Token:
@@ -143,7 +145,8 @@ class _Parser:
         if collection not in COLLECTIONS:
             raise QueryError(f"'in' needs one of {sorted(COLLECTIONS)}, not {collection!r}")
         if collection == "parents":
-            return lambda f, me: value in f.parents
+            parent = self.aliases.get(value, value)
+            return lambda f, me: parent in f.parents
         return lambda f, me: (me if value == "me" else value) == f.owner
 
     def map_has(self, field: str) -> Predicate:

@@ -131,3 +131,14 @@ def test_fields_on_lists(drive_service) -> None:
     assert {"id", "name", "md5Checksum", "size", "createdTime"} <= set(page["files"][0])
     page = svc.files().list(q=f"'{parent}' in parents", fields="files/id,kind").execute()
     assert set(page) == {"kind", "files"} and set(page["files"][0]) == {"id"}
+
+
+def test_root_alias_in_queries_and_parents(drive_service) -> None:
+    svc = drive_service()
+    top = make_folder(svc, "Top", "root")
+    inner = put(svc, "inner", top)
+    listed = svc.files().list(q="'root' in parents", fields="files(id)").execute()["files"]
+    assert [f["id"] for f in listed] == [top]
+    moved = svc.files().update(fileId=inner, addParents="root", removeParents=top, fields="parents").execute()
+    root_id = svc.files().get(fileId="root", fields="id").execute()["id"]
+    assert moved == {"parents": [root_id]}
