@@ -10,6 +10,7 @@ ignores it), fsynced, verified, then linked into place; on any failure nothing i
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import re
 import unicodedata
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
 from photosync.errors import Conflict, ItemError, TransientError
+from photosync.remotes.base import RemoteItem
 
 PART_PREFIX = ".photosync-"
 PART_SUFFIX = ".part"
@@ -92,6 +94,17 @@ def safe_destination(root: Path, folders: Sequence[str], untrusted_name: str,
     folder = root.joinpath(*(safe_name(part) for part in folders if part.strip()))
     ensure_inside(root, folder)
     return ensure_inside(root, unique_path(folder, safe_name(untrusted_name, ext)))
+
+
+def extension_of(item: RemoteItem) -> str | None:
+    """The extension to save ``item`` with: its name's own when it agrees with the MIME type
+    (Drive names), else one derived from the MIME type (Flickr titles have none)."""
+    _stem, dot, ext = item.name.rpartition(".")
+    own = ext.lower() if dot and _EXT.match(ext) else None
+    if own and (item.mime is None or mimetypes.guess_type(f"x.{own}")[0] == item.mime):
+        return own
+    guessed = mimetypes.guess_extension(item.mime) if item.mime else None
+    return guessed.lstrip(".") if guessed else own
 
 
 def is_partial(name: str) -> bool:

@@ -33,6 +33,7 @@ class _Item:
     id: str
     name: str
     data: bytes
+    mime: str | None  # sniffed from the content, like Flickr's originalformat
     signature: str | None
     date_taken: datetime | None
     date_taken_known: bool
@@ -146,7 +147,8 @@ class MemoryRemote:
         def run() -> RemoteItem:
             item = self._get(item_id)
             item.data, item.signature = data, signature
-            item.date_taken, item.date_taken_known = _date_taken(data, item.name, self.clock())
+            item.mime, item.date_taken, item.date_taken_known = _inspect(data, item.name,
+                                                                         self.clock())
             self._touch(item)
             return self._export(item)
         return self._request("replace", run)
@@ -242,9 +244,9 @@ class MemoryRemote:
 
     def _store(self, data: bytes, name: str, signature: str | None) -> _Item:
         self._seq += 1
-        taken, known = _date_taken(data, name, self.clock())
-        item = _Item(str(next(self._ids)), name, data, signature, taken, known, self.clock(),
-                     self._seq)
+        mime, taken, known = _inspect(data, name, self.clock())
+        item = _Item(str(next(self._ids)), name, data, mime, signature, taken, known,
+                     self.clock(), self._seq)
         self._items[item.id] = item
         return item
 
@@ -297,7 +299,7 @@ class MemoryRemote:
         return since
 
     def _export(self, item: _Item) -> RemoteItem:
-        mime = mimetypes.guess_type(item.name)[0]
+        mime = item.mime
         return RemoteItem(
             id=item.id, name=item.name, size=len(item.data),
             md5=hashlib.md5(item.data).hexdigest() if "md5" in self.capabilities.hashes else None,
@@ -311,17 +313,22 @@ class MemoryRemote:
         return Album(album.id, album.title, tuple(album.item_ids), album.owned)
 
 
-def _date_taken(data: bytes, name: str, now: float) -> tuple[datetime, bool]:
-    """EXIF DateTimeOriginal like Flickr/Drive read it; else the upload time, marked unknown."""
-    if not (mimetypes.guess_type(name)[0] or "").startswith("video/"):
-        from wand.exceptions import WandException
-        from wand.image import Image
-        try:
-            with Image.ping(blob=data) as img:
-                raw = img.metadata.get("exif:DateTimeOriginal")
-            if raw:
-                return datetime.strptime(raw.strip(), "%Y:%m:%d %H:%M:%S"), True
-        except (WandException, ValueError):
-            pass
-    return datetime.fromtimestamp(now).replace(microsecond=0), False
-
+def _inspect(data: bytes, name: str, now: float) -> tuple[str | None, datetime, bool]:
+    """MIME type and EXIF DateTimeOriginal as Flickr/Drive read them from the content; without
+    a date, the upload time marked unknown (Flickr's ``datetakenunknown``)."""
+    guessed = mimetypes.guess_type(name)[0]
+    if (guessed or "").startswith("video/"):
+        return guessed, datetime.fromtimestamp(now).replace(microsecond=0), False
+    from wand.exceptions import WandException
+    from wand.image import Image
+    try:
+        with Image.ping(blob=data) as img:
+            mime, raw = img.mimetype, img.metadata.get("exif:DateTimeOriginal")
+        if mime and "/x-" in mime and mimetypes.guess_extension(mime.replace("/x-", "/")):
+            mime = mime.replace("/x-", "/")  # ImageMagick's image/x-webp is image/webp
+        if raw:
+            return mime, datetime.strptime(raw.strip(), "%Y:%m:%d %H:%M:%S"), True
+        guessed = mime
+    except (WandException, ValueError):
+        pass
+    return guessed, datetime.fromtimestamp(now).replace(microsecond=0), False

@@ -10,8 +10,9 @@ import pytest
 
 from photosync.emulators.images import make_image
 from photosync.errors import Conflict, ItemError, TransientError
-from photosync.remotes.files import (UnsafePath, atomic_download, ensure_inside, is_partial,
-                                     remove_partials, safe_destination, safe_name, unique_path)
+from photosync.remotes.files import (UnsafePath, atomic_download, ensure_inside, extension_of,
+                                     is_partial, remove_partials, safe_destination, safe_name,
+                                     unique_path)
 
 JPEG = make_image("files-test")
 
@@ -150,3 +151,17 @@ def test_temp_file_is_in_the_target_folder(tmp_path: Path) -> None:
         out.write(JPEG)
     atomic_download(tmp_path / "p.jpg", spy)
     assert len(seen) == 1 and is_partial(seen[0])
+
+
+@pytest.mark.parametrize("name, mime, ext", [
+    ("IMG_1.JPG", "image/jpeg", "jpg"),
+    ("Sunset at the beach", "image/jpeg", "jpg"),  # a Flickr title
+    ("v1.2 final", "image/png", "png"),  # a dot that is no extension
+    ("clip.mov", "video/quicktime", "mov"),
+    ("photo.jpg", "image/png", "png"),  # a misleading name: the content type wins
+    ("scan.tif", None, "tif"),
+    ("no extension", None, None),
+])
+def test_extension_of(name: str, mime: str | None, ext: str | None) -> None:
+    from photosync.remotes.base import RemoteItem
+    assert extension_of(RemoteItem(id="1", name=name, mime=mime)) == ext
