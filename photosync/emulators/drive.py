@@ -28,7 +28,6 @@ Admin routes (bodies are JSON; not part of the real API):
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import re
@@ -38,23 +37,19 @@ from typing import Any, Callable
 
 from photosync.emulators import drive_fields, drive_query
 from photosync.emulators.drive_changes import ChangeLog
-from photosync.emulators.drive_errors import (DriveError, bad_request, invalid_parameter, invalid_query,
-                                              not_found, rate_limited)
-from photosync.emulators.drive_files import FOLDER, ContentFacts, DriveFile, resource
+from photosync.emulators.drive_errors import DriveError, invalid_parameter, invalid_query, not_found, rate_limited
+from photosync.emulators.drive_feeds import FeedsApi
+from photosync.emulators.drive_files import ContentFacts, DriveFile, resource
 from photosync.emulators.drive_oauth import OAuthServer
-from photosync.emulators.drive_seed import seed
-from photosync.emulators.drive_store import QUOTA_LIMIT, DriveStore
+from photosync.emulators.drive_params import (decode_page_token, encode_page_token, id_list, int_param,
+                                              json_body, order_by, sub_selection)
+from photosync.emulators.drive_store import DriveStore
 from photosync.emulators.drive_upload import ResumableSessions, Session, media_body, multipart_body
 from photosync.emulators.server import EmulatorApp, Faults, Request, Response
 
 DISCOVERY = Path(__import__("googleapiclient").__file__).parent / "discovery_cache/documents/drive.v3.json"
 FULL_SCOPES = {"drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly", "drive.photos.readonly"}
 CONTENT_SCOPES = ["drive", "drive.readonly", "drive.file", "drive.appdata", "drive.photos.readonly"]
-ORDER_KEYS = {"name": lambda f: f.name, "name_natural": lambda f: _natural(f.name),
-              "createdTime": lambda f: f.createdTime, "modifiedTime": lambda f: f.modifiedTime,
-              "recency": lambda f: f.modifiedTime, "folder": lambda f: not f.is_folder,
-              "starred": lambda f: f.starred, "modifiedByMeTime": lambda f: f.modifiedTime,
-              "viewedByMeTime": lambda f: f.modifiedTime}
 
 # (HTTP method, path pattern) -> method id; the first match wins.
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -80,7 +75,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ]]
 
 
-class DriveEmulator(EmulatorApp):
+class DriveEmulator(FeedsApi, EmulatorApp):
     name = "drive"
 
     def __init__(self, data_dir: Path | None = None, rate_limit: int | None = None,
@@ -219,18 +214,18 @@ class DriveEmulator(EmulatorApp):
     def files_list(self, request: Request) -> Response:
         grant = self._grant(request, "drive.files.list")
         selection = self._fields(request, "FileList")
-        size = _int_param(request, "pageSize", 100, 1, 1000)
+        size = int_param(request, "pageSize", 100, 1, 1000)
         try:
             with self.lock:
                 root = self.store.account(grant["email"])["root"]
             predicate = drive_query.parse(request.query.get("q", ""), {"root": root})
         except drive_query.QueryError:
             raise invalid_query() from None
-        order = _order(request.query.get("orderBy", ""))
+        order = order_by(request.query.get("orderBy", ""))
         fingerprint = zlib.crc32(f"{request.query.get('q', '')}|{request.query.get('orderBy', '')}".encode())
-        offset = _decode_page_token(request.query.get("pageToken"), fingerprint)
+        offset = decode_page_token(request.query.get("pageToken"), fingerprint)
         email, visible = grant["email"], self._visible(grant)
-        inner = _sub(selection, "files")
+        inner = sub_selection(selection, "files")
         with self.lock:
             matches = [f for f in self.store.files.values() if f.owner == email and f.parents
                        and visible(f) and predicate(f, email)]
@@ -242,7 +237,7 @@ class DriveEmulator(EmulatorApp):
             files = [self._file_json(f, inner) for f in page]
         body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": files}
         if offset + size < len(matches):
-            body["nextPageToken"] = _encode_page_token(offset + size, fingerprint)
+            body["nextPageToken"] = encode_page_token(offset + size, fingerprint)
         if selection is not None:
             body = drive_fields.apply(body, {k: None if k == "files" else v for k, v in selection.items()})
         return Response.json(body)
@@ -261,23 +256,25 @@ class DriveEmulator(EmulatorApp):
         return Response.file(self.blobs.get(blob), request, mime)
 
     def files_create(self, request: Request) -> Response:
+        if "upload_id" in request.query:  # the session URI is the credential, as on Google
+            return self.uploads.put(request, self._finish_resumable)
         grant = self._grant(request, "drive.files.create")
         if request.path.endswith("/drive/v3/files") and request.path.startswith("/drive"):
             self._fields(request, "File")
-            return self._write(request, grant, _json_body(request), None, None)
+            return self._write(request, grant, json_body(request), None, None)
         return self._upload(request, grant, None)
 
     def files_update(self, request: Request, id: str) -> Response:  # noqa: A002
+        if "upload_id" in request.query:
+            return self.uploads.put(request, self._finish_resumable)
         grant = self._grant(request, "drive.files.update")
         if request.path.startswith("/drive/"):
             self._fields(request, "File")
-            return self._write(request, grant, _json_body(request), None, None, id)
+            return self._write(request, grant, json_body(request), None, None, id)
         return self._upload(request, grant, id)
 
     def _upload(self, request: Request, grant: dict[str, Any], file_id: str | None) -> Response:
         self._fields(request, "File")
-        if "upload_id" in request.query:
-            return self.uploads.put(request, self._finish_resumable)
         kind = request.query.get("uploadType")
         if kind == "media":
             data, ctype = media_body(request)
@@ -286,7 +283,7 @@ class DriveEmulator(EmulatorApp):
             meta, data, ctype = multipart_body(request)
             return self._write(request, grant, meta, data, ctype, file_id)
         if kind == "resumable":
-            meta = _json_body(request)
+            meta = json_body(request)
             if file_id:
                 with self.lock:
                     self._file(grant, file_id)
@@ -318,8 +315,8 @@ class DriveEmulator(EmulatorApp):
                 f = self.store.create(grant["email"], grant["client_id"], meta, blob, ctype)
             else:
                 self._file(grant, file_id)
-                f = self.store.update(grant["email"], file_id, meta, _id_list(q.get("addParents")),
-                                      _id_list(q.get("removeParents")), blob, ctype)
+                f = self.store.update(grant["email"], file_id, meta, id_list(q.get("addParents")),
+                                      id_list(q.get("removeParents")), blob, ctype)
             self.mark_dirty()
             return self._file_answer(request, f)
 
@@ -330,71 +327,6 @@ class DriveEmulator(EmulatorApp):
             self.store.delete(grant["email"], id)
             self.mark_dirty()
         return Response(204, b"", {}, "text/html")
-
-    def generate_ids(self, request: Request) -> Response:
-        self._grant(request, "drive.files.generateIds")
-        count = _int_param(request, "count", 10, 1, 1000)
-        if request.query.get("space", "drive") != "drive":
-            raise invalid_parameter("space", "Only the drive space is emulated.")
-        with self.lock:
-            ids = self.store.generate_ids(count)
-            self.mark_dirty()
-        body = {"kind": "drive#generatedIds", "space": "drive", "ids": ids}
-        return Response.json(drive_fields.apply(body, self._fields(request, "GeneratedIds")))
-
-    # --- changes and about -----------------------------------------------------------------
-    def start_token(self, request: Request) -> Response:
-        self._grant(request, "drive.changes.getStartPageToken")
-        selection = self._fields(request, "StartPageToken")
-        with self.lock:
-            body = {"kind": "drive#startPageToken", "startPageToken": self.store.changes.start_token()}
-        return Response.json(drive_fields.apply(body, selection))
-
-    def changes_list(self, request: Request) -> Response:
-        grant = self._grant(request, "drive.changes.list")
-        token = request.query.get("pageToken")
-        if not token:
-            raise DriveError(400, "required", "Required parameter: pageToken", location="pageToken")
-        if not token.isdigit():
-            raise invalid_parameter("pageToken", "Invalid Value")
-        selection = self._fields(request, "ChangeList")
-        size = _int_param(request, "pageSize", 100, 1, 1000)
-        include_removed = request.query.get("includeRemoved", "true") != "false"
-        email, visible = grant["email"], self._visible(grant)
-        inner = _sub(_sub(selection, "changes"), "file")
-        with self.lock:
-            page, next_token, new_start = self.store.changes.page(
-                int(token), email, size, include_removed,
-                lambda c: c.removed or visible(self.store.files[c.file_id]))
-            changes = [self._change_json(c, inner) for c in page]
-        body: dict[str, Any] = {"kind": "drive#changeList", "changes": changes}
-        body.update({"nextPageToken": next_token} if next_token else {"newStartPageToken": new_start})
-        if selection is not None:
-            body = drive_fields.apply(body, selection)
-        return Response.json(body)
-
-    def _change_json(self, change: Any, file_selection: drive_fields.Selection | None) -> dict[str, Any]:
-        from photosync.emulators.drive_files import rfc3339
-        out: dict[str, Any] = {"kind": "drive#change", "changeType": "file", "type": "file",
-                               "time": rfc3339(change.time), "removed": change.removed, "fileId": change.file_id}
-        if not change.removed:
-            out["file"] = self._file_json(self.store.files[change.file_id], file_selection)
-        return out
-
-    def about_get(self, request: Request) -> Response:
-        grant = self._grant(request, "drive.about.get")
-        if not request.query.get("fields"):
-            raise DriveError(400, "required", "The 'fields' parameter is required for this method.",
-                             location="fields")
-        selection = self._fields(request, "About")
-        with self.lock:
-            user = {k: v for k, v in self.store.owner_resource(grant["email"]).items()}
-            usage = self.store.usage(grant["email"]) if _wants(selection, "storageQuota") else 0
-        body = {"kind": "drive#about", "user": user, "maxUploadSize": str(5 * 1024 ** 4),
-                "appInstalled": False, "canCreateDrives": False,
-                "storageQuota": {"limit": str(QUOTA_LIMIT), "usage": str(usage), "usageInDrive": str(usage),
-                                 "usageInDriveTrash": "0"}}
-        return Response.json(drive_fields.apply(body, selection))
 
     # --- discovery and oauth ---------------------------------------------------------------
     def discovery_doc(self, request: Request) -> Response:
@@ -442,77 +374,3 @@ class DriveEmulator(EmulatorApp):
         client = self.oauth.client
         self.oauth = OAuthServer(self.oauth.known_scopes)
         self.oauth.client = client
-
-
-def _json_body(request: Request) -> dict[str, Any]:
-    if not request.body.strip():
-        return {}
-    try:
-        body = request.json()
-    except ValueError:
-        raise bad_request("Invalid JSON payload received.", "parseError") from None
-    if not isinstance(body, dict):
-        raise bad_request("Invalid JSON payload received. Expected an object.", "parseError")
-    return body
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid_parameter(name, f"Invalid value '{raw}'. Values must be within the range: "
-                                      f"[{low}, {high}]") from None
-    if not low <= value <= high:
-        raise invalid_parameter(name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]")
-    return value
-
-
-def _order(text: str) -> list[tuple[Callable[[DriveFile], Any], bool]]:
-    order = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        words = part.split()
-        if words[0] not in ORDER_KEYS or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-            raise invalid_parameter("orderBy", f"Invalid sort key: {part}")
-        order.append((ORDER_KEYS[words[0]], len(words) == 2 and words[1].lower() == "desc"))
-    return order
-
-
-def _natural(name: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", name)]
-
-
-def _encode_page_token(offset: int, fingerprint: int) -> str:
-    return base64.urlsafe_b64encode(f"{offset}:{fingerprint}".encode()).decode().rstrip("=")
-
-
-def _decode_page_token(token: str | None, fingerprint: int) -> int:
-    if not token:
-        return 0
-    try:
-        offset, _, mark = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
-        if int(mark) != fingerprint:
-            raise ValueError("token of another query")
-        return int(offset)
-    except ValueError:
-        raise invalid_parameter("pageToken", "Invalid Value") from None
-
-
-def _id_list(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-
-def _sub(selection: drive_fields.Selection | None, name: str) -> drive_fields.Selection | None:
-    """The selection of a member: None (Drive's defaults) when no fields were given at all."""
-    if selection is None:
-        return None
-    if "*" in selection:
-        return {"*": None}
-    inner = selection.get(name, {})
-    return {"*": None} if inner is None else inner
-
-
-def _wants(selection: drive_fields.Selection | None, name: str) -> bool:
-    return selection is None or "*" in selection or name in selection
