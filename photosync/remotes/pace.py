@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from photosync.config import Config
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -68,3 +71,14 @@ class RateLimiter:
             self._tokens = max(0.0, self._tokens - 1)
             return 0.0
         return max((1 - self._tokens) / self.rate, 1e-6)
+
+
+def limiter_for(service: str, config: "Config") -> RateLimiter:
+    """The one limiter of a configured remote: ``flickr.rate_limit_per_hour`` (an hourly quota,
+    so no bursts) or ``drive.rate_limit_per_second`` (bursts of up to one second's worth)."""
+    if service == "flickr":
+        return RateLimiter.per_hour(config.flickr.rate_limit_per_hour)
+    if service == "drive":
+        rate = config.drive.rate_limit_per_second
+        return RateLimiter(rate, burst=max(1, int(rate)))
+    raise ValueError(f"no rate limit configured for {service!r}")

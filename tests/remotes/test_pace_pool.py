@@ -125,3 +125,16 @@ def test_pool_lets_keyboard_interrupt_through() -> None:
 def test_pool_rejects_zero_workers() -> None:
     with pytest.raises(ValueError):
         list(run_pool([1], lambda n: n, workers=0))
+
+
+def test_limiter_for_reads_the_config() -> None:
+    from photosync.config import Config
+    from photosync.remotes.pace import limiter_for
+    config = Config()
+    config.flickr.rate_limit_per_hour = 1800
+    config.drive.rate_limit_per_second = 8.0
+    flickr, drive = limiter_for("flickr", config), limiter_for("drive", config)
+    assert (flickr.rate, flickr.burst) == (0.5, 1)
+    assert (drive.rate, drive.burst) == (8.0, 8)
+    with pytest.raises(ValueError):
+        limiter_for("dropbox", config)
