@@ -19,7 +19,8 @@ Admin routes (bodies are JSON; not part of the real API):
   token_uri, auth_provider_x509_cert_url, redirect_uris}}``.
 - ``POST /_admin/token`` ``{"account": "tester@example.com", "scopes": [".../auth/drive"]}`` ->
   ``{token, refresh_token, token_uri, client_id, client_secret, scopes, expiry, account}``
-  (``google.oauth2.credentials.Credentials.from_authorized_user_info`` takes it as is).
+  (``Credentials.from_authorized_user_info(doc).with_token_uri(doc["token_uri"])``: that
+  constructor silently replaces ``token_uri`` with Google's; ``drive_client.mint_credentials``).
 - ``POST /_admin/revoke`` ``{"refresh_token": ..}`` or ``{"account": ..}`` -> ``{"revoked": N}``.
 - ``POST /_admin/expire`` ``{"token": ..}`` (omitted: every access token) -> ``{"expired": N}``.
 - ``POST /_admin/token_lifetime`` ``{"seconds": 3599}``: lifetime of access tokens issued next.

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import secrets
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -45,7 +45,8 @@ class DriveFile:
         return self.mimeType == FOLDER
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """For the state file; cheaper than ``dataclasses.asdict`` on 50,000 files."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(slots=True)

@@ -42,6 +42,8 @@ def test_build_from_served_discovery_and_from_rewritten_document(drive_emulator)
         doc = json.loads(answer.read())
     assert doc["rootUrl"] == drive_emulator.url + "/"
     assert doc["baseUrl"] == drive_emulator.url + "/drive/v3/"
+    with urllib.request.urlopen(drive_emulator.url + "/$discovery/rest?version=v3") as answer:
+        assert json.loads(answer.read())["rootUrl"] == doc["rootUrl"]
     import googleapiclient
     from pathlib import Path
     bundled = json.loads((Path(googleapiclient.__file__).parent / "discovery_cache/documents/drive.v3.json").read_text())

@@ -205,3 +205,13 @@ def test_scopes_are_enforced(drive_emulator, drive_service) -> None:
     assert app_only.files().list(q="mimeType = 'image/jpeg'").execute()["files"] == []  # not its files
     mine = app_only.files().create(body={"name": "mine"}, fields="id").execute()["id"]
     assert [f["id"] for f in app_only.files().list(q="name = 'mine'").execute()["files"]] == [mine]
+
+
+def test_revoke_endpoint_ends_the_grant(drive_emulator) -> None:
+    creds = mint_credentials(drive_emulator.url)
+    answer = requests.post(drive_emulator.url + "/revoke", params={"token": creds.token}, timeout=10)
+    assert answer.status_code == 200
+    headers = {"Authorization": "Bearer " + creds.token}
+    assert requests.get(drive_emulator.url + "/drive/v3/files", headers=headers, timeout=10).status_code == 401
+    again = requests.post(drive_emulator.url + "/revoke", params={"token": "unknown"}, timeout=10)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_token"
