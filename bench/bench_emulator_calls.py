@@ -56,6 +56,17 @@ def drive_scenario():
                                        {"Authorization": f"Bearer {bearer}"})
 
 
+def drive_files_get_scenario():
+    """``files.get`` of a seeded photo's metadata (id, name, md5Checksum): routing, bearer check,
+    fields parsing and checking against the schema, the File resource."""
+    server = start("drive", rate_limit=0)
+    admin(server.url, "seed", {"count": 1, "albums": 1})
+    photo = next(f for f in admin(server.url, "state")["files"] if f["mimeType"] == "image/jpeg")
+    bearer = admin(server.url, "token", {})["token"]
+    return server, lambda: _raw_caller(server.url, f"/drive/v3/files/{photo['id']}?fields=id,name,md5Checksum",
+                                       {"Authorization": f"Bearer {bearer}"})
+
+
 def _raw_caller(base_url: str, path: str, headers: dict[str, str]) -> Callable[[], None]:
     """A keep-alive GET with http.client: a light client, so the emulator is what is measured."""
     host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
@@ -73,6 +84,7 @@ SCENARIOS = {"flickr (test.echo, api key)": flickr_scenario,
              "flickr (test.login, OAuth, flickrapi)": flickr_signed_scenario}
 if importlib.util.find_spec("photosync.emulators.drive") and importlib.util.find_spec("photosync.emulators.drive_client"):
     SCENARIOS["drive (about.get)"] = drive_scenario
+    SCENARIOS["drive (files.get)"] = drive_files_get_scenario
 
 
 def _client_process(make_caller, threads: int, seconds: float, queue) -> None:
