@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -73,6 +74,16 @@ class ContentFacts:
         if facts is None:
             facts = self.learn(key, self._fetch(key))
         return facts
+
+    def size_or_estimate(self, key: str) -> int:
+        """The size if known; for a generated blob not made yet, a rough JPEG size estimate."""
+        facts = self._cache.get(key)
+        if facts is not None:
+            return facts.size
+        if not key.startswith("gen:"):
+            return self.get(key).size
+        spec = json.loads(key[4:])
+        return 800 + spec.get("width", 64) * spec.get("height", 48) // 10
 
     def learn(self, key: str, data: bytes) -> Facts:
         facts = Facts(len(data), hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest(),
