@@ -215,3 +215,23 @@ def test_revoke_endpoint_ends_the_grant(drive_emulator) -> None:
     assert requests.get(drive_emulator.url + "/drive/v3/files", headers=headers, timeout=10).status_code == 401
     again = requests.post(drive_emulator.url + "/revoke", params={"token": "unknown"}, timeout=10)
     assert again.status_code == 400 and again.json()["error"] == "invalid_token"
+
+
+def test_consent_account_and_revoke_by_account(drive_emulator) -> None:
+    url = drive_emulator.url
+    client = admin(url, "credentials")["installed"]
+    admin(url, "account", {"account": "bob@example.com"})
+    redirect = "http://localhost:8123/"
+    code = _authorize(url, client["client_id"], redirect)["code"]
+    grant = requests.post(url + "/token", data={"grant_type": "authorization_code", "code": code,
+                                                "redirect_uri": redirect, "client_id": client["client_id"],
+                                                "client_secret": client["client_secret"]}, timeout=10).json()
+    headers = {"Authorization": "Bearer " + grant["access_token"]}
+    about = requests.get(url + "/drive/v3/about", params={"fields": "user(emailAddress)"}, headers=headers, timeout=10)
+    assert about.json() == {"user": {"emailAddress": "bob@example.com"}}
+    assert admin(url, "revoke", {"account": "bob@example.com"}) == {"revoked": 1}
+    assert requests.get(url + "/drive/v3/about", params={"fields": "user"}, headers=headers, timeout=10).status_code == 401
+    refresh = requests.post(url + "/token", data={"grant_type": "refresh_token", "refresh_token": grant["refresh_token"],
+                                                  "client_id": client["client_id"],
+                                                  "client_secret": client["client_secret"]}, timeout=10)
+    assert refresh.json()["error"] == "invalid_grant"
