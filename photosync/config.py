@@ -84,6 +84,7 @@ class FlickrConfig:
     endpoint: str = field(default="https://www.flickr.com", metadata=_meta(check=_url))
     direction: Direction = "both"
     privacy: Literal["private", "friends", "family", "friends_family", "public"] = "private"
+    download_dir: str = "From Flickr"
     rate_limit_per_hour: int = field(default=3600, metadata=_meta(check=_positive))
 
 
@@ -95,6 +96,7 @@ class DriveConfig:
     folder: str = "Photos"
     direction: Direction = "both"
     scope: str = "https://www.googleapis.com/auth/drive"
+    download_dir: str = "From Google Drive"
     rate_limit_per_second: float = field(default=10.0, metadata=_meta(check=_positive))
 
 

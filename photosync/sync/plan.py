@@ -56,7 +56,7 @@ class Policy:
     remote: str  # "flickr", "drive", "memory"
     label: str  # "Flickr", "Google Drive": for reasons
     capabilities: Capabilities
-    direction: Literal["both", "upload", "download"] = "both"
+    direction: Literal["both", "upload", "download", "none"] = "both"
     on_local_delete: Literal["keep", "delete-remote"] = "keep"
     on_remote_delete: Literal["keep", "delete-local"] = "keep"
     max_delete: int = 50

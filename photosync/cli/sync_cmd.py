@@ -1,0 +1,30 @@
+"""``photosync sync``: scan, list, plan and execute; ``--dry-run`` only reports."""
+
+from __future__ import annotations
+
+import argparse
+
+from photosync.cli.app import App
+from photosync.cli.progress import action_progress
+from photosync.remotes import registry
+from photosync.sync.report import render
+from photosync.sync.run import SyncOptions, sync
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("sync", help="sync the library with Flickr and Google Drive once")
+    parser.add_argument("--dry-run", action="store_true", help="report what would happen and why; change nothing")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    parser.add_argument("--full", action="store_true", help="list the remotes fully instead of their changes")
+    parser.add_argument("--remote", choices=sorted(registry.REMOTES), action="append",
+                        help="only this remote (repeatable)")
+    parser.add_argument("--direction", choices=["up", "down", "both"], help="narrow the configured direction")
+    parser.set_defaults(func=run_sync)
+
+
+def run_sync(app: App) -> int:
+    args = app.args
+    options = SyncOptions(args.dry_run, args.full, args.remote, args.direction)
+    report = sync(app.config, options, progress=None if args.json else action_progress)
+    print(render(report, args.json))
+    return report.exit_code

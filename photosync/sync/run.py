@@ -1,0 +1,175 @@
+"""One sync run: lock, scan, then for each remote observe -> plan -> execute -> record.
+
+``--dry-run`` is the same run on an in-memory copy of the database with no executor: it lists the
+remotes (read-only calls) and plans, and nothing anywhere changes, not even the state database.
+One remote failing (authorization, outage) never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+from photosync.config import Config
+from photosync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, RemoteError
+from photosync.library import index
+from photosync.library.rules import compile_rules, normalise_extensions
+from photosync.library.scan import ScanResult, scan
+from photosync.remotes import registry
+from photosync.remotes.base import Remote
+from photosync.remotes.files import remove_partials
+from photosync.remotes.retry import RetryingRemote
+from photosync.state.db import open_db
+from photosync.state.lock import StateLock
+from photosync.sync import state
+from photosync.sync.execute import Executor, Outcome
+from photosync.sync.observe import observe
+from photosync.sync.plan import Plan, Policy, plan
+
+log = logging.getLogger("photosync.sync")
+Direction = Literal["up", "down", "both"]
+
+
+@dataclass
+class SyncOptions:
+    dry_run: bool = False
+    full: bool = False
+    remotes: list[str] | None = None  # None: every enabled remote
+    direction: Direction | None = None  # narrows each remote's configured direction
+
+
+@dataclass
+class RemoteReport:
+    name: str
+    label: str
+    plan: Plan | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str | None = None  # the remote could not be used
+    full_listing: bool = False
+
+
+@dataclass
+class SyncReport:
+    dry_run: bool
+    scan: ScanResult | None = None
+    remotes: list[RemoteReport] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.error for r in self.remotes):
+            return EXIT_REMOTE
+        failed = any(o.error for r in self.remotes for o in r.outcomes)
+        held = any(r.plan and (r.plan.aborted or r.plan.messages) for r in self.remotes)
+        if failed or held or (self.scan and self.scan.failed):
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+
+RemoteFactory = Callable[[str, Config], Remote]
+Progress = Callable[[str, int], Callable[[Outcome], None]]  # (remote label, total) -> per-item hook
+
+
+def sync(config: Config, options: SyncOptions, factory: RemoteFactory | None = None,
+         progress: Progress | None = None, clock: Callable[[], float] = time.time) -> SyncReport:
+    """Run one sync under the state lock; ``factory`` builds a remote by name (default: the
+    registry's backends)."""
+    with StateLock(config.state_dir):
+        return sync_locked(config, options, factory, progress, clock)
+
+
+def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | None = None,
+                progress: Progress | None = None, clock: Callable[[], float] = time.time,
+                scan_progress: Callable | None = None) -> SyncReport:
+    """One sync by a caller that already holds the state lock (the ``watch`` daemon)."""
+    factory = factory or (lambda name, cfg: registry.build(name, cfg))
+    report = SyncReport(options.dry_run)
+    conn = _connection(config.state_dir, options.dry_run)
+    try:
+        if not options.dry_run:
+            remove_partials(config.library.root)
+        run_id = state.start_run(conn, options.dry_run)
+        report.scan = scan(conn, config.library, progress=scan_progress)
+        local = [f for f in index.present_files(conn) if f.signature]
+        for name in options.remotes or registry.enabled(config):
+            report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
+                                               progress, clock, run_id))
+        state.finish_run(conn, run_id, report.exit_code, summary(report))
+    finally:
+        conn.close()
+    return report
+
+
+def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
+    """The state database, or for a dry run a private in-memory copy of it."""
+    real = open_db(state_dir)
+    if not dry_run:
+        return real
+    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    real.backup(copy)
+    real.close()
+    copy.row_factory = sqlite3.Row
+    return copy
+
+
+def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
+                 local: list, factory: RemoteFactory, progress: Progress | None,
+                 clock: Callable[[], float], run_id: int) -> RemoteReport:
+    report = RemoteReport(name, registry.label(name))
+    try:
+        remote = RetryingRemote(factory(name, config))
+        view = observe(conn, remote, full=options.full, full_every_hours=config.sync.full_every_hours,
+                       now=clock())
+        report.full_listing = view.full
+        policy = policy_for(config, name, remote, view.complete, options.direction)
+        report.plan = plan(local, view.items, state.load_pairs(conn, name), policy)
+        if report.plan.aborted or options.dry_run:
+            return report
+        executor = Executor(conn, config.library.root, remote, policy, compile_rules(config.library),
+                            run_id, workers=config.sync.workers, wait=config.sync.wait)
+        if progress:
+            executor.on_done = progress(report.label, sum(1 for a in report.plan.actions if a.kind != "skip"))
+        report.outcomes = executor.apply(report.plan)
+        if executor.fatal is not None:
+            report.error = str(executor.fatal)
+    except RemoteError as exc:
+        report.error = str(exc)
+        log.error("%s: %s", report.label, exc)
+    return report
+
+
+def policy_for(config: Config, name: str, remote: Remote, complete: bool,
+               direction: Direction | None) -> Policy:
+    section = registry.section(config, name) if hasattr(config, name) else None
+    configured = getattr(section, "direction", "both")
+    return Policy(
+        remote=name, label=registry.label(name), capabilities=remote.capabilities,
+        direction=_narrow(configured, direction),
+        on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
+        max_delete=config.sync.max_delete, max_operations=config.sync.max_operations,
+        listing_complete=complete, download_dir=getattr(section, "download_dir", "Downloads"),
+        album_separator=config.library.album_separator,
+        extensions=normalise_extensions(config.library.extensions))
+
+
+def _narrow(configured: str, requested: Direction | None) -> str:
+    """``--direction`` can only narrow what the config allows, never widen it."""
+    if requested in (None, "both"):
+        return configured
+    wanted = "upload" if requested == "up" else "download"
+    return wanted if configured in ("both", wanted) else "none"
+
+
+def summary(report: SyncReport) -> dict[str, dict[str, int]]:
+    """{remote: {action: count}} over planned actions (the JSON report's ``summary``)."""
+    out: dict[str, dict[str, int]] = {}
+    for r in report.remotes:
+        counts: dict[str, int] = {}
+        for action in r.plan.actions if r.plan else []:
+            counts[action.kind] = counts.get(action.kind, 0) + 1
+        out[r.name] = counts
+    return out
+

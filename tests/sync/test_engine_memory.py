@@ -1,0 +1,133 @@
+"""The whole sync run (scan, observe, plan, execute, record) against MemoryRemote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from photosync.emulators.images import make_image
+from photosync.remotes.memory import MemoryRemote
+from photosync.sync.report import to_json
+from photosync.sync.run import SyncOptions, sync
+
+from tests.sync.conftest import photo
+
+
+def run(config, remote, **options):
+    report = sync(config, SyncOptions(remotes=["memory"], **options), factory=lambda name, cfg: remote)
+    return report, to_json(report)
+
+
+def kinds(doc) -> list[str]:
+    return sorted(a["action"] for a in doc["actions"])
+
+
+def test_first_sync_uploads_then_second_is_a_no_op(library, make_config):
+    photo(library, "2020/Trip/a.jpg", 1)
+    photo(library, "2020/Trip/b.jpg", 2)
+    photo(library, "c.jpg", 3)
+    remote = MemoryRemote(page_size=2)
+    config = make_config()
+    report, doc = run(config, remote)
+    assert report.exit_code == 0, doc
+    assert kinds(doc) == ["upload"] * 3
+    assert len(remote.list_page(None).items) == 2  # paged
+    report, doc = run(config, remote)
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+    assert report.exit_code == 0
+
+
+def test_dry_run_changes_nothing_not_even_the_database(library, make_config, tmp_path):
+    photo(library, "a.jpg", 1)
+    remote = MemoryRemote()
+    config = make_config()
+    report, doc = run(config, remote, dry_run=True)
+    assert doc["dry_run"] is True and kinds(doc) == ["upload"]
+    assert remote.calls.get("upload", 0) == 0
+    report, doc = run(config, remote, dry_run=True)
+    assert kinds(doc) == ["upload"]  # still planned: nothing was recorded
+
+
+def test_duplicates_upload_once_and_moves_do_not_reupload(library, make_config):
+    photo(library, "x/a.jpg", 1)
+    (library / "y").mkdir()
+    (library / "y" / "copy.jpg").write_bytes((library / "x" / "a.jpg").read_bytes())
+    remote = MemoryRemote()
+    config = make_config()
+    _, doc = run(config, remote)
+    assert kinds(doc) == ["upload"]
+    (library / "z").mkdir()
+    (library / "x" / "a.jpg").rename(library / "z" / "a.jpg")
+    (library / "y" / "copy.jpg").unlink()
+    _, doc = run(config, remote)
+    assert kinds(doc) == ["move"], doc
+    assert len(remote.list_page(None).items) == 1
+
+
+def test_remote_only_photo_is_downloaded_into_its_album_folder(library, make_config):
+    remote = MemoryRemote()
+    remote.seed(make_image(7), "beach.jpg", albums=("Holidays",))
+    remote.seed(make_image(8), "loose.jpg")
+    config = make_config()
+    report, doc = run(config, remote)
+    assert report.exit_code == 0, doc
+    assert kinds(doc) == ["download", "download"]
+    assert (library / "Holidays" / "beach.jpg").read_bytes() == make_image(7)
+    assert (library / "Downloads" / "loose.jpg").exists()
+    _, doc = run(config, remote)
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+
+
+def test_local_delete_is_kept_remotely_by_default_and_never_resurrected(library, make_config):
+    path = photo(library, "a.jpg", 1)
+    photo(library, "other.jpg", 2)
+    remote = MemoryRemote()
+    config = make_config()
+    run(config, remote)
+    path.unlink()
+    _, doc = run(config, remote)
+    assert kinds(doc) == ["skip"]
+    assert "deleted locally since last sync; kept" in doc["actions"][0]["reason"]
+    _, doc = run(config, remote)
+    assert doc["actions"] == []
+    assert not path.exists()
+    assert len(remote.list_page(None).items) == 2
+
+
+def test_max_delete_holds_back_every_deletion(library, make_config):
+    for i in range(3):
+        photo(library, f"p{i}.jpg", i)
+    remote = MemoryRemote()
+    config = make_config("sync:\n  on_local_delete: delete-remote\n  max_delete: 2\n")
+    run(config, remote)
+    for i in range(3):
+        (library / f"p{i}.jpg").unlink()
+    (library / "keep.jpg").write_bytes(make_image(99))
+    report, doc = run(config, remote)
+    assert "delete_remote" not in kinds(doc)
+    assert any("max_delete" in m["message"] for m in doc["messages"])
+    assert report.exit_code == 1
+    assert len(remote.list_page(None).items) == 4
+
+
+def test_empty_library_aborts_instead_of_mass_deleting(library, make_config):
+    photo(library, "a.jpg", 1)
+    remote = MemoryRemote()
+    config = make_config("sync:\n  on_local_delete: delete-remote\n")
+    run(config, remote)
+    (library / "a.jpg").unlink()
+    report, doc = run(config, remote)
+    assert doc["actions"] == [] and "is the share mounted" in doc["messages"][0]["message"]
+    assert len(remote.list_page(None).items) == 1
+
+
+def test_local_edit_replaces_remote_content(library, make_config):
+    path = photo(library, "a.jpg", 1)
+    remote = MemoryRemote()
+    config = make_config()
+    run(config, remote)
+    path.write_bytes(make_image(2))
+    _, doc = run(config, remote)
+    assert kinds(doc) == ["replace_remote"]
+    item = remote.list_page(None).items[0]
+    assert remote.content(item.id) == make_image(2)
