@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteError
+from photosync.errors import AuthorizationNeeded, NotFound, PhotosyncError, RemoteError
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
 from photosync.remotes.base import Album, Remote, RemoteItem
@@ -108,7 +108,10 @@ class Executor:
 
     # -- one method per action kind --------------------------------------------------------
     def _do_upload(self, a: Action) -> Done:
-        item = self.remote.upload(self.root / a.path, a.name or Path(a.path).name, a.album, a.signature)
+        # Where an album is a folder (Drive) the upload goes straight into it; elsewhere the album
+        # phase puts it in an album photosync owns, never into a user's album of the same title.
+        album = a.album if self.remote.capabilities.exclusive_albums else None
+        item = self.remote.upload(self.root / a.path, a.name or Path(a.path).name, album, a.signature)
         return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
 
     def _do_replace_remote(self, a: Action) -> Done:
@@ -150,17 +153,65 @@ class Executor:
         return Done()
 
     def _do_move(self, a: Action) -> Done:
-        if a.album:
-            album = self._album(a.album)
-            if album is None:
-                with self._album_lock:
-                    self._albums[a.album] = self.remote.create_album(a.album, a.remote_id)
-            else:
-                self.remote.add_to_album(album.id, a.remote_id)
-        old = self._album(a.old_album) if a.old_album else None
-        if old is not None and old.owned_by_us and not self.remote.capabilities.exclusive_albums:
-            self.remote.remove_from_album(old.id, a.remote_id)
+        """Only the pair changes here; the album phase moves the photo between albums."""
         return Done([replace(a.pair, path=a.path, album=a.album, status="synced")])
+
+    # -- album actions: few, and in order (create before delete), so not pooled -----------
+    def apply_albums(self, actions: list[Action]) -> list[Outcome]:
+        outcomes = []
+        for action in actions:
+            entry = state.journal_start(self.conn, self.run_id, action)
+            try:
+                getattr(self, f"_do_{action.kind}")(action)
+                error = None
+            except NotFound:
+                error = None if action.kind in ("delete_album", "remove_from_album") else "album not found"
+            except Exception as exc:  # noqa: BLE001 - reported per album, the run goes on
+                error = _describe(exc)
+                if isinstance(exc, RemoteError):
+                    self.fatal = exc
+            state.journal_end(self.conn, entry, error)
+            outcomes.append(Outcome(action, error))
+            if error is None:
+                self._cache_albums(action)
+            if self.fatal is not None:
+                break
+        return outcomes
+
+    def _do_create_album(self, a: Action) -> None:
+        album = self.remote.create_album(a.album, a.also_ids[0])
+        for item_id in a.also_ids[1:]:
+            self.remote.add_to_album(album.id, item_id)
+        if self.remote.capabilities.ordered_albums and len(a.also_ids) > 1:
+            self.remote.reorder_album(album.id, list(a.also_ids))
+
+    def _do_add_to_album(self, a: Action) -> None:
+        for item_id in a.also_ids:
+            self.remote.add_to_album(a.remote_id, item_id)
+
+    def _do_remove_from_album(self, a: Action) -> None:
+        for item_id in a.also_ids:
+            self.remote.remove_from_album(a.remote_id, item_id)
+
+    def _do_reorder_album(self, a: Action) -> None:
+        self.remote.reorder_album(a.remote_id, list(a.also_ids))
+
+    def _do_delete_album(self, a: Action) -> None:
+        self.remote.delete_album(a.remote_id)
+
+    def _cache_albums(self, a: Action) -> None:
+        """Keep the cached listing's album titles current, so the next run needs no album listing."""
+        if a.kind not in ("create_album", "add_to_album", "remove_from_album"):
+            return
+        changed = []
+        exclusive = self.remote.capabilities.exclusive_albums
+        for item in state.cached_items_by_id(self.conn, self.remote.name, a.also_ids):
+            if a.kind == "remove_from_album":
+                albums = tuple(t for t in item.albums if t != a.album)
+            else:
+                albums = (a.album,) if exclusive else tuple(dict.fromkeys((*item.albums, a.album)))
+            changed.append(replace(item, albums=albums))
+        state.update_cache(self.conn, self.remote.name, changed, [])
 
     # -- helpers -------------------------------------------------------------------------
     def _item(self, remote_id: str) -> RemoteItem:

@@ -20,7 +20,9 @@ from photosync.remotes.base import Capabilities, RemoteItem
 from photosync.remotes.files import safe_name
 
 ActionKind = Literal["upload", "download", "replace_remote", "replace_local", "conflict",
-                     "delete_remote", "delete_local", "move", "retag", "skip"]
+                     "delete_remote", "delete_local", "move", "retag", "skip",
+                     "create_album", "add_to_album", "remove_from_album", "reorder_album",
+                     "delete_album"]
 TRANSFERS = ("upload", "download", "replace_remote", "replace_local", "conflict")
 DELETIONS = ("delete_remote", "delete_local")
 PairStatus = Literal["synced", "local_deleted", "remote_deleted"]
@@ -103,6 +105,7 @@ class Plan:
     relink: list[Pair] = field(default_factory=list)  # pairs to (re)write as they are
     forget: list[str] = field(default_factory=list)  # remote ids whose pairs are obsolete
     messages: list[str] = field(default_factory=list)  # why something was held back
+    notes: list[str] = field(default_factory=list)  # worth telling, but nothing failed
     aborted: str | None = None  # set: nothing at all is done for this remote
 
     def count(self, *kinds: str) -> int:

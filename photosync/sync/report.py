@@ -28,7 +28,8 @@ def to_json(report: SyncReport) -> dict[str, Any]:
             errors.append({"path": None, "remote": r.name, "error": r.error})
         if r.plan and r.plan.aborted:
             messages.append({"remote": r.name, "message": r.plan.aborted})
-        messages.extend({"remote": r.name, "message": m} for m in (r.plan.messages if r.plan else []))
+        messages.extend({"remote": r.name, "message": m}
+                        for m in (r.plan.messages + r.plan.notes if r.plan else []))
     for failure in report.scan.failed if report.scan else []:
         errors.append({"path": failure.path, "remote": None, "error": failure.reason})
     return {"dry_run": report.dry_run, "actions": actions, "summary": summary(report),

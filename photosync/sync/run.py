@@ -20,7 +20,7 @@ from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
 from photosync.remotes import registry
-from photosync.remotes.base import Remote
+from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import RetryingRemote
 from photosync.state.db import open_db
@@ -28,7 +28,8 @@ from photosync.state.lock import StateLock
 from photosync.sync import state
 from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import observe
-from photosync.sync.plan import Plan, Policy, plan
+from photosync.sync.albums import albums_in_step, members_of, plan_albums
+from photosync.sync.plan import Pair, Plan, Policy, plan
 
 log = logging.getLogger("photosync.sync")
 Direction = Literal["up", "down", "both"]
@@ -125,20 +126,62 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                        now=clock())
         report.full_listing = view.full
         policy = policy_for(config, name, remote, view.complete, options.direction)
-        report.plan = plan(local, view.items, state.load_pairs(conn, name), policy)
-        if report.plan.aborted or options.dry_run:
+        pairs = state.load_pairs(conn, name)
+        report.plan = plan(local, view.items, pairs, policy)
+        if report.plan.aborted:
+            return report
+        dates = {f.path: f.date_taken for f in local}
+        adopt = bool(getattr(registry.section(config, name), "adopt_albums", False)) \
+            if hasattr(config, name) else False
+        if options.dry_run:
+            _album_phase(remote, policy, report, _predicted_pairs(pairs, report.plan), view.items,
+                         dates, adopt, None)
             return report
         executor = Executor(conn, config.library.root, remote, policy, compile_rules(config.library),
                             run_id, workers=config.sync.workers, wait=config.sync.wait)
         if progress:
             executor.on_done = progress(report.label, sum(1 for a in report.plan.actions if a.kind != "skip"))
         report.outcomes = executor.apply(report.plan)
+        if executor.fatal is None:
+            items = {i.id: i for i in state.cached_items(conn, name)}
+            _album_phase(remote, policy, report, state.load_pairs(conn, name), items, dates, adopt,
+                         executor)
         if executor.fatal is not None:
             report.error = str(executor.fatal)
     except RemoteError as exc:
         report.error = str(exc)
         log.error("%s: %s", report.label, exc)
     return report
+
+
+def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: list[Pair],
+                 items: dict[str, RemoteItem] | list[RemoteItem], dates: dict, adopt: bool,
+                 executor: Executor | None) -> None:
+    """Plan (and unless dry-run, apply) the album actions; list albums only when needed."""
+    if isinstance(items, list):
+        items = {i.id: i for i in items}
+    # Photos downloaded into this remote's download folder were in no album there: keep it so.
+    own_folder = policy.album_separator.join(p for p in policy.download_dir.split("/") if p)
+    members = members_of(pairs, dates, ignore_album=own_folder)
+    if not policy.capabilities.albums or albums_in_step(members, items, policy):
+        return
+    actions, messages = plan_albums(members, remote.list_albums(), policy, adopt)
+    report.plan.actions.extend(actions)
+    report.plan.notes.extend(messages)
+    if executor is not None and actions:
+        report.outcomes.extend(executor.apply_albums(actions))
+
+
+def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
+    """For a dry run: the pairs as they would be after the plan, new uploads under made-up ids."""
+    by_id = {p.remote_id: p for p in pairs if p.remote_id not in set(planned.forget)}
+    by_id.update({p.remote_id: p for p in planned.relink})
+    for a in planned.actions:
+        if a.kind == "upload":
+            by_id[f"new:{a.path}"] = Pair(f"new:{a.path}", a.signature or "", a.path, None, a.album)
+        elif a.kind == "move" and a.pair:
+            by_id[a.pair.remote_id] = Pair(a.pair.remote_id, a.pair.signature, a.path, a.pair.version, a.album)
+    return list(by_id.values())
 
 
 def policy_for(config: Config, name: str, remote: Remote, complete: bool,

@@ -59,6 +59,15 @@ def cached_items(conn: sqlite3.Connection, remote: str) -> list[RemoteItem]:
     return [item_from_json(row[0]) for row in rows]
 
 
+def cached_items_by_id(conn: sqlite3.Connection, remote: str, ids: Iterable[str]) -> list[RemoteItem]:
+    found = []
+    for item_id in ids:
+        row = conn.execute("SELECT data FROM remote_items WHERE remote = ? AND id = ?", (remote, item_id)).fetchone()
+        if row:
+            found.append(item_from_json(row[0]))
+    return found
+
+
 def replace_cache(conn: sqlite3.Connection, remote: str, items: Iterable[RemoteItem], cursor: str,
                   listed_at: float) -> None:
     """A full listing: the cache becomes exactly ``items``."""

@@ -30,8 +30,10 @@ def test_first_sync_uploads_then_second_is_a_no_op(library, make_config):
     config = make_config()
     report, doc = run(config, remote)
     assert report.exit_code == 0, doc
-    assert kinds(doc) == ["upload"] * 3
+    assert kinds(doc) == ["create_album"] + ["upload"] * 3
     assert len(remote.list_page(None).items) == 2  # paged
+    (album,) = remote.list_albums()
+    assert album.title == "2020/Trip" and album.owned_by_us and len(album.item_ids) == 2
     report, doc = run(config, remote)
     assert [a for a in doc["actions"] if a["action"] != "skip"] == []
     assert report.exit_code == 0
@@ -55,13 +57,14 @@ def test_duplicates_upload_once_and_moves_do_not_reupload(library, make_config):
     remote = MemoryRemote()
     config = make_config()
     _, doc = run(config, remote)
-    assert kinds(doc) == ["upload"]
+    assert kinds(doc) == ["create_album", "upload"]
     (library / "z").mkdir()
     (library / "x" / "a.jpg").rename(library / "z" / "a.jpg")
     (library / "y" / "copy.jpg").unlink()
     _, doc = run(config, remote)
-    assert kinds(doc) == ["move"], doc
+    assert kinds(doc) == ["create_album", "delete_album", "move", "remove_from_album"], doc
     assert len(remote.list_page(None).items) == 1
+    assert [a.title for a in remote.list_albums()] == ["z"]
 
 
 def test_remote_only_photo_is_downloaded_into_its_album_folder(library, make_config):

@@ -1,0 +1,143 @@
+"""Albums from folders: a pure plan that makes each remote's albums match the library's folders.
+
+Every album folder of the library maps to one album on the remote (a Flickr photoset named after
+the folder's relative path; on Drive the folder at the same path, which *is* the photo's album).
+Only albums photosync created are renamed, reordered, emptied or deleted; a user's own album with
+the same title is reported and left alone unless ``adopt_albums`` says otherwise. Photos in an
+album are ordered by date taken, then name; the first is the primary photo.
+
+Like :mod:`photosync.sync.plan`, this module does no I/O: it gets the desired membership (from the
+pairs and the index), the remote's albums, and returns actions with reasons.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from photosync.remotes.base import Album, RemoteItem
+from photosync.sync.plan import Action, Pair, Policy
+
+ALBUM_KINDS = ("create_album", "add_to_album", "remove_from_album", "reorder_album", "delete_album")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A paired photo as the album planner sees it."""
+
+    remote_id: str
+    album: str | None  # the album its local folder says it belongs to
+    date_taken: datetime | None
+    path: str
+
+    @property
+    def order(self) -> tuple:
+        return (self.date_taken is None, self.date_taken or datetime.min, self.path.casefold(),
+                self.remote_id)
+
+
+def members_of(pairs: Iterable[Pair], dates: dict[str, datetime | None],
+               ignore_album: str | None = None) -> list[Member]:
+    """Members from the pairs in sync; ``dates`` maps a local path to its date taken. Photos of
+    ``ignore_album`` (the remote's own download folder) belong to no album on that remote."""
+    return [Member(p.remote_id, None if p.album == ignore_album else p.album, dates.get(p.path), p.path)
+            for p in pairs if p.status == "synced"]
+
+
+def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], policy: Policy) -> bool:
+    """True when the cached listing already shows every photo in its album: no album listing is
+    needed (a no-op sync must not list albums)."""
+    for m in members:
+        item = items.get(m.remote_id)
+        if item is None:
+            return False
+        if m.album is not None and m.album not in item.albums:
+            return False
+        if policy.capabilities.exclusive_albums and m.album is None and item.albums:
+            return False
+    return True
+
+
+def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Policy,
+                adopt: bool = False) -> tuple[list[Action], list[str]]:
+    """Album actions making ``albums`` match ``members``; and messages about albums left alone."""
+    if not policy.capabilities.albums or not policy.uploads:
+        return [], []
+    wanted: dict[str, list[Member]] = defaultdict(list)
+    for m in members:
+        if m.album is not None:
+            wanted[m.album].append(m)
+    ours = {m.remote_id: m for m in members}
+    by_title = _by_title(albums)
+    actions: list[Action] = []
+    messages: list[str] = []
+    for title in sorted(wanted):
+        ordered = [m.remote_id for m in sorted(wanted[title], key=lambda m: m.order)]
+        album = by_title.get(title)
+        if album is None:
+            actions.append(_act("create_album", policy, title, None, ordered,
+                                f"album folder {title!r} has no album on {policy.label} yet"))
+        elif not album.owned_by_us and not adopt and not policy.capabilities.exclusive_albums:
+            if set(ordered) <= set(album.item_ids):
+                continue  # the photos came from the user's album: nothing to do
+            messages.append(f"{policy.label}: an album {title!r} exists that photosync did not create; "
+                            f"it is left alone (set {policy.remote}.adopt_albums: true to use it)")
+        else:
+            actions.extend(_fill(album, ordered, policy))
+    actions.extend(_empty_ours(albums, ours, wanted, policy))
+    return actions, messages
+
+
+def _by_title(albums: Sequence[Album]) -> dict[str, Album]:
+    """One album per title: ours before the user's, then the lowest id (deterministic)."""
+    chosen: dict[str, Album] = {}
+    for album in sorted(albums, key=lambda a: (not a.owned_by_us, a.id)):
+        chosen.setdefault(album.title, album)
+    return chosen
+
+
+def _fill(album: Album, ordered: list[str], policy: Policy) -> list[Action]:
+    present = set(album.item_ids)
+    missing = [i for i in ordered if i not in present]
+    actions = []
+    if missing:
+        actions.append(_act("add_to_album", policy, album.title, album.id, missing,
+                            f"{len(missing)} photo(s) of folder {album.title!r} are not in its album"))
+    if policy.capabilities.ordered_albums and album.owned_by_us:
+        wanted_set = set(ordered)
+        current = [i for i in album.item_ids if i in wanted_set] + missing
+        if current != ordered:
+            actions.append(_act("reorder_album", policy, album.title, album.id, ordered,
+                                "photos ordered by date taken, then name; the first is the primary"))
+    return actions
+
+
+def _empty_ours(albums: Sequence[Album], ours: dict[str, Member], wanted: dict[str, list[Member]],
+                policy: Policy) -> list[Action]:
+    """Take our photos out of our albums they no longer belong to; delete albums left empty."""
+    actions = []
+    for album in sorted(albums, key=lambda a: a.id):
+        if not album.owned_by_us:
+            continue
+        leaving = [i for i in album.item_ids if i in ours and ours[i].album != album.title]
+        if policy.capabilities.exclusive_albums:
+            leaving = [i for i in leaving if ours[i].album is None]  # others move with add_to_album
+        staying = [i for i in album.item_ids if i not in leaving]
+        moved_out = policy.capabilities.exclusive_albums and album.item_ids and all(
+            i in ours and ours[i].album != album.title for i in album.item_ids)
+        if leaving:
+            actions.append(_act("remove_from_album", policy, album.title, album.id, leaving,
+                                f"{len(leaving)} photo(s) left folder {album.title!r}"))
+        if album.title not in wanted and (not staying or moved_out):
+            actions.append(_act("delete_album", policy, album.title, album.id, (),
+                                f"folder {album.title!r} has no photos any more; the album "
+                                f"photosync made for it goes"))
+    return actions
+
+
+def _act(kind: str, policy: Policy, title: str, album_id: str | None, ids: Sequence[str],
+         reason: str) -> Action:
+    return Action(kind, policy.remote, reason, None, album_id, None, title, 0,  # type: ignore[arg-type]
+                  also_ids=tuple(ids))
