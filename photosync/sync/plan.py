@@ -200,7 +200,10 @@ def _plan_pair(view: _View, pair: Pair, policy: Policy, out: Plan) -> None:
         return  # unknown, not deleted: an incremental listing or a failed page
     local_state, now = _local_state(view, pair)
     remote_state = "missing" if item is None else (
-        "same" if content_version(item) == pair.version or item.signature == pair.signature else "changed")
+        "same" if pair.version is None or content_version(item) == pair.version else "changed")
+    if item is not None and pair.version is None and content_version(item) is not None:
+        pair = replace(pair, version=content_version(item))  # learnt now; recorded below
+        out.relink.append(pair)
     if now is not None:
         view.claim(now.signature, None)
     _decide(view, pair, item, local_state, remote_state, now, policy, out)

@@ -1,0 +1,156 @@
+"""The pure planner, rule by rule (no I/O): inputs in, actions and reasons out."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+
+from photosync.remotes.base import Capabilities, RemoteItem
+from photosync.sync.plan import Pair, Policy, plan
+
+FLICKR = Capabilities(hashes=frozenset(), changes_report_deletions=False)
+DRIVE = Capabilities(hashes=frozenset({"md5"}), exclusive_albums=True, ordered_albums=False)
+WHEN = datetime(2021, 6, 1, 12, 0, 0)
+
+
+@dataclass(frozen=True)
+class F:  # a LocalPhoto
+    path: str
+    signature: str
+    md5: str | None = None
+    size: int = 100
+    date_taken: datetime | None = WHEN
+    album: str | None = None
+
+
+def item(id: str, name: str = "x.jpg", sig: str | None = None, md5: str | None = None,
+         taken: datetime | None = WHEN, known: bool = True, version: str | None = None,
+         albums: tuple = ()) -> RemoteItem:
+    extra = {"content_version": version} if version else {}
+    return RemoteItem(id, name, 100, md5, sig, taken, known, albums=albums, extra=extra)
+
+
+def policy(**kw) -> Policy:
+    kw.setdefault("capabilities", FLICKR)
+    return Policy(remote="r", label="Remote", **kw)
+
+
+def kinds(p) -> list[tuple[str, str | None]]:
+    return sorted((a.kind, a.path or a.remote_id) for a in p.actions)
+
+
+def test_new_local_uploads_and_new_remote_downloads():
+    p = plan([F("a.jpg", "S1")], [item("9", "b.jpg", sig="S2")], [], policy())
+    assert kinds(p) == [("download", "Downloads"), ("upload", "a.jpg")]
+    assert p.actions[0].reason in ("new on Remote", "new locally")
+
+
+@pytest.mark.parametrize("remote,caps,rule,kind", [
+    (item("9", sig="S1"), FLICKR, "signature", "skip"),
+    (item("9", md5="M1"), DRIVE, "MD5", "retag"),
+    (item("9", "IMG_1.JPEG"), FLICKR, "file name and date taken", "retag"),
+])
+def test_never_paired_items_match_by_signature_md5_or_name_and_date(remote, caps, rule, kind):
+    p = plan([F("dir/img_1.jpg", "S1", md5="M1")], [remote], [], policy(capabilities=caps))
+    assert [(a.kind, a.reason) for a in p.actions] == [(kind, f"matched by {rule}" +
+                                                         ("; our signature tag is added" if kind == "retag" else ""))]
+    assert p.relink == [Pair("9", "S1", "dir/img_1.jpg", remote.md5 or remote.signature, None)]
+
+
+def test_name_match_needs_a_known_date():
+    p = plan([F("img_1.jpg", "S1")], [item("9", "img_1", known=False)], [], policy())
+    assert kinds(p) == [("download", "Downloads"), ("upload", "img_1.jpg")]
+
+
+def test_md5_match_only_where_the_remote_offers_md5():
+    p = plan([F("a.jpg", "S1", md5="M1", date_taken=None)], [item("9", "zzz.jpg", md5="M1")], [], policy())
+    assert ("upload", "a.jpg") in kinds(p)
+
+
+def test_local_duplicates_upload_once():
+    p = plan([F("a.jpg", "S1"), F("b/copy.jpg", "S1")], [], [], policy())
+    assert kinds(p) == [("upload", "a.jpg")]
+    assert "1 local duplicate(s) upload once" in p.actions[0].reason
+
+
+def test_remote_duplicates_of_a_local_photo_are_all_paired():
+    p = plan([F("a.jpg", "S1")], [item("1", sig="S1"), item("2", sig="S1")], [], policy())
+    assert {r.remote_id for r in p.relink} == {"1", "2"}
+    assert not [a for a in p.actions if a.kind == "download"]
+
+
+SYNCED = Pair("9", "S1", "a.jpg", "V1", None)
+
+
+@pytest.mark.parametrize("local,remote,expect", [
+    ([F("a.jpg", "S1")], [item("9", sig="S1", version="V1")], []),
+    ([F("a.jpg", "S2")], [item("9", sig="S1", version="V1")], [("replace_remote", "a.jpg")]),
+    ([F("a.jpg", "S1")], [item("9", sig="S1", version="V2")], [("replace_local", "a.jpg")]),
+    ([F("a.jpg", "S2")], [item("9", sig="S3", version="V2")], [("conflict", "a.jpg"), ("upload", "a.jpg")]),
+    ([F("b.jpg", "S1", album="B")], [item("9", sig="S1", version="V1")], [("move", "b.jpg")]),
+    ([F("other.jpg", "S5")], [item("9", sig="S1", version="V1")], [("skip", "a.jpg"), ("upload", "other.jpg")]),
+    ([F("a.jpg", "S1")], [item("8", sig="S8")], [("download", "Downloads"), ("skip", "a.jpg")]),
+])
+def test_three_way_decisions(local, remote, expect):
+    assert kinds(plan(local, remote, [SYNCED], policy())) == expect
+
+
+def test_identical_edits_on_both_sides_are_not_a_conflict():
+    p = plan([F("a.jpg", "S2")], [item("9", sig="S2", version="V2")], [SYNCED], policy())
+    assert p.actions == [] and p.relink[0].signature == "S2"
+
+
+def test_deletion_policies_and_max_delete():
+    local = [F("keep.jpg", "K")]
+    remote = [item("9", sig="S1", version="V1"), item("K", sig="K")]
+    pairs = [SYNCED, Pair("K", "K", "keep.jpg", "K", None)]
+    p = plan(local, remote, pairs, policy(on_local_delete="delete-remote"))
+    assert kinds(p) == [("delete_remote", "a.jpg")]
+    p = plan(local, remote, pairs, policy(on_local_delete="delete-remote", max_delete=0))
+    assert kinds(p) == [] and "sync.max_delete" in p.messages[0]
+    p = plan([F("a.jpg", "S1"), F("keep.jpg", "K")], [item("K", sig="K")], pairs,
+             policy(on_remote_delete="delete-local"))
+    assert kinds(p) == [("delete_local", "a.jpg")]
+
+
+def test_an_incomplete_listing_proves_no_deletion():
+    p = plan([F("a.jpg", "S1")], [item("K", sig="K")], [SYNCED],
+             policy(on_remote_delete="delete-local", listing_complete=False))
+    assert [a.kind for a in p.actions if a.kind.startswith("delete")] == []
+
+
+def test_empty_sides_abort():
+    assert "is the share mounted" in plan([], [item("9", sig="S1", version="V1")], [SYNCED], policy()).aborted
+    assert "right account" in plan([F("a.jpg", "S1")], [], [SYNCED], policy()).aborted
+
+
+def test_direction_limits_what_is_planned():
+    local, remote = [F("a.jpg", "S1")], [item("9", "b.jpg", sig="S2")]
+    assert kinds(plan(local, remote, [], policy(direction="upload"))) == [("upload", "a.jpg")]
+    assert kinds(plan(local, remote, [], policy(direction="download"))) == [("download", "Downloads")]
+
+
+def test_videos_and_unindexed_formats_are_not_downloaded():
+    vid = RemoteItem("9", "clip.mp4", media="video")
+    assert plan([], [vid], [], policy()).actions[0].kind == "skip"
+
+
+def test_max_operations_postpones_transfers():
+    p = plan([F(f"{i}.jpg", f"S{i}") for i in range(5)], [], [], policy(max_operations=2))
+    assert [a.kind for a in p.actions].count("upload") == 2
+    assert [a.kind for a in p.actions].count("skip") == 3
+
+
+def test_plan_does_not_depend_on_listing_order():
+    local = [F(f"d{i % 3}/{i}.jpg", f"S{i % 7}", md5=f"M{i}") for i in range(20)]
+    remote = [item(str(i), f"{i}.jpg", sig=f"S{i % 5}" if i % 2 else None, md5=f"M{i}") for i in range(15)]
+    pairs = [Pair(str(i), f"S{i % 7}", f"d{i % 3}/{i}.jpg", f"M{i}", None) for i in range(0, 15, 4)]
+    expected = plan(local, remote, pairs, policy(capabilities=DRIVE))
+    for seed in range(5):
+        rng = random.Random(seed)
+        shuffled = [rng.sample(x, len(x)) for x in (local, remote, pairs)]
+        again = plan(*shuffled, policy(capabilities=DRIVE))
+        assert again.actions == expected.actions and sorted(again.relink, key=repr) == sorted(expected.relink, key=repr)
