@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from photosync.cli.app import App
-from photosync.cli.progress import action_progress
+from photosync.cli.progress import ScanProgressDisplay, action_progress
 from photosync.remotes import registry
 from photosync.sync.report import render
 from photosync.sync.run import SyncOptions, sync
@@ -25,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_sync(app: App) -> int:
     args = app.args
     options = SyncOptions(args.dry_run, args.full, args.remote, args.direction)
-    report = sync(app.config, options, progress=None if args.json else action_progress)
+    display = ScanProgressDisplay(quiet=args.quiet or args.json)
+    try:
+        report = sync(app.config, options, progress=None if args.json else action_progress,
+                      scan_progress=display)
+    finally:
+        display.close()
     print(render(report, args.json))
     return report.exit_code

@@ -75,11 +75,12 @@ Progress = Callable[[str, int], Callable[[Outcome], None]]  # (remote label, tot
 
 
 def sync(config: Config, options: SyncOptions, factory: RemoteFactory | None = None,
-         progress: Progress | None = None, clock: Callable[[], float] = time.time) -> SyncReport:
+         progress: Progress | None = None, clock: Callable[[], float] = time.time,
+         scan_progress: Callable | None = None) -> SyncReport:
     """Run one sync under the state lock; ``factory`` builds a remote by name (default: the
     registry's backends)."""
     with StateLock(config.state_dir):
-        return sync_locked(config, options, factory, progress, clock)
+        return sync_locked(config, options, factory, progress, clock, scan_progress)
 
 
 def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | None = None,
