@@ -142,6 +142,7 @@ class Faults:
         self.slow_ms = slow_ms
         self.seed = seed
         self._rng = random.Random(seed)
+        self.once: list[dict[str, Any]] = []  # one-shot faults: {kind, method, path, times}
         self.set_rate(rate)
 
     def set_rate(self, rate: float) -> None:
@@ -164,10 +165,37 @@ class Faults:
                 self.latency_ms = float(settings["latency_ms"])
             if "slow_ms" in settings:
                 self.slow_ms = float(settings["slow_ms"])
+            for entry in settings.get("once") or []:
+                self.once.append(self._one_shot(entry))
 
-    def pick(self, media: bool = False) -> str | None:
-        """The fault for the next request, or None. One draw per request keeps the seed's sequence."""
+    @staticmethod
+    def _one_shot(entry: dict[str, Any]) -> dict[str, Any]:
+        """``{"kind": "http_503", "method": "drive.files.create" | "*", "path": "/upload/",
+        "times": 1}``: the next ``times`` requests of that method (whose path contains ``path``)
+        get that fault, whatever the rates say."""
+        kind = entry.get("kind", "http_503")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        return {"kind": kind, "method": entry.get("method", "*"), "path": entry.get("path", ""),
+                "times": int(entry.get("times", 1))}
+
+    def _take_once(self, method: str | None, path: str) -> str | None:
+        """The first pending one-shot fault matching this request, used up. Lock held."""
+        for entry in self.once:
+            if entry["method"] in ("*", method) and entry["path"] in path:
+                entry["times"] -= 1
+                if entry["times"] <= 0:
+                    self.once.remove(entry)
+                return entry["kind"]
+        return None
+
+    def pick(self, media: bool = False, method: str | None = None, path: str = "") -> str | None:
+        """The fault for the next request, or None. One draw per request keeps the seed's sequence
+        (a one-shot fault takes no draw)."""
         with self._lock:
+            once = self._take_once(method, path) if self.once else None
+            if once:
+                return once
             draw = self._rng.random()
             cumulative = 0.0
             for kind in FAULT_KINDS:
@@ -182,7 +210,7 @@ class Faults:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"rates": dict(self.rates), "latency_ms": self.latency_ms, "slow_ms": self.slow_ms,
-                    "seed": self.seed}
+                    "seed": self.seed, "once": [dict(e) for e in self.once]}
 
 
 class CallCounter:
@@ -418,7 +446,7 @@ class _Handler(BaseHTTPRequestHandler):
             app.calls.record(method, response.status)
             self._send(response)
             return
-        fault = app.faults.pick(media=self._looks_like_media(request))
+        fault = app.faults.pick(media=self._looks_like_media(request), method=method, path=request.path)
         if fault == "reset":
             app.calls.record(method, "reset")
             self._reset()
