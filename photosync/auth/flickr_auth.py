@@ -1,0 +1,179 @@
+"""`photosync auth flickr`: OAuth 1.0a through flickrapi against ``flickr.endpoint``, and the
+status check (``flickr.test.login``; never flickrapi's ``token_valid()``, which deletes the token
+on any passing error).
+
+flickrapi's token caches are never used: the instance gets the token explicitly (or none, with
+``store_token=False``), so its class-level RAM cache cannot mix accounts up.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import flickrapi
+import requests
+from flickrapi.auth import FlickrAccessToken
+from flickrapi.exceptions import FlickrError
+
+from photosync.auth.browser import CallbackServer, Prompt, ask_user
+from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavailable, UsageError
+
+NAME = "flickr"
+LABEL = "Flickr"
+KEYS = ("oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname", "perms", "api_key")
+REQUIRED = ("oauth_token", "oauth_token_secret", "user_nsid")
+NOT_AUTHORIZED = "Flickr is not authorized yet: run `photosync auth flickr`"
+REVOKED = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
+TIMEOUT = 30.0
+VERIFIER = re.compile(r"^[A-Za-z0-9-]{3,64}$")
+
+
+def flickr_api(config: Any, token: dict[str, Any] | None = None, format: str = "parsed-json") -> flickrapi.FlickrAPI:
+    """A flickrapi instance on ``flickr.endpoint`` (REST and OAuth URLs), holding ``token`` if given."""
+    section = config.flickr
+    if not section.api_key or not section.api_secret:
+        raise UsageError("Flickr is not configured: set flickr.api_key and flickr.api_secret (or "
+                         "PHOTOSYNC_FLICKR_API_KEY / PHOTOSYNC_FLICKR_API_SECRET)")
+    access = None
+    if token:
+        access = FlickrAccessToken(token["oauth_token"], token["oauth_token_secret"], token.get("perms") or "read",
+                                   token.get("fullname") or "", token.get("username") or "", token["user_nsid"])
+    api = flickrapi.FlickrAPI(str(section.api_key), str(section.api_secret), token=access, store_token=False,
+                              format=format, timeout=TIMEOUT)
+    base = section.endpoint.rstrip("/")
+    api.REST_URL = f"{base}/services/rest/"
+    oauth = api.flickr_oauth
+    oauth.REQUEST_TOKEN_URL = f"{base}/services/oauth/request_token"
+    oauth.AUTHORIZE_URL = f"{base}/services/oauth/authorize"
+    oauth.ACCESS_TOKEN_URL = f"{base}/services/oauth/access_token"
+    return api
+
+
+def wanted_perms(config: Any) -> tuple[str, str]:
+    """The permission to ask for, and why."""
+    if config.sync.on_local_delete == "delete-remote":
+        return "delete", "delete permission, because sync.on_local_delete is delete-remote"
+    return "write", "write permission (upload and organize; not delete)"
+
+
+def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
+    """Run the browser (or paste) flow; return the token dict to store."""
+    perms, why = wanted_perms(config)
+    api = flickr_api(config)
+    oauth = api.flickr_oauth
+    server = CallbackServer(prompt.port)
+    try:
+        _request_token(api, config, server.redirect_uri)
+        request_token = oauth.resource_owner_key
+        server.check = lambda url: _problem_of(url, request_token)
+        prompt.say(f"Asking Flickr for {why}.")
+        answer = ask_user(api.auth_url(perms=perms), server, prompt,
+                          "the address your browser was sent to (or the verification code Flickr shows)")
+    finally:
+        server.close()
+    oauth.verifier = verifier_from(answer, request_token)
+    try:
+        access = oauth.get_access_token()
+    except FlickrError as exc:
+        raise AuthorizationNeeded(f"Flickr refused to exchange the verifier ({exc}): run `photosync auth "
+                                  f"flickr` again") from None
+    except requests.RequestException as exc:
+        raise _unreachable(config, exc) from None
+    return {"oauth_token": access.token, "oauth_token_secret": access.token_secret, "user_nsid": access.user_nsid,
+            "username": access.username, "fullname": access.fullname, "perms": perms,
+            "api_key": str(config.flickr.api_key)}
+
+
+def _request_token(api: flickrapi.FlickrAPI, config: Any, callback: str) -> None:
+    try:
+        api.get_request_token(oauth_callback=callback)
+    except requests.RequestException as exc:
+        raise _unreachable(config, exc) from None
+    except FlickrError as exc:
+        raise diagnose_refusal(api, config, exc) from None
+
+
+def diagnose_refusal(api: flickrapi.FlickrAPI, config: Any, exc: FlickrError) -> PhotosyncError:
+    """OAuth endpoints only answer HTTP 401: ask the REST API which part of the app's keys is wrong."""
+    try:
+        api.test.echo()
+    except FlickrError as probe:
+        if probe.code == 100:
+            return UsageError("Flickr rejected flickr.api_key (error 100: Invalid API Key): copy the key of "
+                              "your app from https://www.flickr.com/services/apps/")
+        if probe.code in (96, 97):
+            return UsageError("Flickr rejected the signature: flickr.api_secret does not belong to "
+                              "flickr.api_key (see https://www.flickr.com/services/apps/)")
+    except requests.RequestException as probe_exc:
+        return _unreachable(config, probe_exc)
+    return RemoteUnavailable(f"Flickr refused to start the authorization ({exc})")
+
+
+def _unreachable(config: Any, exc: Exception) -> RemoteUnavailable:
+    return RemoteUnavailable(f"Flickr is unreachable at {config.flickr.endpoint}: {type(exc).__name__}")
+
+
+def verifier_from(answer: str, request_token: str) -> str:
+    """The OAuth verifier in a redirect address (checked against our request token) or a bare code."""
+    if "://" not in answer and "oauth_" not in answer:
+        if VERIFIER.match(answer):
+            return answer
+        raise UsageError("that is neither the address the browser was sent to nor a verification code: "
+                         "run `photosync auth flickr --no-browser` again")
+    query = parse_qs(urlsplit(answer).query or answer.partition("?")[2] or answer)
+    token = (query.get("oauth_token") or [""])[0]
+    verifier = (query.get("oauth_verifier") or [""])[0]
+    if token != request_token:
+        raise AuthorizationNeeded("the browser came back with another authorization request than this one "
+                                  "(an old tab?): run `photosync auth flickr` again")
+    if not verifier:
+        raise AuthorizationNeeded("Flickr access was denied in the browser: run `photosync auth flickr` "
+                                  "again and choose to authorize photosync")
+    return verifier
+
+
+def _problem_of(url: str, request_token: str) -> str | None:
+    try:
+        verifier_from(url, request_token)
+    except PhotosyncError as exc:
+        return str(exc)
+    return None
+
+
+def check(config: Any, token: dict[str, Any], store: Any = None) -> dict[str, Any]:
+    """Who the stored token belongs to, by ``flickr.test.login``; raises AuthorizationNeeded,
+    UsageError (API key) or RemoteUnavailable."""
+    api = flickr_api(config, token)
+    try:
+        answer = api.test.login()
+    except requests.RequestException as exc:
+        raise _unreachable(config, exc) from None
+    except FlickrError as exc:
+        if exc.code == 98:
+            raise AuthorizationNeeded(REVOKED) from None
+        if exc.code == 100:
+            raise UsageError("Flickr rejected flickr.api_key (error 100: Invalid API Key)") from None
+        if exc.code is None:
+            raise RemoteUnavailable(f"Flickr is unreachable at {config.flickr.endpoint}: {exc}") from None
+        raise RemoteUnavailable(f"Flickr: flickr.test.login failed ({exc})") from None
+    user = answer.get("user", {})
+    username = user.get("username", {})
+    return {"user": username.get("_content") if isinstance(username, dict) else username,
+            "user_id": user.get("id"), "access": f"perms {token.get('perms') or 'unknown'}"}
+
+
+def validate(token: dict[str, Any], config: Any | None) -> None:
+    """Refuse an imported token that lacks keys or was made for another API key."""
+    missing = [k for k in REQUIRED if not token.get(k)]
+    if missing:
+        raise UsageError(f"the Flickr token lacks {', '.join(missing)}")
+    key = getattr(getattr(config, "flickr", None), "api_key", None)
+    if key and token.get("api_key") and token["api_key"] != str(key):
+        raise UsageError("the Flickr token was made for another API key than flickr.api_key: export it from a "
+                         "photosync that uses the same key")
+
+
+def describe(token: dict[str, Any]) -> str:
+    return f"{token.get('username') or '?'} ({token.get('user_nsid')})"

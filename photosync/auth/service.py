@@ -1,0 +1,130 @@
+"""What the `photosync auth ...` commands do, for either remote: the table of flows, status,
+revoke, export and import (an "authorize here, use there" file, like ``rclone authorize``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from photosync.auth import drive_auth, flickr_auth
+from photosync.auth.browser import Prompt
+from photosync.auth.tokens import TokenStore, register_secrets, write_private
+from photosync.errors import (EXIT_OK, EXIT_REMOTE, EXIT_USAGE, AuthorizationNeeded, PhotosyncError,
+                              RemoteUnavailable, UsageError)
+
+# remote name -> its flow module (NAME, LABEL, authorize, check, validate, describe, NOT_AUTHORIZED)
+FLOWS: dict[str, ModuleType] = {"flickr": flickr_auth, "drive": drive_auth}
+EXPORT_FORMAT = "photosync-token"
+FORGET_HINT = {"flickr": "https://www.flickr.com/services/auth/list.gne",
+               "drive": "https://myaccount.google.com/permissions"}
+
+
+def flow(name: str) -> ModuleType:
+    try:
+        return FLOWS[name]
+    except KeyError:
+        raise UsageError(f"unknown remote {name!r}: use one of {', '.join(FLOWS)}") from None
+
+
+def authorize(name: str, config: Any, prompt: Prompt) -> tuple[dict[str, Any], Path]:
+    """Run the flow of remote ``name`` and store its token; returns the token and the file."""
+    token = flow(name).authorize(config, prompt)
+    return token, TokenStore(config.state_dir).save(name, token)
+
+
+def revoke(name: str, config: Any) -> str:
+    """Forget the local token of ``name``; the message to show."""
+    label = flow(name).LABEL
+    if not TokenStore(config.state_dir).delete(name):
+        return f"There was no {label} token to forget."
+    return (f"Forgot the {label} token. {label} still lists photosync as allowed until you remove it at "
+            f"{FORGET_HINT[name]}")
+
+
+@dataclass
+class RemoteStatus:
+    remote: str
+    label: str
+    configured: bool
+    state: str  # authorized | not-authorized | revoked | unreachable | error | not-configured
+    user: str | None = None
+    user_id: str | None = None
+    access: str | None = None
+    message: str | None = None
+
+    def line(self) -> str:
+        if self.state == "authorized":
+            who = self.user + (f" ({self.user_id})" if self.user_id else "") if self.user else "unknown user"
+            return f"{self.label}: authorized as {who}, {self.access}"
+        return f"{self.label}: {self.state}" + (f": {self.message}" if self.message else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status(config: Any) -> tuple[list[RemoteStatus], int]:
+    """The authorization of every remote, checked online; the exit code (3 when one configured
+    remote could not be checked, 2 when a token file is refused)."""
+    results = [_status_of(name, config) for name in FLOWS]
+    code = EXIT_OK
+    for result in results:
+        if result.configured and result.state == "unreachable":
+            code = EXIT_REMOTE
+        elif result.state == "error" and code == EXIT_OK:
+            code = EXIT_USAGE
+    return results, code
+
+
+def _status_of(name: str, config: Any) -> RemoteStatus:
+    module = FLOWS[name]
+    configured = bool(getattr(config, name).enabled)
+    result = RemoteStatus(name, module.LABEL, configured, "not-configured")
+    store = TokenStore(config.state_dir)
+    try:
+        token = store.load(name)
+        if token is None:
+            result.state, result.message = "not-authorized", module.NOT_AUTHORIZED
+        elif not configured:
+            result.message = f"a token for {module.describe(token)} is stored, but {name} is not enabled in the config"
+        else:
+            found = module.check(config, token, store)
+            result.state = "authorized"
+            result.user, result.user_id, result.access = found["user"], found["user_id"], found["access"]
+    except AuthorizationNeeded as exc:
+        result.state, result.message = "revoked", str(exc)
+    except RemoteUnavailable as exc:
+        result.state, result.message = "unreachable", str(exc)
+    except PhotosyncError as exc:
+        result.state, result.message = "error", str(exc)
+    return result
+
+
+def export_token(name: str, token: dict[str, Any], path: Path) -> Path:
+    """Write ``token`` with its kind into ``path`` (mode 0600) for `photosync auth import`."""
+    document = {"format": EXPORT_FORMAT, "version": 1, "kind": name, "token": token}
+    path = Path(path).expanduser()
+    write_private(path, json.dumps(document, indent=1).encode() + b"\n")
+    return path
+
+
+def import_token(path: Path, config: Any) -> tuple[str, dict[str, Any]]:
+    """Read an exported token file and store its token; returns the remote's name and the token."""
+    try:
+        document = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{path} is not a token file made by `photosync auth export` "
+                         f"({type(exc).__name__})") from None
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT or \
+            document.get("kind") not in FLOWS or not isinstance(document.get("token"), dict):
+        raise UsageError(f"{path} is not a token file made by `photosync auth export`")
+    name, token = document["kind"], document["token"]
+    register_secrets(token)
+    FLOWS[name].validate(token, config)
+    TokenStore(config.state_dir).save(name, token)
+    return name, token
