@@ -171,18 +171,22 @@ class Faults:
     @staticmethod
     def _one_shot(entry: dict[str, Any]) -> dict[str, Any]:
         """``{"kind": "http_503", "method": "drive.files.create" | "*", "path": "/upload/",
-        "times": 1}``: the next ``times`` requests of that method (whose path contains ``path``)
-        get that fault, whatever the rates say."""
+        "times": 1, "after": 0}``: after letting ``after`` matching requests through, the next
+        ``times`` requests of that method whose URL (with its query) contains ``path`` get that
+        fault, whatever the rates say."""
         kind = entry.get("kind", "http_503")
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
         return {"kind": kind, "method": entry.get("method", "*"), "path": entry.get("path", ""),
-                "times": int(entry.get("times", 1))}
+                "times": int(entry.get("times", 1)), "after": int(entry.get("after", 0))}
 
     def _take_once(self, method: str | None, path: str) -> str | None:
         """The first pending one-shot fault matching this request, used up. Lock held."""
         for entry in self.once:
             if entry["method"] in ("*", method) and entry["path"] in path:
+                if entry["after"] > 0:
+                    entry["after"] -= 1
+                    return None
                 entry["times"] -= 1
                 if entry["times"] <= 0:
                     self.once.remove(entry)
@@ -446,7 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
             app.calls.record(method, response.status)
             self._send(response)
             return
-        fault = app.faults.pick(media=self._looks_like_media(request), method=method, path=request.path)
+        fault = app.faults.pick(media=self._looks_like_media(request), method=method, path=request.url)
         if fault == "reset":
             app.calls.record(method, "reset")
             self._reset()
