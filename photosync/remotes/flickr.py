@@ -1,0 +1,275 @@
+"""FlickrRemote: the Remote protocol over Flickr's REST, upload and replace endpoints.
+
+Calls per operation (each paced by the remote's one limiter):
+
+- listing: ``photosets.getList`` + ``photosets.getPhotos`` per changed set (see ``flickr_albums``),
+  then ``people.getPhotos`` pages of 500 with every extra the sync needs (never getInfo per photo);
+- changes: ``photos.recentlyUpdated`` + ``people.getPhotos(min_upload_date)`` pages (no deletions);
+- upload: the upload POST (title = name without extension, privacy from config, our machine tag
+  ``photosync:signature=<hex>``), the album step (addPhoto, or photosets.create with our marker),
+  and ``photos.getInfo`` to answer as a listing would;
+- download: ``photos.getSizes`` then the file (Original; the largest size otherwise; for videos
+  "Video Original"), size-checked against Content-Length through ``atomic_download``.
+
+Flickr has no MD5: ``capabilities.hashes`` is empty and the content version is the original's
+secret (``extra["content_version"]``), which Flickr changes whenever the file is replaced.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from photosync.errors import Conflict, NotFound, TransientError
+from photosync.remotes.base import Album, Capabilities, Changes, Page, RemoteItem
+from photosync.remotes.files import atomic_download
+from photosync.remotes.flickr_albums import AlbumIndex
+from photosync.remotes.flickr_api import FlickrClient, _mapped, server_time
+from photosync.remotes.flickr_feed import CURSOR_MARGIN, ChangeCursor, ListToken
+from photosync.remotes.flickr_items import (COMPATIBLE, EXTRAS, MARKER, OUR_NAMESPACE, PRIVACY,
+                                            as_int, as_list, as_text, item_from_info,
+                                            item_from_record, signature_tag, title_for)
+from photosync.remotes.pace import RateLimiter
+
+RECENT_UPLOADS = 86400  # find_by_signature also scans the last day's uploads (search index lag)
+CHUNK = 1 << 20
+
+
+class FlickrRemote:
+    """One Flickr account as a :class:`~photosync.remotes.base.Remote`; thread-safe."""
+
+    name = "flickr"
+
+    def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
+                 endpoint: str = "https://www.flickr.com", *, privacy: str = "private",
+                 page_size: int = 500, limiter: RateLimiter | None = None, user_nsid: str = "",
+                 username: str = "", perms: str = "delete"):
+        if privacy not in PRIVACY:
+            raise ValueError(f"flickr privacy must be one of {', '.join(PRIVACY)}")
+        self.limiter = limiter or RateLimiter(None)
+        self.client = FlickrClient(api_key, api_secret, token, token_secret, endpoint, self.limiter,
+                                   user_nsid=user_nsid, username=username, perms=perms)
+        self.privacy = privacy
+        self.page_size = max(1, min(page_size, 500))
+        self.capabilities = Capabilities(hashes=frozenset(), albums=True, exclusive_albums=False,
+                                         ordered_albums=True, replace_in_place=True,
+                                         changes_report_deletions=False,
+                                         rate_limit=self.limiter.rate, max_page_size=500)
+        self.index = AlbumIndex(self.client, self.page_size)
+        self._album_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    # -- listing and changes ------------------------------------------------------------------
+    def list_page(self, token: str | None) -> Page:
+        if token is None:
+            self.index.refresh()
+            state = ListToken(int(server_time()) - CURSOR_MARGIN)
+        else:
+            state = ListToken.decode(token)
+        answer = self.client.call("people.getPhotos", user_id="me", extras=EXTRAS,
+                                  per_page=self.page_size, page=state.page,
+                                  max_upload_date=state.before)
+        box = answer.get("photos") or {}
+        records = as_list(box.get("photo"))
+        items = self._items(records)
+        if self._last(box, records, state.page):
+            return Page(state.fresh(items), None, ChangeCursor(state.t).encode())
+        return Page(state.fresh(items), state.next(items).encode())
+
+    def _last(self, box: dict[str, Any], records: list[Any], page: int) -> bool:
+        """A short page is the last; so is a full one when Flickr's ``pages`` says so."""
+        pages = as_int(box.get("pages"), -1)
+        return len(records) < self.page_size or (pages >= 0 and page >= pages)
+
+    def changes_page(self, cursor: str) -> Changes:
+        state = ChangeCursor.decode(cursor)
+        if state.phase == "r":
+            if state.page == 1:
+                self.index.refresh()
+            answer = self.client.call("photos.recentlyUpdated", min_date=max(state.t, 1),
+                                      extras=EXTRAS, per_page=self.page_size, page=state.page)
+        else:
+            answer = self.client.call("people.getPhotos", user_id="me", extras=EXTRAS,
+                                      min_upload_date=max(state.t, 1), per_page=self.page_size,
+                                      page=state.page)
+        box = answer.get("photos") or {}
+        records = as_list(box.get("photo"))
+        changed = state.take(self._items(records))
+        following = state.advance(self._last(box, records, state.page))
+        return Changes(changed, [], following.encode(), more=not following.done)
+
+    def _items(self, records: list[dict[str, Any]]) -> list[RemoteItem]:
+        membership = self.index.membership()
+        return [item_from_record(r, membership.get(as_text(r.get("id")), ())) for r in records]
+
+    # -- items ------------------------------------------------------------------------------------
+    def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
+        public, friend, family = PRIVACY[self.privacy]
+        rsp = self.client.send_file(Path(path), title=title_for(name), tags=signature_tag(signature),
+                                    is_public=public, is_friend=friend, is_family=family)
+        photo_id = (rsp.findtext("photoid") or "").strip()
+        if not photo_id:
+            raise TransientError(f"upload of {name}: Flickr answered without a photo id")
+        if album:
+            self._put_in_album(photo_id, album)
+        return self._info(photo_id, albums=(album,) if album else ())
+
+    def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
+        self.client.send_file(Path(path), replace_id=item_id)
+        self.set_signature(item_id, signature)
+        return self._info(item_id)
+
+    def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
+        if not overwrite and (dest.exists() or dest.is_symlink()):
+            raise Conflict(f"{dest}: already exists; not overwritten")
+        url, media = self._best_original(item_id)
+        response = self.client.open(url, f"download of {item_id}")
+        size = as_int(response.headers.get("Content-Length"), -1)
+
+        def write(out: BinaryIO) -> None:
+            with _mapped(f"download of {item_id}"):
+                for chunk in response.iter_content(CHUNK):
+                    out.write(chunk)
+        try:
+            return atomic_download(dest, write, expected_size=size if size >= 0 else None,
+                                   verify_image=media == "photo", overwrite=overwrite)
+        finally:
+            response.close()
+
+    def _best_original(self, item_id: str) -> tuple[str, str]:
+        """(URL, media) of the best original getSizes offers us."""
+        sizes = as_list((self.client.call("photos.getSizes", photo_id=item_id).get("sizes") or {})
+                        .get("size"))
+        videos = [s for s in sizes if as_text(s.get("media")) == "video"]
+        if videos:
+            best = next((s for s in videos if as_text(s.get("label")) == "Video Original"), None)
+            return as_text((best or _largest(videos)).get("source")), "video"
+        best = next((s for s in sizes if as_text(s.get("label")) == "Original"), None)
+        if best is None and not sizes:
+            raise NotFound(f"flickr: photo {item_id} has no downloadable size")
+        return as_text((best or _largest(sizes)).get("source")), "photo"
+
+    def delete(self, item_id: str) -> None:
+        self.client.call("photos.delete", photo_id=item_id)
+        self.index.touched()
+
+    def find_by_signature(self, signature: str) -> list[RemoteItem]:
+        """Machine-tag search; on a miss, also the last day's uploads (search may lag uploads)."""
+        wanted = signature.lower()
+        query = ",".join(f"{prefix}{wanted}" for prefix in COMPATIBLE)
+        answer = self.client.call("photos.search", user_id="me", machine_tags=query,
+                                  machine_tag_mode="any", extras=EXTRAS, per_page=500)
+        found = [i for i in self._items(as_list((answer.get("photos") or {}).get("photo")))
+                 if i.signature == wanted]
+        if not found:
+            answer = self.client.call("people.getPhotos", user_id="me", extras=EXTRAS, per_page=500,
+                                      min_upload_date=int(server_time()) - RECENT_UPLOADS)
+            found = [i for i in self._items(as_list((answer.get("photos") or {}).get("photo")))
+                     if i.signature == wanted]
+        return found
+
+    def set_signature(self, item_id: str, signature: str) -> None:
+        tags = as_list(((self._raw_info(item_id).get("tags") or {}).get("tag")))
+        want = signature_tag(signature)
+        ours = [(as_text(t.get("id")), as_text(t.get("raw")).strip().lower()) for t in tags
+                if as_text(t.get("raw")).strip().lower().startswith(OUR_NAMESPACE)]
+        if want not in {raw for _, raw in ours}:
+            self.client.call("photos.addTags", photo_id=item_id, tags=want)
+        for tag_id, raw in ours:
+            if raw != want:
+                self.client.call("photos.removeTag", tag_id=tag_id, ignore=(1,))
+
+    def _raw_info(self, item_id: str) -> dict[str, Any]:
+        return self.client.call("photos.getInfo", photo_id=item_id).get("photo") or {}
+
+    def _info(self, item_id: str, albums: tuple[str, ...] | None = None) -> RemoteItem:
+        if albums is None:
+            albums = self.index.membership().get(item_id, ())
+        return item_from_info(self._raw_info(item_id), albums)
+
+    # -- albums -----------------------------------------------------------------------------------
+    def _put_in_album(self, photo_id: str, title: str) -> None:
+        """Into the set called ``title``; created (ours) when missing. One creator per title."""
+        with self._locks_lock:
+            lock = self._album_locks.setdefault(title, threading.Lock())
+        with lock:
+            existing = self.index.find(title)
+            if existing is not None:
+                try:
+                    self.add_to_album(existing.id, photo_id)
+                    return
+                except NotFound:  # deleted elsewhere since we listed: make it again
+                    self.index.forget(existing.id)
+            self.create_album(title, photo_id)
+
+    def list_albums(self) -> list[Album]:
+        self.index.refresh()
+        return self.index.albums()
+
+    def create_album(self, title: str, first_item_id: str) -> Album:
+        answer = self.client.call("photosets.create", title=title, description=MARKER,
+                                  primary_photo_id=first_item_id, not_found=(2,))
+        set_id = as_text((answer.get("photoset") or {}).get("id"))
+        self.index.created(set_id, title, first_item_id)
+        return Album(set_id, title, (first_item_id,), True)
+
+    def add_to_album(self, album_id: str, item_id: str) -> None:
+        self.client.call("photosets.addPhoto", photoset_id=album_id, photo_id=item_id,
+                         not_found=(1, 2), ignore=(3,))
+        self.index.touched(album_id)
+
+    def remove_from_album(self, album_id: str, item_id: str) -> None:
+        self.client.call("photosets.removePhoto", photoset_id=album_id, photo_id=item_id,
+                         not_found=(1, 2), ignore=(3,))
+        self.index.touched(album_id)
+
+    def reorder_album(self, album_id: str, item_ids: list[str]) -> None:
+        primary, members = self._members(album_id)
+        first = [i for i in dict.fromkeys(item_ids) if i in members]
+        order = first + [i for i in members if i not in first]
+        if order != members:
+            self.client.call("photosets.editPhotos", photoset_id=album_id,
+                             primary_photo_id=primary, photo_ids=",".join(order))
+            self.index.touched(album_id)
+
+    def _members(self, album_id: str) -> tuple[str, list[str]]:
+        """(primary id, member ids in order) of one set, read now."""
+        members: list[str] = []
+        primary, page = "", 1
+        while True:
+            box = self.client.call("photosets.getPhotos", photoset_id=album_id, page=page,
+                                   per_page=500).get("photoset") or {}
+            primary = primary or as_text(box.get("primary"))
+            photos = as_list(box.get("photo"))
+            members.extend(as_text(p.get("id")) for p in photos)
+            if page >= as_int(box.get("pages"), 1) or not photos:
+                return primary, list(dict.fromkeys(members))
+            page += 1
+
+    def delete_album(self, album_id: str) -> None:
+        entry = self.index.get(album_id)
+        if entry is None:
+            raise NotFound(f"flickr: no album {album_id}")
+        if not entry.owned:
+            raise Conflict(f"album {entry.title!r} was not created by photosync; kept")
+        self.client.call("photosets.delete", photoset_id=album_id)
+        self.index.forget(album_id)
+
+
+def _largest(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(sizes, key=lambda s: as_int(s.get("width")) * as_int(s.get("height")))
+
+
+def from_config(config: Any, state_dir: Path) -> FlickrRemote:
+    """The configured Flickr remote, authorized with the token ``photosync auth flickr`` stored."""
+    from photosync.auth.tokens import TokenStore  # the auth package may be absent in old trees
+    from photosync.remotes.pace import limiter_for
+
+    token = TokenStore(Path(state_dir)).load("flickr")
+    section = config.flickr
+    return FlickrRemote(section.api_key or "", section.api_secret or "", token["oauth_token"],
+                        token["oauth_token_secret"], section.endpoint, privacy=section.privacy,
+                        limiter=limiter_for("flickr", config), user_nsid=token.get("user_nsid", ""),
+                        username=token.get("username", ""), perms=token.get("perms", "delete"))

@@ -1,0 +1,139 @@
+"""Flickr photosets as albums: one cached index of sets and members, refreshed cheaply.
+
+Album membership is not a photo extra on Flickr: it takes ``photosets.getList`` plus
+``photosets.getPhotos`` (500 a page) per set. The index keeps each set's members with the
+``date_update``/count/primary it was read at, and re-reads only the sets ``getList`` shows as
+changed since (or that we changed ourselves), so a listing after a listing costs one call for
+albums instead of one per 500 members. Sets we created carry :data:`MARKER` in their
+description; only those are ``owned_by_us``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from photosync.remotes.base import Album
+from photosync.remotes.flickr_api import FlickrClient, server_time
+from photosync.remotes.flickr_items import MARKER, as_int, as_list, as_text
+
+PER_PAGE = 500
+
+
+@dataclass
+class _Set:
+    id: str
+    title: str
+    owned: bool
+    stamp: tuple[int, int, str]  # (date_update, photos + videos, primary) as getList said
+    members: list[str] | None = None  # None: not read yet
+    read_at: float = 0.0  # server time when ``members`` were read
+    dirty: bool = False  # we changed it since
+
+
+@dataclass
+class AlbumIndex:
+    client: FlickrClient
+    page_size: int = PER_PAGE
+    _sets: dict[str, _Set] = field(default_factory=dict)  # getList order (newest first)
+    _listed: bool = False
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- reading -------------------------------------------------------------------------------
+    def refresh(self, members: bool = True) -> list[_Set]:
+        """Re-read the set list (one call a 500 sets) and, with ``members``, changed sets' photos."""
+        with self._lock:
+            fresh: dict[str, _Set] = {}
+            page = 1
+            while True:
+                answer = self.client.call("photosets.getList", page=page, per_page=PER_PAGE)
+                box = answer.get("photosets") or {}
+                for record in as_list(box.get("photoset")):
+                    entry = self._merge(record)
+                    fresh[entry.id] = entry
+                if page >= as_int(box.get("pages"), 1) or not as_list(box.get("photoset")):
+                    break
+                page += 1
+            self._sets, self._listed = fresh, True
+            if members:
+                for entry in fresh.values():
+                    if self._stale(entry):
+                        self._read_members(entry)
+            return list(fresh.values())
+
+    def _merge(self, record: dict) -> _Set:
+        set_id = as_text(record.get("id"))
+        stamp = (as_int(record.get("date_update")),
+                 as_int(record.get("photos", record.get("count_photos")))
+                 + as_int(record.get("videos", record.get("count_videos"))),
+                 as_text(record.get("primary")))
+        old = self._sets.get(set_id)
+        entry = _Set(set_id, as_text(record.get("title")),
+                     MARKER in as_text(record.get("description")), stamp)
+        if old is not None and old.stamp == stamp and not old.dirty:
+            entry.members, entry.read_at = old.members, old.read_at
+        return entry
+
+    @staticmethod
+    def _stale(entry: _Set) -> bool:
+        # members read in the same second as the set's last update may miss a later change then
+        return entry.members is None or entry.read_at <= entry.stamp[0] + 1
+
+    def _read_members(self, entry: _Set) -> None:
+        members: list[str] = []
+        page = 1
+        while True:
+            answer = self.client.call("photosets.getPhotos", photoset_id=entry.id,
+                                      page=page, per_page=self.page_size)
+            box = answer.get("photoset") or {}
+            photos = as_list(box.get("photo"))
+            members.extend(as_text(p.get("id")) for p in photos)
+            if page >= as_int(box.get("pages"), 1) or not photos:
+                break
+            page += 1
+        entry.members, entry.read_at = list(dict.fromkeys(members)), server_time()
+
+    def membership(self) -> dict[str, tuple[str, ...]]:
+        """Photo id -> titles of the sets holding it (needs a refresh first)."""
+        with self._lock:
+            out: dict[str, list[str]] = {}
+            for entry in self._sets.values():
+                for photo_id in entry.members or ():
+                    out.setdefault(photo_id, []).append(entry.title)
+            return {k: tuple(v) for k, v in out.items()}
+
+    def albums(self) -> list[Album]:
+        with self._lock:
+            return [Album(e.id, e.title, tuple(e.members or ()), e.owned) for e in self._sets.values()]
+
+    def find(self, title: str) -> _Set | None:
+        """The set called ``title`` (ours first), from the set list read at most once here."""
+        with self._lock:
+            if not self._listed:
+                self.refresh(members=False)
+            matches = [e for e in self._sets.values() if e.title == title]
+            matches.sort(key=lambda e: not e.owned)
+            return matches[0] if matches else None
+
+    def get(self, set_id: str) -> _Set | None:
+        with self._lock:
+            if set_id not in self._sets:
+                self.refresh(members=False)
+            return self._sets.get(set_id)
+
+    # -- our own changes -------------------------------------------------------------------------
+    def created(self, set_id: str, title: str, first_id: str) -> None:
+        with self._lock:
+            entry = _Set(set_id, title, True, (0, 1, first_id), [first_id], dirty=True)
+            self._sets = {set_id: entry, **self._sets}
+
+    def touched(self, set_id: str | None = None) -> None:
+        """Re-read ``set_id`` (None: every set) at the next refresh."""
+        with self._lock:
+            for entry in self._sets.values():
+                if set_id is None or entry.id == set_id:
+                    entry.dirty = True
+
+    def forget(self, set_id: str) -> None:
+        with self._lock:
+            self._sets.pop(set_id, None)
