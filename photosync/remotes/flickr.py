@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from photosync.errors import Conflict, NotFound, TransientError
+from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
 from photosync.remotes.base import Album, Capabilities, Changes, Page, RemoteItem
 from photosync.remotes.files import atomic_download
 from photosync.remotes.flickr_albums import AlbumIndex
@@ -263,13 +263,18 @@ def _largest(sizes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def from_config(config: Any, state_dir: Path) -> FlickrRemote:
-    """The configured Flickr remote, authorized with the token ``photosync auth flickr`` stored."""
-    from photosync.auth.tokens import TokenStore  # the auth package may be absent in old trees
+    """The configured Flickr remote, authorized with the token ``photosync auth flickr`` stored
+    in ``state_dir`` (``AuthorizationNeeded`` when there is none or it is incomplete)."""
+    from photosync.auth.tokens import TokenStore
     from photosync.remotes.pace import limiter_for
 
     token = TokenStore(Path(state_dir)).load("flickr")
+    if not token or not token.get("oauth_token") or not token.get("oauth_token_secret"):
+        raise AuthorizationNeeded("Flickr is not authorized yet: run `photosync auth flickr`")
     section = config.flickr
-    return FlickrRemote(section.api_key or "", section.api_secret or "", token["oauth_token"],
-                        token["oauth_token_secret"], section.endpoint, privacy=section.privacy,
-                        limiter=limiter_for("flickr", config), user_nsid=token.get("user_nsid", ""),
-                        username=token.get("username", ""), perms=token.get("perms", "delete"))
+    return FlickrRemote(section.api_key or "", section.api_secret or "", str(token["oauth_token"]),
+                        str(token["oauth_token_secret"]), section.endpoint, privacy=section.privacy,
+                        limiter=limiter_for("flickr", config),
+                        user_nsid=str(token.get("user_nsid") or ""),
+                        username=str(token.get("username") or ""),
+                        perms=str(token.get("perms") or "delete"))

@@ -71,3 +71,185 @@ class TestFlickr(RemoteContract):
             return Harness(remote, inject=lambda fault: inject(url, rates, fault),
                            api_calls=lambda: admin(url, "calls")["total"])
         return make
+
+
+# -- what only Flickr has ---------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+from photosync.emulators.images import make_image  # noqa: E402
+from photosync.errors import AuthorizationNeeded, Conflict, ItemError, TransientError  # noqa: E402
+from photosync.remotes.base import CursorExpired, changes_since, list_all  # noqa: E402
+from photosync.remotes.flickr_api import Endpoints  # noqa: E402
+from photosync.remotes.flickr_items import item_from_record, title_for  # noqa: E402
+
+SIG = "ab" * 32
+
+
+def write_photo(folder: Path, seed: int, name: str | None = None) -> Path:
+    path = folder / (name or f"p{seed}.jpg")
+    path.write_bytes(make_image(f"flickr-{seed}", date_taken=datetime(2020, 1, 2, 3, 4, seed % 60)))
+    return path
+
+
+def state(url: str) -> dict:
+    return admin(url, "state?hashes=0")
+
+
+def test_endpoints_use_real_hosts_only_for_real_flickr() -> None:
+    real = Endpoints.derive("https://www.flickr.com/")
+    assert real.rest == "https://api.flickr.com/services/rest/"
+    assert real.upload == "https://up.flickr.com/services/upload/"
+    assert real.oauth == "https://www.flickr.com/services/oauth/"
+    local = Endpoints.derive("http://127.0.0.1:8123")
+    assert (local.rest, local.replace) == ("http://127.0.0.1:8123/services/rest/",
+                                           "http://127.0.0.1:8123/services/replace/")
+
+
+def test_loose_json_types_are_coerced() -> None:
+    item = item_from_record({"id": 5, "title": {"_content": "x"}, "dateupload": "100",
+                             "lastupdate": "", "datetaken": "2019-02-03 04:05:06",
+                             "datetakenunknown": 0, "originalformat": "PNG", "originalsecret": "ab",
+                             "media": "photo", "machine_tags": f"flickrsync:signature={SIG}",
+                             "tags": "checksum" + "0" * 32})
+    assert item.id == "5" and item.name == "x" and item.updated == 100.0
+    assert item.date_taken == datetime(2019, 2, 3, 4, 5, 6) and item.date_taken_known
+    assert item.signature == SIG and item.mime == "image/png" and item.md5 is None
+    assert item.extra["format"] == "png" and item.extra["content_version"] == "ab"
+    assert item.extra["tag_md5"] == "0" * 32
+    unknown = item_from_record({"id": "6", "datetaken": "2019-02-03 04:05:06",
+                                "datetakenunknown": "1", "media": "video"})
+    assert not unknown.date_taken_known and unknown.media == "video" and unknown.signature is None
+    assert title_for("a.b.jpg") == "a.b" and title_for("..") == ".." and title_for("x") == "x"
+
+
+def test_upload_sets_title_privacy_and_machine_tag(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes(privacy="friends")
+    item = remote.upload(write_photo(tmp_path, 1, "Holiday 2020.JPG"), "Holiday 2020.JPG", None, SIG)
+    assert item.name == "Holiday 2020" and item.extra["format"] == "jpg"
+    photo = state(url)["photos"][0]
+    assert photo["title"] == "Holiday 2020"
+    assert photo["privacy"] == {"ispublic": 0, "isfriend": 1, "isfamily": 0}
+    assert photo["machine_tags"] == [f"photosync:signature={SIG}"]
+
+
+def test_other_tools_tags_are_recognised(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes()
+    data = write_photo(tmp_path, 2)
+    md5 = hashlib.md5(data.read_bytes()).hexdigest()
+    # as flickrsync and an md5-tagging tool left it: no photosync tag at all
+    remote.client.send_file(data, title="p2", tags=f"flickrsync:signature={SIG} checksum:md5={md5}")
+    [item] = list_all(remote).items
+    assert item.signature == SIG and item.extra["tag_md5"] == md5
+    assert [i.id for i in remote.find_by_signature(SIG)] == [item.id]
+    remote.set_signature(item.id, "cd" * 32)
+    tags = state(url)["photos"][0]["machine_tags"]
+    assert f"photosync:signature={'cd' * 32}" in tags and f"flickrsync:signature={SIG}" in tags
+    assert list_all(remote).items[0].signature == "cd" * 32  # ours wins over the old tool's
+
+
+def test_seeded_account_albums_and_user_sets_are_kept(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes(page_size=7)
+    admin(url, "seed", {"photos": 30, "albums": 3, "video_ratio": 0})
+    doc = state(url)
+    listed = {i.id: i for i in list_all(remote).items}
+    assert set(listed) == {p["id"] for p in doc["photos"]}
+    for pset in doc["photosets"]:
+        assert all(pset["title"] in listed[pid].albums for pid in pset["photos"])
+    albums = remote.list_albums()
+    assert {a.title for a in albums} == {s["title"] for s in doc["photosets"]}
+    assert not any(a.owned_by_us for a in albums)
+    with pytest.raises(Conflict):
+        remote.delete_album(albums[0].id)
+    assert len(remote.list_albums()) == len(albums)
+
+
+def test_album_index_is_reused_between_listings(flickr_remotes) -> None:
+    remote, url = flickr_remotes(page_size=500)
+    admin(url, "seed", {"photos": 40, "albums": 4, "video_ratio": 0})
+    list_all(remote)
+    before = admin(url, "calls")["methods"]
+    list_all(remote)
+    after = admin(url, "calls")["methods"]
+    assert after.get("flickr.photosets.getList", 0) - before.get("flickr.photosets.getList", 0) == 1
+    assert after.get("flickr.photosets.getPhotos", 0) == before.get("flickr.photosets.getPhotos", 0)
+
+
+def test_listing_survives_uploads_and_deletions_between_pages(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes(page_size=3)
+    items = [remote.upload(write_photo(tmp_path, n), f"p{n}.jpg", None, f"{n:02d}" * 32)
+             for n in range(8)]
+    first = remote.list_page(None)
+    remote.upload(write_photo(tmp_path, 20), "p20.jpg", None, "f0" * 32)  # shifts page numbers
+    remote.delete(items[0].id)  # the oldest: shifts them back
+    seen, token = [i.id for i in first.items], first.next_token
+    while token:
+        page = remote.list_page(token)
+        seen += [i.id for i in page.items]
+        token = page.next_token
+    assert len(seen) == len(set(seen))
+    assert {i.id for i in items[1:]} <= set(seen)
+
+
+def test_changes_cursor_rejects_garbage(flickr_remotes) -> None:
+    remote, _ = flickr_remotes()
+    with pytest.raises(CursorExpired):
+        changes_since(remote, "not-a-cursor")
+
+
+def test_video_downloads_the_video_original(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes()
+    admin(url, "seed", {"photos": 2, "albums": 0, "video_ratio": 1.0})
+    doc = admin(url, "state")
+    for item in list_all(remote).items:
+        assert item.media == "video" and item.mime == "video/mp4"
+        data = remote.download(item.id, tmp_path / f"{item.id}.mp4").read_bytes()
+        expected = next(p["sha256"] for p in doc["photos"] if p["id"] == item.id)
+        assert hashlib.sha256(data).hexdigest() == expected
+
+
+def test_revoked_token_needs_authorization(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes()
+    creds = admin(url, "credentials")
+    revoked = FlickrRemote(creds["api_key"], creds["api_secret"], "72157-unknown", "secret", url)
+    with pytest.raises(AuthorizationNeeded, match="photosync auth flickr"):
+        list_all(revoked)
+    read_only, _ = flickr_remotes(perms="read")
+    with pytest.raises(AuthorizationNeeded):
+        read_only.upload(write_photo(tmp_path, 3), "p3.jpg", None, SIG)
+
+
+def test_refused_file_is_an_item_error(flickr_remotes, tmp_path) -> None:
+    remote, _ = flickr_remotes()
+    junk = tmp_path / "notes.jpg"
+    junk.write_bytes(b"not a picture at all")
+    with pytest.raises(ItemError) as caught:
+        remote.upload(junk, junk.name, None, SIG)
+    assert not isinstance(caught.value, TransientError) and "not recognised" in str(caught.value)
+
+
+def test_rate_limit_answer_is_transient_with_retry_after(flickr_remotes) -> None:
+    remote, url = flickr_remotes()
+    admin(url, "faults", {"rate_limit": 2})
+    remote.find_by_signature(SIG)  # two calls: search, then recent uploads
+    with pytest.raises(TransientError) as caught:
+        remote.list_albums()
+    assert caught.value.retry_after and caught.value.retry_after > 0
+
+
+def test_from_config_reads_the_stored_token(flickr_remotes, tmp_path) -> None:
+    from photosync.auth.tokens import TokenStore
+    from photosync.config import Config, FlickrConfig
+    from photosync.remotes.flickr import from_config
+
+    _, url = flickr_remotes()
+    minted = admin(url, "token", {"username": "testuser", "perms": "delete"})
+    config = Config(flickr=FlickrConfig(enabled=True, api_key=minted["api_key"],
+                                        api_secret=minted["api_secret"], endpoint=url))
+    with pytest.raises(AuthorizationNeeded):
+        from_config(config, tmp_path)
+    TokenStore(tmp_path).save("flickr", {k: minted[k] for k in (
+        "oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname", "perms")})
+    remote = from_config(config, tmp_path)
+    assert list_all(remote).items == [] and remote.limiter.rate == pytest.approx(1.0)
