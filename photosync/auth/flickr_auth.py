@@ -8,8 +8,10 @@ flickrapi's token caches are never used: the instance gets the token explicitly 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import flickrapi
@@ -75,7 +77,8 @@ def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
         server.close()
     oauth.verifier = verifier_from(answer, request_token)
     try:
-        access = oauth.get_access_token()
+        with _quiet_flickrapi():
+            access = oauth.get_access_token()
     except FlickrError as exc:
         raise AuthorizationNeeded(f"Flickr refused to exchange the verifier ({exc}): run `photosync auth "
                                   f"flickr` again") from None
@@ -86,9 +89,22 @@ def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
             "api_key": str(config.flickr.api_key)}
 
 
+@contextlib.contextmanager
+def _quiet_flickrapi() -> Iterator[None]:
+    """flickrapi logs every refused OAuth request as errors; the exception says it once, better."""
+    logger = logging.getLogger("flickrapi.auth")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _request_token(api: flickrapi.FlickrAPI, config: Any, callback: str) -> None:
     try:
-        api.get_request_token(oauth_callback=callback)
+        with _quiet_flickrapi():
+            api.get_request_token(oauth_callback=callback)
     except requests.RequestException as exc:
         raise _unreachable(config, exc) from None
     except FlickrError as exc:

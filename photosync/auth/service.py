@@ -4,30 +4,37 @@ revoke, export and import (an "authorize here, use there" file, like ``rclone au
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from photosync.auth import drive_auth, flickr_auth
-from photosync.auth.browser import Prompt
 from photosync.auth.tokens import TokenStore, register_secrets, write_private
 from photosync.errors import (EXIT_OK, EXIT_REMOTE, EXIT_USAGE, AuthorizationNeeded, PhotosyncError,
                               RemoteUnavailable, UsageError)
 
-# remote name -> its flow module (NAME, LABEL, authorize, check, validate, describe, NOT_AUTHORIZED)
-FLOWS: dict[str, ModuleType] = {"flickr": flickr_auth, "drive": drive_auth}
+# remote name -> (label, its flow module: LABEL, authorize, check, validate, describe, NOT_AUTHORIZED).
+# Imported on use: the OAuth libraries cost a noticeable part of a second at every start.
+FLOWS: dict[str, tuple[str, str]] = {"flickr": ("Flickr", "photosync.auth.flickr_auth"),
+                                     "drive": ("Google Drive", "photosync.auth.drive_auth")}
+if TYPE_CHECKING:
+    from photosync.auth.browser import Prompt
+
 EXPORT_FORMAT = "photosync-token"
 FORGET_HINT = {"flickr": "https://www.flickr.com/services/auth/list.gne",
                "drive": "https://myaccount.google.com/permissions"}
 
 
 def flow(name: str) -> ModuleType:
-    try:
-        return FLOWS[name]
-    except KeyError:
-        raise UsageError(f"unknown remote {name!r}: use one of {', '.join(FLOWS)}") from None
+    if name not in FLOWS:
+        raise UsageError(f"unknown remote {name!r}: use one of {', '.join(FLOWS)}")
+    return importlib.import_module(FLOWS[name][1])
+
+
+def label(name: str) -> str:
+    return FLOWS[name][0]
 
 
 def authorize(name: str, config: Any, prompt: Prompt) -> tuple[dict[str, Any], Path]:
@@ -60,6 +67,8 @@ class RemoteStatus:
         if self.state == "authorized":
             who = self.user + (f" ({self.user_id})" if self.user_id else "") if self.user else "unknown user"
             return f"{self.label}: authorized as {who}, {self.access}"
+        if self.state in ("not-authorized", "revoked") and self.message:
+            return self.message  # a whole sentence that names the remote and the fix
         return f"{self.label}: {self.state}" + (f": {self.message}" if self.message else "")
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,7 +89,7 @@ def status(config: Any) -> tuple[list[RemoteStatus], int]:
 
 
 def _status_of(name: str, config: Any) -> RemoteStatus:
-    module = FLOWS[name]
+    module = flow(name)
     configured = bool(getattr(config, name).enabled)
     result = RemoteStatus(name, module.LABEL, configured, "not-configured")
     store = TokenStore(config.state_dir)
@@ -125,6 +134,6 @@ def import_token(path: Path, config: Any) -> tuple[str, dict[str, Any]]:
         raise UsageError(f"{path} is not a token file made by `photosync auth export`")
     name, token = document["kind"], document["token"]
     register_secrets(token)
-    FLOWS[name].validate(token, config)
+    flow(name).validate(token, config)
     TokenStore(config.state_dir).save(name, token)
     return name, token

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from photosync.auth import service
-from photosync.auth.browser import Prompt
 from photosync.auth.tokens import TokenStore
 from photosync.cli.app import App
 from photosync.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from photosync.auth.browser import Prompt
 
 REMOTES = list(service.FLOWS)
 
@@ -19,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("auth", help="authorize photosync with Flickr or Google Drive; check or forget it")
     auth = parser.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
     for name in REMOTES:
-        p = auth.add_parser(name, help=f"authorize photosync with {service.FLOWS[name].LABEL} (browser)")
+        p = auth.add_parser(name, help=f"authorize photosync with {service.label(name)} (browser)")
         _flow_options(p)
         p.set_defaults(func=run_authorize, remote=name)
     p = auth.add_parser("export", help="authorize (or take the stored token) and write it to a file for "
@@ -47,7 +50,9 @@ def _flow_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
 
 
-def _prompt(args: argparse.Namespace) -> Prompt:
+def _prompt(args: argparse.Namespace) -> "Prompt":
+    from photosync.auth.browser import Prompt  # http.server: only for the flows
+
     def say(text: str) -> None:
         print(text, flush=True)
     return Prompt(open_browser=not args.no_browser, port=args.port, timeout=args.timeout, say=say,
@@ -65,14 +70,14 @@ def run_export(app: App) -> int:
     name = app.args.remote
     token = TokenStore(app.config.state_dir).load(name) or service.flow(name).authorize(app.config, _prompt(app.args))
     path = service.export_token(name, token, app.args.file or f"photosync-{name}-token.json")
-    print(f"Wrote the {service.flow(name).LABEL} token to {path}: copy it to the other machine, run "
+    print(f"Wrote the {service.label(name)} token to {path}: copy it to the other machine, run "
           f"`photosync auth import {path.name}` there, then delete it")
     return EXIT_OK
 
 
 def run_import(app: App) -> int:
     name, token = service.import_token(app.args.file, app.config)
-    print(f"{service.flow(name).LABEL}: imported the token of {service.flow(name).describe(token)}; "
+    print(f"{service.label(name)}: imported the token of {service.flow(name).describe(token)}; "
           f"you can delete {app.args.file} now")
     return EXIT_OK
 

@@ -1,0 +1,119 @@
+"""`photosync auth flickr` through the CLI against the Flickr emulator, with a scripted browser."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import parse_qs, urlsplit
+
+from tests.auth.conftest import admin
+
+
+def access_token_perms(world, token: str) -> str:
+    return world.flickr.app.state.access_tokens[token].perms
+
+
+def test_browser_flow_stores_a_write_token(world):
+    result = world.run("-v", "auth", "flickr")
+    assert result.returncode == 0, result.stderr
+    assert "write permission" in result.stdout
+    token = world.store.load("flickr")
+    assert set(token) == {"oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname", "perms", "api_key"}
+    assert token["username"] == "testuser" and token["perms"] == "write"
+    assert access_token_perms(world, token["oauth_token"]) == "write"
+    assert f"authorized as testuser ({token['user_nsid']})" in result.stdout
+    for secret in (token["oauth_token"], token["oauth_token_secret"]):
+        assert secret not in result.stdout + result.stderr
+    assert oct(world.store.path("flickr").stat().st_mode & 0o777) == "0o600"
+
+
+def test_delete_policy_asks_for_delete_and_says_why(world):
+    world.write_config("sync:\n  on_local_delete: delete-remote\n")
+    result = world.run("auth", "flickr")
+    assert result.returncode == 0, result.stderr
+    assert "delete permission, because sync.on_local_delete is delete-remote" in result.stdout
+    token = world.store.load("flickr")
+    assert token["perms"] == "delete" == access_token_perms(world, token["oauth_token"])
+
+
+def test_approval_page_allow_is_clicked(world):
+    world.flickr.app.auto_approve = False
+    result = world.run("auth", "flickr", env={"FAKE_BROWSER_LOG": str(world.tmp / "visited")})
+    assert result.returncode == 0, result.stderr
+    visited = (world.tmp / "visited").read_text().splitlines()
+    assert visited[-1].startswith("http://127.0.0.1:") and "oauth_verifier=" in visited[-1]
+    assert world.store.load("flickr")["username"] == "testuser"
+
+
+def test_denied_in_the_browser_is_one_line_exit_3(world):
+    world.flickr.app.auto_approve = False
+    result = world.run("auth", "flickr", env={"FAKE_BROWSER_DECISION": "deny"})
+    assert result.returncode == 3
+    assert result.stderr.strip() == ("photosync: Flickr access was denied in the browser: run `photosync auth "
+                                     "flickr` again and choose to authorize photosync")
+    assert world.store.load("flickr") is None
+
+
+def test_callback_with_another_request_token_is_refused(world):
+    result = world.run("auth", "flickr", env={"FAKE_BROWSER_TAMPER": "oauth_token"})
+    assert result.returncode == 3
+    assert "another authorization request than this one" in result.stderr and "Traceback" not in result.stderr
+    assert world.store.load("flickr") is None
+
+
+def test_api_key_rejected_is_error_100_exit_2(world):
+    world.write_config(api_key="0" * 32)
+    result = world.run("auth", "flickr")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("photosync: Flickr rejected flickr.api_key (error 100")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_wrong_api_secret_is_named(world):
+    world.write_config(api_secret="0123456789abcdef")
+    result = world.run("auth", "flickr")
+    assert result.returncode == 2
+    assert "flickr.api_secret does not belong to flickr.api_key" in result.stderr
+
+
+def test_unreachable_flickr_is_exit_3(world):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    world.write_config(endpoint=f"http://127.0.0.1:{port}")
+    result = world.run("auth", "flickr")
+    assert result.returncode == 3 and "Flickr is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_headless_paste_of_the_redirect_address(world):
+    code, out, err = world.paste_flow("flickr", lambda redirect: redirect)
+    assert code == 0, err
+    assert "Open this address in a browser on any computer" in out
+    assert world.store.load("flickr")["username"] == "testuser"
+
+
+def test_headless_paste_of_the_verifier_code_alone(world):
+    code, out, err = world.paste_flow("flickr", lambda redirect: parse_qs(urlsplit(redirect).query)["oauth_verifier"][0])
+    assert code == 0, err
+    assert world.store.load("flickr")["user_nsid"]
+
+
+def test_headless_paste_of_garbage_is_exit_2(world):
+    code, out, err = world.paste_flow("flickr", lambda redirect: "what is this?")
+    assert code == 2 and "neither the address the browser was sent to nor a verification code" in err
+
+
+def test_headless_through_an_ssh_tunnel_needs_no_paste(world):
+    """With `ssh -L PORT:127.0.0.1:PORT nas`, the desktop browser's redirect reaches the NAS's server."""
+    proc = world.popen("auth", "flickr", "--no-browser", "--timeout", "60")
+    for line in proc.stdout:
+        if line.strip().startswith("http"):
+            break
+    admin_url = line.strip()
+    import urllib.request
+    with urllib.request.urlopen(admin_url, timeout=30) as answer:  # follows the redirect to the callback
+        assert b"You can close this tab" in answer.read()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert world.store.load("flickr") is not None
+    assert admin(world.flickr.url, "calls")["methods"]
