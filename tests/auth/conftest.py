@@ -80,8 +80,9 @@ drive:
                     break
             redirect = location_of(printed[-1].strip())
             proc.stdin.write(answer(redirect) + "\n")
-            proc.stdin.flush()
-            out, err = proc.communicate(timeout=60)
+            proc.stdin.close()
+            out, err = proc.stdout.read(), proc.stderr.read()  # communicate() would skip read-ahead text
+            proc.wait(timeout=60)
         finally:
             proc.kill()
         return proc.returncode, "".join(printed) + out, err
