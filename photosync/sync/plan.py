@@ -217,7 +217,7 @@ def _local_state(view: _View, pair: Pair) -> tuple[str, LocalPhoto | None]:
         return "same", photo
     at_path = view.by_path.get(pair.path)
     if at_path is not None and at_path.signature and at_path.signature not in view.claimed_sigs:
-        return "changed", at_path
+        return "changed", view.first(at_path.signature)  # duplicates: the first path stands for all
     return "deleted", None
 
 

@@ -120,6 +120,23 @@ class SyncMachine(RuleBasedStateMachine):
         remote_sigs = {self._sig(i) for i in list_all(self.remote).items}
         missing = local_sigs - remote_sigs - self.deleted_remote_sigs
         assert not missing, missing
+        # albums follow folders: each local photo's remote copy is in the album of its folder
+        # (a user's own album of the same title is reported and left alone, so it is not checked)
+        foreign = {a.title for a in self.remote.list_albums() if not a.owned_by_us}
+        albums = {a.title: set(a.item_ids) for a in self.remote.list_albums() if a.owned_by_us}
+        by_sig = {}
+        for i in list_all(self.remote).items:
+            by_sig.setdefault(self._sig(i), set()).add(i.id)
+        firsts: dict[str, Path] = {}  # duplicates: the photo's album is its first path's folder
+        for path in self._local_files():
+            firsts.setdefault(decode_file(str(path)).signature, path)
+        for path in firsts.values():
+            folder = path.parent.relative_to(self.root).as_posix()
+            album = "/".join(p for p in folder.split("/") if p not in ("", ".") and not p.startswith("_")) or None
+            sig = decode_file(str(path)).signature
+            if album and album not in foreign and album != "Downloads" and sig in by_sig \
+                    and sig not in self.deleted_remote_sigs:
+                assert by_sig[sig] & albums.get(album, set()), (path, album, albums)
         # a second sync right after plans nothing
         report = self._sync()
         busy = [a for r in report.remotes for a in (r.plan.actions if r.plan else []) if a.kind != "skip"]
@@ -132,4 +149,5 @@ class SyncMachine(RuleBasedStateMachine):
 
 TestSyncMachine = SyncMachine.TestCase
 TestSyncMachine.settings = settings(max_examples=20, stateful_step_count=10, deadline=None,
+                                    derandomize=True,
                                     suppress_health_check=list(HealthCheck))
