@@ -1,0 +1,141 @@
+"""`photosync auth status|export|import|revoke` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+
+from tests.auth.conftest import admin
+
+REVOKED = "Google Drive authorization was revoked or expired: run `photosync auth drive`"
+
+
+def minted(world) -> dict:
+    """Store a Flickr and a Drive token as `photosync auth` would have."""
+    flickr = admin(world.flickr.url, "token", {"username": "alice", "perms": "write"})
+    flickr = {k: flickr[k] for k in ("oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname",
+                                     "perms", "api_key")}
+    world.store.save("flickr", flickr)
+    world.store.save("drive", admin(world.drive.url, "token", {"account": "bob@example.com"}))
+    return flickr
+
+
+def test_status_names_who_with_which_access(world):
+    flickr = minted(world)
+    result = world.run("auth", "status")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"Flickr: authorized as alice ({flickr['user_nsid']}), perms write",
+        "Google Drive: authorized as bob@example.com, scope https://www.googleapis.com/auth/drive"]
+    assert world.calls(world.flickr, "flickr.test.login") == 1
+    assert world.calls(world.drive, "drive.about.get") == 1
+
+
+def test_status_json(world):
+    minted(world)
+    doc = json.loads(world.run("auth", "status", "--json").stdout)
+    assert doc["flickr"]["state"] == doc["drive"]["state"] == "authorized"
+    assert doc["flickr"]["user"] == "alice" and doc["drive"]["access"].endswith("/auth/drive")
+
+
+def test_status_when_nothing_is_authorized(world):
+    result = world.run("auth", "status")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["Flickr is not authorized yet: run `photosync auth flickr`",
+                                          "Google Drive is not authorized yet: run `photosync auth drive`"]
+
+
+def test_status_after_revocation_says_what_to_do(world):
+    minted(world)
+    admin(world.drive.url, "revoke", {"account": "bob@example.com"})
+    admin(world.drive.url, "expire", {})
+    world.flickr.app.state.access_tokens.clear()  # the user removed photosync on flickr.com
+    result = world.run("auth", "status", "--json")
+    doc = json.loads(result.stdout)
+    assert doc["drive"]["state"] == "revoked" and doc["drive"]["message"] == REVOKED
+    assert doc["flickr"]["message"] == "Flickr authorization was revoked or expired: run `photosync auth flickr`"
+    assert "Traceback" not in result.stderr
+
+
+def test_status_refreshes_an_expired_drive_token_and_saves_it(world):
+    minted(world)
+    old = world.store.load("drive")["token"]
+    admin(world.drive.url, "expire", {})
+    result = world.run("auth", "status")
+    assert result.returncode == 0 and "authorized as bob@example.com" in result.stdout
+    assert world.store.load("drive")["token"] != old
+
+
+def test_status_unreachable_remote_is_exit_3(world):
+    minted(world)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    world.write_config(endpoint=f"http://127.0.0.1:{port}")
+    result = world.run("auth", "status")
+    assert result.returncode == 3
+    assert result.stdout.splitlines()[0].startswith(f"Flickr: unreachable: Flickr is unreachable at http://127.0.0.1:{port}")
+    assert "Google Drive: authorized as bob@example.com" in result.stdout
+
+
+def test_world_readable_token_is_refused_with_the_chmod(world):
+    minted(world)
+    path = world.store.path("drive")
+    path.chmod(0o644)
+    result = world.run("auth", "status")
+    assert result.returncode == 2
+    assert f"run `chmod 600 {path}`" in result.stdout
+
+
+def test_revoke_forgets_the_local_token(world):
+    minted(world)
+    result = world.run("auth", "revoke", "drive")
+    assert result.returncode == 0 and "https://myaccount.google.com/permissions" in result.stdout
+    assert world.store.load("drive") is None and world.store.load("flickr") is not None
+    assert "no Google Drive token to forget" in world.run("auth", "revoke", "drive").stdout
+
+
+def test_export_then_import_on_another_machine(world, tmp_path):
+    flickr = minted(world)
+    exported = tmp_path / "flickr-token.json"
+    result = world.run("auth", "export", "flickr", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o600
+    assert flickr["oauth_token"] not in result.stdout
+    doc = json.loads(exported.read_text())
+    assert doc["kind"] == "flickr" and doc["token"] == flickr
+    nas = world.write_config(state=tmp_path / "nas-state", config=tmp_path / "nas.yaml")
+    result = world.cli("--config", str(nas), "auth", "import", str(exported), env=world.env)
+    assert result.returncode == 0, result.stderr
+    assert "Flickr: imported the token of alice" in result.stdout
+    status = world.cli("--config", str(nas), "auth", "status", "--json", env=world.env)
+    assert json.loads(status.stdout)["flickr"]["user"] == "alice"
+
+
+def test_export_without_a_stored_token_runs_the_flow_and_stores_nothing(world, tmp_path):
+    exported = tmp_path / "drive-token.json"
+    result = world.run("auth", "export", "drive", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(exported.read_text())["token"]["account"] == "tester@example.com"
+    assert world.store.load("drive") is None
+    assert world.run("auth", "import", str(exported)).returncode == 0
+    assert "authorized as tester@example.com" in world.run("auth", "status").stdout
+
+
+def test_import_refuses_other_files(world, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hello": 1}')
+    result = world.run("auth", "import", str(bad))
+    assert result.returncode == 2 and "is not a token file made by `photosync auth export`" in result.stderr
+    result = world.run("auth", "import", str(tmp_path / "missing.json"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_import_refuses_a_flickr_token_for_another_api_key(world, tmp_path):
+    flickr = minted(world)
+    exported = tmp_path / "t.json"
+    exported.write_text(json.dumps({"format": "photosync-token", "version": 1, "kind": "flickr",
+                                    "token": {**flickr, "api_key": "f" * 32}}))
+    result = world.run("auth", "import", str(exported))
+    assert result.returncode == 2 and "made for another API key" in result.stderr
