@@ -95,7 +95,9 @@ def _status_of(name: str, config: Any) -> RemoteStatus:
     store = TokenStore(config.state_dir)
     try:
         token = store.load(name)
-        if token is None:
+        if token is None and not configured:
+            result.message = f"no {name}: section in the config"
+        elif token is None:
             result.state, result.message = "not-authorized", module.NOT_AUTHORIZED
         elif not configured:
             result.message = f"a token for {module.describe(token)} is stored, but {name} is not enabled in the config"

@@ -6,7 +6,7 @@ import json
 import socket
 from urllib.parse import parse_qs, urlsplit
 
-from tests.auth.conftest import admin
+from tests.auth.conftest import admin, location_of
 
 
 def test_browser_flow_stores_an_offline_token(world):
@@ -111,3 +111,20 @@ def test_headless_paste_with_a_forged_state(world):
     code, out, err = world.paste_flow("drive", forge)
     assert code == 3 and "wrong state" in err
     assert world.store.load("drive") is None
+
+
+def test_no_usable_browser_falls_back_to_paste(world):
+    world.env["BROWSER"] = "false"  # a browser command that fails, as on a machine without one
+    proc = world.popen("auth", "drive", "--timeout", "60")
+    printed = []
+    for line in proc.stdout:
+        printed.append(line)
+        if line.startswith("Open this address"):
+            break
+    url = next(proc.stdout).strip()
+    proc.stdin.write(location_of(url) + "\n")
+    proc.stdin.close()
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Could not start a browser on this machine." in "".join(printed)
+    assert world.store.load("drive")["refresh_token"]

@@ -139,3 +139,15 @@ def test_import_refuses_a_flickr_token_for_another_api_key(world, tmp_path):
                                     "token": {**flickr, "api_key": "f" * 32}}))
     result = world.run("auth", "import", str(exported))
     assert result.returncode == 2 and "made for another API key" in result.stderr
+
+
+def test_status_of_a_remote_that_is_not_configured(world):
+    minted(world)
+    text = world.config.read_text()
+    world.config.write_text(text[:text.index("drive:")])
+    result = world.run("auth", "status")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == ("Google Drive: not-configured: a token for bob@example.com is "
+                                             "stored, but drive is not enabled in the config")
+    world.store.delete("drive")
+    assert world.run("auth", "status").stdout.splitlines()[1] == "Google Drive: not-configured: no drive: section in the config"
