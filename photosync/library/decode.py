@@ -1,217 +1,28 @@
-"""Read one file once: its hashes, and for photos one ImageMagick decode for everything else.
+"""Decode one file: the public entry point, light to import.
 
-Runs in worker processes (Wand holds the GIL; see :mod:`photosync.library.pool`). One read of the
-bytes gives MD5 (comparable with Drive's md5Checksum) and SHA-256; one decode of those bytes gives
-the pixel signature, the dimensions and the EXIF date.
-
-Signature: ``image.signature`` from ImageMagick, which for a single-frame image equals
-``identify -format '%#' FILE``. For a multi-frame image (animated GIF/WebP, multi-page TIFF) it is
-the SHA-256 of every frame's signature, each followed by a newline, i.e. exactly
-``identify -format '%#\\n' FILE | sha256sum``: every frame counts, so two animations that share a
-first frame stay distinct. Signatures are only comparable between equal ImageMagick major
-versions and quantum depths (IM6 and IM7 hash pixels differently), so both are recorded.
-Videos are not decoded: they have hashes but no signature.
+The work is in :mod:`photosync.library.magick`, which loads ImageMagick (~0.4 s); importing this
+module does not, so commands that never decode start fast. See magick.py for what a decode yields
+and how signatures of animated images are defined.
 """
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
-import os
-import re
-
-from wand import exceptions as wand_exc
-from wand import resource as wand_resource
-from wand import version as wand_version
-from wand.api import libmagick, library
-from wand.image import Image
-
-from photosync.library.outcome import Decoded, FileProblem, os_reason
-
-IM_VERSION = int(wand_version.MAGICK_VERSION_INFO[0])
-IM_QUANTUM = int(wand_version.QUANTUM_DEPTH)
-MiB = 1024 * 1024
-# Per worker process. ImageMagick keeps up to `memory` of pixel cache on the heap, then maps
-# a disk file; a 50 MP image is 400 MB at Q16, so two concurrent decodes stay bounded.
-IM_LIMITS = {"thread": 1, "memory": 256 * MiB, "map": 512 * MiB, "disk": 4096 * MiB}
-# Formats ImageMagick could read a file as that are not photos (it must never render these).
-NOT_PHOTOS = frozenset({"TXT", "TEXT", "MVG", "SVG", "MSVG", "RSVG", "HTML", "XML", "PS", "EPS",
-                        "PDF", "XPS", "CAPTION", "LABEL", "MSL", "URL", "EPHEMERAL", "SCREENSHOT"})
-# ImageMagick warnings that mean the pixels are incomplete: the photo is damaged.
-DAMAGE = re.compile(r"premature end|truncat|unexpected end|huffman|incomplete|insufficient",
-                    re.IGNORECASE)
-_EXIF_DATE = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
-_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
-CHUNK = 4 * MiB
-
-
-def init_worker() -> None:
-    """Pool initializer: ImageMagick limits for this process."""
-    for name, value in IM_LIMITS.items():
-        try:
-            wand_resource.limits[name] = value
-        except (KeyError, ValueError, wand_exc.WandException):
-            pass  # a policy may forbid raising a limit; its own value then stands
+from photosync.library.outcome import Decoded
 
 
 def decode_file(path: str, media: str = "photo") -> Decoded:
-    """Hash (and for photos decode) ``path``; never raises for a bad file."""
-    try:
-        data, st = _read(path, media)
-        hashes = _hashes(data, path, media)
-        if media == "video":
-            return Decoded(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, *hashes,
-                           media="video")
-        info = _decode(data)
-        return Decoded(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, *hashes, **info)
-    except FileProblem as exc:
-        return Decoded(path, error=str(exc))
-    except OSError as exc:
-        return Decoded(path, error=os_reason(exc))
-    except MemoryError:
-        return Decoded(path, error="out of memory while decoding it")
+    """Hash (and for photos decode) ``path``; never raises for a bad file (see ``error``)."""
+    from photosync.library import magick
+    return magick.decode_file(path, media)
 
 
-def _read(path: str, media: str) -> tuple[bytes, os.stat_result]:
-    """All the bytes (photos) or nothing (videos: hashed in chunks); the stat taken while open."""
-    with open(path, "rb") as handle:
-        before = os.fstat(handle.fileno())
-        if before.st_size == 0:
-            raise FileProblem("empty file (0 bytes)")
-        data = handle.read() if media == "photo" else b""
-        after = os.fstat(handle.fileno())
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or \
-            (media == "photo" and len(data) != before.st_size):
-        raise FileProblem("changed while being read (still being copied?)")
-    return data, before
+def init_worker() -> None:
+    """Process-pool initializer: ImageMagick resource limits for this process."""
+    from photosync.library import magick
+    magick.init_worker()
 
 
-def _hashes(data: bytes, path: str, media: str) -> tuple[str, str]:
-    md5, sha = hashlib.md5(), hashlib.sha256()
-    if media == "photo":
-        md5.update(data)
-        sha.update(data)
-    else:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                md5.update(chunk)
-                sha.update(chunk)
-    return md5.hexdigest(), sha.hexdigest()
-
-
-def _decode(data: bytes) -> dict[str, object]:
-    try:
-        with Image(blob=data) as img:
-            damage = image_warning(img)
-            if damage and DAMAGE.search(damage):
-                raise FileProblem(f"damaged image (truncated or corrupt): {_clean(damage)}")
-            if (img.format or "").upper() in NOT_PHOTOS:
-                raise FileProblem(f"not a photo (ImageMagick reads it as {img.format})")
-            if not img.width or not img.height:
-                raise FileProblem("damaged image (truncated or corrupt): it has no pixels")
-            return _describe(img)
-    except wand_exc.WandException as exc:
-        raise FileProblem(_wand_reason(exc)) from None
-
-
-def _describe(img: Image) -> dict[str, object]:
-    frames = len(img.sequence)
-    if frames > 1:
-        lines = "".join(img.sequence[i].signature + "\n" for i in range(frames))
-        signature = hashlib.sha256(lines.encode("ascii")).hexdigest()
-        width, height = img.sequence[0].width, img.sequence[0].height
-    else:
-        signature, width, height = img.signature, img.width, img.height
-    date, subsec, offset = exif_date(img.metadata.get("exif:DateTimeOriginal"),
-                                     img.metadata.get("exif:SubSecTimeOriginal"),
-                                     img.metadata.get("exif:OffsetTimeOriginal"))
-    return {"signature": signature, "signature_im_version": IM_VERSION,
-            "signature_quantum": IM_QUANTUM, "date_taken": date, "date_subsec": subsec,
-            "date_offset": offset, "width": width, "height": height, "media": "photo"}
-
-
-def exif_date(original: str | None, subsec: str | None, offset: str | None
-              ) -> tuple[str | None, str | None, str | None]:
-    """EXIF strings -> (ISO date or None, sub-second digits or None, ``+hh:mm`` or None).
-
-    Blank, zero ("0000:00:00 00:00:00") or impossible dates count as absent, not as failures.
-    """
-    match = _EXIF_DATE.match(original or "")
-    if not match:
-        return None, None, None
-    y, mo, d, h, mi, s = (int(g) for g in match.groups())
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61 and y > 0):
-        return None, None, None
-    iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{min(s, 59):02d}"
-    subsec = (subsec or "").strip().rstrip("\0").strip()
-    offset = (offset or "").strip().rstrip("\0").strip()
-    return iso, subsec if subsec.isdigit() else None, offset if _OFFSET.match(offset) else None
-
-
-def _wand_reason(exc: Exception) -> str:
-    message = _clean(str(exc))
-    if isinstance(exc, wand_exc.BlobError) and "zero-length" in message:
-        return "empty file (0 bytes)"
-    if isinstance(exc, wand_exc.MissingDelegateError) or "decode delegate" in message:
-        return "not an image ImageMagick can read (wrong extension, or an unsupported format)"
-    if isinstance(exc, wand_exc.ResourceLimitError):
-        return f"too large for ImageMagick's resource limits: {message}"
-    if isinstance(exc, wand_exc.WandRuntimeError):
-        return "ImageMagick could not decode it (truncated, corrupt or unsupported)"
-    return f"damaged image (truncated or corrupt): {message}"
-
-
-def _clean(message: str) -> str:
-    """Drop ImageMagick's ``@ error/file.c/Function/123`` tail and the empty blob name."""
-    message = re.sub(r"\s*@ \S+/\S+\.c/\S+/\d+\.?", "", message)
-    return message.replace(" `'", "").strip()
-
-
-class _ExceptionInfo(ctypes.Structure):
-    """The leading fields of MagickCore's ExceptionInfo (same in IM6 and IM7)."""
-
-    _fields_ = [("severity", ctypes.c_int), ("error_number", ctypes.c_int),
-                ("reason", ctypes.c_char_p), ("description", ctypes.c_char_p)]
-
-
-def _bind_image_exception() -> bool:
-    try:
-        libmagick.AcquireExceptionInfo.restype = ctypes.c_void_p
-        libmagick.AcquireExceptionInfo.argtypes = []
-        libmagick.GetImageException.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        libmagick.GetImageException.restype = None
-        libmagick.DestroyExceptionInfo.argtypes = [ctypes.c_void_p]
-        libmagick.DestroyExceptionInfo.restype = ctypes.c_void_p
-        libmagick.GetFirstImageInList.argtypes = [ctypes.c_void_p]
-        libmagick.GetFirstImageInList.restype = ctypes.c_void_p
-        library.GetImageFromMagickWand.argtypes = [ctypes.c_void_p]
-        library.GetImageFromMagickWand.restype = ctypes.c_void_p
-        return True
-    except AttributeError:
-        return False
-
-
-_HAS_IMAGE_EXCEPTION = _bind_image_exception()
-
-
-def image_warning(img: Image) -> str | None:
-    """The warning ImageMagick attached to the decoded image (e.g. "Premature end of JPEG file").
-
-    Wand only reports errors of the wand; a truncated JPEG decodes "successfully" with grey
-    pixels and its warning sits on the image, which only MagickCore exposes.
-    """
-    if not _HAS_IMAGE_EXCEPTION:
-        return None
-    image = library.GetImageFromMagickWand(img.wand)
-    image = libmagick.GetFirstImageInList(image) if image else None
-    if not image:
-        return None
-    info = libmagick.AcquireExceptionInfo()
-    try:
-        libmagick.GetImageException(image, info)
-        record = _ExceptionInfo.from_address(info)
-        if record.severity == 0 or not record.reason:
-            return None
-        return record.reason.decode("utf-8", "replace")
-    finally:
-        libmagick.DestroyExceptionInfo(info)
+def imagemagick_version() -> tuple[int, int]:
+    """(major version, quantum depth) that signatures are computed with here."""
+    from photosync.library import magick
+    return magick.IM_VERSION, magick.IM_QUANTUM

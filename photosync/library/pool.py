@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterator
 
+from photosync.library.decode import decode_file, init_worker
 from photosync.library.outcome import Decoded
 
 Finished = tuple[Any, Decoded]  # (the caller's tag, the result)
@@ -27,22 +28,11 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def decode_file(path: str, media: str) -> Decoded:
-    """Runs in a worker: ImageMagick is loaded there, never in the scanning process."""
-    from photosync.library import decode
-    return decode.decode_file(path, media)
-
-
-def init_worker() -> None:
-    from photosync.library import decode
-    decode.init_worker()
-
-
 def _context() -> multiprocessing.context.BaseContext:
     """forkserver: workers never inherit a parent's running ImageMagick/OpenMP threads (a fork
-    of such a parent can deadlock); the server preloads the decoder so each worker starts warm."""
+    of such a parent can deadlock); the server preloads ImageMagick so each worker starts warm."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["photosync.library.decode"])
+    context.set_forkserver_preload(["photosync.library.magick"])
     return context
 
 

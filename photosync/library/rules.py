@@ -32,6 +32,12 @@ VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "avi", "mkv", "3gp", "mts", "
                               "mpeg", "wmv", "webm"})
 
 
+# The only extensions is_temporary() can say yes to without a "." or "~" prefix: a quick
+# pre-check for the common case.
+_SUSPECT_EXTENSIONS = frozenset(n.rpartition(".")[2] for n in IGNORED_FILES) | frozenset(
+    s.rpartition(".")[2] for s in TEMP_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class Rules:
     """``library.*`` settings, compiled once per scan."""
@@ -80,9 +86,25 @@ def extension(name: str) -> str:
     return ext.lower() if dot and stem else ""
 
 
+def classify(rules: Rules, name: str) -> Media | None:
+    """The media type of a file the index records, None for a file it ignores.
+
+    Runs once per file of the library on every scan: kept to a few string operations.
+    """
+    dot = name.rfind(".")
+    if dot <= 0:
+        return None
+    ext = name[dot + 1:].lower()
+    if ext not in rules.extensions:
+        return None
+    if (name[0] in ".~" or ext in _SUSPECT_EXTENSIONS or ext[-1] == "~") and is_temporary(name):
+        return None
+    return "video" if ext in VIDEO_EXTENSIONS else "photo"
+
+
 def is_wanted_file(rules: Rules, name: str) -> bool:
     """A file the index records: an allowed extension and not temporary/hidden."""
-    return extension(name) in rules.extensions and not is_temporary(name)
+    return classify(rules, name) is not None
 
 
 def media_for(name: str) -> Media:

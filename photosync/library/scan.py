@@ -11,6 +11,7 @@ One writer (this process) writes in batched transactions; decoding runs in worke
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -59,13 +60,14 @@ ProgressFn = Callable[[ScanProgress], None]
 
 
 class _Known(NamedTuple):
+    """What the index knew about a path before this scan."""
+
     id: int
     size: int | None
     mtime_ns: int | None
-    dev: int | None
     inode: int | None
+    dev: int | None
     status: str
-    album: str | None
     error: str | None
 
 
@@ -114,78 +116,109 @@ class _Scanner:
         self.result = ScanResult()
         self.writer = _Writer(conn)
         self.now = time.time()
-        self.live: dict[str, _Known] = {}  # rows not yet seen in this walk
+        # Rows not yet seen in this walk, as raw tuples (path, id, size, mtime_ns, inode, dev):
+        # a 100,000-file rescan compares these and nothing else.
+        self.live: dict[str, tuple] = {}
+        self.bad: dict[str, _Known] = {}  # failed rows not yet seen
+        self.albums: dict[str, str | None] | None = None  # loaded only when the album rules changed
         self.adopt: list[tuple[FileEntry, list[sqlite3.Row]]] = []
         self.blocked: list[str] = []  # folders that could not be read
         self.found = self.to_read = 0
         self.last_progress = 0.0
+        self.any_hashed = False  # a first scan need not look for moved files
 
     def run(self) -> ScanResult:
         started = time.monotonic()
-        self.live = self._load_live()
+        self._load_known()
         with transaction(self.conn):
-            scan_id = self.conn.execute("INSERT INTO scans (root, started) VALUES (?, ?)",
-                                        (str(self.library.root), self.now)).lastrowid
-        with DecodePool(self.workers) as pool:
-            self.pool = pool
-            self._walk()
-            self._report(walking=False, force=True)
-            self._resolve_adoptions()
-            for tag, decoded in pool.finish():
-                self._record(tag, decoded)
-            self.result.decoded = pool.submitted
-        self._mark_gone()
-        self.writer.flush()
+            scan_id = self.conn.execute(
+                "INSERT INTO scans (root, started, album_rules) VALUES (?, ?, ?)",
+                (str(self.library.root), self.now, self._album_rules())).lastrowid
+        try:
+            with DecodePool(self.workers) as pool:
+                self.pool = pool
+                self._walk()
+                self._report(walking=False, force=True)
+                self._resolve_adoptions()
+                for tag, decoded in pool.finish():
+                    self._record(tag, decoded)
+                self.result.decoded = pool.submitted
+            self._mark_gone()  # only after a complete walk
+        finally:
+            self.writer.flush()  # interrupted or not, what was read is kept
         self.result.elapsed = time.monotonic() - started
+        self.result.failed.sort(key=lambda f: f.path)
         self._finish_scan(scan_id)
         self._report(walking=False, force=True)
         return self.result
 
-    def _load_live(self) -> dict[str, _Known]:
+    def _album_rules(self) -> str:
+        """What albums depend on besides the path; when it changes, every album is rechecked."""
+        r = self.rules
+        return json.dumps([[p.pattern for p in r.exclude_in_title], r.album_separator, r.root_album])
+
+    def _load_known(self) -> None:
         cursor = self.conn.cursor()
         cursor.row_factory = None  # plain tuples: 100,000 rows load several times faster
-        rows = cursor.execute("SELECT path, id, size, mtime_ns, dev, inode, status, album, error "
-                              "FROM files WHERE status != 'gone'")
-        return {row[0]: _Known(*row[1:]) for row in rows}
+        self.live = {row[0]: row for row in cursor.execute(
+            "SELECT path, id, size, mtime_ns, inode, dev FROM files WHERE +status = 'present'")}
+        self.bad = {row[0]: _Known(*row[1:6], "failed", row[6]) for row in cursor.execute(
+            "SELECT path, id, size, mtime_ns, inode, dev, error FROM files WHERE status = 'failed'")}
+        self.any_hashed = bool(self.live) or cursor.execute(
+            "SELECT 1 FROM files WHERE md5 IS NOT NULL LIMIT 1").fetchone() is not None
+        last = cursor.execute("SELECT album_rules FROM scans WHERE finished IS NOT NULL "
+                              "ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None or last[0] != self._album_rules():
+            self.albums = dict(cursor.execute("SELECT path, album FROM files WHERE status = 'present'"))
 
     def _walk(self) -> None:
         walker = Walker(str(self.library.root), self.rules, self.library.follow_symlinks_outside_root)
-        for item in walker.walk():
-            if isinstance(item, Problem):
-                self._problem(item)
-                continue
-            self.found += 1
-            known = self.live.pop(item.path, None)
-            if known is None:
-                candidates = self._same_file(item)
-                if candidates:
-                    self.adopt.append((item, candidates))
+        live_pop, albums = self.live.pop, self.albums
+        for batch in walker.batches():
+            for item in batch:
+                if type(item) is Problem:
+                    self._problem(item)
+                    continue
+                row = live_pop(item.path, None)
+                if row is None:
+                    self._not_present(item)
+                elif row[2] == item.size and row[3] == item.mtime_ns and row[4] == item.inode:
+                    self.result.unchanged += 1
+                    if row[5] != item.dev or (albums is not None and albums.get(item.path) != item.album):
+                        self._touch(item, row[1])
                 else:
-                    self._read(item, None)
-            elif (known.size, known.mtime_ns, known.inode) != (item.size, item.mtime_ns, item.inode):
-                self._read(item, known)
-            elif known.status == "present":
-                self._unchanged(item, known)
-            elif is_permanent(known.error):  # still the same bad file: report, don't re-read
-                self.result.failed.append(Failure(item.path, known.error or ""))
-            else:
-                self._read(item, known)
+                    self._read(item, _Known(*row[1:], "present", None))
+            self.found += len(batch)
             self._report(walking=True)
+
+    def _not_present(self, item: FileEntry) -> None:
+        """A path without a present row: failed before, or new (maybe a known file moved here)."""
+        known = self.bad.pop(item.path, None)
+        if known is None:
+            candidates = self._same_file(item) if self.any_hashed else []
+            if candidates:
+                self.adopt.append((item, candidates))
+            else:
+                self._read(item, None)
+        elif (known.size, known.mtime_ns, known.inode) == (item.size, item.mtime_ns, item.inode) \
+                and is_permanent(known.error):  # still the same bad file: report, don't re-read
+            self.result.failed.append(Failure(item.path, known.error or ""))
+        else:
+            self._read(item, known)
 
     def _problem(self, problem: Problem) -> None:
         self.result.failed.append(Failure(problem.path, problem.reason))
         if problem.folder:
             self.blocked.append(problem.path)
-        known = self.live.pop(problem.path, None)
-        if known is not None:
+        row = self.live.pop(problem.path, None) or self.bad.pop(problem.path, None)
+        if row is not None:
             self.writer.add("UPDATE files SET status = 'failed', error = ?, updated = ? WHERE id = ?",
-                            (problem.reason, self.now, known.id))
+                            (problem.reason, self.now, row[1] if type(row) is tuple else row.id))
 
-    def _unchanged(self, item: FileEntry, known: _Known) -> None:
-        self.result.unchanged += 1
-        if known.album != item.album or known.dev != item.dev:
-            self.writer.add("UPDATE files SET album = ?, dev = ?, updated = ? WHERE id = ?",
-                            (item.album, item.dev, self.now, known.id))
+    def _touch(self, item: FileEntry, file_id: int) -> None:
+        """An unchanged file whose album (rules changed) or device number (remount) did."""
+        self.writer.add("UPDATE files SET album = ?, dev = ?, updated = ? WHERE id = ?",
+                        (item.album, item.dev, self.now, file_id))
 
     def _same_file(self, item: FileEntry) -> list[sqlite3.Row]:
         """Known rows with hashes for the same file: same inode, size and mtime (a move/link)."""
@@ -263,13 +296,15 @@ class _Scanner:
         self.adopt = []
 
     def _mark_gone(self) -> None:
-        for path, known in self.live.items():
+        unseen = [(path, row[1]) for path, row in self.live.items()]
+        unseen += [(path, known.id) for path, known in self.bad.items()]
+        for path, file_id in unseen:
             if any(path == b or path.startswith(b + "/") for b in self.blocked):
                 continue  # below an unreadable folder: unknown, not gone
             self.result.gone += 1
             self.writer.add("UPDATE files SET status = 'gone', gone_since = ?, updated = ? "
-                            "WHERE id = ?", (self.now, self.now, known.id))
-        self.live = {}
+                            "WHERE id = ?", (self.now, self.now, file_id))
+        self.live, self.bad = {}, {}
 
     def _finish_scan(self, scan_id: int | None) -> None:
         r = self.result

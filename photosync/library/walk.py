@@ -18,7 +18,8 @@ from typing import Iterator
 
 from photosync.errors import UsageError
 from photosync.library.outcome import os_reason
-from photosync.library.rules import Rules, album_for, is_excluded_dir, is_wanted_file, media_for
+from photosync.library.rules import (Rules, album_for, classify, is_excluded_dir, is_wanted_file,
+                                     media_for)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,11 @@ class _Dir:
 
 
 class Walker:
-    """``Walker(root, rules, follow_outside).walk()`` yields FileEntry and Problem items."""
+    """``Walker(root, rules, follow_outside).batches()`` yields, per folder, its files and problems.
+
+    One list per folder rather than one generator step per file: this loop runs for every file of
+    the library on every scan, so its common case (a regular file) is kept inline and short.
+    """
 
     def __init__(self, root: str, rules: Rules, follow_outside: bool = False):
         self.root = os.path.abspath(root)
@@ -71,6 +76,19 @@ class Walker:
         self.visited: set[tuple[int, int]] = set()  # folders entered through outside links
 
     def walk(self) -> Iterator[FileEntry | Problem]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[FileEntry | Problem]]:
+        self._check_root()
+        stack = [_Dir(self.root, "", ())]
+        while stack:
+            folder = stack.pop()
+            subdirs: list[_Dir] = []
+            yield self._folder(folder, subdirs)
+            stack.extend(reversed(subdirs))
+
+    def _check_root(self) -> None:
         try:
             root_stat = os.stat(self.root)
             if not stat_mod.S_ISDIR(root_stat.st_mode):
@@ -81,54 +99,52 @@ class Walker:
             raise UsageError(f"library.root {self.root} cannot be read: {os_reason(exc)} "
                              f"(is the share mounted?)") from None
         self.visited.add((root_stat.st_dev, root_stat.st_ino))
-        stack = [_Dir(self.root, "", ())]
-        while stack:
-            folder = stack.pop()
-            subdirs: list[_Dir] = []
-            yield from self._folder(folder, subdirs)
-            stack.extend(reversed(subdirs))
 
-    def _folder(self, folder: _Dir, subdirs: list[_Dir]) -> Iterator[FileEntry | Problem]:
+    def _folder(self, folder: _Dir, subdirs: list[_Dir]) -> list[FileEntry | Problem]:
         try:
             with os.scandir(folder.abs_path) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = list(listing)  # directory order: sorting 100,000 names costs more
         except OSError as exc:
-            yield Problem(printable(folder.rel), f"folder not scanned: {os_reason(exc)}", True)
-            return
+            return [Problem(printable(folder.rel), f"folder not scanned: {os_reason(exc)}", True)]
         album = album_for(self.rules, folder.parts)
         prefix = folder.rel + "/" if folder.rel else ""
+        rules = self.rules
+        items: list[FileEntry | Problem] = []
         for entry in entries:
-            rel = prefix + entry.name
+            name = entry.name
             try:
-                yield from self._entry(entry, rel, folder, album, subdirs)
+                if entry.is_file(follow_symlinks=False):
+                    media = classify(rules, name)
+                    if media is None:
+                        continue
+                    if not name.isascii() and not valid_utf8(name):
+                        items.append(Problem(printable(prefix + name),
+                                             "file name is not valid UTF-8: rename it"))
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                    items.append(FileEntry(prefix + name, entry.path, st.st_size, st.st_mtime_ns,
+                                           st.st_dev, st.st_ino, album, media))
+                else:
+                    self._other(entry, prefix + name, folder, album, subdirs, items)
             except OSError as exc:
-                yield Problem(printable(rel), os_reason(exc))
+                items.append(Problem(printable(prefix + name), os_reason(exc)))
+        return items
 
-    def _entry(self, entry: os.DirEntry[str], rel: str, folder: _Dir, album: str | None,
-               subdirs: list[_Dir]) -> Iterator[FileEntry | Problem]:
+    def _other(self, entry: os.DirEntry[str], rel: str, folder: _Dir, album: str | None,
+               subdirs: list[_Dir], items: list[FileEntry | Problem]) -> None:
+        """Folders, symlinks and special files."""
         name = entry.name
         if entry.is_dir(follow_symlinks=False):
             if is_excluded_dir(self.rules, name):
                 return
             if not valid_utf8(name):
-                yield Problem(printable(rel), "folder name is not valid UTF-8: rename it", True)
+                items.append(Problem(printable(rel), "folder name is not valid UTF-8: rename it", True))
                 return
             subdirs.append(_Dir(entry.path, rel, folder.parts + (name,)))
-            return
-        if entry.is_symlink():
-            yield from self._symlink(entry, rel, folder, album, subdirs)
-            return
-        if not is_wanted_file(self.rules, name):
-            return
-        if not valid_utf8(name):
-            yield Problem(printable(rel), "file name is not valid UTF-8: rename it")
-            return
-        if not entry.is_file(follow_symlinks=False):
-            yield Problem(rel, "not a regular file")
-            return
-        st = entry.stat(follow_symlinks=False)
-        yield FileEntry(rel, entry.path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino,
-                        album, media_for(name))
+        elif entry.is_symlink():
+            items.extend(self._symlink(entry, rel, folder, album, subdirs))
+        elif classify(self.rules, name) is not None:
+            items.append(Problem(printable(rel), "not a regular file"))
 
     def _symlink(self, entry: os.DirEntry[str], rel: str, folder: _Dir, album: str | None,
                  subdirs: list[_Dir]) -> Iterator[FileEntry | Problem]:

@@ -130,6 +130,8 @@ _SYNC_V2 = (
 MIGRATIONS: list[Migration] = [
     Migration("local library index: files, scans", _FILES_V1),
     Migration("sync state: pairs, remote listings and cursors, runs, journal", _SYNC_V2),
+    Migration("scans remember the album rules they used (albums recomputed only on change)",
+              ("ALTER TABLE scans ADD COLUMN album_rules TEXT",)),
 ]
 
 

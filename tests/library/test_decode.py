@@ -11,7 +11,8 @@ import pytest
 from wand.image import Image
 
 from photosync.emulators.images import make_image, with_exif_date
-from photosync.library.decode import IM_QUANTUM, IM_VERSION, decode_file, exif_date
+from photosync.library.decode import decode_file, imagemagick_version
+from photosync.library.magick import IM_QUANTUM, IM_VERSION, exif_date
 from photosync.library.outcome import is_permanent
 
 
@@ -47,6 +48,7 @@ def test_signature_equals_identify(tmp_path: Path, fmt: str, alpha: bool):
     assert len(got.signature) == 64
     assert (got.width, got.height) == (40, 30)
     assert (got.signature_im_version, got.signature_quantum) == (IM_VERSION, IM_QUANTUM)
+    assert imagemagick_version() == (IM_VERSION, IM_QUANTUM) and IM_VERSION in (6, 7)
     assert got.media == "photo"
 
 

@@ -46,14 +46,16 @@ def test_file_vanishing_mid_scan(root, conn, put, rows):
     calls = []
 
     def remove_b(progress):
-        if not calls:
-            (root / "b.jpg").unlink()  # listed already, not yet looked at
+        if not calls:  # the folder was listed; the decode worker is still starting
+            (root / "b.jpg").unlink()
         calls.append(progress)
 
     result = scan(conn, LibraryConfig(root=root), workers=1, progress=remove_b)
     assert reasons(result) == {"b.jpg": "vanished during the scan"}
     assert result.new == 2 and set(rows("present")) == {"a.jpg", "c.jpg"}
-    assert calls[-1].walking is False and calls[-1].read == 2
+    assert calls[-1].walking is False and calls[-1].read == 3
+    assert rows()["b.jpg"]["status"] == "failed"
+    assert scan(conn, LibraryConfig(root=root), workers=1).gone == 1  # and then it is gone
 
 
 def test_symlinks(root, tmp_path, run_scan, put, rows):

@@ -52,21 +52,21 @@ def test_migrating_an_older_database_backs_it_up_and_keeps_data(tmp_path: Path,
     _old_database(tmp_path, 1)
 
     def fill(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO remote_items (file_id, remote_id) SELECT id, 'r-' || path FROM files")
+        conn.execute("INSERT INTO extra (file_id, note) SELECT id, 'r-' || path FROM files")
 
-    new = [Migration("remote items", ("CREATE TABLE remote_items (file_id INTEGER REFERENCES "
-                                      "files(id), remote_id TEXT)",), fill)]
-    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS[:1] + new)
+    new = [Migration("extra", ("CREATE TABLE extra (file_id INTEGER REFERENCES files(id), "
+                               "note TEXT)",), fill)]
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS + new)  # every real migration, then one more
     conn = open_db(tmp_path)
-    assert db.current_version(conn) == 2
+    assert db.current_version(conn) == len(MIGRATIONS) + 1
     assert conn.execute("SELECT md5 FROM files WHERE path = 'a.jpg'").fetchone()["md5"] == "abc"
-    assert conn.execute("SELECT remote_id FROM remote_items").fetchone()[0] == "r-a.jpg"
+    assert conn.execute("SELECT note FROM extra").fetchone()[0] == "r-a.jpg"
     backup = tmp_path / "photosync.db.bak-v1"
     assert backup.exists() and stat.S_IMODE(backup.stat().st_mode) == 0o600
     old = sqlite3.connect(backup)
     assert old.execute("PRAGMA user_version").fetchone()[0] == 1
     assert old.execute("SELECT md5 FROM files").fetchone()[0] == "abc"
-    assert not old.execute("SELECT name FROM sqlite_master WHERE name = 'remote_items'").fetchall()
+    assert not old.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchall()
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
