@@ -72,20 +72,46 @@ class Request:
         if "multipart" in self._parsed:
             return self._parsed["multipart"]
         ctype = self.headers.get("Content-Type", "")
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body)
         fields: dict[str, str] = {}
         files: dict[str, tuple[str, str, bytes]] = {}
-        for index, part in enumerate(message.iter_parts()):
+        for index, (part, payload) in enumerate(_split_parts(ctype, self.body)):
             name = part.get_param("name", header="content-disposition") or str(index)
             filename = part.get_filename()
-            payload = part.get_payload(decode=True) or b""
             if filename is not None or name.isdigit():
                 files[name] = (filename or "", part.get_content_type(), payload)
             else:
                 fields[name] = payload.decode("utf-8", "replace")
         self._parsed["multipart"] = (fields, files)
         return fields, files
+
+
+def _split_parts(ctype: str, body: bytes) -> list[tuple[Any, bytes]]:
+    """(part headers as a Message, decoded payload) of each part of a multipart body.
+
+    Only the small part headers go through the email parser: splitting a 2 MB photo into lines
+    in pure Python cost ~130 ms of GIL per upload, which throttled concurrent uploads."""
+    head_parser = email.parser.BytesParser(policy=email.policy.HTTP)
+    outer = head_parser.parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n", headersonly=True)
+    boundary = outer.get_param("boundary")
+    if not boundary:
+        return []
+    parts = []
+    for chunk in body.split(b"--" + str(boundary).encode())[1:]:  # [0]: the preamble
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        newline = b"\r\n" if chunk.startswith(b"\r\n") else b"\n"  # some clients send bare LF
+        chunk = chunk[len(newline):] if chunk.startswith(newline) else chunk
+        chunk = chunk[:-len(newline)] if chunk.endswith(newline) else chunk  # before a delimiter
+        head, _, payload = chunk.partition(newline * 2)
+        if head.startswith(newline):  # a part without headers
+            head, payload = b"", chunk[len(newline):]
+        part = head_parser.parsebytes(head + b"\r\n\r\n", headersonly=True)
+        encoding = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+        if encoding in ("base64", "quoted-printable"):
+            part.set_payload(payload)
+            payload = part.get_payload(decode=True) or b""
+        parts.append((part, payload))
+    return parts
 
 
 @dataclass
