@@ -126,12 +126,32 @@ _SYNC_V2 = (
     "CREATE INDEX journal_state ON journal(state)",
 )
 
+# Version 4: the watch daemon's failing items (issue 9). ``item`` is the path for local-side
+# actions and the remote id otherwise; a new ``fingerprint`` (the file or item changed) starts over.
+_DAEMON_FAILURES_V4 = """CREATE TABLE daemon_failures (
+    remote TEXT NOT NULL,
+    action TEXT NOT NULL,
+    item TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    path TEXT,
+    remote_id TEXT,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    first_failed REAL NOT NULL,
+    last_failed REAL NOT NULL,
+    next_retry REAL,                    -- NULL once parked
+    parked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (remote, action, item)
+)"""
+
 # Append new migrations at the END of this list.
 MIGRATIONS: list[Migration] = [
     Migration("local library index: files, scans", _FILES_V1),
     Migration("sync state: pairs, remote listings and cursors, runs, journal", _SYNC_V2),
     Migration("scans remember the album rules they used (albums recomputed only on change)",
               ("ALTER TABLE scans ADD COLUMN album_rules TEXT",)),
+    Migration("watch daemon: items that keep failing, retried with backoff then parked",
+              (_DAEMON_FAILURES_V4,)),
 ]
 
 
