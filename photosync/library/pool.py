@@ -12,7 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from photosync.library.decode import decode_file, init_worker
 from photosync.library.outcome import Decoded
@@ -39,7 +39,9 @@ def _context() -> multiprocessing.context.BaseContext:
 class DecodePool:
     """``submit(tag, path, media)`` files; finished ones come back from submit/finish."""
 
-    def __init__(self, workers: int | None = None, window_per_worker: int = 4):
+    def __init__(self, workers: int | None = None, window_per_worker: int = 4,
+                 function: Callable[[str, str], Decoded] = decode_file):
+        self.function = function  # module-level, so worker processes can import it
         self.workers = workers or default_workers()
         self.window = self.workers * window_per_worker
         self.submitted = 0  # files handed to a worker (each is read exactly once when it works)
@@ -82,10 +84,10 @@ class DecodePool:
 
     def _start(self, tag: Any, path: str, media: str) -> None:
         try:
-            future = self._pool().submit(decode_file, path, media)
+            future = self._pool().submit(self.function, path, media)
         except BrokenProcessPool:
             self._reset()
-            future = self._pool().submit(decode_file, path, media)
+            future = self._pool().submit(self.function, path, media)
         self._inflight[future] = (tag, path, media)
         self.submitted += 1
 
@@ -124,6 +126,6 @@ class DecodePool:
     def _run_alone(self, path: str, media: str) -> Decoded:
         with ProcessPoolExecutor(1, mp_context=_context(), initializer=init_worker) as alone:
             try:
-                return alone.submit(decode_file, path, media).result()
+                return alone.submit(self.function, path, media).result()
             except BrokenProcessPool:
                 return Decoded(path, error="ImageMagick crashed while decoding it")

@@ -121,6 +121,11 @@ class _Scanner:
         self.live: dict[str, tuple] = {}
         self.bad: dict[str, _Known] = {}  # failed rows not yet seen
         self.albums: dict[str, str | None] | None = None  # loaded only when the album rules changed
+        # Rows whose path now holds another inode: an in-place save (changed), unless the old inode
+        # turns up at another path (a move; the new file at the old path is then new).
+        self.replaced: set[int] = set()
+        self.moved_away: set[int] = set()
+        self.deferred: list[tuple[tuple[FileEntry, _Known | None], Decoded]] | None = []
         self.adopt: list[tuple[FileEntry, list[sqlite3.Row]]] = []
         self.blocked: list[str] = []  # folders that could not be read
         self.found = self.to_read = 0
@@ -140,6 +145,9 @@ class _Scanner:
                 self._walk()
                 self._report(walking=False, force=True)
                 self._resolve_adoptions()
+                deferred, self.deferred = self.deferred or [], None
+                for tag, decoded in deferred:
+                    self._record(tag, decoded)
                 for tag, decoded in pool.finish():
                     self._record(tag, decoded)
                 self.result.decoded = pool.submitted
@@ -187,6 +195,8 @@ class _Scanner:
                     if row[5] != item.dev or (albums is not None and albums.get(item.path) != item.album):
                         self._touch(item, row[1])
                 else:
+                    if row[4] != item.inode:
+                        self.replaced.add(row[1])
                     self._read(item, _Known(*row[1:], "present", None))
             self.found += len(batch)
             self._report(walking=True)
@@ -235,6 +245,12 @@ class _Scanner:
 
     def _record(self, tag: tuple[FileEntry, _Known | None], decoded: Decoded) -> None:
         item, known = tag
+        if known is not None and known.id in self.replaced:
+            if self.deferred is not None:  # moves are not resolved yet
+                self.deferred.append((tag, decoded))
+                return
+            if known.id in self.moved_away:
+                known = None  # its file moved elsewhere: this one is new
         if decoded.error:
             self._failed(item, known, decoded.error)
         elif known is None:
@@ -276,8 +292,9 @@ class _Scanner:
         used: set[int] = set()
         for item, candidates in self.adopt:
             fresh = [c for c in candidates if c["id"] not in used]
-            source = next((c for c in fresh if c["status"] == "present" and c["path"] in self.live),
-                          None) or next((c for c in fresh if c["status"] == "gone"), None)
+            source = next((c for c in fresh if c["status"] == "present" and (
+                c["path"] in self.live or c["id"] in self.replaced)), None) or next(
+                (c for c in fresh if c["status"] == "gone"), None)
             if source is None:
                 self.result.new += 1
                 values = [item.size, item.mtime_ns, item.dev, item.inode,
@@ -285,6 +302,8 @@ class _Scanner:
                 self._insert(item, values)
                 continue
             used.add(source["id"])
+            if source["id"] in self.replaced:
+                self.moved_away.add(source["id"])
             self.live.pop(source["path"], None)
             if source["status"] == "gone" and source["path"] == item.path:
                 self.result.new += 1  # it came back where it was

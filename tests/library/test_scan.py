@@ -165,3 +165,28 @@ def test_scan_records_its_run(root, conn, run_scan, put, rows):
     run_scan()
     scan_row = conn.execute("SELECT * FROM scans").fetchone()
     assert scan_row["new"] == 1 and scan_row["decoded"] == 1 and scan_row["finished"] >= scan_row["started"]
+
+
+def test_rename_then_new_file_at_the_old_name(root, conn, run_scan, put, rows):
+    put("a.jpg", seed="first")
+    run_scan()
+    first = rows()["a.jpg"]
+    os.rename(root / "a.jpg", root / "b.jpg")
+    put("a.jpg", seed="second")
+    result = run_scan()
+    assert (result.moved, result.new, result.changed, result.decoded) == (1, 1, 0, 1)
+    live = rows("present")
+    assert live["b.jpg"]["id"] == first["id"] and live["b.jpg"]["md5"] == first["md5"]
+    assert live["a.jpg"]["id"] != first["id"] and live["a.jpg"]["md5"] != first["md5"]
+
+
+def test_atomic_save_over_the_same_name_is_a_change(root, conn, run_scan, put, rows):
+    put("a.jpg", seed="v1")
+    run_scan()
+    first = rows()["a.jpg"]
+    put(".a.jpg.tmp", seed="v2")  # editors write a temporary file and rename it over
+    os.replace(root / ".a.jpg.tmp", root / "a.jpg")
+    result = run_scan()
+    assert (result.changed, result.new, result.moved, result.decoded) == (1, 0, 0, 1)
+    after = rows()["a.jpg"]
+    assert after["id"] == first["id"] and after["md5"] != first["md5"]
