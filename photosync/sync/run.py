@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from photosync.config import Config
-from photosync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, RemoteError
+from photosync.errors import (EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, AuthorizationNeeded, RemoteError,
+                              TransientError)
 from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
@@ -41,6 +42,12 @@ class SyncOptions:
     full: bool = False
     remotes: list[str] | None = None  # None: every enabled remote
     direction: Direction | None = None  # narrows each remote's configured direction
+    # For the watch daemon: False when the caller keeps the index current itself (it scans and
+    # removes stale .part files; a sync must not delete another thread's download in progress).
+    local_scan: bool = True
+    # For the watch daemon: (connection, remote name, plan) -> the plan to execute (parked items
+    # turned into skips).
+    plan_filter: Callable[[sqlite3.Connection, str, Plan], Plan] | None = None
 
 
 @dataclass
@@ -50,6 +57,7 @@ class RemoteReport:
     plan: Plan | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None  # the remote could not be used
+    auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
     full_listing: bool = False
 
 
@@ -91,10 +99,11 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
     report = SyncReport(options.dry_run)
     conn = _connection(config.state_dir, options.dry_run)
     try:
-        if not options.dry_run:
+        if not options.dry_run and options.local_scan:
             remove_partials(config.library.root)
         run_id = state.start_run(conn, options.dry_run)
-        report.scan = scan(conn, config.library, progress=scan_progress)
+        if options.local_scan:
+            report.scan = scan(conn, config.library, progress=scan_progress)
         local = [f for f in index.present_files(conn) if f.signature]
         for name in options.remotes or registry.enabled(config):
             report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
@@ -129,6 +138,8 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         policy = policy_for(config, name, remote, view.complete, options.direction)
         pairs = state.load_pairs(conn, name)
         report.plan = plan(local, view.items, pairs, policy)
+        if options.plan_filter is not None:
+            report.plan = options.plan_filter(conn, name, report.plan)
         if report.plan.aborted:
             return report
         dates = {f.path: f.date_taken for f in local}
@@ -149,8 +160,10 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                          executor)
         if executor.fatal is not None:
             report.error = str(executor.fatal)
-    except RemoteError as exc:
+            report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)
+    except (RemoteError, TransientError) as exc:  # a listing that failed after its retries too
         report.error = str(exc)
+        report.auth_needed = isinstance(exc, AuthorizationNeeded)
         log.error("%s: %s", report.label, exc)
     return report
 
