@@ -41,6 +41,7 @@ class ScanResult:
     failed: list[Failure] = field(default_factory=list)
     decoded: int = 0  # files actually read (hashed, and decoded when photos)
     elapsed: float = 0.0
+    held: list[str] = field(default_factory=list)  # new/changed files ``hold`` kept for later
 
     def summary(self) -> str:
         return (f"{self.new} new, {self.changed} changed, {self.moved} moved, {self.gone} gone, "
@@ -78,9 +79,17 @@ _HASH_COLUMNS = _DATA_COLUMNS[4:]
 
 
 def scan(conn: sqlite3.Connection, library: LibraryConfig, *, workers: int | None = None,
-         progress: ProgressFn | None = None) -> ScanResult:
-    """Scan ``library.root`` into the index in ``conn``; see the module docstring."""
-    return _Scanner(conn, library, workers, progress).run()
+         progress: ProgressFn | None = None,
+         hold: Callable[[FileEntry], bool] | None = None) -> ScanResult:
+    """Scan ``library.root`` into the index in ``conn``; see the module docstring.
+
+    ``hold(entry)`` is asked before a new or changed file is read: True leaves it untouched for a
+    later scan (its old row stays as it was; a new file is not recorded). The watch daemon holds
+    files that are still being written.
+    """
+    scanner = _Scanner(conn, library, workers, progress)
+    scanner.hold = hold
+    return scanner.run()
 
 
 class _Writer:
@@ -131,6 +140,7 @@ class _Scanner:
         self.found = self.to_read = 0
         self.last_progress = 0.0
         self.any_hashed = False  # a first scan need not look for moved files
+        self.hold: Callable[[FileEntry], bool] | None = None
 
     def run(self) -> ScanResult:
         started = time.monotonic()
@@ -239,6 +249,9 @@ class _Scanner:
         return [r for r in rows if r["dev"] == item.dev or r["path"] == item.path]
 
     def _read(self, item: FileEntry, known: _Known | None) -> None:
+        if self.hold is not None and self.hold(item):
+            self.result.held.append(item.path)
+            return
         self.to_read += 1
         for tag, decoded in self.pool.submit((item, known), item.abs_path, item.media):
             self._record(tag, decoded)
