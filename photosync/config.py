@@ -116,6 +116,12 @@ class SyncConfig:
 class DaemonConfig:
     settle_seconds: float = field(default=10.0, metadata=_meta(check=_not_negative))
     poll_minutes: float = field(default=15.0, metadata=_meta(check=_positive))
+    max_batch_delay_seconds: float = field(default=60.0, metadata=_meta(check=_positive))
+    rescan_seconds: float = field(default=60.0, metadata=_meta(check=_positive))
+    max_attempts: int = field(default=3, metadata=_meta(check=_positive))
+    retry_seconds: float = field(default=60.0, metadata=_meta(check=_positive))
+    max_backoff_minutes: float = field(default=30.0, metadata=_meta(check=_positive))
+    auth_retry_minutes: float = field(default=60.0, metadata=_meta(check=_positive))
 
 
 @dataclass
