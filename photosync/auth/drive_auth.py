@@ -18,8 +18,8 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
 
 from photosync.auth.browser import CallbackServer, Prompt, ask_user
-from photosync.auth.drive_credentials import (NOT_AUTHORIZED, REVOKED, allow_loopback_http, credentials_from,
-                                              token_info)
+from photosync.auth.drive_credentials import NOT_AUTHORIZED  # noqa: F401 (read by auth.service)
+from photosync.auth.drive_credentials import REVOKED, allow_loopback_http, credentials_from, token_info
 from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavailable, UsageError
 
 NAME = "drive"
@@ -28,7 +28,6 @@ KEYS = ("token", "refresh_token", "token_uri", "client_id", "client_secret", "sc
 REQUIRED = ("refresh_token", "token_uri", "client_id", "client_secret")
 CLIENT_KEYS = ("client_id", "client_secret", "auth_uri", "token_uri")
 TIMEOUT = 30.0
-__all__ = ["authorize", "check", "NOT_AUTHORIZED", "REVOKED"]
 
 
 def read_client_secrets(path: Path) -> dict[str, Any]:
@@ -114,6 +113,9 @@ def _exchange(flow: InstalledAppFlow, code: str, path: Path, config: Any) -> Any
                                   f"drive` again") from None
     except requests.RequestException as exc:
         raise RemoteUnavailable(f"Google's token endpoint is unreachable: {type(exc).__name__}") from None
+    except Warning as exc:  # oauthlib: "Scope has changed" when the user unticked Drive access
+        raise AuthorizationNeeded(f"Google granted other access than drive.scope asks for ({exc}): run "
+                                  f"`photosync auth drive` again and allow every permission") from None
     creds = flow.credentials
     if not creds.refresh_token:
         raise AuthorizationNeeded("Google returned no refresh token: remove photosync at "
