@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterator
 from photosync.errors import Conflict, ItemError, NotFound, TransientError
 from photosync.remotes.base import Album, Capabilities, Changes, CursorExpired, Page, RemoteItem
 from photosync.remotes.drive_api import Services
-from photosync.remotes.drive_transfer import CHUNK, IdPool, Uploader, download, sniff_mime
+from photosync.remotes.drive_transfer import (CHUNK, RESUMABLE_OVER, IdPool, Uploader, download,
+                                              sniff_mime)
 from photosync.remotes.drive_tree import ALBUM_MARK, FOLDER, ROOT_MARK, Folder, Tree, split_path
 from photosync.remotes.pace import RateLimiter
 
@@ -68,7 +69,7 @@ class DriveRemote:
         self.services = Services(credentials, endpoint, self.limiter, timeout)
         self.ids = IdPool(self.services)
         self.uploader = Uploader(self.services, chunk_size,
-                                 resumable_over if resumable_over is not None else 5 * 1024 * 1024)
+                                 RESUMABLE_OVER if resumable_over is None else resumable_over)
         self.same_name: list[tuple[str, str, list[str]]] = []  # (album, name, ids) of the last listing
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()  # folder creation: one thread at a time

@@ -159,7 +159,9 @@ def test_resumable_upload_resumes_after_a_cut_connection(drive_remotes, tmp_path
     before = admin(url, "calls")["methods"]["drive.files.create"]
     item = remote.upload(path, "big.jpg", "Big", "d" * 64)
     after = admin(url, "calls")["methods"]["drive.files.create"]
-    assert after - before == 1 + 5  # one "how far did you get?" query, then the 5 missing chunks
+    # one "how far did you get?" query, then the 5 missing chunks (a restart would need a new
+    # session and all 7); one more allowed for a resend under load
+    assert 1 + 5 <= after - before <= 1 + 5 + 1
     assert item.md5 == hashlib.md5(path.read_bytes()).hexdigest() and item.albums == ("Big",)
     assert [i.id for i in list_all(remote).items] == [item.id]
     assert remote.uploader.pending_sessions() == 0
