@@ -1,0 +1,212 @@
+"""The daemon's behaviour in-process against MemoryRemotes: settle, batches, failures, backoff."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from photosync.daemon import failures
+from photosync.daemon.watcher import WatchLimitReached
+from photosync.errors import AuthorizationNeeded, ItemError, RemoteUnavailable
+from photosync.remotes.memory import MemoryRemote
+from photosync.state.db import open_db
+from tests.daemon.conftest import names, picture, put, signatures, wait_for
+
+
+def test_start_syncs_everything_then_a_dropped_file_is_uploaded_once(harness):
+    flickr, drive = MemoryRemote(name="flickr"), MemoryRemote(name="drive")
+    h = harness({"flickr": flickr, "drive": drive})
+    put(h.root, "2020/a.jpg", 1)
+    h.start()
+    wait_for(lambda: names(flickr) == ["a.jpg"] and names(drive) == ["a.jpg"])
+    put(h.root, "2020/b.jpg", 2)
+    wait_for(lambda: names(flickr) == ["a.jpg", "b.jpg"] and names(drive) == ["a.jpg", "b.jpg"])
+    status = h.wait_idle()
+    assert status["mode"] == "inotify" and status["remotes"]["flickr"]["last_result"] == "ok"
+    time.sleep(1)
+    assert names(flickr) == ["a.jpg", "b.jpg"] and names(drive) == ["a.jpg", "b.jpg"]
+
+
+def test_a_file_written_slowly_in_chunks_is_uploaded_once_and_complete(harness):
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr}, settle=0.4)
+    h.start()
+    h.wait_idle()
+    data = picture("slow", size=160)
+    chunks = [data[i:i + len(data) // 5 + 1] for i in range(0, len(data), len(data) // 5 + 1)]
+    path = h.root / "slow.jpg"
+    with open(path, "wb") as out:  # kept open, pauses longer than settle_seconds between chunks
+        for chunk in chunks:
+            out.write(chunk)
+            out.flush()
+            time.sleep(0.7)
+            assert names(flickr) == [], "uploaded while still being written"
+    wait_for(lambda: names(flickr) == ["slow.jpg"])
+    [item] = [i for i in flickr._items.values()]  # noqa: SLF001 - the stored bytes
+    assert item.data == data
+    time.sleep(1)
+    assert len(names(flickr)) == 1
+
+
+def test_a_folder_of_500_files_moved_in_is_one_batch(harness, tmp_path):
+    flickr = MemoryRemote(name="flickr", page_size=1000)
+    h = harness({"flickr": flickr}, settle=0.5)
+    outside = tmp_path / "incoming" / "Holiday"
+    for i in range(500):
+        put(outside, f"{i:03}.jpg", f"holiday-{i}")
+    h.start()
+    before = h.wait_idle()["batches"]
+    os.rename(outside, h.root / "Holiday")
+    wait_for(lambda: len(names(flickr)) == 500, timeout=60, message="500 uploads")
+    status = h.wait_idle()
+    assert status["batches"] == before + 1 and status["last_batch"]["files"] >= 500
+    assert sum(1 for r in open_db(h.tmp / "state").execute("SELECT * FROM runs")) <= 3
+
+
+def test_excluded_folders_are_ignored_even_when_created_later(harness):
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr})
+    (h.root / "Album").mkdir()
+    h.start()
+    h.wait_idle()
+    put(h.root, "@eaDir/thumb.jpg", 10)
+    put(h.root, ".hidden/x.jpg", 11)
+    put(h.root, "Album/.tmp.jpg", 12)
+    time.sleep(1.5)
+    assert h.status()["batches"] == 0 and names(flickr) == []
+
+
+class FlakyItems(MemoryRemote):
+    """Uploads of one particular picture fail (an item error) until the file changes."""
+
+    def __init__(self, bad: bytes, **kwargs):
+        super().__init__(**kwargs)
+        self.bad = bad
+        self.attempts = 0
+
+    def upload(self, path: Path, name: str, album, signature):
+        if Path(path).read_bytes() == self.bad:
+            self.attempts += 1
+            raise ItemError(f"{name}: the remote refused this file")
+        return super().upload(path, name, album, signature)
+
+
+def test_a_failing_file_is_retried_then_parked_until_it_changes(harness):
+    bad = picture("bad")
+    flickr = FlakyItems(bad, name="flickr")
+    h = harness({"flickr": flickr}, poll=0.02)  # a poll every 1.2 s: parked items must stay parked
+    put(h.root, "good.jpg", "good")
+    (h.root / "bad.jpg").write_bytes(bad)
+    h.start()
+    wait_for(lambda: names(flickr) == ["good.jpg"])
+    wait_for(lambda: h.status().get("parked") == 1, message="the bad file parked")
+    assert flickr.attempts == 3
+    time.sleep(3)
+    assert flickr.attempts == 3  # parked: not retried at every poll
+    conn = open_db(h.tmp / "state")
+    [row] = failures.listing(conn)
+    assert row["parked"] and row["path"] == "bad.jpg" and "refused" in row["error"]
+    (h.root / "bad.jpg").write_bytes(picture("bad, edited"))
+    wait_for(lambda: names(flickr) == ["bad.jpg", "good.jpg"], message="the edited file uploaded")
+    wait_for(lambda: failures.listing(conn) == [])
+
+
+class Down(MemoryRemote):
+    """Every call fails the way a remote that is down does (after the engine's retries)."""
+
+    def __init__(self, error: Exception, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+        self.listings = 0
+
+    def list_page(self, token):
+        self.listings += 1
+        raise self.error
+
+
+def test_a_remote_that_is_down_backs_off_without_stopping_the_other(harness):
+    flickr = Down(RemoteUnavailable("HTTP 503 from Flickr"), name="flickr")
+    drive = MemoryRemote(name="drive")
+    h = harness({"flickr": flickr, "drive": drive})
+    put(h.root, "a.jpg", 1)
+    h.start()
+    wait_for(lambda: names(drive) == ["a.jpg"])
+    wait_for(lambda: h.remote("flickr").get("state") == "backing off")
+    for i in range(3):
+        put(h.root, f"n{i}.jpg", f"n{i}")
+        wait_for(lambda: len(names(drive)) == 2 + i, message=f"drive upload {i}")
+    assert flickr.listings == 1  # backing off (30 s): not retried on each local change
+    assert "503" in h.remote("flickr")["last_error"]
+
+
+def test_revoked_authorization_waits_for_a_new_token(harness):
+    flickr = Down(AuthorizationNeeded("Flickr refused the token (revoked)"), name="flickr")
+    drive = MemoryRemote(name="drive")
+    h = harness({"flickr": flickr, "drive": drive})
+    h.start()
+    wait_for(lambda: h.remote("flickr").get("state") == "waiting for authorization")
+    time.sleep(1)
+    assert flickr.listings == 1
+    flickr.error = None
+    flickr.list_page = lambda token: MemoryRemote.list_page(flickr, token)  # re-authorized
+    tokens = h.tmp / "state" / "tokens"
+    tokens.mkdir(exist_ok=True)
+    (tokens / "flickr.json").write_text("{}")
+    wait_for(lambda: h.remote("flickr").get("last_result") == "ok", timeout=40)
+
+
+class SlowUploads(MemoryRemote):
+    def __init__(self, delay: float, **kwargs):
+        super().__init__(**kwargs)
+        self.delay = delay
+        self.started_uploads = threading.Event()
+
+    def upload(self, path, name, album, signature):
+        self.started_uploads.set()
+        time.sleep(self.delay)
+        return super().upload(path, name, album, signature)
+
+
+def test_stop_mid_upload_then_restart_converges_without_duplicates(harness):
+    flickr = SlowUploads(0.3, name="flickr")
+    h = harness({"flickr": flickr}, extra="sync:\n  workers: 2\n")
+    for i in range(30):
+        put(h.root, f"p/{i}.jpg", f"p{i}")
+    h.start()
+    flickr.started_uploads.wait(20)
+    time.sleep(0.5)
+    began = time.monotonic()
+    h.stop()
+    assert time.monotonic() - began < 10
+    assert 0 < len(names(flickr)) < 30
+    flickr.delay = 0
+    h.start()
+    wait_for(lambda: len(names(flickr)) == 30, timeout=30)
+    h.wait_idle()
+    assert max(Counter(signatures(flickr)).values()) == 1
+
+
+def test_without_inotify_it_falls_back_to_rescans(harness, monkeypatch):
+    def no_watches(self):
+        raise WatchLimitReached("inotify ran out of watches (/proc/sys/fs/inotify/max_user_watches)")
+    monkeypatch.setattr("photosync.daemon.watcher.Watcher.start", no_watches)
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr})
+    h.start()
+    h.wait_idle()
+    status = h.status()
+    assert status["mode"] == "polling" and "max_user_watches" in status["warning"]
+    put(h.root, "later.jpg", 3)
+    wait_for(lambda: names(flickr) == ["later.jpg"], message="upload found by a rescan")
+
+
+def test_sync_now_request_retries_a_remote_in_backoff(harness):
+    flickr = Down(RemoteUnavailable("down"), name="flickr")
+    h = harness({"flickr": flickr})
+    service = h.start()
+    wait_for(lambda: h.remote("flickr").get("state") == "backing off")
+    service.request("now")
+    wait_for(lambda: flickr.listings == 2)
