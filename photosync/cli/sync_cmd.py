@@ -6,6 +6,7 @@ import argparse
 
 from photosync.cli.app import App
 from photosync.cli.progress import ScanProgressDisplay, action_progress
+from photosync.daemon.status import refuse_while_watching
 from photosync.remotes import registry
 from photosync.sync.report import render
 from photosync.sync.run import SyncOptions, sync
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_sync(app: App) -> int:
     args = app.args
     options = SyncOptions(args.dry_run, args.full, args.remote, args.direction)
+    refuse_while_watching(app.config.state_dir, nudge=not args.dry_run)  # README: "photosync watch"
     display = ScanProgressDisplay(quiet=args.quiet or args.json)
     try:
         report = sync(app.config, options, progress=None if args.json else action_progress,
