@@ -64,6 +64,7 @@ class Policy:
     max_delete: int = 50
     max_operations: int = 0
     listing_complete: bool = True  # False: absence from the listing proves nothing
+    local_complete: bool = True  # False: the scan had errors, a missing file proves nothing
     download_dir: str = "Downloads"  # for remote items in no album
     album_separator: str = "/"
     extensions: frozenset[str] = frozenset({"jpg", "jpeg", "png", "gif", "tif", "tiff", "heic",
@@ -434,11 +435,16 @@ def download_folder(album: str | None, policy: Policy) -> str:
 
 
 def _limit_deletions(out: Plan, policy: Policy) -> None:
+    """rclone's rules: no deletion on a side whose evidence is incomplete; none past max_delete."""
+    if out.count("delete_local") and not policy.listing_complete:
+        out.actions = [a for a in out.actions if a.kind != "delete_local"]
+        out.messages.append(f"{policy.label}: a listing was incomplete, so no local file is deleted this run")
+    if out.count("delete_remote") and not policy.local_complete:
+        out.actions = [a for a in out.actions if a.kind != "delete_remote"]
+        out.messages.append(f"{policy.label}: the library scan had errors, so nothing is deleted on "
+                            f"{policy.label} this run")
     deletions = out.count(*DELETIONS)
-    if deletions and not policy.listing_complete:
-        out.actions = [a for a in out.actions if a.kind not in DELETIONS]
-        out.messages.append(f"{policy.label}: a listing was incomplete, so no deletion is made this run")
-    elif deletions > policy.max_delete:
+    if deletions > policy.max_delete:
         out.actions = [a for a in out.actions if a.kind not in DELETIONS]
         out.messages.append(f"{policy.label}: {deletions} deletions planned, more than sync.max_delete "
                             f"({policy.max_delete}): none made. Check what happened, then raise "

@@ -45,6 +45,7 @@ class SyncOptions:
     # For the watch daemon: False when the caller keeps the index current itself (it scans and
     # removes stale .part files; a sync must not delete another thread's download in progress).
     local_scan: bool = True
+    local_complete: bool = True  # with local_scan False: the caller's last scan read everything
     # For the watch daemon: (connection, remote name, plan) -> the plan to execute (parked items
     # turned into skips).
     plan_filter: Callable[[sqlite3.Connection, str, Plan], Plan] | None = None
@@ -105,9 +106,10 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         if options.local_scan:
             report.scan = scan(conn, config.library, progress=scan_progress)
         local = [f for f in index.present_files(conn) if f.signature]
+        scan_failed = bool(report.scan.failed) if report.scan else not options.local_complete
         for name in options.remotes or registry.enabled(config):
             report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
-                                               progress, clock, run_id))
+                                               progress, clock, run_id, scan_failed))
         state.finish_run(conn, run_id, report.exit_code, summary(report))
     finally:
         conn.close()
@@ -128,14 +130,15 @@ def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
 
 def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
                  local: list, factory: RemoteFactory, progress: Progress | None,
-                 clock: Callable[[], float], run_id: int) -> RemoteReport:
+                 clock: Callable[[], float], run_id: int, scan_failed: bool) -> RemoteReport:
     report = RemoteReport(name, registry.label(name))
     try:
         remote = RetryingRemote(factory(name, config))
         view = observe(conn, remote, full=options.full, full_every_hours=config.sync.full_every_hours,
                        now=clock())
         report.full_listing = view.full
-        policy = policy_for(config, name, remote, view.complete, options.direction)
+        policy = policy_for(config, name, remote, view.complete, options.direction,
+                            local_complete=not scan_failed)
         pairs = state.load_pairs(conn, name)
         report.plan = plan(local, view.items, pairs, policy)
         if options.plan_filter is not None:
@@ -199,7 +202,7 @@ def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
 
 
 def policy_for(config: Config, name: str, remote: Remote, complete: bool,
-               direction: Direction | None) -> Policy:
+               direction: Direction | None, local_complete: bool = True) -> Policy:
     section = registry.section(config, name) if hasattr(config, name) else None
     configured = getattr(section, "direction", "both")
     return Policy(
@@ -207,7 +210,7 @@ def policy_for(config: Config, name: str, remote: Remote, complete: bool,
         direction=_narrow(configured, direction),
         on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
         max_delete=config.sync.max_delete, max_operations=config.sync.max_operations,
-        listing_complete=complete, download_dir=getattr(section, "download_dir", "Downloads"),
+        listing_complete=complete, local_complete=local_complete, download_dir=getattr(section, "download_dir", "Downloads"),
         album_separator=config.library.album_separator,
         extensions=normalise_extensions(config.library.extensions))
 

@@ -43,8 +43,13 @@ class World:
 
     def sync(self, *args: str, expect: int | None = 0) -> dict:
         result = self.run("sync", "--json", *args)
-        assert expect is None or result.returncode == expect, (result.returncode, result.stdout, result.stderr)
-        return json.loads(result.stdout)
+        try:
+            doc = json.loads(result.stdout)
+        except ValueError:
+            raise AssertionError((result.returncode, result.stdout, result.stderr)) from None
+        assert expect is None or result.returncode == expect, (
+            result.returncode, doc["errors"], doc["messages"], result.stderr[-2000:])
+        return doc
 
     def flickr_photos(self) -> list[dict]:
         return admin(self.flickr_url, "state?hashes=0")["photos"]

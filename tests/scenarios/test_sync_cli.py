@@ -90,25 +90,29 @@ def test_local_edit_replaces_on_both_remotes(world):
     assert busy(world.sync()) == []
 
 
-def test_deletions_follow_policy_and_max_delete(world):
-    for i in range(8):
+def test_local_deletion_is_kept_remotely_by_default(world):
+    for i in range(3):
         world.photo(f"p{i}.jpg", i)
     world.sync()
-    for i in range(7):
-        (world.root / f"p{i}.jpg").unlink()
-    doc = world.sync(expect=0)
-    assert count(doc, "flickr", "skip") == 7  # kept: on_local_delete is keep by default
-    assert len(world.flickr_photos()) == 8
-    text = world.config.read_text().replace("max_delete: 5", "max_delete: 5\n  on_local_delete: delete-remote")
-    world.config.write_text(text)
-    world.photo("p0.jpg", 100)  # unrelated new photo
-    (world.state / "photosync.db").unlink()  # forget the tombstones: a fresh state re-pairs
-    for suffix in ("-wal", "-shm"):
-        (world.state / f"photosync.db{suffix}").unlink(missing_ok=True)
+    (world.root / "p0.jpg").unlink()
+    doc = world.sync()
+    assert count(doc, "flickr", "skip") == 1 and count(doc, "drive", "skip") == 1
+    assert "kept" in [a for a in doc["actions"] if a["action"] == "skip"][0]["reason"]
+    assert len(world.flickr_photos()) == 3 and len(world.drive_photos()) == 3
+    assert busy(world.sync()) == [] and world.local() == ["p1.jpg", "p2.jpg"]
+
+
+def test_local_deletion_deletes_remotely_when_asked(world):
+    world.config.write_text(world.config.read_text().replace(
+        "max_delete: 5", "max_delete: 5\n  on_local_delete: delete-remote"))
+    for i in range(3):
+        world.photo(f"p{i}.jpg", i)
     world.sync()
-    (world.root / "p7.jpg").unlink()
+    (world.root / "p0.jpg").unlink()
     doc = world.sync()
     assert count(doc, "flickr", "delete_remote") == 1 and count(doc, "drive", "delete_remote") == 1
+    assert len(world.flickr_photos()) == 2 and len(world.drive_photos()) == 2
+    assert busy(world.sync()) == []
 
 
 def test_too_many_deletions_delete_nothing(world):
@@ -170,14 +174,17 @@ def test_revoked_drive_authorization_is_exit_3_and_flickr_still_syncs(world):
 def test_faults_still_converge_without_duplicates(world):
     for i in range(6):
         world.photo(f"f/p{i}.jpg", i)
+    # 20% of requests fail: server errors and connections cut before or after the work was done
+    # (rate-limit faults are left out only because their Retry-After makes the test slow)
+    rates = {"http_500": 0.05, "http_503": 0.05, "reset": 0.05, "reset_mid_body": 0.05}
     for url in (world.flickr_url, world.drive_url):
-        admin(url, "faults", {"fault_rate": 0.2, "seed": 5})
+        admin(url, "faults", {"rates": rates, "seed": 5})
     for _ in range(4):
         doc = world.sync(expect=None)
         if not busy(doc) and not doc["errors"]:
             break
     for url in (world.flickr_url, world.drive_url):
-        admin(url, "faults", {"fault_rate": 0})
+        admin(url, "faults", {"rates": {kind: 0 for kind in rates}})
     doc = world.sync()
     assert busy(doc) == []
     assert sorted(signatures_on_flickr(world).values()) == [1] * 6

@@ -120,6 +120,13 @@ def test_an_incomplete_listing_proves_no_deletion():
     p = plan([F("a.jpg", "S1")], [item("K", sig="K")], [SYNCED],
              policy(on_remote_delete="delete-local", listing_complete=False))
     assert [a.kind for a in p.actions if a.kind.startswith("delete")] == []
+    # ...but a complete local scan still proves a local deletion
+    p = plan([F("k.jpg", "K")], [item("9", sig="S1", version="V1"), item("K", sig="K")], [SYNCED],
+             policy(on_local_delete="delete-remote", listing_complete=False))
+    assert [a.kind for a in p.actions] == ["delete_remote", "skip"]
+    p = plan([F("k.jpg", "K")], [item("9", sig="S1", version="V1"), item("K", sig="K")], [SYNCED],
+             policy(on_local_delete="delete-remote", local_complete=False))
+    assert "library scan had errors" in p.messages[0]
 
 
 def test_empty_sides_abort():
