@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from photosync.remotes.base import Album, RemoteItem
+from photosync.remotes.files import safe_name
 from photosync.sync.plan import Action, Pair, Policy
 
 ALBUM_KINDS = ("create_album", "add_to_album", "remove_from_album", "reorder_album", "delete_album")
@@ -46,6 +47,12 @@ def members_of(pairs: Iterable[Pair], dates: dict[str, datetime | None],
             for p in pairs if p.status == "synced"]
 
 
+def album_key(title: str, separator: str = "/") -> str:
+    """An album title as the local folder path it becomes (each part made a safe file name), so
+    a Flickr set "Album 1: beach" and the folder "Album 1_ beach" made from it are one album."""
+    return separator.join(safe_name(part) for part in title.split(separator) if part.strip())
+
+
 def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], policy: Policy) -> bool:
     """True when the cached listing already shows every photo in its album: no album listing is
     needed (a no-op sync must not list albums)."""
@@ -53,7 +60,8 @@ def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], poli
         item = items.get(m.remote_id)
         if item is None:
             return False
-        if m.album is not None and m.album not in item.albums:
+        if m.album is not None and album_key(m.album, policy.album_separator) not in {
+                album_key(t, policy.album_separator) for t in item.albums}:
             return False
         if policy.capabilities.exclusive_albums and m.album is None and item.albums:
             return False
@@ -70,12 +78,12 @@ def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Poli
         if m.album is not None:
             wanted[m.album].append(m)
     ours = {m.remote_id: m for m in members}
-    by_title = _by_title(albums)
+    by_title = _by_title(albums, policy.album_separator)
     actions: list[Action] = []
     messages: list[str] = []
     for title in sorted(wanted):
         ordered = [m.remote_id for m in sorted(wanted[title], key=lambda m: m.order)]
-        album = by_title.get(title)
+        album = by_title.get(album_key(title, policy.album_separator))
         if album is None:
             actions.append(_act("create_album", policy, title, None, ordered,
                                 f"album folder {title!r} has no album on {policy.label} yet"))
@@ -90,11 +98,11 @@ def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Poli
     return actions, messages
 
 
-def _by_title(albums: Sequence[Album]) -> dict[str, Album]:
-    """One album per title: ours before the user's, then the lowest id (deterministic)."""
+def _by_title(albums: Sequence[Album], separator: str) -> dict[str, Album]:
+    """One album per folder key: ours before the user's, then the lowest id (deterministic)."""
     chosen: dict[str, Album] = {}
     for album in sorted(albums, key=lambda a: (not a.owned_by_us, a.id)):
-        chosen.setdefault(album.title, album)
+        chosen.setdefault(album_key(album.title, separator), album)
     return chosen
 
 
@@ -121,16 +129,20 @@ def _empty_ours(albums: Sequence[Album], ours: dict[str, Member], wanted: dict[s
     for album in sorted(albums, key=lambda a: a.id):
         if not album.owned_by_us:
             continue
-        leaving = [i for i in album.item_ids if i in ours and ours[i].album != album.title]
+        key = album_key(album.title, policy.album_separator)
+        leaving = [i for i in album.item_ids
+                   if i in ours and album_key(ours[i].album or "", policy.album_separator) != key]
         if policy.capabilities.exclusive_albums:
             leaving = [i for i in leaving if ours[i].album is None]  # others move with add_to_album
         staying = [i for i in album.item_ids if i not in leaving]
         moved_out = policy.capabilities.exclusive_albums and album.item_ids and all(
-            i in ours and ours[i].album != album.title for i in album.item_ids)
+            i in ours and album_key(ours[i].album or "", policy.album_separator) != key
+            for i in album.item_ids)
         if leaving:
             actions.append(_act("remove_from_album", policy, album.title, album.id, leaving,
                                 f"{len(leaving)} photo(s) left folder {album.title!r}"))
-        if album.title not in wanted and (not staying or moved_out):
+        wanted_keys = {album_key(t, policy.album_separator) for t in wanted}
+        if key not in wanted_keys and (not staying or moved_out):
             actions.append(_act("delete_album", policy, album.title, album.id, (),
                                 f"folder {album.title!r} has no photos any more; the album "
                                 f"photosync made for it goes"))

@@ -43,7 +43,7 @@ def to_text(report: SyncReport) -> str:
              (f"Library: {doc['scan']}" if doc["scan"] else "")]
     lines += _table(report)
     for a in doc["actions"]:
-        where = a["path"] or "-"
+        where = a["path"] or (f"album {a['album']!r}" if a.get("album") else "-")
         lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]  {a['reason']}"
                      + (f"  FAILED: {a['error']}" if a.get("error") else ""))
     for m in doc["messages"]:

@@ -107,13 +107,42 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
             report.scan = scan(conn, config.library, progress=scan_progress)
         local = [f for f in index.present_files(conn) if f.signature]
         scan_failed = bool(report.scan.failed) if report.scan else not options.local_complete
-        for name in options.remotes or registry.enabled(config):
+        names = options.remotes or registry.enabled(config)
+        for name in names:
             report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
                                                progress, clock, run_id, scan_failed))
+        if options.local_scan and not options.dry_run and len(names) > 1 and _downloaded(report):
+            # Photos just downloaded from one remote go to the others in the same run.
+            second = scan(conn, config.library, progress=scan_progress)
+            local = [f for f in index.present_files(conn) if f.signature]
+            for first in report.remotes:
+                if first.error is None:
+                    _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
+                                               progress, clock, run_id, bool(second.failed)))
         state.finish_run(conn, run_id, report.exit_code, summary(report))
     finally:
         conn.close()
     return report
+
+
+def _downloaded(report: SyncReport) -> bool:
+    return any(o.error is None and o.action.kind in ("download", "conflict", "replace_local")
+               for r in report.remotes for o in r.outcomes)
+
+
+def _merge(first: RemoteReport, second: RemoteReport) -> None:
+    """Fold a second pass over a remote into the first pass's report."""
+    first.outcomes.extend(second.outcomes)
+    first.error = first.error or second.error
+    if second.plan is None:
+        return
+    if first.plan is None:
+        first.plan = second.plan
+        return
+    first.plan.actions.extend(a for a in second.plan.actions if a.kind != "skip")
+    first.plan.messages.extend(m for m in second.plan.messages if m not in first.plan.messages)
+    first.plan.notes.extend(m for m in second.plan.notes if m not in first.plan.notes)
+    first.plan.aborted = first.plan.aborted or second.plan.aborted
 
 
 def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:

@@ -134,7 +134,7 @@ def test_limiter_for_reads_the_config() -> None:
     config.flickr.rate_limit_per_hour = 1800
     config.drive.rate_limit_per_second = 8.0
     flickr, drive = limiter_for("flickr", config), limiter_for("drive", config)
-    assert (flickr.rate, flickr.burst) == (0.5, 1)
+    assert (flickr.rate, flickr.burst) == (0.5, 150)  # a twelfth of the hourly quota at once
     assert (drive.rate, drive.burst) == (8.0, 8)
     with pytest.raises(ValueError):
         limiter_for("dropbox", config)
