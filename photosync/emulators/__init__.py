@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import importlib
+import json
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from photosync.emulators.server import EmulatorApp, EmulatorServer, Faults
 
@@ -34,3 +37,14 @@ def start(service: str, host: str = "127.0.0.1", port: int = 0, **options) -> Em
     server = EmulatorServer(make_app(service, **options), host, port)
     server.start()
     return server
+
+
+def admin(base_url: str, route: str, body: Any = None, timeout: float = 60) -> Any:
+    """Call an emulator's admin route (``route`` may carry a query): GET without ``body``, POST
+    with it as JSON; returns the JSON answer. For tests, benchmarks and the demo."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{base_url}/_admin/{route}", data=data,
+                                     method="GET" if data is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        return json.loads(answer.read())

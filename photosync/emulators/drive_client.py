@@ -16,6 +16,7 @@ import google_auth_httplib2
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.http import build_http
+from photosync.emulators import admin  # noqa: F401 (re-exported for tests)
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 _documents: dict[str, str] = {}
@@ -27,13 +28,6 @@ def discovery_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/discovery/v1/apis/{api}/{apiVersion}/rest"
 
 
-def admin(base_url: str, route: str, body: dict[str, Any] | None = None) -> Any:
-    """Call an admin route (POST when a body is given) and return its JSON."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base_url}/_admin/{route}", data=data,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read())
 
 
 def mint_credentials(base_url: str, account: str = "tester@example.com",

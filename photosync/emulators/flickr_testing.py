@@ -13,15 +13,9 @@ from typing import Any
 
 import flickrapi
 from flickrapi.auth import FlickrAccessToken
+from photosync.emulators import admin  # noqa: F401 (re-exported for tests)
 
 
-def admin(base_url: str, name: str, body: Any = None) -> Any:
-    """Call an admin route: GET without ``body``, POST with it (JSON)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base_url}/_admin/{name}", data=data, method="GET" if data is None else "POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def point_at(flickr: flickrapi.FlickrAPI, base_url: str) -> flickrapi.FlickrAPI:

@@ -45,7 +45,7 @@ class FlickrRemote:
     def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
                  endpoint: str = "https://www.flickr.com", *, privacy: str = "private",
                  page_size: int = 500, limiter: RateLimiter | None = None, user_nsid: str = "",
-                 username: str = "", perms: str = "delete"):
+                 username: str = "", perms: str = "delete", album_cache: Path | None = None):
         if privacy not in PRIVACY:
             raise ValueError(f"flickr privacy must be one of {', '.join(PRIVACY)}")
         self.limiter = limiter or RateLimiter(None)
@@ -57,7 +57,8 @@ class FlickrRemote:
                                          ordered_albums=True, replace_in_place=True,
                                          changes_report_deletions=False,
                                          rate_limit=self.limiter.rate, max_page_size=500)
-        self.index = AlbumIndex(self.client, self.page_size)
+        self.index = AlbumIndex(self.client, self.page_size, album_cache, user_nsid)
+        self._indexed = False  # album membership read in this process
         self._album_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
@@ -65,6 +66,7 @@ class FlickrRemote:
     def list_page(self, token: str | None) -> Page:
         if token is None:
             self.index.refresh()
+            self._indexed = True
             state = ListToken(int(server_time()) - CURSOR_MARGIN)
         else:
             state = ListToken.decode(token)
@@ -86,8 +88,6 @@ class FlickrRemote:
     def changes_page(self, cursor: str) -> Changes:
         state = ChangeCursor.decode(cursor)
         if state.phase == "r":
-            if state.page == 1:
-                self.index.refresh()
             answer = self.client.call("photos.recentlyUpdated", min_date=max(state.t, 1),
                                       extras=EXTRAS, per_page=self.page_size, page=state.page)
         else:
@@ -101,6 +101,9 @@ class FlickrRemote:
         return Changes(changed, [], following.encode(), more=not following.done)
 
     def _items(self, records: list[dict[str, Any]]) -> list[RemoteItem]:
+        if records and not self._indexed:  # a quiet change feed needs no album listing at all
+            self.index.refresh()
+            self._indexed = True
         membership = self.index.membership()
         return [item_from_record(r, membership.get(as_text(r.get("id")), ())) for r in records]
 
@@ -277,4 +280,5 @@ def from_config(config: Any, state_dir: Path) -> FlickrRemote:
                         limiter=limiter_for("flickr", config),
                         user_nsid=str(token.get("user_nsid") or ""),
                         username=str(token.get("username") or ""),
-                        perms=str(token.get("perms") or "delete"))
+                        perms=str(token.get("perms") or "delete"),
+                        album_cache=Path(state_dir) / "flickr-albums.json")

@@ -10,14 +10,18 @@ description; only those are ``owned_by_us``.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from photosync.remotes.base import Album
 from photosync.remotes.flickr_api import FlickrClient, server_time
 from photosync.remotes.flickr_items import MARKER, as_int, as_list, as_text
 
 PER_PAGE = 500
+log = logging.getLogger("photosync.remotes.flickr")
 
 
 @dataclass
@@ -35,9 +39,35 @@ class _Set:
 class AlbumIndex:
     client: FlickrClient
     page_size: int = PER_PAGE
+    cache: Path | None = None  # kept between runs (in state_dir), so unchanged sets are not re-read
+    owner: str = ""  # whose sets the cache holds
     _sets: dict[str, _Set] = field(default_factory=dict)  # getList order (newest first)
     _listed: bool = False
     _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self._load()
+
+    def _load(self) -> None:
+        if self.cache is None or not self.cache.exists():
+            return
+        try:
+            data = json.loads(self.cache.read_text())
+            if data.get("owner") == self.owner:
+                self._sets = {s["id"]: _Set(**{**s, "stamp": tuple(s["stamp"])}) for s in data["sets"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.debug("ignoring the Flickr album cache %s: %s", self.cache, exc)
+
+    def _save(self) -> None:
+        if self.cache is None:
+            return
+        sets = [asdict(e) for e in self._sets.values() if e.members is not None and not e.dirty]
+        tmp = self.cache.with_name(self.cache.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({"owner": self.owner, "sets": sets}))
+            tmp.replace(self.cache)
+        except OSError as exc:
+            log.debug("cannot write the Flickr album cache %s: %s", self.cache, exc)
 
     # -- reading -------------------------------------------------------------------------------
     def refresh(self, members: bool = True) -> list[_Set]:
@@ -59,6 +89,7 @@ class AlbumIndex:
                 for entry in fresh.values():
                     if self._stale(entry):
                         self._read_members(entry)
+                self._save()
             return list(fresh.values())
 
     def _merge(self, record: dict) -> _Set:

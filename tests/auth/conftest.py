@@ -15,15 +15,11 @@ from typing import Any, Callable
 import pytest
 
 from photosync.auth.tokens import TokenStore
+from photosync.emulators import admin
 
 FAKE_BROWSER = str(Path(__file__).with_name("fake_browser.py"))
 
 
-def admin(url: str, route: str, body: dict | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{url}/_admin/{route}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as answer:
-        return json.loads(answer.read())
 
 
 @dataclass

@@ -12,13 +12,9 @@ from typing import Any
 import pytest
 
 from photosync.emulators.images import make_image
+from photosync.emulators import admin
 
 
-def admin(url: str, route: str, body: dict | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{url}/_admin/{route}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as answer:
-        return json.loads(answer.read())
 
 
 @dataclass
