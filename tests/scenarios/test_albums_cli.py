@@ -1,0 +1,124 @@
+"""Albums from folders through the CLI against both emulators (issue 8)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from photosync.emulators.flickr_testing import authorized_flickrapi
+from tests.scenarios.conftest import busy, count
+
+
+def sets_by_title(world) -> dict[str, dict]:
+    return {s["title"]: s for s in world.flickr_sets()}
+
+
+def drive_folder_of(world) -> dict[str, str]:
+    """Drive photo name -> the path of its folder below the library folder."""
+    files = world.drive_files()
+    by_id = {f["id"]: f for f in files}
+
+    def path(folder_id: str) -> str:
+        parts = []
+        while folder_id in by_id and by_id[folder_id]["name"] != "Photos":
+            parts.append(by_id[folder_id]["name"])
+            folder_id = (by_id[folder_id].get("parents") or [""])[0]
+        return "/".join(reversed(parts))
+    return {f["name"]: path(f["parents"][0]) for f in world.drive_photos()}
+
+
+def test_albums_are_ordered_by_date_taken_with_the_first_as_primary(world):
+    base = datetime(2020, 5, 1, 10, 0, 0)
+    world.photo("Trip/c.jpg", 3, base + timedelta(hours=1))
+    world.photo("Trip/a.jpg", 1, base + timedelta(hours=3))
+    world.photo("Trip/b.jpg", 2, base)
+    world.sync()
+    trip = sets_by_title(world)["Trip"]
+    titles = {p["id"]: p["title"] for p in world.flickr_photos()}
+    assert [titles[i] for i in trip["photos"]] == ["b", "c", "a"]
+    assert titles[trip["primary"]] == "b"
+    assert drive_folder_of(world) == {"a.jpg": "Trip", "b.jpg": "Trip", "c.jpg": "Trip"}
+    assert busy(world.sync()) == []
+
+
+def test_a_users_own_photoset_is_never_touched(world):
+    world.photo("Family/a.jpg", 1)
+    flickr = authorized_flickrapi(world.flickr_url)
+    own = flickr.photos.search(user_id="me")  # warm the client
+    seeded = world.flickr_photos()
+    assert own and seeded == []
+    world.photo("Other/x.jpg", 9)
+    world.sync()
+    x_id = next(p["id"] for p in world.flickr_photos() if p["title"] == "x")
+    flickr.photosets.create(title="Family", primary_photo_id=x_id)  # the user's album
+    (world.root / "Family" / "b.jpg").write_bytes((world.root / "Family" / "a.jpg").read_bytes()[:0] or b"")
+    (world.root / "Family" / "b.jpg").unlink()
+    world.photo("Family/c.jpg", 3)
+    doc = world.sync()
+    family = [s for s in world.flickr_sets() if s["title"] == "Family"]
+    users = [s for s in family if "[photosync]" not in s["description"]]
+    assert len(users) == 1 and users[0]["photos"] == [x_id]  # untouched
+    ours = [s for s in family if "[photosync]" in s["description"]]
+    assert len(ours) == 1 and len(ours[0]["photos"]) == 2  # ours was made before the user's
+    assert busy(world.sync()) == []
+
+
+def test_a_same_title_user_album_is_reported_not_adopted(world):
+    world.photo("Other/x.jpg", 9)
+    world.sync()
+    x_id = next(p["id"] for p in world.flickr_photos() if p["title"] == "x")
+    authorized_flickrapi(world.flickr_url).photosets.create(title="Holiday", primary_photo_id=x_id)
+    world.photo("Holiday/a.jpg", 1)
+    doc = world.sync()
+    assert any("did not create" in m["message"] and "adopt_albums" in m["message"] for m in doc["messages"])
+    holiday = [s for s in world.flickr_sets() if s["title"] == "Holiday"]
+    assert len(holiday) == 1 and holiday[0]["photos"] == [x_id]
+    world.config.write_text(world.config.read_text().replace(
+        "endpoint: " + world.flickr_url, "endpoint: " + world.flickr_url + "\n  adopt_albums: true"))
+    doc = world.sync()
+    assert count(doc, "flickr", "add_to_album") == 1
+    assert len(sets_by_title(world)["Holiday"]["photos"]) == 2
+
+
+def test_emptying_a_folder_deletes_our_album_and_moves_nothing_else(world):
+    world.photo("Keep/a.jpg", 1)
+    world.photo("Gone/b.jpg", 2)
+    world.sync()
+    (world.root / "Gone" / "b.jpg").rename(world.root / "Keep" / "b.jpg")
+    doc = world.sync()
+    assert count(doc, "flickr", "delete_album") == 1 and count(doc, "flickr", "upload") == 0
+    assert list(sets_by_title(world)) == ["Keep"]
+    assert len(sets_by_title(world)["Keep"]["photos"]) == 2
+    assert set(drive_folder_of(world).values()) == {"Keep"}
+    assert busy(world.sync()) == []
+
+
+def test_awkward_album_names(world):
+    names = ["Émile 🎉", "x" * 200, "Case", "case", "a..b"]
+    for i, name in enumerate(names):
+        world.photo(f"{name}/p{i}.jpg", i)
+    world.sync()
+    assert set(sets_by_title(world)) == set(names)
+    assert set(drive_folder_of(world).values()) == set(names)
+    assert busy(world.sync()) == []
+
+
+def test_flickr_titles_with_slashes_and_colons_download_to_safe_folders(world):
+    flickr = authorized_flickrapi(world.flickr_url)
+    world.photo("seed.jpg", 1)
+    world.sync()
+    seed_id = world.flickr_photos()[0]["id"]
+    flickr.photosets.create(title="../evil: set", primary_photo_id=seed_id)
+    from photosync.emulators.images import make_image
+    import tempfile, pathlib
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "remote.jpg"
+        path.write_bytes(make_image("remote-only"))
+        photo_id = flickr.upload(filename=str(path), title="../../etc/passwd", format="etree").find("photoid").text
+    flickr.photosets.addPhoto(photoset_id=next(s["id"] for s in world.flickr_sets() if s["title"] == "../evil: set"),
+                              photo_id=photo_id)
+    doc = world.sync()
+    assert count(doc, "flickr", "download") == 1
+    local = world.local()
+    assert all(not p.startswith("..") and "/../" not in p for p in local)
+    assert any(p.startswith("evil_ set/") or "evil_ set" in p for p in local), local
+    assert busy(world.sync()) == []
