@@ -85,6 +85,7 @@ class FlickrConfig:
     direction: Direction = "both"
     privacy: Literal["private", "friends", "family", "friends_family", "public"] = "private"
     download_dir: str = "From Flickr"
+    download_into_album: bool = True
     adopt_albums: bool = False
     rate_limit_per_hour: int = field(default=3600, metadata=_meta(check=_positive))
 

@@ -96,6 +96,7 @@ class Capabilities:
     changes_report_deletions: bool = True  # False (Flickr): only a full listing reveals deletions
     rate_limit: float | None = None  # requests per second the remote allows, None = unknown
     max_page_size: int = 1000
+    collections: bool = False  # list_collections() answers (Flickr's read-only collection tree)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,24 @@ class Album:
     title: str  # Drive: the folder path relative to the library folder, "/"-separated
     item_ids: tuple[str, ...]
     owned_by_us: bool  # created by photosync: only those may be deleted
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A Flickr collection: albums and nested collections, read-only through the API."""
+
+    id: str
+    title: str
+    album_titles: tuple[str, ...] = ()
+    children: tuple["Collection", ...] = ()
+
+    def describe(self, depth: int = 0) -> list[str]:
+        """Indented lines for reports: the collection, its albums, then its children."""
+        albums = f": {', '.join(self.album_titles)}" if self.album_titles else ""
+        lines = ["  " * depth + f"{self.title}{albums}"]
+        for child in self.children:
+            lines.extend(child.describe(depth + 1))
+        return lines
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
-from photosync.remotes.base import Album, Capabilities, Changes, Page, RemoteItem
+from photosync.remotes.base import Album, Capabilities, Changes, Page, RemoteItem, Collection
 from photosync.remotes.files import atomic_download
 from photosync.remotes.flickr_albums import AlbumIndex
 from photosync.remotes.flickr_api import FlickrClient, _mapped, server_time
@@ -56,11 +56,17 @@ class FlickrRemote:
         self.capabilities = Capabilities(hashes=frozenset(), albums=True, exclusive_albums=False,
                                          ordered_albums=True, replace_in_place=True,
                                          changes_report_deletions=False,
-                                         rate_limit=self.limiter.rate, max_page_size=500)
+                                         rate_limit=self.limiter.rate, max_page_size=500,
+                                         collections=True)
         self.index = AlbumIndex(self.client, self.page_size, album_cache, user_nsid)
         self._indexed = False  # album membership read in this process
         self._album_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+
+    def list_collections(self) -> list[Collection]:
+        """The account's collection tree (``collections.getTree``: one call)."""
+        answer = self.client.call("collections.getTree", user_id="me")
+        return [_collection(c) for c in as_list((answer.get("collections") or {}).get("collection"))]
 
     # -- listing and changes ------------------------------------------------------------------
     def list_page(self, token: str | None) -> Page:
@@ -263,6 +269,12 @@ class FlickrRemote:
 
 def _largest(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     return max(sizes, key=lambda s: as_int(s.get("width")) * as_int(s.get("height")))
+
+
+def _collection(node: dict[str, Any]) -> Collection:
+    return Collection(as_text(node.get("id")), as_text(node.get("title")),
+                      tuple(as_text(s.get("title")) for s in as_list(node.get("set"))),
+                      tuple(_collection(c) for c in as_list(node.get("collection"))))
 
 
 def from_config(config: Any, state_dir: Path) -> FlickrRemote:

@@ -26,7 +26,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity import wait_random_exponential
 
 from photosync.errors import NotFound, RemoteUnavailable, TransientError
-from photosync.remotes.base import Album, Changes, Page, Remote, RemoteItem, find_album
+from photosync.remotes.base import Album, Changes, Collection, Page, Remote, RemoteItem, find_album
 
 log = logging.getLogger("photosync.remotes.retry")
 T = TypeVar("T")
@@ -69,6 +69,9 @@ class RetryingRemote:
 
     def set_signature(self, item_id: str, signature: str) -> None:
         self._call("set_signature", lambda: self.inner.set_signature(item_id, signature))
+
+    def list_collections(self) -> list[Collection]:
+        return self._call("list_collections", lambda: self.inner.list_collections())
 
     def list_albums(self) -> list[Album]:
         return self._call("list_albums", self.inner.list_albums)

@@ -66,6 +66,7 @@ class Policy:
     listing_complete: bool = True  # False: absence from the listing proves nothing
     local_complete: bool = True  # False: the scan had errors, a missing file proves nothing
     download_dir: str = "Downloads"  # for remote items in no album
+    download_into_album: bool = True  # False: every remote-only photo goes to download_dir
     album_separator: str = "/"
     extensions: frozenset[str] = frozenset({"jpg", "jpeg", "png", "gif", "tif", "tiff", "heic",
                                             "heif", "webp"})
@@ -399,7 +400,7 @@ def _plan_new_remote(view: _View, policy: Policy, out: Plan) -> None:
                                       f"{item.media} on {policy.label} that the library does not index "
                                       f"(library.extensions); not downloaded", None, item.id))
         elif policy.downloads:
-            album = item.albums[0] if item.albums else None
+            album = item.albums[0] if item.albums and policy.download_into_album else None
             note = f" ({len(dups)} duplicate(s) there download once)" if dups else ""
             out.actions.append(Action("download", policy.remote, f"new on {policy.label}{note}",
                                       download_folder(album, policy), item.id, item.signature,

@@ -178,6 +178,8 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         adopt = bool(getattr(registry.section(config, name), "adopt_albums", False)) \
             if hasattr(config, name) else False
         if options.dry_run:
+            if remote.capabilities.collections:
+                report.plan.notes.extend(_collections_note(remote, report.label))
             _album_phase(remote, policy, report, _predicted_pairs(pairs, report.plan), view.items,
                          dates, adopt, None)
             return report
@@ -218,6 +220,12 @@ def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: li
         report.outcomes.extend(executor.apply_albums(actions))
 
 
+def _collections_note(remote: Remote, label: str) -> list[str]:
+    """Flickr collections are read-only through the API: shown in the dry-run report only."""
+    lines = [line for c in remote.list_collections() for line in c.describe(1)]
+    return [f"{label} collections (read-only, not synced):\n" + "\n".join(lines)] if lines else []
+
+
 def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
     """For a dry run: the pairs as they would be after the plan, new uploads under made-up ids."""
     by_id = {p.remote_id: p for p in pairs if p.remote_id not in set(planned.forget)}
@@ -240,6 +248,7 @@ def policy_for(config: Config, name: str, remote: Remote, complete: bool,
         on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
         max_delete=config.sync.max_delete, max_operations=config.sync.max_operations,
         listing_complete=complete, local_complete=local_complete, download_dir=getattr(section, "download_dir", "Downloads"),
+        download_into_album=getattr(section, "download_into_album", True),
         album_separator=config.library.album_separator,
         extensions=normalise_extensions(config.library.extensions))
 

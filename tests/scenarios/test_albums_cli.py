@@ -122,3 +122,16 @@ def test_flickr_titles_with_slashes_and_colons_download_to_safe_folders(world):
     assert all(not p.startswith("..") and "/../" not in p for p in local)
     assert any(p.startswith("evil_ set/") or "evil_ set" in p for p in local), local
     assert busy(world.sync()) == []
+
+
+def test_flickr_collections_are_listed_in_the_dry_run_report(world):
+    from tests.scenarios.conftest import admin
+    admin(world.flickr_url, "seed", {"seed": 2, "accounts": ["testuser"], "photos": 6, "albums": 3,
+                                     "video_ratio": 0, "collections": True})
+    tree = admin(world.flickr_url, "state?hashes=0")["collections"]
+    assert tree, "the emulator seeds collections"
+    doc = world.sync("--dry-run")
+    notes = [m["message"] for m in doc["messages"] if m["remote"] == "flickr"]
+    assert any(n.startswith("Flickr collections (read-only, not synced):") for n in notes), notes
+    text = world.run("sync", "--dry-run").stdout
+    assert tree[0]["title"] in text

@@ -161,3 +161,9 @@ def test_plan_does_not_depend_on_listing_order():
         shuffled = [rng.sample(x, len(x)) for x in (local, remote, pairs)]
         again = plan(*shuffled, policy(capabilities=DRIVE))
         assert again.actions == expected.actions and sorted(again.relink, key=repr) == sorted(expected.relink, key=repr)
+
+
+def test_downloads_go_to_the_first_album_or_the_download_dir():
+    remote = [item("9", "b.jpg", sig="S2", albums=("Set A", "Set B"))]
+    assert plan([], remote, [], policy()).actions[0].path == "Set A"
+    assert plan([], remote, [], policy(download_into_album=False)).actions[0].path == "Downloads"
