@@ -39,10 +39,21 @@ class SyncMachine(RuleBasedStateMachine):
         self.root.mkdir()
         self.config = parse(f"library:\n  root: {self.root}\nstate_dir: {self.tmp / 'state'}\n",
                             self.tmp / "config.yaml")
-        self.remote = MemoryRemote(page_size=3)
+        self.remote = self.make_remote()
+        self.download_dir = "Downloads"
         self.counter = 0
         self.synced_once = False
         self.deleted_remote_sigs: set[str] = set()  # kept locally by on_remote_delete: keep
+
+    def make_remote(self):
+        return MemoryRemote(page_size=3)
+
+    def seed_remote(self, data: bytes, name: str, album: str | None) -> None:
+        """A photo added on the remote by someone else (in a user's album)."""
+        self.remote.seed(data, name, albums=(album,) if album else ())
+
+    def content(self, item_id: str) -> bytes:
+        return self.remote.content(item_id)
 
     def teardown(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -51,7 +62,7 @@ class SyncMachine(RuleBasedStateMachine):
         return sorted(p for p in self.root.rglob("*.jpg") if ".photosync-trash" not in p.parts)
 
     def _sync(self):
-        report = sync(self.config, SyncOptions(remotes=["memory"]), factory=lambda n, c: self.remote)
+        report = sync(self.config, SyncOptions(remotes=[self.remote.name]), factory=lambda n, c: self.remote)
         assert report.exit_code == 0, [(o.action, o.error) for r in report.remotes for o in r.outcomes]
         return report
 
@@ -92,8 +103,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(album=st.sampled_from([None, "A", "Remote album"]))
     def add_remote(self, album: str | None) -> None:
         self.counter += 1
-        self.remote.seed(make_image(f"remote-{self.counter}"), f"r{self.counter}.jpg",
-                         albums=(album,) if album else ())
+        self.seed_remote(make_image(f"remote-{self.counter}"), f"r{self.counter}.jpg", album)
 
     @precondition(lambda self: self.synced_once)
     @rule(data=st.data())
@@ -134,7 +144,7 @@ class SyncMachine(RuleBasedStateMachine):
             folder = path.parent.relative_to(self.root).as_posix()
             album = "/".join(p for p in folder.split("/") if p not in ("", ".") and not p.startswith("_")) or None
             sig = decode_file(str(path)).signature
-            if album and album not in foreign and album != "Downloads" and sig in by_sig \
+            if album and album not in foreign and album != self.download_dir and sig in by_sig \
                     and sig not in self.deleted_remote_sigs:
                 assert by_sig[sig] & albums.get(album, set()), (path, album, albums)
         # a second sync right after plans nothing
@@ -144,7 +154,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert busy == [] and relinks == [], (busy, relinks)
 
     def _sig(self, item) -> str:
-        return item.signature or signature_of(self.remote.content(item.id), self.tmp)
+        return item.signature or signature_of(self.content(item.id), self.tmp)
 
 
 TestSyncMachine = SyncMachine.TestCase
