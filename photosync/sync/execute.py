@@ -180,18 +180,22 @@ class Executor:
 
     def _do_create_album(self, a: Action) -> None:
         album = self.remote.create_album(a.album, a.also_ids[0])
-        for item_id in a.also_ids[1:]:
-            self.remote.add_to_album(album.id, item_id)
+        self._each(lambda item_id: self.remote.add_to_album(album.id, item_id), a.also_ids[1:])
         if self.remote.capabilities.ordered_albums and len(a.also_ids) > 1:
             self.remote.reorder_album(album.id, list(a.also_ids))
 
     def _do_add_to_album(self, a: Action) -> None:
-        for item_id in a.also_ids:
-            self.remote.add_to_album(a.remote_id, item_id)
+        self._each(lambda item_id: self.remote.add_to_album(a.remote_id, item_id), a.also_ids)
 
     def _do_remove_from_album(self, a: Action) -> None:
-        for item_id in a.also_ids:
-            self.remote.remove_from_album(a.remote_id, item_id)
+        self._each(lambda item_id: self.remote.remove_from_album(a.remote_id, item_id), a.also_ids)
+
+    def _each(self, work: Callable[[str], None], item_ids: tuple[str, ...]) -> None:
+        """One call per photo, in the transfer pool (order is set afterwards by reorder_album);
+        the first failure is raised once all calls are done."""
+        errors = [o.error for o in run_pool(item_ids, work, self.workers) if o.error is not None]
+        if errors:
+            raise errors[0]
 
     def _do_reorder_album(self, a: Action) -> None:
         self.remote.reorder_album(a.remote_id, list(a.also_ids))
