@@ -47,7 +47,8 @@ from photosync.state.lock import StateLock
 from photosync.sync.run import RemoteFactory, SyncOptions, sync_locked
 
 log = logging.getLogger("photosync.daemon")
-MAX_SLEEP = 30.0  # the loop wakes at least this often (keep-alives, re-authorization checks)
+MAX_SLEEP = 30.0  # the loop wakes at least this often (keep-alives)
+AUTH_CHECK = 5.0  # while a remote waits for authorization: how often its token file is checked
 
 
 class Cancelled(Exception):
@@ -216,6 +217,8 @@ class Service:
                 times.append(now + wakeup - wall)
         if self.notifier.watchdog_seconds:
             times.append(self._last_keepalive + self.notifier.watchdog_seconds / 2)
+        if any(s.last_result == "auth" and s.retry_at is not None for s in self.schedules.values()):
+            times.append(now + AUTH_CHECK)  # notice a new token soon after `photosync auth`
         timeout = max(0.0, min(times) - now)
         if self.wake.wait(timeout):
             self.wake.clear()
