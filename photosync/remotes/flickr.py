@@ -133,32 +133,9 @@ class FlickrRemote:
     def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
         if not overwrite and (dest.exists() or dest.is_symlink()):
             raise Conflict(f"{dest}: already exists; not overwritten")
-        url, media = self._best_original(item_id)
-        response = self.client.open(url, f"download of {item_id}")
-        size = as_int(response.headers.get("Content-Length"), -1)
-
-        def write(out: BinaryIO) -> None:
-            with _mapped(f"download of {item_id}"):
-                for chunk in response.iter_content(CHUNK):
-                    out.write(chunk)
-        try:
-            return atomic_download(dest, write, expected_size=size if size >= 0 else None,
-                                   verify_image=media == "photo", overwrite=overwrite)
-        finally:
-            response.close()
-
-    def _best_original(self, item_id: str) -> tuple[str, str]:
-        """(URL, media) of the best original getSizes offers us."""
-        sizes = as_list((self.client.call("photos.getSizes", photo_id=item_id).get("sizes") or {})
-                        .get("size"))
-        videos = [s for s in sizes if as_text(s.get("media")) == "video"]
-        if videos:
-            best = next((s for s in videos if as_text(s.get("label")) == "Video Original"), None)
-            return as_text((best or _largest(videos)).get("source")), "video"
-        best = next((s for s in sizes if as_text(s.get("label")) == "Original"), None)
-        if best is None and not sizes:
-            raise NotFound(f"flickr: photo {item_id} has no downloadable size")
-        return as_text((best or _largest(sizes)).get("source")), "photo"
+        url, media = best_original(self.client, item_id)
+        return fetch_file(self.client, url, dest, f"download of {item_id}",
+                          verify_image=media == "photo", overwrite=overwrite)
 
     def delete(self, item_id: str) -> None:
         self.client.call("photos.delete", photo_id=item_id)
@@ -265,6 +242,39 @@ class FlickrRemote:
             raise Conflict(f"album {entry.title!r} was not created by photosync; kept")
         self.client.call("photosets.delete", photoset_id=album_id)
         self.index.forget(album_id)
+
+
+def fetch_file(client: FlickrClient, url: str, dest: Path, what: str, *, verify_image: bool = True,
+               overwrite: bool = False) -> Path:
+    """Download ``url`` (a photo file Flickr handed out) to ``dest`` atomically, size-checked
+    against Content-Length and, for photos, decoded; ``dest`` appears only when complete."""
+    response = client.open(url, what)
+    size = as_int(response.headers.get("Content-Length"), -1)
+
+    def write(out: BinaryIO) -> None:
+        with _mapped(what):
+            for chunk in response.iter_content(CHUNK):
+                out.write(chunk)
+    try:
+        return atomic_download(dest, write, expected_size=size if size >= 0 else None,
+                               verify_image=verify_image, overwrite=overwrite)
+    finally:
+        response.close()
+
+
+def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
+    """(URL, media) of the best file ``photos.getSizes`` offers the caller: the Original (photos)
+    or Video Original (videos, owner only), else the largest size. One API call."""
+    sizes = as_list((client.call("photos.getSizes", photo_id=item_id).get("sizes") or {})
+                    .get("size"))
+    videos = [s for s in sizes if as_text(s.get("media")) == "video"]
+    if videos:
+        best = next((s for s in videos if as_text(s.get("label")) == "Video Original"), None)
+        return as_text((best or _largest(videos)).get("source")), "video"
+    best = next((s for s in sizes if as_text(s.get("label")) == "Original"), None)
+    if best is None and not sizes:
+        raise NotFound(f"flickr: photo {item_id} has no downloadable size")
+    return as_text((best or _largest(sizes)).get("source")), "photo"
 
 
 def _largest(sizes: list[dict[str, Any]]) -> dict[str, Any]:

@@ -153,14 +153,16 @@ class FlickrCallError(Exception):
 
 
 class FlickrClient:
-    """One authorized Flickr account; thread-safe (per-thread flickrapi and sessions)."""
+    """One authorized Flickr account (or none: ``token=""`` signs with the API key alone);
+    thread-safe (per-thread flickrapi and sessions)."""
 
     def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
                  endpoint: str, limiter: RateLimiter, *, user_nsid: str = "", username: str = "",
                  fullname: str = "", perms: str = "delete", pool_size: int = 16):
         self.api_key, self.api_secret = str(api_key), str(api_secret)
+        # No token: API-key-only calls (public photos of anyone, e.g. ``photosync mirror``).
         self._token = FlickrAccessToken(str(token), str(token_secret), perms or "delete",
-                                        fullname, username, user_nsid)
+                                        fullname, username, user_nsid) if token else None
         self.endpoints = Endpoints.derive(endpoint)
         self.limiter = limiter
         self.pool_size = pool_size

@@ -137,6 +137,11 @@ class RetryingRemote:
         return item
 
     # -- the retry loop ----------------------------------------------------------------------
+    def call(self, method: str, fn: Callable[[], T]) -> T:
+        """``fn()`` under this wrapper's retry policy, for callers that use the backend's own
+        client directly (``photosync mirror``); ``fn`` must be safe to repeat."""
+        return self._call(method, fn)
+
     def _call(self, method: str, fn: Callable[[], T]) -> T:
         with self._lock:
             if self._exhausted_in_a_row >= self.give_up_after:
