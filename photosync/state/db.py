@@ -144,6 +144,39 @@ _DAEMON_FAILURES_V4 = """CREATE TABLE daemon_failures (
     PRIMARY KEY (remote, action, item)
 )"""
 
+# Version 5: ``photosync mirror flickr`` (issue 10). One mirror per ``dest`` (its resolved path):
+# the details of each mirrored photo, and the stream's watermark for incremental re-runs.
+_MIRROR_V5 = (
+    """CREATE TABLE mirror_photos (
+        dest TEXT NOT NULL,
+        id TEXT NOT NULL,
+        owner TEXT,
+        title TEXT, description TEXT,
+        media TEXT, format TEXT,
+        date_taken TEXT, date_upload INTEGER, last_update INTEGER,
+        width INTEGER, height INTEGER,
+        privacy TEXT,                       -- public | friends | family | friends_family | private
+        latitude REAL, longitude REAL,
+        path TEXT,                          -- the file, relative to dest (NULL: not downloaded)
+        size INTEGER,
+        version TEXT,                       -- the file's URL when downloaded (changes on replace)
+        info_level INTEGER,                 -- sidecar level written (NULL: none)
+        status TEXT NOT NULL CHECK (status IN ('complete', 'failed', 'gone')),
+        error TEXT,
+        updated REAL NOT NULL,
+        PRIMARY KEY (dest, id)
+    )""",
+    """CREATE TABLE mirror_streams (
+        dest TEXT PRIMARY KEY,
+        user_nsid TEXT NOT NULL,
+        username TEXT,
+        owner_view INTEGER NOT NULL,        -- 1: mirrored as the owner (private photos too)
+        watermark INTEGER,                  -- server time before the last complete run began
+        full_walk_at REAL,                  -- unix time of the last complete full listing
+        settings TEXT                       -- the options the last complete run used (JSON)
+    )""",
+)
+
 # Append new migrations at the END of this list.
 MIGRATIONS: list[Migration] = [
     Migration("local library index: files, scans", _FILES_V1),
@@ -152,6 +185,7 @@ MIGRATIONS: list[Migration] = [
               ("ALTER TABLE scans ADD COLUMN album_rules TEXT",)),
     Migration("watch daemon: items that keep failing, retried with backoff then parked",
               (_DAEMON_FAILURES_V4,)),
+    Migration("photosync mirror: mirrored photo details and stream watermarks", _MIRROR_V5),
 ]
 
 
