@@ -88,6 +88,7 @@ class FlickrConfig:
     download_into_album: bool = True
     adopt_albums: bool = False
     rate_limit_per_hour: int = field(default=3600, metadata=_meta(check=_positive))
+    mirror_page_size: int = field(default=500, metadata=_meta(check=_positive))  # 1-500
 
 
 @dataclass

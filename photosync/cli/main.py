@@ -8,15 +8,15 @@ import sys
 from types import ModuleType
 
 from photosync import __version__
-from photosync.cli import (auth_cmd, config_cmd, duplicates_cmd, scan_cmd, status_cmd, sync_cmd,
-                           watch_cmd)
+from photosync.cli import (auth_cmd, config_cmd, duplicates_cmd, mirror_cmd, scan_cmd, status_cmd,
+                           sync_cmd, watch_cmd)
 from photosync.cli.app import App
 from photosync.errors import EXIT_PARTIAL, ConfigError, PhotosyncError
 from photosync.log import redact, setup
 
 # The command table: each module has ``register(subparsers)``; order is the --help order.
 COMMANDS: list[ModuleType] = [config_cmd, scan_cmd, duplicates_cmd, sync_cmd, auth_cmd, watch_cmd,
-                              status_cmd]
+                              status_cmd, mirror_cmd]
 
 log = logging.getLogger("photosync")
 

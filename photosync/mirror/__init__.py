@@ -1,0 +1,1 @@
+"""``photosync mirror flickr``: a faithful, resumable local copy of a Flickr photostream."""

@@ -1,0 +1,36 @@
+"""The mirror's summary line and its ``--statistics`` block."""
+
+from __future__ import annotations
+
+from photosync.mirror.run import MirrorStats
+
+
+def size_text(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{count} B"
+
+
+def render(stats: MirrorStats, detailed: bool, interrupted: bool = False) -> str:
+    """One summary line (the failures above it); with ``detailed``, every counter."""
+    head = "mirror interrupted" if interrupted else "mirror done"
+    lines = [f"{head}: {stats.new} new, {stats.updated} updated, {stats.skipped} already complete, "
+             f"{stats.failed} failed" + (f", {stats.deleted} deleted" if stats.deleted else "")]
+    if stats.refused:
+        lines.append(f"deletions refused: {stats.refused}")
+    if detailed:
+        lines += ["statistics:",
+                  f"  walk:            {stats.mode or 'not started'}",
+                  f"  new:             {stats.new}",
+                  f"  updated:         {stats.updated}",
+                  f"  skipped:         {stats.skipped}",
+                  f"  failed:          {stats.failed}",
+                  f"  repaired:        {stats.repaired}",
+                  f"  deleted:         {stats.deleted}",
+                  f"  downloaded:      {size_text(stats.bytes)}",
+                  f"  API calls:       {stats.api_calls}",
+                  f"  file downloads:  {stats.downloads}"]
+    return "\n".join(lines)
