@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 
 from photosync.cli.app import App
-from photosync.cli.progress import ScanProgressDisplay, action_progress
-from photosync.daemon.status import refuse_while_watching
 from photosync.remotes import registry
-from photosync.sync.report import render
-from photosync.sync.run import SyncOptions, sync
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_sync(app: App) -> int:
+    # Imported here: every command's start-up would otherwise pay for the whole sync engine.
+    from photosync.cli.progress import ScanProgressDisplay, action_progress
+    from photosync.daemon.status import refuse_while_watching
+    from photosync.sync.report import render
+    from photosync.sync.run import SyncOptions, sync
+
     args = app.args
     options = SyncOptions(args.dry_run, args.full, args.remote, args.direction)
     refuse_while_watching(app.config.state_dir, nudge=not args.dry_run)  # README: "photosync watch"
