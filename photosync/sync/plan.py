@@ -263,11 +263,9 @@ def _plan_local_edit(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Poli
         out.actions.append(Action("replace_remote", policy.remote, "changed locally since last sync",
                                   now.path, item.id, now.signature, now.album, now.size, pair=pair))
     else:
-        out.actions.append(Action("upload", policy.remote,
-                                  f"changed locally since last sync; {policy.label} cannot replace "
-                                  f"in place, so the new version is uploaded beside the old one",
-                                  now.path, None, now.signature, now.album, now.size, pair=pair,
-                                  name=now.path.rsplit("/", 1)[-1]))
+        out.actions.append(_upload(now, policy, f"changed locally since last sync; {policy.label} "
+                                   f"cannot replace in place, so the new version is uploaded beside "
+                                   f"the old one", pair))
 
 
 def _plan_both_edited(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy, out: Plan) -> None:
@@ -280,9 +278,7 @@ def _plan_both_edited(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Pol
                               f"kept, the {policy.label} version is downloaded beside the local one",
                               now.path, item.id, None, now.album, item.size or 0, pair=pair))
     if policy.uploads:
-        out.actions.append(Action("upload", policy.remote, "local side of a conflict",
-                                  now.path, None, now.signature, now.album, now.size,
-                                  name=now.path.rsplit("/", 1)[-1]))
+        out.actions.append(_upload(now, policy, "local side of a conflict"))
 
 
 def _plan_local_delete(view: _View, pair: Pair, item: RemoteItem, remote_state: str, policy: Policy,
@@ -315,10 +311,7 @@ def _plan_remote_delete(pair: Pair, now: LocalPhoto | None, local_state: str, po
     if local_state == "changed":  # edited locally after the remote delete: the edit wins
         out.forget.append(pair.remote_id)
         if policy.uploads:
-            out.actions.append(Action("upload", policy.remote,
-                                      f"changed locally after it was deleted on {label}",
-                                      now.path, None, now.signature, now.album, now.size,
-                                      name=now.path.rsplit("/", 1)[-1]))
+            out.actions.append(_upload(now, policy, f"changed locally after it was deleted on {label}"))
         return
     if pair.status == "remote_deleted":
         return
@@ -333,6 +326,11 @@ def _plan_remote_delete(pair: Pair, now: LocalPhoto | None, local_state: str, po
                                   f"(on_remote_delete: {policy.on_remote_delete})",
                                   now.path, pair.remote_id, now.signature, now.album, pair=pair))
         out.relink.append(replace(pair, path=now.path, status="remote_deleted"))
+
+
+def _upload(photo: LocalPhoto, policy: Policy, reason: str, pair: Pair | None = None) -> Action:
+    return Action("upload", policy.remote, reason, photo.path, None, photo.signature, photo.album,
+                  photo.size, pair=pair, name=photo.path.rsplit("/", 1)[-1])
 
 
 def _match(view: _View, signature: str, members: list[LocalPhoto], policy: Policy
@@ -373,8 +371,7 @@ def _plan_new_local(view: _View, signature: str, policy: Policy, out: Plan) -> N
                                       first.path, target.id, signature, first.album))
         return
     if policy.uploads:
-        out.actions.append(Action("upload", policy.remote, f"new locally{dup_note}", first.path, None,
-                                  signature, first.album, first.size, name=first.path.rsplit("/", 1)[-1]))
+        out.actions.append(_upload(first, policy, f"new locally{dup_note}"))
 
 
 def _plan_new_remote(view: _View, policy: Policy, out: Plan) -> None:
