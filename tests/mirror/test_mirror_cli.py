@@ -1,0 +1,147 @@
+"""`photosync mirror flickr` through the CLI against the Flickr emulator."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from photosync.emulators import admin
+from photosync.emulators.images import make_image
+from tests.mirror.conftest import make_mirror
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def order_of(m) -> list[str]:
+    """Photo ids in the order the mirror recorded them (workers=1 makes it the walk order)."""
+    conn = sqlite3.connect(m.tmp / "state" / "photosync.db")
+    try:
+        return [r[0] for r in conn.execute("SELECT id FROM mirror_photos ORDER BY updated")]
+    finally:
+        conn.close()
+
+
+def test_own_stream_private_videos_albums_collections(small):
+    result = small.run("--me", "--info-level", "2")
+    stats = small.stats(result)
+    mine = small.mine()
+    assert stats["new"] == str(len(mine)) == "30" and stats["failed"] == "0"
+    state = admin(small.url, "state")  # with hashes
+    for photo in (p for p in state["photos"] if p["owner"] == small.nsid):
+        file = small.dest / "photostream" / f"{photo['id']}.{photo['originalformat']}"
+        assert sha(file) == photo["sha256"], photo["id"]  # the original, videos included
+        side = json.loads(file.with_name(file.name + ".json").read_text())
+        assert side["title"] == photo["title"] and side["dates"]["last_update"] == photo["dates"]["lastupdate"]
+        assert len(side["comments"]) == len(photo["comments"])
+        taken = time.mktime(time.strptime(photo["dates"]["taken"], "%Y-%m-%d %H:%M:%S"))
+        assert abs(file.stat().st_mtime - taken) <= 1
+    assert any(p["media"] == "video" for p in mine) and any(not p["privacy"]["ispublic"] for p in mine)
+    in_sets = set()
+    for pset in state["photosets"]:
+        folder = next((small.dest / "Albums").glob(f"* - {pset['id']}"))
+        links = sorted(p.name for p in folder.iterdir() if p.is_symlink())
+        assert [n.split("_", 1)[1].split(".")[0] for n in links] == pset["photos"]
+        assert all(os.readlink(folder / n).startswith("../../photostream/") for n in links)
+        assert json.loads((folder / "album.json").read_text())["photos"] == pset["photos"]
+        in_sets.update(pset["photos"])
+    loose = {p.name.split(".")[0] for p in (small.dest / "Not in any album").iterdir()}
+    assert loose == {p["id"] for p in mine} - in_sets
+    root = next((small.dest / "Collections").iterdir())
+    subs = sorted(p.name.split(" - ")[0] for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    assert subs == ["Early years", "Later years"]
+    album_links = [p for sub in root.iterdir() if sub.is_dir() for p in sub.iterdir() if p.is_symlink()]
+    assert len(album_links) == len(state["photosets"]) and all(p.resolve().is_dir() for p in album_links)
+
+
+def test_public_stream_by_username_and_user_id(small):
+    public = [p for p in small.mine() if p["privacy"]["ispublic"]]
+    small.run("--username", "testuser", "--image-only")
+    assert small.files() == sorted(f"{p['id']}.{'mp4' if p['media'] == 'video' else 'jpg'}" for p in public)
+    other = small.tmp / "by-id"
+    small.run("--user-id", small.nsid, "--info-only", dest=other)
+    assert len(small.files(other)) == len(public) and all(n.endswith(".json") for n in small.files(other))
+
+
+def test_pages_in_both_orders_then_rerun_is_cheap(tmp_path, flickr_emulator, cli):
+    m = make_mirror(tmp_path, flickr_emulator.url, cli, {"photos": 23, "albums": 2, "video_ratio": 0,
+                                                         "seed": 5}, page_size=5, workers=1)
+    by_upload = [p["id"] for p in sorted(m.mine(), key=lambda p: (p["dates"]["posted"], int(p["id"])))]
+    m.run("--me", "--fifo")
+    assert order_of(m) == by_upload
+    lifo = make_mirror(tmp_path / "lifo", flickr_emulator.url, cli, {"photos": 0}, page_size=5, workers=1)
+    lifo.run("--me", "--lifo")
+    assert order_of(lifo)[-23:] == list(reversed(by_upload))
+    before = m.calls()
+    result = m.run("--me")
+    after = m.calls()
+    assert after["total"] - before["total"] <= 3, (before, after)
+    assert m.stats(result)["walk"] == "incremental" and m.stats(result)["file downloads"] == "0"
+
+
+def test_metadata_change_and_new_photos_on_rerun(small, flickr_client):
+    small.run("--me", "--info-level", "2")
+    target = small.mine()[0]
+    flickr_client().photos.setMeta(photo_id=target["id"], title="Renamed", description="new words")
+    api = flickr_client(perms="write")
+    for n in range(3):
+        picture = small.tmp / f"new{n}.jpg"
+        picture.write_bytes(make_image(f"new{n}"))
+        api.upload(str(picture), title=f"New {n}", format="etree")
+    before = small.calls()["methods"]
+    result = small.run("--me", "--info-level", "2")
+    after = small.calls()["methods"]
+    stats = small.stats(result)
+    assert (stats["new"], stats["updated"], stats["walk"]) == ("3", "1", "incremental")
+    side = json.loads(next((small.dest / "photostream").glob(f"{target['id']}.*.json")).read_text())
+    assert (side["title"], side["description"]) == ("Renamed", "new words")
+    comments = after["flickr.photos.comments.getList"] - before["flickr.photos.comments.getList"]
+    assert comments == 4  # the changed photo and the new ones only
+    assert len(small.files()) == 2 * 33
+
+
+def test_verify_repairs_a_truncated_file(small):
+    small.run("--me")
+    victim = next(p for p in (small.dest / "photostream").glob("*.jpg"))
+    good = sha(victim)
+    victim.write_bytes(victim.read_bytes()[:200])
+    result = small.run("--me", "--verify")
+    stats = small.stats(result)
+    assert stats["walk"] == "full" and int(stats["file downloads"]) == 1
+    assert sha(victim) == good
+
+
+def test_delete_unknown_with_the_empty_listing_check(small, flickr_client):
+    small.run("--me")
+    api = flickr_client()
+    gone = small.mine()[0]["id"]
+    api.photos.delete(photo_id=gone)
+    small.run("--me")  # without --delete-unknown: kept
+    assert any(n.startswith(gone) for n in small.files())
+    result = small.run("--me", "--delete-unknown")
+    assert small.stats(result)["deleted"] == "1"
+    assert not any(n.startswith(gone) for n in small.files())
+    for photo in small.mine():
+        api.photos.delete(photo_id=photo["id"])
+    result = small.run("--me", "--delete-unknown", expect=1)
+    assert "Nothing deleted" in result.stdout and len(small.files()) == 2 * 29
+
+
+def test_unsafe_album_titles(small, flickr_client):
+    api = flickr_client()
+    first = small.mine()[0]["id"]
+    for title in ("../../escape", "a/b:c*?<>|", "CON", ".hidden", "x" * 300):
+        api.photosets.create(title=title, primary_photo_id=first)
+    small.run("--me")
+    names = [p.name for p in (small.dest / "Albums").iterdir()]
+    assert len(names) == 4 + 5
+    assert all("/" not in n and ":" not in n and not n.startswith(".") and len(n.encode()) <= 255
+               for n in names)
+    assert not (small.tmp / "escape").exists() and not list(small.tmp.glob("*escape*"))
+    assert all(p.resolve().is_relative_to(small.dest.resolve())
+               for folder in (small.dest / "Albums").iterdir() for p in folder.iterdir())

@@ -1,0 +1,78 @@
+"""A photo deleted mid-run, kill -9 then resume, and FIFO walks of a stream that changes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from photosync import config as config_mod
+from photosync.emulators import admin
+from photosync.mirror.run import MirrorOptions, MirrorStats, mirror
+from photosync.mirror.source import Who
+
+
+def test_photo_deleted_mid_run_is_reported_and_skipped(small, flickr_client, isolated_env):
+    api = flickr_client()
+    newest = max(small.mine(), key=lambda p: (p["dates"]["posted"], int(p["id"])))["id"]
+
+    def progress(label: str, total: int):
+        api.photos.delete(photo_id=newest)  # listed on the first page, deleted before its download
+        return lambda outcome: None
+    stats = MirrorStats()
+    config = config_mod.load(small.config)
+    mirror(config, MirrorOptions(Who(me=True), small.dest), stats, progress=progress)
+    assert stats.failed == 1 and stats.new == 29 and stats.exit_code == 1
+    assert newest in stats.failures[0] and "skipped" in stats.failures[0]
+    assert not any(n.startswith(newest) for n in small.files())
+    again = MirrorStats()
+    mirror(config, MirrorOptions(Who(me=True), small.dest), again)  # the failure forces a full walk
+    assert (again.mode, again.failed, again.new, again.exit_code) == ("full", 0, 0, 0)
+
+
+def test_kill_9_then_resume(small, isolated_env):
+    admin(small.url, "faults", {"latency_ms": 60})
+    proc = subprocess.Popen([sys.executable, "-m", "photosync", "--config", str(small.config), "mirror",
+                             "flickr", "--me", str(small.dest)], env=isolated_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len([n for n in small.files() if n[0] != "." and not n.endswith(".json")]) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    admin(small.url, "faults", {"latency_ms": 0})
+    state = {p["id"]: p for p in admin(small.url, "state")["photos"]}
+    stream = small.dest / "photostream"
+    finished = [p for p in stream.iterdir() if not p.name.endswith(".json") and not p.name.startswith(".")]
+    assert 5 <= len(finished) < 30
+    for path in finished:  # whatever has its final name is complete
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == state[path.name.split(".")[0]]["sha256"]
+    result = small.run("--me")
+    stats = small.stats(result)
+    assert int(stats["new"]) + int(stats["skipped"]) == 30 and int(stats["new"]) <= 30 - len(finished) + 4
+    assert not [p for p in stream.iterdir() if p.name.startswith(".")]  # temp files cleaned up
+    for path in (p for p in stream.iterdir() if not p.name.endswith(".json")):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == state[path.name.split(".")[0]]["sha256"]
+
+
+def test_fifo_walk_survives_uploads_during_the_walk(small, flickr_client, isolated_env):
+    api = flickr_client(perms="write")
+    from photosync.emulators.images import make_image
+    uploaded = []
+
+    def progress(label: str, total: int):
+        for n in range(2):  # newest photos arrive after the first (oldest) page was listed
+            picture = small.tmp / f"late{n}.jpg"
+            picture.write_bytes(make_image(f"late{n}"))
+            uploaded.append(api.upload(str(picture), title=f"Late {n}", format="etree"))
+        return lambda outcome: None
+    stats = MirrorStats()
+    mirror(config_mod.load(small.config), MirrorOptions(Who(me=True), small.dest, fifo=True), stats,
+           progress=progress)
+    ids = {p["id"] for p in small.mine()}
+    assert len(ids) == 32 and stats.failed == 0
+    assert {n.split(".")[0] for n in small.files() if not n.endswith(".json")} == ids
