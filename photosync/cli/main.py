@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
-from types import ModuleType
 
 from photosync import __version__
-from photosync.cli import (auth_cmd, config_cmd, duplicates_cmd, mirror_cmd, scan_cmd, status_cmd,
-                           sync_cmd, watch_cmd)
 from photosync.cli.app import App
 from photosync.errors import EXIT_PARTIAL, ConfigError, PhotosyncError
 from photosync.log import redact, setup
 
-# The command table: each module has ``register(subparsers)``; order is the --help order.
-COMMANDS: list[ModuleType] = [config_cmd, scan_cmd, duplicates_cmd, sync_cmd, auth_cmd, watch_cmd,
-                              status_cmd, mirror_cmd]
+# The command table: command name -> module in photosync.cli with ``register(subparsers)``; the
+# order is the --help order. Only the module of the command being run is imported (start-up time
+# matters: a warm `photosync scan` of 100,000 files takes well under a second).
+COMMANDS: dict[str, str] = {
+    "config": "config_cmd", "scan": "scan_cmd", "duplicates": "duplicates_cmd", "sync": "sync_cmd",
+    "auth": "auth_cmd", "watch": "watch_cmd", "status": "status_cmd", "mirror": "mirror_cmd",
+}
 
 log = logging.getLogger("photosync")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The command named on the command line (skipping global options), if it is a known one."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--config":
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosync",
         description="Keep a local photo library in sync with Flickr and Google Drive.",
@@ -35,13 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("--version", action="version", version=f"photosync {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.register(sub)
+    chosen = _command_in(sys.argv[1:] if argv is None else argv)
+    for name, module in COMMANDS.items():
+        if chosen in (None, name):
+            importlib.import_module(f"photosync.cli.{module}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     setup(-1 if args.quiet else args.verbose)
     try:
