@@ -11,6 +11,10 @@ import os
 import sys
 
 _SECRETS: set[str] = set()
+# Libraries that log credentials at DEBUG before photosync has seen (and registered) them:
+# requests_oauthlib logs the whole token answer of an OAuth 2 code exchange (access and refresh
+# token), oauthlib the OAuth 1 verifier and signature base strings. Kept at INFO even with -vv.
+CREDENTIAL_LOGGERS = ("requests_oauthlib", "oauthlib")
 
 
 def register_secret(value: str | None) -> None:
@@ -49,3 +53,5 @@ def setup(verbosity: int = 0) -> None:
     logging.getLogger("photosync").setLevel(level)
     for noisy in ("googleapiclient.discovery_cache", "urllib3", "flickrapi"):
         logging.getLogger(noisy).setLevel(logging.ERROR if verbosity < 2 else logging.DEBUG)
+    for talker in CREDENTIAL_LOGGERS:  # never DEBUG, not even with -vv
+        logging.getLogger(talker).setLevel(logging.INFO)
