@@ -126,8 +126,11 @@ class OAuthVerifier:
     def _check_signature(request: Request, body_pairs: list[tuple[str, str]], app_secret: str,
                          token_secret: str, sent: str) -> None:
         query = request.url.partition("?")[2]
-        params = signature.collect_parameters(uri_query=query, body=body_pairs,
-                                              headers={"Authorization": request.headers.get("Authorization", "")})
+        header = request.headers.get("Authorization") or ""
+        # OAuth parameters may come in the header, the query string or the form body (RFC 5849
+        # 3.5; Flickr takes all three): only an OAuth header is a source of signed parameters
+        headers = {"Authorization": header} if header.lower().startswith("oauth ") else None
+        params = signature.collect_parameters(uri_query=query, body=body_pairs, headers=headers)
         base = signature.signature_base_string(request.method, signature.base_string_uri(request.url),
                                                signature.normalize_parameters(params))
         expected = signature.sign_hmac_sha1_with_client(

@@ -77,7 +77,10 @@ def recently_updated(call: Call) -> dict[str, Any]:
     since = call.unix("min_date", error=2)
     photos = [p for p in stream(call.state, call.viewer or "") if p.lastupdate >= (since or 0)]
     photos.sort(key=lambda p: (p.lastupdate, int(p.id)), reverse=True)
-    return {"photos": call.listing(photos, total_as_text=True)}
+    listing = call.listing(photos, total_as_text=True)
+    for record in listing["photo"]:  # always there, as in Flickr's example answer
+        record.setdefault("lastupdate", str(call.state.photos[record["id"]].lastupdate))
+    return {"photos": listing}
 
 
 @method("flickr.photos.search")
@@ -183,8 +186,10 @@ def get_sizes(call: Call) -> dict[str, Any]:
                       "source": fmt.static_url(call.base, photo, "o"), "url": f"{page}sizes/o/", "media": "photo"})
     if photo.media == "video":
         play = f"{call.base}/photos/{photo.owner}/{photo.id}/play"
+        # As on Flickr: the embeddable player (not a file), as large as the video itself.
+        player = f"{call.base}/apps/video/stewart.swf?v=71377&photo_id={photo.id}&photo_secret={photo.secret}"
         sizes.append({"label": "Video Player", "width": photo.width, "height": photo.height,
-                      "source": f"{play}/player/{photo.secret}/", "url": page, "media": "video"})
+                      "source": player, "url": page, "media": "video"})
         sizes.append({"label": "Site MP4", "width": photo.width, "height": photo.height,
                       "source": f"{play}/site/{photo.secret}/", "url": page, "media": "video"})
         if owner:
