@@ -151,3 +151,32 @@ def test_status_of_a_remote_that_is_not_configured(world):
                                              "stored, but drive is not enabled in the config")
     world.store.delete("drive")
     assert world.run("auth", "status").stdout.splitlines()[1] == "Google Drive: not-configured: no drive: section in the config"
+
+
+def test_flickr_revoked_mid_sync_is_exit_3_and_drive_still_syncs(world):
+    """The user removes photosync on flickr.com while a sync runs (Flickr error 98 from then on)."""
+    import subprocess
+    import sys
+    import time
+
+    from photosync.emulators.images import make_image
+
+    minted(world)
+    for n in range(8):
+        (world.tmp / "library" / f"p{n}.jpg").write_bytes(make_image(f"revoked-mid-sync-{n}"))
+    admin(world.flickr.url, "faults", {"latency_ms": 150})
+    proc = subprocess.Popen([sys.executable, "-m", "photosync", "--config", str(world.config), "sync"],
+                            env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not world.flickr.app.state.photos and time.monotonic() < deadline:
+        time.sleep(0.05)
+    world.flickr.app.state.access_tokens.clear()
+    out, err = proc.communicate(timeout=120)
+    admin(world.flickr.url, "faults", {"latency_ms": 0})
+    assert proc.returncode == 3, out + err
+    assert "Flickr authorization was revoked or expired: run `photosync auth flickr`" in out + err
+    assert "Traceback" not in err
+    assert 0 < len(world.flickr.app.state.photos) < 8
+    drive_names = {f["name"] for f in admin(world.drive.url, "state?hashes=0")["files"]
+                   if f.get("mimeType", "").startswith("image/")}
+    assert drive_names == {f"p{n}.jpg" for n in range(8)}
