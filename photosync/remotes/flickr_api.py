@@ -10,7 +10,8 @@ which take a token from the remote's rate limiter first and turn every failure i
 
 - HTTP 429/5xx, connection errors, timeouts, cut answers, API error 105/106 -> ``TransientError``
   (``retry_after`` from the Retry-After header);
-- API errors 96-100 and OAuth refusals (HTTP 401) -> ``AuthorizationNeeded``;
+- API errors 96-100 and OAuth refusals (HTTP 401) -> ``AuthorizationNeeded``, each with its fix
+  (98: authorize again; 100: the API key; 99: more permission);
 - API error 1 -> ``NotFound`` (callers pass ``not_found``/``ignore`` for methods whose codes differ);
 - any other API error -> ``ItemError`` carrying Flickr's message.
 """
@@ -41,7 +42,19 @@ REAL_ENDPOINT = "https://www.flickr.com"
 AUTH_MESSAGE = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
 TIMEOUT = (15.0, 120.0)  # (connect, read) seconds for every request
 TRANSIENT_CODES = {105, 106}  # service unavailable; write operation failed (temporary)
-AUTH_CODES = {96, 97, 98, 99, 100}  # bad signature, no signature, bad token, permissions, bad key
+# Errors no retry can fix, each with the one line that names the fix (the run stops: exit 3).
+AUTH_MESSAGES = {
+    96: "Flickr rejected the request signature (error 96): check that flickr.api_secret belongs to "
+        "flickr.api_key, then run `photosync auth flickr`",
+    97: "Flickr saw no request signature (error 97): check flickr.api_secret, then run "
+        "`photosync auth flickr`",
+    98: AUTH_MESSAGE,
+    99: "Flickr refused {method}: the authorization lacks the permission it needs (error 99): run "
+        "`photosync auth flickr` again (it asks for delete permission when sync.on_local_delete "
+        "is delete-remote)",
+    100: "Flickr rejected flickr.api_key (error 100: Invalid API Key): copy the key of your app from "
+         "https://www.flickr.com/services/apps/",
+}
 
 
 @dataclass(frozen=True)
@@ -119,8 +132,8 @@ def api_error(code: Any, message: str, method: str, not_found: Iterable[int] = (
         number = int(code)
     except (TypeError, ValueError):
         number = -1
-    if number in AUTH_CODES:
-        return AuthorizationNeeded(AUTH_MESSAGE)
+    if number in AUTH_MESSAGES:
+        return AuthorizationNeeded(AUTH_MESSAGES[number].format(method=method))
     if number in TRANSIENT_CODES:
         return TransientError(f"{method}: Flickr error {number}: {message}")
     if number in set(not_found):

@@ -216,8 +216,11 @@ def test_revoked_token_needs_authorization(flickr_remotes, tmp_path) -> None:
     with pytest.raises(AuthorizationNeeded, match="photosync auth flickr"):
         list_all(revoked)
     read_only, _ = flickr_remotes(perms="read")
-    with pytest.raises(AuthorizationNeeded):
+    with pytest.raises(AuthorizationNeeded, match=r"lacks the permission .*error 99.*auth flickr"):
         read_only.upload(write_photo(tmp_path, 3), "p3.jpg", None, SIG)
+    bad_key = FlickrRemote("0" * 32, creds["api_secret"], "72157-unknown", "secret", url)
+    with pytest.raises(AuthorizationNeeded, match=r"flickr.api_key \(error 100"):
+        list_all(bad_key)
 
 
 def test_refused_file_is_an_item_error(flickr_remotes, tmp_path) -> None:
