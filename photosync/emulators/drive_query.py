@@ -2,8 +2,8 @@
 
 Covers what real clients send (``'ID' in parents``, ``trashed = false``, ``name = '..'``,
 ``name contains '..'``, ``mimeType = / != '..'``, ``appProperties has { key='k' and value='v' }``,
-``modifiedTime > '2020-01-01T00:00:00'``, ``'me' in owners``, ``and``/``or``/``not`` and
-parentheses) and refuses the rest with :class:`QueryError` (400 ``invalid`` on ``q``), as Drive
+``modifiedTime > '2020-01-01T00:00:00'``, ``'me' in owners``, ``sharedWithMe`` (alone or
+``= true``), ``and``/``or``/``not`` and parentheses) and refuses the rest with :class:`QueryError` (400 ``invalid`` on ``q``), as Drive
 does. A predicate takes a :class:`~photosync.emulators.drive_files.DriveFile`-like object and the
 caller's email (for ``'me' in owners``).
 """
@@ -30,6 +30,7 @@ KEYWORDS = {"and", "or", "not", "contains", "in", "has", "true", "false"}
 STRING_FIELDS = {"name": ("=", "!=", "contains"), "mimeType": ("=", "!=", "contains"),
                  "fullText": ("contains",)}
 BOOL_FIELDS = {"trashed", "starred", "sharedWithMe"}
+BARE_BOOLEANS = {"sharedWithMe"}  # may stand alone as a term, as Drive's search guide shows
 DATE_FIELDS = {"modifiedTime", "createdTime", "viewedByMeTime"}
 COLLECTIONS = {"parents", "owners", "writers", "readers"}
 MAPS = {"appProperties", "properties"}
@@ -133,6 +134,8 @@ class _Parser:
         if field in MAPS:
             return self.map_has(field)
         op = self.peek()
+        if field in BARE_BOOLEANS and op.kind != "op":  # Drive's own example: "sharedWithMe and ..."
+            return lambda f, me: bool(getattr(f, field, False))
         if op.kind == "op" or op.value == "contains":
             self.pos += 1
             return self.comparison(field, op.value)

@@ -68,6 +68,10 @@ CASES = [
     ("'folderB' in parents or 'folderA' in parents and trashed = true", TRASHED, True),  # and binds tighter
     ("('folderB' in parents or 'folderA' in parents) and trashed = false", TRASHED, False),
     ("name = 'IMG_0001.jpg' AND trashed = false", PHOTO, True),
+    ("sharedWithMe", PHOTO, False),  # a term alone, as in Drive's "sharedWithMe and name contains"
+    ("sharedWithMe and name contains 'IMG'", PHOTO, False),
+    ("not sharedWithMe and name contains 'IMG'", PHOTO, True),
+    ("sharedWithMe = false", PHOTO, True),
 ]
 
 
