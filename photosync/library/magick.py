@@ -28,6 +28,8 @@ from wand import version as wand_version
 from wand.api import libmagick, library
 from wand.image import Image
 
+from photosync.library import exif
+from photosync.library.exif import exif_date
 from photosync.library.outcome import Decoded, FileProblem, os_reason
 
 IM_VERSION = int(wand_version.MAGICK_VERSION_INFO[0])
@@ -42,8 +44,6 @@ NOT_PHOTOS = frozenset({"TXT", "TEXT", "MVG", "SVG", "MSVG", "RSVG", "HTML", "XM
 # ImageMagick warnings that mean the pixels are incomplete: the photo is damaged.
 DAMAGE = re.compile(r"premature end|truncat|unexpected end|huffman|incomplete|insufficient",
                     re.IGNORECASE)
-_EXIF_DATE = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
-_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
 CHUNK = 4 * MiB
 
 
@@ -111,12 +111,12 @@ def _decode(data: bytes) -> dict[str, object]:
                 raise FileProblem(f"not a photo (ImageMagick reads it as {img.format})")
             if not img.width or not img.height:
                 raise FileProblem("damaged image (truncated or corrupt): it has no pixels")
-            return _describe(img)
+            return _describe(img, data)
     except wand_exc.WandException as exc:
         raise FileProblem(_wand_reason(exc)) from None
 
 
-def _describe(img: Image) -> dict[str, object]:
+def _describe(img: Image, data: bytes) -> dict[str, object]:
     frames = len(img.sequence)
     if frames > 1:
         lines = "".join(img.sequence[i].signature + "\n" for i in range(frames))
@@ -124,30 +124,29 @@ def _describe(img: Image) -> dict[str, object]:
         width, height = img.sequence[0].width, img.sequence[0].height
     else:
         signature, width, height = img.signature, img.width, img.height
-    date, subsec, offset = exif_date(img.metadata.get("exif:DateTimeOriginal"),
-                                     img.metadata.get("exif:SubSecTimeOriginal"),
-                                     img.metadata.get("exif:OffsetTimeOriginal"))
+    date, subsec, offset = _date_taken(img, data)
     return {"signature": signature, "signature_im_version": IM_VERSION,
             "signature_quantum": IM_QUANTUM, "date_taken": date, "date_subsec": subsec,
             "date_offset": offset, "width": width, "height": height, "media": "photo"}
 
 
-def exif_date(original: str | None, subsec: str | None, offset: str | None
-              ) -> tuple[str | None, str | None, str | None]:
-    """EXIF strings -> (ISO date or None, sub-second digits or None, ``+hh:mm`` or None).
-
-    Blank, zero ("0000:00:00 00:00:00") or impossible dates count as absent, not as failures.
-    """
-    match = _EXIF_DATE.match(original or "")
-    if not match:
-        return None, None, None
-    y, mo, d, h, mi, s = (int(g) for g in match.groups())
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61 and y > 0):
-        return None, None, None
-    iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{min(s, 59):02d}"
-    subsec = (subsec or "").strip().rstrip("\0").strip()
-    offset = (offset or "").strip().rstrip("\0").strip()
-    return iso, subsec if subsec.isdigit() else None, offset if _OFFSET.match(offset) else None
+def _date_taken(img: Image, data: bytes) -> tuple[str | None, str | None, str | None]:
+    """EXIF DateTimeOriginal (+ sub-seconds, offset): ImageMagick's reading, its gaps (WebP, PNG
+    eXIf, TIFF offsets) filled from the EXIF block by :mod:`photosync.library.exif`."""
+    meta = img.metadata
+    original = meta.get("exif:DateTimeOriginal")
+    subsec = meta.get("exif:SubSecTimeOriginal")
+    offset = meta.get("exif:OffsetTimeOriginal")
+    if original is None or offset is None:
+        try:
+            profile = img.profiles["exif"]
+        except (KeyError, wand_exc.WandException):
+            profile = None
+        tags = exif.date_tags(data, profile)
+        original = original or tags.get(exif.DATE_TIME_ORIGINAL)
+        subsec = subsec or tags.get(exif.SUBSEC_TIME_ORIGINAL)
+        offset = offset or tags.get(exif.OFFSET_TIME_ORIGINAL)
+    return exif_date(original, subsec, offset)
 
 
 def _wand_reason(exc: Exception) -> str:

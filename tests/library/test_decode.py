@@ -12,7 +12,13 @@ from wand.image import Image
 
 from photosync.emulators.images import make_image, with_exif_date
 from photosync.library.decode import decode_file, imagemagick_version
-from photosync.library.magick import IM_QUANTUM, IM_VERSION, exif_date
+from photosync.library.exif import date_tags, exif_date
+from photosync.library.magick import IM_QUANTUM, IM_VERSION
+
+from tests.library.exif_files import (exif_tiff, jpeg_with_orientation, png_with_exif, tiff_with_exif,
+                         webp_with_exif)
+
+DATA = Path(__file__).parent / "data"
 from photosync.library.outcome import is_permanent
 
 
@@ -92,6 +98,67 @@ def test_metadata_edit_keeps_signature(tmp_path: Path):
     a = decode_file(str(write(tmp_path, "a.jpg", base)))
     b = decode_file(str(write(tmp_path, "b.jpg", edited)))
     assert a.signature == b.signature and a.sha256 != b.sha256
+
+
+TAKEN = datetime(2022, 3, 4, 5, 6, 7)
+EXPECTED = ("2022-03-04T05:06:07", "45", "-03:30")
+
+
+@pytest.mark.parametrize("name, build", [
+    ("exif.png", lambda: png_with_exif(make_image(5, fmt="png"), exif_tiff(TAKEN, "45", "-03:30"))),
+    ("late.png", lambda: png_with_exif(make_image(5, fmt="png"), exif_tiff(TAKEN, "45", "-03:30"),
+                                       after_idat=True)),
+    ("exif.webp", lambda: webp_with_exif(make_image(5, fmt="webp"), 64, 48,
+                                         exif_tiff(TAKEN, "45", "-03:30"))),
+    ("prefixed.webp", lambda: webp_with_exif(make_image(5, fmt="webp"), 64, 48,
+                                             exif_tiff(TAKEN, "45", "-03:30"), exif_header=True)),
+    ("exif.tif", lambda: tiff_with_exif(make_image(5, fmt="tiff"), TAKEN, "45", "-03:30")),
+    ("exif.jpg", lambda: make_image(5, date_taken=TAKEN, subsec="45", offset="-03:30")),
+])
+def test_exif_date_in_every_container(tmp_path: Path, name: str, build):
+    """ImageMagick 6 alone misses WebP EXIF chunks, PNG eXIf and TIFF offsets; all are found."""
+    path = write(tmp_path, name, build())
+    got = decode_file(str(path))
+    assert got.error is None
+    assert (got.date_taken, got.date_subsec, got.date_offset) == EXPECTED
+    assert got.signature == identify(path).strip()
+
+
+def test_exif_date_in_heic_as_phones_write_it(tmp_path: Path):
+    """An Exif item in a HEIC (made with exiftool: Apple make, Orientation 6, sub-seconds, offset)."""
+    path = DATA / "exif.heic"
+    got = decode_file(str(path))
+    assert got.error is None and got.media == "photo"
+    assert (got.date_taken, got.date_subsec, got.date_offset) == ("2023-08-09T10:11:12", "789", "+09:00")
+    assert got.signature == identify(path).strip() and (got.width, got.height) == (64, 48)
+
+
+def test_exif_additions_keep_the_signature(tmp_path: Path):
+    plain = decode_file(str(write(tmp_path, "a.png", make_image(5, fmt="png"))))
+    tagged = decode_file(str(write(tmp_path, "b.png", png_with_exif(
+        make_image(5, fmt="png"), exif_tiff(TAKEN)))))
+    assert plain.signature == tagged.signature and plain.md5 != tagged.md5
+
+
+def test_orientation_only_edit_keeps_the_signature(tmp_path: Path):
+    """Rotating by the EXIF Orientation tag (what a camera or a viewer's "rotate" does) changes no
+    pixel data: the same picture, the same key, though ImageMagick sees the new orientation."""
+    base = make_image(11)
+    upright = write(tmp_path, "a.jpg", jpeg_with_orientation(base, 1, TAKEN))
+    turned = write(tmp_path, "b.jpg", jpeg_with_orientation(base, 6, TAKEN))
+    with Image(filename=str(turned)) as img:
+        assert img.orientation == "right_top"
+    a, b = decode_file(str(upright)), decode_file(str(turned))
+    assert a.signature == b.signature == identify(turned).strip() and a.md5 != b.md5
+    assert a.date_taken == b.date_taken == "2022-03-04T05:06:07"
+
+
+@pytest.mark.parametrize("blob", [
+    b"", b"Exif\0\0", b"Exif\0\0MM\0*\xff\xff\xff\xff", b"II*\0\x08\0\0\0\xff\xff",
+    b"MM\0*\0\0\0\x08\0\x01\x87\x69\0\x04\0\0\0\x01\x7f\xff\xff\xff\0\0\0\0",
+])
+def test_damaged_exif_block_means_no_date(blob: bytes):
+    assert date_tags(b"", blob) == {}
 
 
 @pytest.mark.parametrize("original, subsec, offset, expected", [
