@@ -21,6 +21,7 @@ from flickrapi.exceptions import FlickrError
 
 from photosync.auth.browser import CallbackServer, Prompt, ask_user
 from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavailable, UsageError
+from photosync.remotes.flickr_api import Endpoints, point
 
 NAME = "flickr"
 LABEL = "Flickr"
@@ -44,13 +45,7 @@ def flickr_api(config: Any, token: dict[str, Any] | None = None, format: str = "
                                    token.get("fullname") or "", token.get("username") or "", token["user_nsid"])
     api = flickrapi.FlickrAPI(str(section.api_key), str(section.api_secret), token=access, store_token=False,
                               format=format, timeout=TIMEOUT)
-    base = section.endpoint.rstrip("/")
-    api.REST_URL = f"{base}/services/rest/"
-    oauth = api.flickr_oauth
-    oauth.REQUEST_TOKEN_URL = f"{base}/services/oauth/request_token"
-    oauth.AUTHORIZE_URL = f"{base}/services/oauth/authorize"
-    oauth.ACCESS_TOKEN_URL = f"{base}/services/oauth/access_token"
-    return api
+    return point(api, Endpoints.derive(section.endpoint))  # the same URLs as the sync's client
 
 
 def wanted_perms(config: Any) -> tuple[str, str]:

@@ -114,3 +114,17 @@ def test_headless_through_an_ssh_tunnel_needs_no_paste(world):
     out, err = proc.stdout.read(), proc.stderr.read()
     assert proc.wait(timeout=60) == 0, err
     assert world.store.load("flickr")["username"] == "testuser"
+
+
+def test_auth_talks_to_the_same_flickr_hosts_as_the_sync():
+    from types import SimpleNamespace
+
+    from photosync.auth.flickr_auth import flickr_api
+    from photosync.remotes.flickr_api import Endpoints
+
+    for endpoint in ("https://www.flickr.com", "http://127.0.0.1:8123/"):
+        api = flickr_api(SimpleNamespace(flickr=SimpleNamespace(api_key="k", api_secret="s", endpoint=endpoint)))
+        urls = Endpoints.derive(endpoint)
+        assert api.REST_URL == urls.rest
+        assert api.flickr_oauth.AUTHORIZE_URL == urls.oauth + "authorize"
+        assert api.flickr_oauth.ACCESS_TOKEN_URL == urls.oauth + "access_token"
