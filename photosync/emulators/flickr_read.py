@@ -151,7 +151,9 @@ def get_info(call: Call) -> dict[str, Any]:
         "views": "0",
         "editability": {"cancomment": int(mine), "canaddmeta": int(mine)},
         "publiceditability": {"cancomment": 1, "canaddmeta": 0},
-        "usage": {"candownload": 1, "canblog": 0, "canprint": 0, "canshare": 1},
+        # candownload says whether the caller gets the Original (the owner only, in this emulator)
+        "usage": {"candownload": int(fmt.may_see_original(photo, call.viewer)), "canblog": 0, "canprint": 0,
+                  "canshare": 1},
         "comments": content(str(len(photo.comments))),
         "notes": {"note": []}, "people": {"haspeople": 0},
         "tags": {"tag": [{"id": t.id, "author": t.author, "authorname": _name(call, t.author),
@@ -195,7 +197,7 @@ def get_sizes(call: Call) -> dict[str, Any]:
         if owner:
             sizes.append({"label": "Video Original", "width": photo.width, "height": photo.height,
                           "source": f"{play}/orig/{photo.originalsecret}/", "url": page, "media": "video"})
-    return {"sizes": {"canblog": 0, "canprint": 0, "candownload": 1, "size": sizes}}
+    return {"sizes": {"canblog": 0, "canprint": 0, "candownload": int(owner), "size": sizes}}
 
 
 @method("flickr.photos.comments.getList")

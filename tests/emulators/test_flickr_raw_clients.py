@@ -229,3 +229,15 @@ def test_static_files_with_range(flickr):
     path = urlsplit(photo["url_o"]).path
     wrong_secret = re.sub(r"_[0-9a-f]+_o\.", "_0000000000_o.", path)
     assert requests.get(url + wrong_secret).status_code == 404
+
+
+def test_original_and_candownload_agree_for_owner_and_stranger(flickr):
+    url, creds, _, signer = flickr
+    photo = next(p for p in admin(url, "state")["photos"] if p["media"] == "photo" and p["privacy"]["ispublic"])
+
+    def sizes(auth=None, **extra):
+        return requests.post(f"{url}/services/rest/", auth=auth, data={
+            "method": "flickr.photos.getSizes", "photo_id": photo["id"], **extra, **JSON}).json()["sizes"]
+    mine, theirs = sizes(signer()), sizes(api_key=creds["api_key"])
+    assert mine["candownload"] == 1 and "Original" in [s["label"] for s in mine["size"]]
+    assert theirs["candownload"] == 0 and "Original" not in [s["label"] for s in theirs["size"]]
