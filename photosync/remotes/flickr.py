@@ -267,14 +267,24 @@ def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
     or Video Original (videos, owner only), else the largest size. One API call."""
     sizes = as_list((client.call("photos.getSizes", photo_id=item_id).get("sizes") or {})
                     .get("size"))
-    videos = [s for s in sizes if as_text(s.get("media")) == "video"]
+    videos = [s for s in sizes if as_text(s.get("media")) == "video" and _is_video_file(s)]
     if videos:
         best = next((s for s in videos if as_text(s.get("label")) == "Video Original"), None)
         return as_text((best or _largest(videos)).get("source")), "video"
+    if any(as_text(s.get("media")) == "video" for s in sizes):
+        raise NotFound(f"flickr: video {item_id} offers no downloadable video size")
     best = next((s for s in sizes if as_text(s.get("label")) == "Original"), None)
     if best is None and not sizes:
         raise NotFound(f"flickr: photo {item_id} has no downloadable size")
     return as_text((best or _largest(sizes)).get("source")), "photo"
+
+
+def _is_video_file(size: dict[str, Any]) -> bool:
+    """A video size that is a file: not the "Video Player" (its source is Flickr's embeddable
+    player, ``/apps/video/stewart.swf?...``, as large as the video, never the video itself)."""
+    source = as_text(size.get("source"))
+    return (as_text(size.get("label")) != "Video Player" and "/apps/video/" not in source
+            and ".swf" not in source.split("?", 1)[0])
 
 
 def _largest(sizes: list[dict[str, Any]]) -> dict[str, Any]:

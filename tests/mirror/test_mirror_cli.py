@@ -63,6 +63,11 @@ def test_public_stream_by_username_and_user_id(small):
     public = [p for p in small.mine() if p["privacy"]["ispublic"]]
     small.run("--username", "testuser", "--image-only")
     assert small.files() == sorted(f"{p['id']}.{'mp4' if p['media'] == 'video' else 'jpg'}" for p in public)
+    videos = [p for p in admin(small.url, "state")["photos"] if p["id"] in {q["id"] for q in public}
+              and p["media"] == "video"]
+    assert videos  # a visitor gets the largest video file ("Site MP4"), never the "Video Player"
+    for video in videos:
+        assert sha(small.dest / "photostream" / f"{video['id']}.mp4") == video["sha256"]
     other = small.tmp / "by-id"
     small.run("--user-id", small.nsid, "--info-only", dest=other)
     assert len(small.files(other)) == len(public) and all(n.endswith(".json") for n in small.files(other))
