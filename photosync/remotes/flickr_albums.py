@@ -41,6 +41,7 @@ class AlbumIndex:
     page_size: int = PER_PAGE
     cache: Path | None = None  # kept between runs (in state_dir), so unchanged sets are not re-read
     owner: str = ""  # whose sets the cache holds
+    persist: bool = True  # False (a dry run): the cache file is read, never written
     _sets: dict[str, _Set] = field(default_factory=dict)  # getList order (newest first)
     _listed: bool = False
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -59,7 +60,7 @@ class AlbumIndex:
             log.debug("ignoring the Flickr album cache %s: %s", self.cache, exc)
 
     def _save(self) -> None:
-        if self.cache is None:
+        if self.cache is None or not self.persist:
             return
         sets = [asdict(e) for e in self._sets.values() if e.members is not None and not e.dirty]
         tmp = self.cache.with_name(self.cache.name + ".tmp")

@@ -8,7 +8,9 @@ One remote failing (authorization, outage) never stops the others.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,7 @@ from photosync.remotes import registry
 from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import RetryingRemote
-from photosync.state.db import open_db
+from photosync.state.db import db_path, open_db
 from photosync.state.lock import StateLock
 from photosync.sync import state
 from photosync.sync.execute import Executor, Outcome
@@ -146,13 +148,26 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
 
 
 def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
-    """The state database, or for a dry run a private in-memory copy of it."""
-    real = open_db(state_dir)
+    """The state database, or for a dry run a private in-memory copy of it.
+
+    A dry run never opens the real file: closing the last connection to a WAL database
+    checkpoints it (after a killed run the WAL holds commits), and an old schema would be
+    migrated, both of which rewrite ``photosync.db``. Its files are copied (read only) instead.
+    """
     if not dry_run:
-        return real
-    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    real.backup(copy)
-    real.close()
+        return open_db(state_dir)
+    with tempfile.TemporaryDirectory(prefix="photosync-dry-run-") as tmp:
+        source = db_path(state_dir)
+        for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
+            part = source.with_name(source.name + suffix)
+            if part.exists():
+                shutil.copyfile(part, Path(tmp) / part.name)
+        real = open_db(Path(tmp))
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            real.backup(copy)
+        finally:
+            real.close()
     copy.row_factory = sqlite3.Row
     return copy
 
@@ -162,7 +177,10 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                  clock: Callable[[], float], run_id: int, scan_failed: bool) -> RemoteReport:
     report = RemoteReport(name, registry.label(name))
     try:
-        remote = RetryingRemote(factory(name, config))
+        backend = factory(name, config)
+        if options.dry_run:
+            _keep_caches(backend)
+        remote = RetryingRemote(backend)
         view = observe(conn, remote, full=options.full, full_every_hours=config.sync.full_every_hours,
                        now=clock())
         report.full_listing = view.full
@@ -200,6 +218,14 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         report.auth_needed = isinstance(exc, AuthorizationNeeded)
         log.error("%s: %s", report.label, exc)
     return report
+
+
+def _keep_caches(remote: Remote) -> None:
+    """A dry run leaves a backend's own cache files in state_dir (Flickr's album index) as
+    they were: it changes nothing, not even a cache."""
+    index = getattr(remote, "index", None)
+    if index is not None and hasattr(index, "persist"):
+        index.persist = False
 
 
 def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: list[Pair],
