@@ -16,7 +16,7 @@ import re
 import unicodedata
 import uuid
 from pathlib import Path
-from typing import BinaryIO, Callable, Sequence
+from typing import BinaryIO, Callable, Container, Sequence
 
 from photosync.errors import Conflict, ItemError, TransientError
 from photosync.remotes.base import RemoteItem
@@ -65,15 +65,16 @@ def _fit(stem: str, suffix: str, limit: int = MAX_NAME_BYTES) -> str:
     return stem + suffix
 
 
-def unique_path(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``folder/stem (2).ext``, ``(3)``, ... : never an existing file."""
+def unique_path(folder: Path, name: str, taken: Container[Path] = ()) -> Path:
+    """``folder/name``, or ``folder/stem (2).ext``, ``(3)``, ... : never an existing file, nor
+    one of ``taken`` (names promised to downloads still in progress)."""
     candidate = folder / name
     stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
     suffix = f"{dot}{ext}"
     if not stem:  # ".jpg" alone: no stem to number
         stem, suffix = name, ""
     n = 2
-    while candidate.exists() or candidate.is_symlink():
+    while candidate.exists() or candidate.is_symlink() or candidate in taken:
         candidate = folder / _fit(stem, f" ({n}){suffix}")  # a long stem is cut, not the counter
         n += 1
     return candidate
@@ -89,11 +90,11 @@ def ensure_inside(root: Path, path: Path) -> Path:
 
 
 def safe_destination(root: Path, folders: Sequence[str], untrusted_name: str,
-                     ext: str | None) -> Path:
+                     ext: str | None, taken: Container[Path] = ()) -> Path:
     """Where to download a remote item: safe folder names under ``root``, a name not in use."""
     folder = root.joinpath(*(safe_name(part) for part in folders if part.strip()))
     ensure_inside(root, folder)
-    return ensure_inside(root, unique_path(folder, safe_name(untrusted_name, ext)))
+    return ensure_inside(root, unique_path(folder, safe_name(untrusted_name, ext), taken))
 
 
 def extension_of(item: RemoteItem) -> str | None:

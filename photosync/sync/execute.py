@@ -64,6 +64,10 @@ class Executor:
     _albums: dict[str, Album] | None = None
     _album_lock: threading.Lock = field(default_factory=threading.Lock)
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
+    # Names promised to downloads in progress: two remote photos both called DSC_0001 in one
+    # album must not pick the same free name in parallel (the second would fail as a conflict).
+    _reserved: set[Path] = field(default_factory=set)
+    _reserve_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def apply(self, plan: Plan) -> list[Outcome]:
         # Workers only read this map; it is loaded here, in the thread that owns the connection.
@@ -120,8 +124,10 @@ class Executor:
 
     def _do_download(self, a: Action) -> Done:
         item = self._item(a.remote_id)
-        dest = safe_destination(self.root, a.path.split("/") if a.path else [], a.name or item.name,
-                                remote_extension(item))
+        with self._reserve_lock:
+            dest = safe_destination(self.root, a.path.split("/") if a.path else [],
+                                    a.name or item.name, remote_extension(item), self._reserved)
+            self._reserved.add(dest)
         self.remote.download(a.remote_id, dest)
         return self._paired_download(item, dest, a.also_ids)
 
@@ -136,7 +142,9 @@ class Executor:
         local = self.root / a.path
         stamp = datetime.now().strftime("%Y-%m-%d")
         name = f"{local.stem} (conflict {self.policy.label} {stamp}).{remote_extension(item)}"
-        dest = unique_path(local.parent, name)
+        with self._reserve_lock:
+            dest = unique_path(local.parent, name, self._reserved)
+            self._reserved.add(dest)
         self.remote.download(a.remote_id, dest)
         return self._paired_download(item, dest)
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 
 from tests.scenarios.conftest import admin, busy, count
 
@@ -219,3 +220,101 @@ def test_a_second_instance_is_refused(world):
         result = world.run("sync")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "photosync" in result.stderr and str(os.getpid()) in result.stderr
+
+
+def _independent_clients(world):
+    from photosync.emulators.drive_client import service_for
+    from photosync.emulators.flickr_testing import authorized_flickrapi
+    return authorized_flickrapi(world.flickr_url), service_for(world.drive_url)
+
+
+def _drive_folder(drive, name: str) -> str:
+    body = {"name": name, "mimeType": "application/vnd.google-apps.folder"}
+    return drive.files().create(body=body, fields="id").execute()["id"]
+
+
+def test_remote_photos_with_one_name_all_download_in_one_run(world):
+    """Cameras repeat names (two DSC_0001 from two bodies): parallel downloads into one folder
+    must each get their own free name, not fail as 'already exists'."""
+    from googleapiclient.http import MediaFileUpload
+    from photosync.emulators.images import make_image
+    flickr, drive = _independent_clients(world)
+    photos = _drive_folder(drive, "Photos")
+    for i in range(3):
+        path = world.tmp / f"f{i}.jpg"
+        path.write_bytes(make_image(f"same-name-f{i}", 80, 60))
+        flickr.upload(filename=str(path), title="DSC_0001", format="etree")
+        path = world.tmp / f"d{i}.jpg"
+        path.write_bytes(make_image(f"same-name-d{i}", 80, 60))
+        drive.files().create(body={"name": "DSC_0002.jpg", "parents": [photos]},
+                             media_body=MediaFileUpload(str(path), mimetype="image/jpeg")).execute()
+    doc = world.sync()
+    assert count(doc, "flickr", "download") == 3 and count(doc, "drive", "download") == 3
+    assert doc["errors"] == []
+    names = [p.rsplit("/", 1)[-1] for p in world.local()]
+    assert sorted(n for n in names if n.startswith("DSC_0001")) == [
+        "DSC_0001 (2).jpg", "DSC_0001 (3).jpg", "DSC_0001.jpg"]
+    assert sorted(n for n in names if n.startswith("DSC_0002")) == [
+        "DSC_0002 (2).jpg", "DSC_0002 (3).jpg", "DSC_0002.jpg"]
+    assert busy(world.sync()) == []
+
+
+def test_photos_another_tool_uploaded_are_matched_and_tagged_not_uploaded_again(world):
+    """A camera file (EXIF date with sub-seconds and a time zone offset) that another tool put
+    on Flickr (title = stem, no tag) and Drive (other name case) is matched by title and date
+    taken / by MD5, gets our tag, and is never uploaded a second time."""
+    from googleapiclient.http import MediaFileUpload
+    from photosync.emulators.images import make_image
+    data = make_image("camera", 320, 240, date_taken=datetime(2021, 5, 6, 7, 8, 9),
+                      subsec="123", offset="+02:00")
+    local = world.root / "Trip" / "IMG_0001.JPG"
+    local.parent.mkdir()
+    local.write_bytes(data)
+    other = world.tmp / "upload" / "IMG_0001.JPG"
+    other.parent.mkdir()
+    # Flickr keeps the original as sent: the other tool's copy differs in metadata only
+    other.write_bytes(make_image("camera", 320, 240, date_taken=datetime(2021, 5, 6, 7, 8, 9)))
+    flickr, drive = _independent_clients(world)
+    flickr.upload(filename=str(other), title="IMG_0001", format="etree")
+    drive.files().create(body={"name": "img_0001.jpg", "parents": [_drive_folder(drive, "Photos")]},
+                         media_body=MediaFileUpload(str(local), mimetype="image/jpeg")).execute()
+    doc = world.sync()
+    reasons = {a["remote"]: a["reason"] for a in doc["actions"] if a["action"] == "retag"}
+    assert reasons == {"flickr": "matched by file name and date taken; our signature tag is added",
+                       "drive": "matched by MD5; our signature tag is added"}, doc["actions"]
+    assert count(doc, "flickr", "upload") == 0 and count(doc, "drive", "upload") == 0
+    assert len(world.flickr_photos()) == 1 and len(world.drive_photos()) == 1
+    assert sum(signatures_on_flickr(world).values()) == 1
+    assert sum(1 for s in signatures_on_drive(world) if s) == 1
+    assert busy(world.sync("--full")) == []
+
+
+def _state_files(world) -> dict[str, tuple[int, bytes]]:
+    """Every file of the state dir but the lock: mtime and bytes."""
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in world.state.iterdir()
+            if p.is_file() and p.name != "lock"}
+
+
+def test_dry_run_leaves_the_state_files_byte_for_byte(world):
+    """Not even after a killed run: closing a WAL database checkpoints it into photosync.db, so
+    a dry run must never open the real files (nor rewrite the Flickr album cache)."""
+    import sqlite3
+    world.photo("Trip/a.jpg", 1)
+    world.sync()
+    world.photo("Trip/b.jpg", 2)  # the dry run has albums to plan (and to list)
+    writer = subprocess.run([sys.executable, "-c", (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('INSERT INTO runs (started, dry_run) VALUES (1, 0)')\n"
+        "os._exit(9)  # killed: the commit stays in the WAL\n"), str(world.state / "photosync.db")])
+    assert writer.returncode == 9
+    before = _state_files(world)
+    assert before["photosync.db-wal"][1], "the WAL should hold the killed writer's commit"
+    assert "flickr-albums.json" in before
+    doc = world.sync("--dry-run")
+    assert count(doc, "flickr", "upload") == 1 and count(doc, "flickr", "add_to_album") == 1
+    after = _state_files(world)
+    assert {k: v for k, v in after.items() if k != "photosync.db-shm"} == \
+        {k: v for k, v in before.items() if k != "photosync.db-shm"}
+    with sqlite3.connect(world.state / "photosync.db") as conn:
+        assert conn.execute("SELECT count(*) FROM runs WHERE started = 1").fetchone()[0] == 1
