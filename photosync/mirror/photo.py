@@ -16,11 +16,13 @@ from typing import Any, Mapping
 from photosync.remotes.flickr_items import PRIVACY, as_int, as_text, parse_taken
 
 # Listing extras: level 0 needs the first line, levels 1-2 the second; the size URLs (largest
-# first) choose the file. Asked for at every level: the call count is the same.
+# first) choose the file. Asked for at every level: the call count is the same. Flickr keeps
+# sizes up to 6K (url_6k, url_5k, url_4k/url_f, url_3k) for large photos: a visitor who may not
+# fetch the Original gets the largest of those, as photos.getSizes would say.
 EXTRAS = ("date_upload,date_taken,last_update,original_format,media,o_dims,"
           "description,license,geo,tags,machine_tags,"
-          "url_o,url_k,url_h,url_l,url_c,url_z")
-SIZE_CODES = ("o", "k", "h", "l", "c", "z")
+          "url_o,url_6k,url_5k,url_4k,url_f,url_3k,url_k,url_h,url_l,url_c,url_z")
+SIZE_CODES = ("o", "6k", "5k", "4k", "f", "3k", "k", "h", "l", "c", "z")
 PRIVACY_NAMES = {flags: name for name, flags in PRIVACY.items()}
 _EXT = re.compile(r"\.([A-Za-z0-9]{1,5})(?:\?.*)?$")
 
