@@ -8,8 +8,11 @@ Calls per operation (each paced by the remote's one limiter):
 - upload: the upload POST (title = name without extension, privacy from config, our machine tag
   ``photosync:signature=<hex>``), the album step (addPhoto, or photosets.create with our marker),
   and ``photos.getInfo`` to answer as a listing would;
-- download: ``photos.getSizes`` then the file (Original; the largest size otherwise; for videos
-  "Video Original"), size-checked against Content-Length through ``atomic_download``.
+- download: the file alone when this process listed the photo (its ``url_o``); else, and on a
+  retry (the file may have been replaced since), ``photos.getSizes`` then the file (Original; the
+  largest size otherwise; for videos "Video Original": a video's ``url_o`` is its poster frame).
+  Size-checked against Content-Length through ``atomic_download``. Against 3,600 calls an hour,
+  skipping getSizes halves the cost of downloading a Flickr library.
 
 Flickr has no MD5: ``capabilities.hashes`` is empty and the content version is the original's
 secret (``extra["content_version"]``), which Flickr changes whenever the file is replaced.
@@ -61,6 +64,7 @@ class FlickrRemote:
         self.index = AlbumIndex(self.client, self.page_size, album_cache, user_nsid)
         self._indexed = False  # album membership read in this process
         self._album_locks: dict[str, threading.Lock] = {}
+        self._originals: dict[str, str] = {}  # photo id -> url_o from this process's listings
         self._locks_lock = threading.Lock()
 
     def list_collections(self) -> list[Collection]:
@@ -111,7 +115,11 @@ class FlickrRemote:
             self.index.refresh()
             self._indexed = True
         membership = self.index.membership()
-        return [item_from_record(r, membership.get(as_text(r.get("id")), ())) for r in records]
+        items = [item_from_record(r, membership.get(as_text(r.get("id")), ())) for r in records]
+        for item in items:
+            if item.media == "photo" and item.extra.get("url_o"):
+                self._originals[item.id] = item.extra["url_o"]
+        return items
 
     # -- items ------------------------------------------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
@@ -126,6 +134,7 @@ class FlickrRemote:
         return self._info(photo_id, albums=(album,) if album else ())
 
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
+        self._originals.pop(item_id, None)  # a new original gets a new secret, so a new URL
         self.client.send_file(Path(path), replace_id=item_id)
         self.set_signature(item_id, signature)
         return self._info(item_id)
@@ -133,11 +142,13 @@ class FlickrRemote:
     def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
         if not overwrite and (dest.exists() or dest.is_symlink()):
             raise Conflict(f"{dest}: already exists; not overwritten")
-        url, media = best_original(self.client, item_id)
+        listed = self._originals.pop(item_id, None)  # used once: a retry asks getSizes afresh
+        url, media = (listed, "photo") if listed else best_original(self.client, item_id)
         return fetch_file(self.client, url, dest, f"download of {item_id}",
                           verify_image=media == "photo", overwrite=overwrite)
 
     def delete(self, item_id: str) -> None:
+        self._originals.pop(item_id, None)
         self.client.call("photos.delete", photo_id=item_id)
         self.index.touched()
 

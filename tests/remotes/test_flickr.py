@@ -256,3 +256,26 @@ def test_from_config_reads_the_stored_token(flickr_remotes, tmp_path) -> None:
         "oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname", "perms")})
     remote = from_config(config, tmp_path)
     assert list_all(remote).items == [] and remote.limiter.rate == pytest.approx(1.0)
+
+
+def test_download_after_a_listing_needs_no_getsizes_call(flickr_remotes, tmp_path) -> None:
+    from photosync.remotes.retry import RetryingRemote
+
+    remote, url = flickr_remotes()
+    paths = [write_photo(tmp_path, n) for n in range(3)]
+    items = [remote.upload(p, p.name, None, f"{n:02d}" * 32) for n, p in enumerate(paths)]
+
+    def sizes_calls() -> int:
+        return admin(url, "calls")["methods"].get("flickr.photos.getSizes", 0)
+    list_all(remote)
+    assert remote.download(items[0].id, tmp_path / "a.jpg").read_bytes() == paths[0].read_bytes()
+    assert sizes_calls() == 0  # the listing's url_o was enough
+    # replaced by another client since the listing: the listed URL is gone, a retry asks getSizes
+    other = write_photo(tmp_path, 40, "other.jpg")
+    remote.client.send_file(other, replace_id=items[1].id)
+    patient = RetryingRemote(remote, initial=0.01, maximum=0.01, sleep=lambda _s: None)
+    assert patient.download(items[1].id, tmp_path / "b.jpg").read_bytes() == other.read_bytes()
+    assert sizes_calls() == 1
+    # not listed by this process (or already used once): getSizes
+    remote.download(items[0].id, tmp_path / "c.jpg")
+    assert sizes_calls() == 2
