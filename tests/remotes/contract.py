@@ -271,14 +271,25 @@ class RemoteContract:
         assert len(albums) == 1 and albums[0].owned_by_us
         assert set(albums[0].item_ids) == {item_a.id, item_b.id}
 
-    def test_exclusive_albums_move_items(self, h: Harness, photo) -> None:
-        if not (h.remote.capabilities.albums and h.remote.capabilities.exclusive_albums):
-            pytest.skip("items may be in several albums")
+    def test_album_membership_follows_exclusive_albums(self, h: Harness, photo) -> None:
+        """Exclusive (Drive folders): joining an album leaves the old one. Otherwise (Flickr
+        sets): the item is in both, and leaving one keeps it in the other."""
+        if not h.remote.capabilities.albums:
+            pytest.skip("no albums")
         a = photo(1)
         item = h.remote.upload(a.path, a.path.name, "One", a.signature)
         other = h.remote.create_album("Two", item.id)
-        assert self.by_signature(h.remote)[a.signature].albums == ("Two",)
         assert other.item_ids == (item.id,)
+        albums = self.by_signature(h.remote)[a.signature].albums
+        if h.remote.capabilities.exclusive_albums:
+            assert albums == ("Two",)
+            return
+        assert sorted(albums) == ["One", "Two"]
+        one = next(x for x in h.remote.list_albums() if x.title == "One")
+        h.remote.add_to_album(one.id, item.id)  # already there: a no-op
+        h.remote.remove_from_album(other.id, item.id)
+        assert self.by_signature(h.remote)[a.signature].albums == ("One",)
+        assert self.album(h, one.id).item_ids == (item.id,)
 
     @staticmethod
     def album(h: Harness, album_id: str):
