@@ -76,3 +76,23 @@ def test_fifo_walk_survives_uploads_during_the_walk(small, flickr_client, isolat
     ids = {p["id"] for p in small.mine()}
     assert len(ids) == 32 and stats.failed == 0
     assert {n.split(".")[0] for n in small.files() if not n.endswith(".json")} == ids
+
+
+def test_ctrl_c_prints_the_statistics_and_stops_promptly(small, isolated_env):
+    admin(small.url, "faults", {"latency_ms": 60})
+    proc = subprocess.Popen([sys.executable, "-m", "photosync", "--config", str(small.config), "mirror",
+                             "flickr", "--me", str(small.dest), "--statistics"], env=isolated_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len([n for n in small.files() if n[0] != "." and not n.endswith(".json")]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)
+    started = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    admin(small.url, "faults", {"latency_ms": 0})
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 130, (proc.returncode, out, err[-2000:])
+    assert "mirror interrupted" in err and "statistics:" in err and "API calls:" in err
+    assert "Traceback" not in err
+    new = int(err.split("  new:", 1)[1].split()[0])
+    assert 3 <= new < 30
