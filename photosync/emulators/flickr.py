@@ -44,6 +44,12 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "t
                  "heic": "image/heic", "mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
 
 
+def endpoint(path: str) -> str:
+    """The API path a request is for: ``/services/rest``, ``/services/upload`` and
+    ``/services/replace`` are answered with or without their trailing slash, as Flickr does."""
+    return path + "/" if path + "/" in (REST, UPLOAD, REPLACE) else path
+
+
 class FlickrEmulator(EmulatorApp):
     name = "flickr"
 
@@ -58,25 +64,27 @@ class FlickrEmulator(EmulatorApp):
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
     def method_name(self, request: Request) -> str:
-        if request.path == REST:
+        path = endpoint(request.path)
+        if path == REST:
             return request.params().get("method") or "(no method)"
-        if request.path in (UPLOAD, REPLACE):
-            return request.path.strip("/").rsplit("/", 1)[-1]
-        if request.path.startswith(OAUTH):
-            return "oauth." + request.path[len(OAUTH):].strip("/")
+        if path in (UPLOAD, REPLACE):
+            return path.strip("/").rsplit("/", 1)[-1]
+        if path.startswith(OAUTH):
+            return "oauth." + path[len(OAUTH):].strip("/")
         return "static"
 
     def rate_limit_key(self, request: Request) -> str | None:
-        if request.path != REST and request.path not in (UPLOAD, REPLACE):
+        path = endpoint(request.path)
+        if path != REST and path not in (UPLOAD, REPLACE):
             return None
         header = flickr_oauth.consumer_key(request, {})
-        if header or request.path != REST:
+        if header or path != REST:
             return header
         return request.params().get("api_key")
 
     def handle(self, request: Request) -> Response:
-        path = request.path
-        if path in (REST, REST.rstrip("/")):
+        path = endpoint(request.path)
+        if path == REST:
             return self.rest(request)
         if path in (UPLOAD, REPLACE):
             return self.upload(request, replace=path == REPLACE)

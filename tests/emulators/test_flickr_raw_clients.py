@@ -241,3 +241,17 @@ def test_original_and_candownload_agree_for_owner_and_stranger(flickr):
     mine, theirs = sizes(signer()), sizes(api_key=creds["api_key"])
     assert mine["candownload"] == 1 and "Original" in [s["label"] for s in mine["size"]]
     assert theirs["candownload"] == 0 and "Original" not in [s["label"] for s in theirs["size"]]
+
+
+def test_endpoints_without_trailing_slash_are_the_same_api_and_rate_limited(flickr_emulator):
+    url = flickr_emulator.url
+    key = admin(url, "credentials")["api_key"]
+    admin(url, "faults", {"rate_limit": 2})
+    echo = {"method": "flickr.test.echo", "api_key": key, **JSON}
+    assert requests.get(f"{url}/services/rest", params=echo).json()["stat"] == "ok"
+    assert requests.get(f"{url}/services/rest/", params=echo).json()["stat"] == "ok"
+    assert requests.get(f"{url}/services/rest", params=echo).status_code == 429  # one window for both
+    assert admin(url, "calls")["methods"]["flickr.test.echo"] == 3
+    token = admin(url, "token", {"perms": "write"})
+    answer = _signed_multipart(f"{url}/services/upload", admin(url, "credentials"), token, {}, b"")
+    assert answer.status_code == 429  # the upload endpoint without its slash counts too
