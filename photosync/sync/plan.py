@@ -62,7 +62,8 @@ class Policy:
     on_local_delete: Literal["keep", "delete-remote"] = "keep"
     on_remote_delete: Literal["keep", "delete-local"] = "keep"
     max_delete: int = 50
-    max_operations: int = 0
+    max_operations: int = 0  # transfers per remote per run; 0 = unlimited
+    transfers_done: int = 0  # already made this run (a second pass has only the rest)
     listing_complete: bool = True  # False: absence from the listing proves nothing
     local_complete: bool = True  # False: the scan had errors, a missing file proves nothing
     download_dir: str = "Downloads"  # for remote items in no album
@@ -453,7 +454,7 @@ def _limit_operations(out: Plan, policy: Policy) -> None:
     if not policy.max_operations:
         return
     kept: list[Action] = []
-    transfers = 0
+    transfers = policy.transfers_done
     for action in out.actions:
         if action.kind in TRANSFERS:
             transfers += 1

@@ -32,7 +32,7 @@ from photosync.sync import state
 from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import observe
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
-from photosync.sync.plan import Pair, Plan, Policy, plan
+from photosync.sync.plan import TRANSFERS, Pair, Plan, Policy, plan
 
 log = logging.getLogger("photosync.sync")
 Direction = Literal["up", "down", "both"]
@@ -120,11 +120,17 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
             for first in report.remotes:
                 if first.error is None:
                     _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
-                                               progress, clock, run_id, bool(second.failed)))
+                                               progress, clock, run_id, bool(second.failed),
+                                               _transfers_done(first)))
         state.finish_run(conn, run_id, report.exit_code, summary(report))
     finally:
         conn.close()
     return report
+
+
+def _transfers_done(report: RemoteReport) -> int:
+    """Transfers a first pass made: the second pass has only the rest of sync.max_operations."""
+    return sum(1 for o in report.outcomes if o.action.kind in TRANSFERS)
 
 
 def _downloaded(report: SyncReport) -> bool:
@@ -174,7 +180,8 @@ def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
 
 def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
                  local: list, factory: RemoteFactory, progress: Progress | None,
-                 clock: Callable[[], float], run_id: int, scan_failed: bool) -> RemoteReport:
+                 clock: Callable[[], float], run_id: int, scan_failed: bool,
+                 transfers_done: int = 0) -> RemoteReport:
     report = RemoteReport(name, registry.label(name))
     try:
         backend = factory(name, config)
@@ -185,7 +192,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                        now=clock())
         report.full_listing = view.full
         policy = policy_for(config, name, remote, view.complete, options.direction,
-                            local_complete=not scan_failed)
+                            local_complete=not scan_failed, transfers_done=transfers_done)
         pairs = state.load_pairs(conn, name)
         report.plan = plan(local, view.items, pairs, policy)
         if options.plan_filter is not None:
@@ -265,7 +272,8 @@ def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
 
 
 def policy_for(config: Config, name: str, remote: Remote, complete: bool,
-               direction: Direction | None, local_complete: bool = True) -> Policy:
+               direction: Direction | None, local_complete: bool = True,
+               transfers_done: int = 0) -> Policy:
     section = registry.section(config, name) if hasattr(config, name) else None
     configured = getattr(section, "direction", "both")
     return Policy(
@@ -273,6 +281,7 @@ def policy_for(config: Config, name: str, remote: Remote, complete: bool,
         direction=_narrow(configured, direction),
         on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
         max_delete=config.sync.max_delete, max_operations=config.sync.max_operations,
+        transfers_done=transfers_done,
         listing_complete=complete, local_complete=local_complete, download_dir=getattr(section, "download_dir", "Downloads"),
         download_into_album=getattr(section, "download_into_album", True),
         album_separator=config.library.album_separator,

@@ -134,3 +134,20 @@ def test_local_edit_replaces_remote_content(library, make_config):
     assert kinds(doc) == ["replace_remote"]
     item = remote.list_page(None).items[0]
     assert remote.content(item.id) == make_image(2)
+
+
+def test_max_operations_holds_for_the_whole_run_second_pass_included(library, make_config):
+    """A download from one remote starts a second pass over every remote in the same run; it
+    gets only what is left of sync.max_operations, not a fresh budget."""
+    for i in range(4):
+        photo(library, f"p{i}.jpg", i)
+    flickr, drive = MemoryRemote(name="flickr"), MemoryRemote(name="drive")
+    drive.seed(make_image("only-on-drive", date_taken=None), "remote.jpg")
+    remotes = {"flickr": flickr, "drive": drive}
+    config = make_config("sync:\n  max_operations: 3\ndrive:\n  direction: download\n")
+    report = sync(config, SyncOptions(remotes=["flickr", "drive"]),
+                  factory=lambda name, cfg: remotes[name])
+    done = {r.name: sum(1 for o in r.outcomes if o.error is None and o.action.kind in
+                        ("upload", "download")) for r in report.remotes}
+    assert done == {"flickr": 3, "drive": 1}, done
+    assert len(flickr.list_page(None).items) == 3
