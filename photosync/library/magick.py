@@ -155,7 +155,8 @@ def _wand_reason(exc: Exception) -> str:
         return "empty file (0 bytes)"
     if isinstance(exc, wand_exc.MissingDelegateError) or "decode delegate" in message:
         return "not an image ImageMagick can read (wrong extension, or an unsupported format)"
-    if isinstance(exc, wand_exc.ResourceLimitError):
+    if isinstance(exc, wand_exc.ResourceLimitError) or "resources exhausted" in message or \
+            "exceeds limit" in message:
         return f"too large for ImageMagick's resource limits: {message}"
     if isinstance(exc, wand_exc.WandRuntimeError):
         return "ImageMagick could not decode it (truncated, corrupt or unsupported)"

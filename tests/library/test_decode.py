@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 import subprocess
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -192,6 +194,32 @@ def test_bad_files_fail_with_a_permanent_reason(tmp_path: Path, name: str, data:
     got = decode_file(str(write(tmp_path, name, data)))
     assert got.error is not None and reason in got.error
     assert got.signature is None
+    assert is_permanent(got.error)
+
+
+def test_panorama_wider_than_debians_policy(tmp_path: Path):
+    """Debian's ImageMagick policy refuses images over 16,000 pixels wide; photosync's own policy
+    (MAGICK_CONFIGURE_PATH, set on import) lets phone and stitched panoramas through."""
+    with Image(width=17000, height=400, pseudo="gradient:red-blue") as img:
+        img.format = "jpeg"
+        path = write(tmp_path, "pano.jpg", img.make_blob())
+    got = decode_file(str(path))
+    assert got.error is None and (got.width, got.height) == (17000, 400)
+    assert got.signature == identify(path).strip()  # identify inherits the environment
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(1000)))
+            + chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_is_refused_as_too_large(tmp_path: Path):
+    """A 3.6-gigapixel PNG header over a few bytes of data: refused, not decoded into /tmp."""
+    got = decode_file(str(write(tmp_path, "bomb.png", png_header_only(60000, 60000))))
+    assert got.error and got.error.startswith("too large for ImageMagick's resource limits")
     assert is_permanent(got.error)
 
 
