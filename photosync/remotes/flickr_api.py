@@ -40,6 +40,7 @@ log = logging.getLogger("photosync.remotes.flickr")
 
 REAL_ENDPOINT = "https://www.flickr.com"
 AUTH_MESSAGE = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
+UNAVAILABLE = "photo_unavailable"  # Flickr's placeholder image (s.yimg.com/.../photo_unavailable.png)
 TIMEOUT = (15.0, 120.0)  # (connect, read) seconds for every request
 TRANSIENT_CODES = {105, 106}  # service unavailable; write operation failed (temporary)
 # Errors no retry can fix, each with the one line that names the fix (the run stops: exit 3).
@@ -269,6 +270,10 @@ class FlickrClient:
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                 url = requests.compat.urljoin(url, response.headers["Location"])
                 response.close()
+                if UNAVAILABLE in requests.compat.urlparse(url).path:
+                    # Flickr's "This photo is no longer available" picture: an image that would
+                    # pass every check and replace the photo. A stale URL: ask again.
+                    raise TransientError(f"Flickr {what}: file moved (photo unavailable); ask again")
                 continue
             if response.status_code != 200:
                 response.close()

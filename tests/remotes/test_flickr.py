@@ -279,3 +279,41 @@ def test_download_after_a_listing_needs_no_getsizes_call(flickr_remotes, tmp_pat
     # not listed by this process (or already used once): getSizes
     remote.download(items[0].id, tmp_path / "c.jpg")
     assert sizes_calls() == 2
+
+
+def test_redirect_to_flickrs_unavailable_picture_is_not_a_download(tmp_path) -> None:
+    """A stale file URL on Flickr redirects to a "photo no longer available" PNG: never saved."""
+    import http.server
+    import threading
+
+    from photosync.remotes.flickr import fetch_file
+    from photosync.remotes.flickr_api import FlickrClient
+
+    placeholder = make_image("unavailable")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.startswith("/old/"):
+                self.send_response(302)
+                self.send_header("Location", "/pw/images/en-us/photo_unavailable.png")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(placeholder)))
+            self.end_headers()
+            self.wfile.write(placeholder)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        client = FlickrClient("k", "s", "", "", base, RateLimiter(None))
+        with pytest.raises(TransientError, match="unavailable"):
+            fetch_file(client, f"{base}/old/1_abc_o.jpg", tmp_path / "a.jpg", "download of 1")
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        server.shutdown()
+        server.server_close()
