@@ -40,8 +40,14 @@ class RateLimiter:
 
     @classmethod
     def per_hour(cls, calls: int, burst: int = 1, **kwargs) -> "RateLimiter":
-        """Flickr-style quota: ``calls`` per hour (3,600 by default in the config)."""
-        return cls(calls / 3600.0, burst, **kwargs)
+        """Flickr-style quota: at most ``calls`` in *any* hour (3,600 by default in the config).
+
+        A bucket lets ``burst + rate * t`` through in ``t`` seconds, so the rate is what the burst
+        leaves of the hour: ``(calls - burst) / 3600`` (a burst of 300 of 3,600: 0.92/s, not 1/s,
+        which would allow 3,900 calls in the first hour of a long sync).
+        """
+        burst = max(1, min(burst, calls - 1)) if calls > 1 else 1
+        return cls(max(calls - burst, 1) / 3600.0, burst, **kwargs)
 
     def acquire(self) -> None:
         """Block until one request may go out."""
@@ -79,8 +85,8 @@ def limiter_for(service: str, config: "Config") -> RateLimiter:
 
     Flickr's quota is per hour, so a burst of a twelfth of it (300 calls of 3,600) is within the
     rules: a small sync finishes at once instead of at one call a second, and a long one settles
-    to the hourly rate. Only a one-shot run started more than a dozen times an hour, each using
-    its whole burst, could go over.
+    to the rate the burst leaves (3,300 more in the hour). Only one-shot runs started several
+    times an hour, each using its whole burst, could go over.
     """
     if service == "flickr":
         per_hour = config.flickr.rate_limit_per_hour

@@ -255,7 +255,7 @@ def test_from_config_reads_the_stored_token(flickr_remotes, tmp_path) -> None:
     TokenStore(tmp_path).save("flickr", {k: minted[k] for k in (
         "oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname", "perms")})
     remote = from_config(config, tmp_path)
-    assert list_all(remote).items == [] and remote.limiter.rate == pytest.approx(1.0)
+    assert list_all(remote).items == [] and remote.limiter.rate == pytest.approx(3300 / 3600)
 
 
 def test_download_after_a_listing_needs_no_getsizes_call(flickr_remotes, tmp_path) -> None:

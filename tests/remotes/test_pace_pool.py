@@ -29,14 +29,20 @@ def test_limiter_burst_then_rate() -> None:
     assert limiter.times == pytest.approx([1000, 1000, 1000, 1001, 1002])
 
 
-def test_flickr_quota_per_hour() -> None:
+@pytest.mark.parametrize("burst", [1, 300])
+def test_flickr_quota_holds_in_every_hour_burst_included(burst: int) -> None:
     clock = FakeClock()
-    limiter = RecordingLimiter.per_hour(3600, clock=clock, sleep=clock.sleep)
-    for _ in range(7201):
+    limiter = RecordingLimiter.per_hour(3600, burst=burst, clock=clock, sleep=clock.sleep)
+    for _ in range(9000):
         limiter.acquire()
-    hour = [t for t in limiter.times if t < limiter.times[0] + 3600]
-    assert len(hour) <= 3601
-    assert clock.now - 1000 == pytest.approx(7200, rel=1e-6)
+    times = limiter.times
+    assert sum(1 for t in times if t < times[0] + 1e-9) == burst  # the burst goes out at once
+    end = 0
+    for start, t in enumerate(times):  # sliding one-hour windows
+        while end < len(times) and times[end] < t + 3600:
+            end += 1
+        assert end - start <= 3600
+    assert clock.now - 1000 == pytest.approx((9000 - burst) * 3600 / (3600 - burst), rel=1e-3)
 
 
 def test_unlimited_limiter_never_sleeps() -> None:
@@ -134,7 +140,8 @@ def test_limiter_for_reads_the_config() -> None:
     config.flickr.rate_limit_per_hour = 1800
     config.drive.rate_limit_per_second = 8.0
     flickr, drive = limiter_for("flickr", config), limiter_for("drive", config)
-    assert (flickr.rate, flickr.burst) == (0.5, 150)  # a twelfth of the hourly quota at once
+    assert flickr.burst == 150  # a twelfth of the hourly quota at once, the rest over the hour
+    assert flickr.rate == pytest.approx((1800 - 150) / 3600)
     assert (drive.rate, drive.burst) == (8.0, 8)
     with pytest.raises(ValueError):
         limiter_for("dropbox", config)
