@@ -70,6 +70,17 @@ def test_invalid_client_secrets_files(world):
     assert "is not an OAuth client secrets file (no client_secret, auth_uri, token_uri)" in result.stderr
 
 
+def test_client_secrets_of_another_client_is_named_at_the_exchange(world):
+    doc = json.loads(world.secrets.read_text())
+    doc["installed"]["client_secret"] = "not-the-secret-of-this-client"
+    world.secrets.write_text(json.dumps(doc))
+    result = world.run("auth", "drive")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"drive.client_secrets: Google does not know the OAuth client in {world.secrets} " \
+           "(invalid_client)" in result.stderr
+    assert world.store.load("drive") is None
+
+
 def test_port_in_use_is_exit_2(world):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
