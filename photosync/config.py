@@ -42,6 +42,8 @@ def _regexes(value: list[str]) -> str | None:
 
 
 def _existing_dir(value: Path) -> str | None:
+    if value.exists() and not value.is_dir():
+        return f"{str(value)!r} is a file, not a folder"
     if not value.is_dir():
         return f"folder {str(value)!r} does not exist (is the share mounted?)"
     return None
@@ -153,12 +155,20 @@ def load(path: Path | None = None) -> Config:
     """Read, validate and return the config; raise ConfigError listing every problem."""
     path = Path(path) if path else default_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"config error: {path}: no such file; copy config/photosync.example.yaml "
                          f"there or pass --config PATH") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"config error: {path}: cannot read: {exc}") from None
+    except IsADirectoryError:
+        raise UsageError(f"config error: {path}: is a folder; give the path of the YAML file") from None
+    except OSError as exc:
+        raise UsageError(f"config error: {path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"config error: {path}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+                         f"save the file as UTF-8") from None
     return parse(text, path)
 
 
@@ -177,6 +187,9 @@ def parse(text: str, path: Path) -> Config:
         data = {}
     problems: list[str] = []
     builder = _Builder(path, lines, problems)
+    for key, line, first in _duplicate_keys(node):
+        problems.append(f"config error: {path}:{line}: {'.'.join(key)} is set twice (first on "
+                        f"line {first}); keep one")
     if not isinstance(data, dict):
         builder.problem((), "the file must be a mapping of keys (library:, flickr:, ...)")
         raise ConfigError(problems)
@@ -214,6 +227,21 @@ def _line_map(node: yaml.Node | None, path: tuple[str, ...] = ()) -> dict[tuple[
             lines.update(_line_map(value_node, child))
             lines[child] = key_node.start_mark.line + 1
     return lines
+
+
+def _duplicate_keys(node: yaml.Node | None, path: tuple[str, ...] = ()
+                    ) -> list[tuple[tuple[str, ...], int, int]]:
+    """Keys given twice in one mapping (YAML loaders silently keep the last): (key, line, first)."""
+    found: list[tuple[tuple[str, ...], int, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            name, line = str(key_node.value), key_node.start_mark.line + 1
+            if name in seen:
+                found.append((path + (name,), line, seen[name]))
+            seen.setdefault(name, line)
+            found += _duplicate_keys(value_node, path + (name,))
+    return found
 
 
 class _Builder:
