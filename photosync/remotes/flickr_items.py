@@ -141,10 +141,11 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
     tag_md5 = md5_of(all_tags)
     if tag_md5:
         extra["tag_md5"] = tag_md5
+    taken = parse_taken(taken_text)  # None for "" and Flickr's "0000-00-00 00:00:00"
     return RemoteItem(
         id=as_text(record.get("id")), name=title, size=None, md5=None,
-        signature=signature_of(machine), date_taken=parse_taken(taken_text),
-        date_taken_known=not unknown and bool(taken_text), media=media, albums=albums,
+        signature=signature_of(machine), date_taken=taken,
+        date_taken_known=not unknown and taken is not None, media=media, albums=albums,
         updated=float(as_int(record.get("lastupdate")) or uploaded),
         mime=MIME.get(fmt or "") or ("video/mp4" if media == "video" and not fmt else None),
         extra=extra)

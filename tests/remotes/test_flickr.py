@@ -121,6 +121,9 @@ def test_loose_json_types_are_coerced() -> None:
     unknown = item_from_record({"id": "6", "datetaken": "2019-02-03 04:05:06",
                                 "datetakenunknown": "1", "media": "video"})
     assert not unknown.date_taken_known and unknown.media == "video" and unknown.signature is None
+    for junk in ("0000-00-00 00:00:00", "", None):
+        odd = item_from_record({"id": "7", "datetaken": junk, "datetakenunknown": "", "dateupload": ""})
+        assert odd.date_taken is None and not odd.date_taken_known and odd.updated == 0.0
     assert title_for("a.b.jpg") == "a.b" and title_for("..") == ".." and title_for("x") == "x"
 
 
