@@ -12,7 +12,8 @@ Routes (all on the emulator's own host and port):
 - ``/_admin/...``: see ``flickr_admin``.
 
 Each request is checked in Flickr's order: format (111), method (112), API key (100), token (98),
-signature/timestamp/nonce (96), signing required (97), permissions (99), then the method's own
+signature/timestamp/nonce (96), permissions (99: also a needslogin method called with an API key
+alone, as Flickr answers it), signing required (97, for a method that signs without a login), then the method's own
 required arguments and errors, with the codes and messages of Flickr's reflection files.
 """
 
@@ -143,9 +144,9 @@ class FlickrEmulator(EmulatorApp):
             caller = self.oauth.caller(request, params, flickr_oauth.body_pairs_of(request))
         except OAuthProblem as exc:
             raise ApiError(exc.code, exc.message)
-        if spec.needssigning and not caller.signed:
-            raise ApiError(97)
         granted = caller.token.perms if caller.token else "none"
+        if spec.needssigning and not caller.signed and not spec.needslogin:
+            raise ApiError(97)
         if spec.requiredperms > PERM_LEVELS[granted] or (spec.needslogin and caller.token is None):
             need = PERM_NAMES[max(spec.requiredperms, 1)]
             raise ApiError(99, f"Insufficient permissions. Method requires {need} privileges; {granted} granted.")

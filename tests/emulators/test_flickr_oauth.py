@@ -134,7 +134,9 @@ def test_unsigned_calls(flickr_emulator):
     assert echo["stat"] == "ok" and echo["foo"] == {"_content": "bar"}
     login = requests.post(rest, data={"method": "flickr.test.login", "api_key": creds["api_key"],
                                       "format": "json", "nojsoncallback": "1"}).json()
-    assert login == {"stat": "fail", "code": 97, "message": "Missing signature"}
+    # what Flickr answers a call with no authorization at all (an API key alone)
+    assert login == {"stat": "fail", "code": 99,
+                     "message": "Insufficient permissions. Method requires read privileges; none granted."}
     no_key = requests.get(rest, params={"method": "flickr.test.echo", "format": "json",
                                         "nojsoncallback": "1"}).json()
     assert no_key["code"] == 100

@@ -87,7 +87,7 @@ def test_error_codes_as_documented(flickr):
 
     assert call(method="flickr.test.echo", api_key="no-such-key")["code"] == 100
     assert call(method="flickr.test.echo", api_key=creds["api_key"])["stat"] == "ok"
-    assert call(method="flickr.test.login", api_key=creds["api_key"])["code"] == 97  # needssigning
+    assert call(method="flickr.test.login", api_key=creds["api_key"])["code"] == 99  # no login at all
     assert call(signer(), method="flickr.photos.getInfo", photo_id="1")["code"] == 1
     assert call(signer(), method="flickr.photos.getInfo") == {"stat": "fail", "code": 1,
                                                               "message": "Photo not found."}  # its file's words
