@@ -84,7 +84,7 @@ def test_drop_slow_write_and_remote_poll(world):
     assert world.stop() < 10
 
 
-def test_a_remote_failing_every_call_does_not_stop_the_other(world):
+def test_a_remote_failing_every_call_does_not_stop_the_other(world, cli):
     world.start()
     wait_for(lambda: world.remote("flickr").get("last_result") == "ok", 60)
     admin(world.flickr, "faults", {"fault_rate": 1.0})
@@ -92,6 +92,19 @@ def test_a_remote_failing_every_call_does_not_stop_the_other(world):
     put(world.root, "b.jpg", 2)
     wait_for(lambda: set(drive_names(world)) == {"a.jpg", "b.jpg"}, 60, "Drive uploads")
     assert world.proc.poll() is None
+    wait_for(lambda: world.remote("drive").get("last_summary", {}).get("upload"), 30, "Drive's report")
+    status = cli("--config", str(world.config), "status", "--json", timeout=30)  # read while it runs
+    assert status.returncode == 0, status.stderr
+    doc = json.loads(status.stdout)
+    assert doc["daemon"]["running"] and doc["daemon"]["pid"] == world.proc.pid
+    assert doc["daemon"]["uptime_seconds"] >= 0 and doc["daemon"]["pending"] == 0
+    flickr, drive = doc["remotes"]["flickr"], doc["remotes"]["drive"]
+    assert flickr["state"] in ("syncing", "backing off")  # its retries, then its own backoff
+    assert flickr["authorization"] == drive["authorization"] == "authorized"
+    assert drive["last_result"] == "ok" and drive["last_finished"] and drive["last_summary"].get("upload")
+    assert doc["failed"] == [] and doc["unreadable"] == []
+    text = cli("--config", str(world.config), "status", timeout=30).stdout
+    assert f"running (pid {world.proc.pid}" in text and "Google Drive: authorized" in text, text
     admin(world.flickr, "faults", {"fault_rate": 0.0})
     world.stop()  # Flickr's thread may be in its retries: abandoned, resumed at the next start
     world.start()

@@ -71,6 +71,10 @@ def test_one_instance_per_state_dir_and_status_while_running(daemon, cli):
     assert "already running" in second.stderr and str(daemon.proc.pid) in second.stderr
     one_shot = cli("--config", str(daemon.config), "sync", "--dry-run", timeout=30)
     assert one_shot.returncode == 2 and "photosync watch" in one_shot.stderr, one_shot.stderr
+    assert "asked to sync now" not in one_shot.stderr  # a dry run does not nudge the daemon
+    nudge = cli("--config", str(daemon.config), "sync", timeout=30)
+    assert nudge.returncode == 2 and "asked to sync now" in nudge.stderr, nudge.stderr
+    wait_for(lambda: "asked to sync now" in daemon.log(), message="the daemon's SIGUSR1 sync")
     status = cli("--config", str(daemon.config), "status", "--json", timeout=30)
     assert status.returncode == 0, status.stderr
     doc = json.loads(status.stdout)
