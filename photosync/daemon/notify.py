@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 log = logging.getLogger("photosync.daemon")
 
@@ -63,7 +64,9 @@ class Notifier:
             self.send("WATCHDOG=1")
 
     def reloading(self) -> None:
-        self.send("RELOADING=1")
+        # MONOTONIC_USEC lets systemd tell this reload from an older one (required with
+        # Type=notify-reload, harmless with Type=notify).
+        self.send("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
 
     def reloaded(self) -> None:
         self.send("READY=1")

@@ -68,6 +68,10 @@ def test_notifier_sends_datagrams_and_is_a_no_op_without_a_socket(tmp_path):
     notifier.status("x")  # unchanged: not sent again
     notifier.keepalive()
     assert server.recv(1024) == b"STATUS=x" and server.recv(1024) == b"WATCHDOG=1"
+    notifier.reloading()
+    reloading = server.recv(1024).decode().split("\n")
+    assert reloading[0] == "RELOADING=1" and reloading[1].startswith("MONOTONIC_USEC=")
+    assert abs(int(reloading[1].split("=")[1]) - time.monotonic_ns() // 1000) < 5_000_000
     assert Notifier("", watchdog_usec="", watchdog_pid="").send("READY=1") is False
     assert Notifier(address, watchdog_usec="5", watchdog_pid="1").watchdog_seconds is None  # not us
     server.close()
