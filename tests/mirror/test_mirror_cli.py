@@ -150,3 +150,28 @@ def test_unsafe_album_titles(small, flickr_client):
     assert not (small.tmp / "escape").exists() and not list(small.tmp.glob("*escape*"))
     assert all(p.resolve().is_relative_to(small.dest.resolve())
                for folder in (small.dest / "Albums").iterdir() for p in folder.iterdir())
+
+
+def test_ignore_photos_or_videos_and_the_info_levels(small):
+    mine = {p["id"]: p for p in small.mine()}
+    videos = {i for i, p in mine.items() if p["media"] == "video"}
+    small.run("--me", "--ignore-videos", "--info-level", "0")
+    files = [n for n in small.files() if not n.endswith(".json")]
+    assert {n.split(".")[0] for n in files} == set(mine) - videos
+    side = json.loads((small.dest / "photostream" / f"{files[0]}.json").read_text())
+    assert {"id", "title", "dates", "media", "original_format"} <= set(side)
+    assert not {"description", "tags", "privacy", "urls", "comments"} & set(side)
+    links = [p for p in small.dest.rglob("*") if p.is_symlink()]
+    assert links and all(p.exists() for p in links)  # no link to a video that is not there
+    other = small.tmp / "videos"
+    small.run("--me", "--ignore-photos", "--info-level", "1", dest=other)
+    files = [n for n in small.files(other) if not n.endswith(".json")]
+    assert {n.split(".")[0] for n in files} == videos
+    side = json.loads((other / "photostream" / f"{files[0]}.json").read_text())
+    assert {"description", "tags", "machine_tags", "license", "geo", "privacy", "urls"} <= set(side)
+    assert "comments" not in side and side["urls"]["page"].startswith("https://www.flickr.com/photos/")
+    assert side["privacy"] in ("public", "private", "friends", "family", "friends_family")
+    again = small.stats(small.run("--me", "--ignore-photos", "--info-level", "2", dest=other))
+    assert again["updated"] == str(len(videos)) and again["downloaded"] == "0 B"  # sidecars only
+    assert json.loads((other / "photostream" / f"{files[0]}.json").read_text())["info_level"] == 2
+    assert small.run("--me", "--ignore-photos", "--ignore-videos", expect=2).stderr.count("\n") == 1
