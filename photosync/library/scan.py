@@ -193,6 +193,7 @@ class _Scanner:
         walker = Walker(str(self.library.root), self.rules, self.library.follow_symlinks_outside_root)
         live_pop, albums = self.live.pop, self.albums
         for batch in walker.batches():
+            self.found += len(batch)  # the folder is listed: its files are found, before any is read
             for item in batch:
                 if type(item) is Problem:
                     self._problem(item)
@@ -208,7 +209,6 @@ class _Scanner:
                     if row[4] != item.inode:
                         self.replaced.add(row[1])
                     self._read(item, _Known(*row[1:], "present", None))
-            self.found += len(batch)
             self._report(walking=True)
 
     def _not_present(self, item: FileEntry) -> None:
