@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from photosync.remotes.files import ensure_inside, is_partial, remove_partials, safe_name
+from photosync.remotes.files import MAX_NAME_BYTES, ensure_inside, is_partial, remove_partials, safe_name
 
 STREAM, ALBUMS, COLLECTIONS, LOOSE = "photostream", "Albums", "Collections", "Not in any album"
 ALBUM_JSON, COLLECTION_JSON = "album.json", "collection.json"
@@ -63,8 +63,12 @@ class Layout:
 
 
 def folder_name(title: str, item_id: str) -> str:
-    """``<title> - <id>``, made safe (the id keeps same-title albums apart)."""
-    return safe_name(f"{title.strip() or 'untitled'} - {item_id}")
+    """``<title> - <id>``, made safe (the id keeps same-title albums apart). A long title is
+    cut, never the id: two long titles alike in their first 230 bytes stay two folders."""
+    tail = f" - {safe_name(item_id)}"
+    room = MAX_NAME_BYTES - len(tail.encode())
+    stem = safe_name(title.strip() or "untitled").encode()[:room].decode("utf-8", "ignore")
+    return (stem.rstrip(". ") or "untitled") + tail
 
 
 def link_name(position: int, name: str) -> str:

@@ -140,13 +140,17 @@ def test_delete_unknown_with_the_empty_listing_check(small, flickr_client):
 def test_unsafe_album_titles(small, flickr_client):
     api = flickr_client()
     first = small.mine()[0]["id"]
-    for title in ("../../escape", "a/b:c*?<>|", "CON", ".hidden", "x" * 300):
-        api.photosets.create(title=title, primary_photo_id=first)
+    created = []
+    for title in ("../../escape", "a/b:c*?<>|", "CON", ".hidden", "x" * 300, "x" * 299 + "y",
+                  "é" * 200):
+        created.append(api.photosets.create(title=title, primary_photo_id=first,
+                                            format="parsed-json")["photoset"]["id"])
     small.run("--me")
     names = [p.name for p in (small.dest / "Albums").iterdir()]
-    assert len(names) == 4 + 5
+    assert len(names) == 4 + 7
     assert all("/" not in n and ":" not in n and not n.startswith(".") and len(n.encode()) <= 255
                for n in names)
+    assert all(any(n.endswith(f" - {i}") for n in names) for i in created)  # long titles keep the id
     assert not (small.tmp / "escape").exists() and not list(small.tmp.glob("*escape*"))
     assert all(p.resolve().is_relative_to(small.dest.resolve())
                for folder in (small.dest / "Albums").iterdir() for p in folder.iterdir())
