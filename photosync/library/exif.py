@@ -20,6 +20,7 @@ _WANTED = (DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL, SUBSEC_TIME_ORIGINAL)
 _TIFF_HEADERS = (b"II*\0", b"MM\0*")
 _EXIF_DATE = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+_INLINE = re.compile(r"^(?:\.(\d+))?\s*([+-]\d{2}:\d{2})?\s*\0*$")
 
 
 def exif_date(original: str | None, subsec: str | None, offset: str | None
@@ -37,6 +38,12 @@ def exif_date(original: str | None, subsec: str | None, offset: str | None
     iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{min(s, 59):02d}"
     subsec = (subsec or "").strip().rstrip("\0").strip()
     offset = (offset or "").strip().rstrip("\0").strip()
+    # Some writers put them in the date itself: "2021:06:07 08:09:10.123+02:00".
+    inline = _INLINE.match(original[match.end():]) if original else None
+    if inline and not subsec.isdigit():
+        subsec = inline.group(1) or ""
+    if inline and not _OFFSET.match(offset):
+        offset = inline.group(2) or ""
     return iso, subsec if subsec.isdigit() else None, offset if _OFFSET.match(offset) else None
 
 

@@ -173,6 +173,10 @@ def test_damaged_exif_block_means_no_date(blob: bytes):
     ("2020:01:02 03:04:60", None, None, ("2020-01-02T03:04:59", None, None)),  # leap second
     (None, None, None, (None, None, None)),
     ("garbage", None, None, (None, None, None)),
+    ("2021:06:07 08:09:10.123+02:00", None, None, ("2021-06-07T08:09:10", "123", "+02:00")),
+    ("2021:06:07 08:09:10-05:00", "7", None, ("2021-06-07T08:09:10", "7", "-05:00")),
+    ("2021:06:07 08:09:10+02:00", None, "+01:00", ("2021-06-07T08:09:10", None, "+01:00")),
+    ("2021:06:07 08:09:10 garbage", None, None, ("2021-06-07T08:09:10", None, None)),
 ])
 def test_exif_date_parsing(original, subsec, offset, expected):
     assert exif_date(original, subsec, offset) == expected
