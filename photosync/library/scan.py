@@ -12,6 +12,7 @@ One writer (this process) writes in batched transactions; decoding runs in worke
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class _Scanner:
         self.last_progress = 0.0
         self.any_hashed = False  # a first scan need not look for moved files
         self.hold: Callable[[FileEntry], bool] | None = None
+        self.decoder: tuple[int, int | None] | None = None  # (IM major, quantum) of this run's decodes
 
     def run(self) -> ScanResult:
         started = time.monotonic()
@@ -160,6 +162,7 @@ class _Scanner:
                     self._record(tag, decoded)
                 for tag, decoded in pool.finish():
                     self._record(tag, decoded)
+                self._recompute_stale_signatures()
                 self.result.decoded = pool.submitted
             self._mark_gone()  # only after a complete walk
         finally:
@@ -264,6 +267,8 @@ class _Scanner:
                 return
             if known.id in self.moved_away:
                 known = None  # its file moved elsewhere: this one is new
+        if decoded.signature_im_version is not None:
+            self.decoder = (decoded.signature_im_version, decoded.signature_quantum)
         if decoded.error:
             self._failed(item, known, decoded.error)
         elif known is None:
@@ -326,6 +331,29 @@ class _Scanner:
                             "error = NULL, gone_since = NULL, updated = ? WHERE id = ?",
                             (item.path, item.album, item.dev, self.now, source["id"]))
         self.adopt = []
+
+    def _recompute_stale_signatures(self) -> None:
+        """Signatures from another ImageMagick (major version or quantum depth) are not comparable
+        with this one's: once this run has decoded something and so knows its ImageMagick, every
+        other present photo with a signature from elsewhere is read again. (A rescan that decodes
+        nothing does not load ImageMagick, and so cannot tell.)"""
+        if self.decoder is None:
+            return
+        self.writer.flush()
+        rows = self.conn.execute(
+            "SELECT id, path, size, mtime_ns, inode, dev, album FROM files WHERE status = 'present' "
+            "AND signature IS NOT NULL AND (signature_im_version IS NOT ? OR signature_quantum IS NOT ?)",
+            self.decoder).fetchall()
+        root = str(self.library.root)
+        for row in rows:
+            if row["path"] in self.live:
+                continue  # not seen by this walk: it is gone
+            item = FileEntry(row["path"], os.path.join(root, row["path"]), row["size"],
+                             row["mtime_ns"], row["dev"], row["inode"], row["album"], "photo")
+            self._read(item, _Known(row["id"], row["size"], row["mtime_ns"], row["inode"],
+                                    row["dev"], "present", None))
+        for tag, decoded in self.pool.finish():
+            self._record(tag, decoded)
 
     def _mark_gone(self) -> None:
         unseen = [(path, row[1]) for path, row in self.live.items()]

@@ -190,3 +190,23 @@ def test_atomic_save_over_the_same_name_is_a_change(root, conn, run_scan, put, r
     assert (result.changed, result.new, result.moved, result.decoded) == (1, 0, 0, 1)
     after = rows()["a.jpg"]
     assert after["id"] == first["id"] and after["md5"] != first["md5"]
+
+
+def test_signatures_from_another_imagemagick_are_recomputed(root, conn, run_scan, put, rows):
+    """IM6 and IM7 (or Q8 and Q16) hash pixels differently: after an ImageMagick upgrade the old
+    signatures are recomputed (once this run knows the new ImageMagick by decoding something)."""
+    put("a.jpg")
+    put("b.png")
+    run_scan()
+    good = {p: r["signature"] for p, r in rows().items()}
+    version, quantum = rows()["a.jpg"]["signature_im_version"], rows()["a.jpg"]["signature_quantum"]
+    with conn:  # as if a.jpg had been indexed by another ImageMagick
+        conn.execute("UPDATE files SET signature = 'old', signature_im_version = 5 WHERE path = 'a.jpg'")
+    assert run_scan().decoded == 0  # nothing decoded: the new ImageMagick is not known yet
+    put("c.jpg")
+    result = run_scan()
+    assert result.decoded == 2 and result.failed == []
+    table = rows()
+    assert table["a.jpg"]["signature"] == good["a.jpg"]
+    assert (table["a.jpg"]["signature_im_version"], table["a.jpg"]["signature_quantum"]) == (version, quantum)
+    assert run_scan().decoded == 0
