@@ -159,6 +159,8 @@ class _View:
     items: dict[str, RemoteItem]
     claimed_sigs: set[str] = field(default_factory=set)
     claimed_ids: set[str] = field(default_factory=set)
+    _by_md5: dict[str, LocalPhoto] | None = None
+    _by_name: dict[tuple, LocalPhoto] | None = None
 
     @classmethod
     def build(cls, local: Sequence[LocalPhoto], remote: Sequence[RemoteItem],
@@ -170,6 +172,25 @@ class _View:
         for members in groups.values():
             members.sort(key=lambda p: p.path)
         return cls(dict(groups), {p.path: p for p in local}, {i.id: i for i in remote})
+
+    def by_md5(self) -> dict[str, LocalPhoto]:
+        """MD5 -> the first local photo (by path) with those bytes."""
+        if self._by_md5 is None:
+            self._by_md5 = {}
+            for photo in sorted(self.by_path.values(), key=lambda p: p.path):
+                if photo.md5 and photo.signature:
+                    self._by_md5.setdefault(photo.md5, photo)
+        return self._by_md5
+
+    def by_name_and_date(self) -> dict[tuple, LocalPhoto]:
+        """(stem key, date taken to the second) -> the first local photo (by path)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for photo in sorted(self.by_path.values(), key=lambda p: p.path):
+                if photo.date_taken and photo.signature:
+                    key = (stem_key(photo.path), photo.date_taken.replace(microsecond=0))
+                    self._by_name.setdefault(key, photo)
+        return self._by_name
 
     def first(self, signature: str) -> LocalPhoto | None:
         members = self.groups.get(signature)
@@ -377,22 +398,25 @@ def _plan_new_local(view: _View, signature: str, policy: Policy, out: Plan) -> N
 
 def _plan_new_remote(view: _View, policy: Policy, out: Plan) -> None:
     unclaimed = [view.items[i] for i in sorted(view.items) if i not in view.claimed_ids]
-    by_sig: dict[str, list[RemoteItem]] = defaultdict(list)
-    for item in unclaimed:
-        if item.signature:
-            by_sig[item.signature].append(item)
-    for item in unclaimed:
-        if item.signature and by_sig[item.signature][0] is not item:
-            continue  # a remote duplicate: handled with the first of its group
-        dups = tuple(i.id for i in by_sig.get(item.signature or "", [])[1:])
-        present = view.first(item.signature) if item.signature else None
-        if present is not None:  # a second remote copy of a picture that is already paired
+    groups: dict[str, list[RemoteItem]] = defaultdict(list)
+    for item in unclaimed:  # remote duplicates of one picture: by tag, else by content hash
+        groups[_same_picture(item)].append(item)
+    for members in groups.values():
+        item, dups = members[0], tuple(i.id for i in members[1:])
+        present, rule = _present_locally(view, item, policy)
+        if present is not None:  # another remote copy of a picture the library already has
             for same in (item.id, *dups):
                 out.relink.append(Pair(same, present.signature, present.path,
                                        content_version(view.items[same]), present.album))
-            out.actions.append(Action("skip", policy.remote, f"matched by signature (a duplicate on "
-                                      f"{policy.label} of a photo already in sync)", present.path,
-                                      item.id, item.signature, present.album))
+                if rule != "signature" and policy.uploads:
+                    out.actions.append(Action("retag", policy.remote, f"matched by {rule} (a "
+                                              f"duplicate on {policy.label} of a photo already in "
+                                              f"sync); our signature tag is added", present.path,
+                                              same, present.signature, present.album))
+            if rule == "signature" or not policy.uploads:
+                out.actions.append(Action("skip", policy.remote, f"matched by {rule} (a duplicate "
+                                          f"on {policy.label} of a photo already in sync)",
+                                          present.path, item.id, item.signature, present.album))
         elif item.media != "photo" or not _indexable(item, policy):
             out.actions.append(Action("skip", policy.remote,
                                       f"{item.media} on {policy.label} that the library does not index "
@@ -403,6 +427,28 @@ def _plan_new_remote(view: _View, policy: Policy, out: Plan) -> None:
             out.actions.append(Action("download", policy.remote, f"new on {policy.label}{note}",
                                       download_folder(album, policy), item.id, item.signature,
                                       album, item.size or 0, name=item.name, also_ids=dups))
+
+
+def _same_picture(item: RemoteItem) -> str:
+    """Remote items with one key show one picture: our (or a compatible) tag, else the MD5."""
+    if item.signature:
+        return f"signature:{item.signature}"
+    return f"md5:{item.md5}" if item.md5 else f"id:{item.id}"
+
+
+def _present_locally(view: _View, item: RemoteItem, policy: Policy
+                     ) -> tuple[LocalPhoto | None, str]:
+    """The local photo an unpaired remote item shows, by the same rules as :func:`_match`."""
+    if item.signature:
+        return view.first(item.signature), "signature"
+    if item.md5 and "md5" in policy.capabilities.hashes:
+        found = view.by_md5().get(item.md5)
+        if found is not None:
+            return found, "MD5"
+    if item.date_taken_known and item.date_taken:
+        key = (stem_key(item.name), item.date_taken.replace(microsecond=0))
+        return view.by_name_and_date().get(key), "file name and date taken"
+    return None, ""
 
 
 _MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/tiff": "tif",

@@ -2,7 +2,10 @@
 
 Whatever happens, after a sync (keep policies): every local picture is on the remote, every
 remote picture is in the library (unless that side deleted it since the last sync), a second sync
-plans nothing, and no photo the test did not delete itself ever disappears from either side.
+plans nothing, no photo the test did not delete itself ever disappears from either side, a local
+file is only ever overwritten by a remote edit (its old version then waits in the trash), and the
+plan does not depend on the order the remote lists its items in. Syncs with injected faults may
+fail items, but lose or double nothing, and the next clean sync converges.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from photosync.config import parse
 from photosync.emulators.images import make_image
 from photosync.library.decode import decode_file
-from photosync.remotes.base import list_all
+from photosync.remotes.base import Page, list_all
+from photosync.remotes.faults import Fault
 from photosync.remotes.memory import MemoryRemote
 from photosync.sync.run import SyncOptions, sync
 
@@ -55,16 +59,45 @@ class SyncMachine(RuleBasedStateMachine):
     def content(self, item_id: str) -> bytes:
         return self.remote.content(item_id)
 
+    def move_remote_item(self, item_id: str, album: str) -> None:
+        """The user puts a photo in an album of their own on the remote."""
+        self.remote.seed_album(album, [item_id])
+
+    def start_faults(self, seed: int) -> None:
+        """About one request in five fails from now on (some after the work was done)."""
+        self.remote.inject(Fault("*", rate=0.1, seed=seed))
+        self.remote.inject(Fault("*", rate=0.1, seed=seed + 1, lost_response=True))
+
+    def stop_faults(self) -> None:
+        self.remote.faults.clear()
+
     def teardown(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _local_files(self) -> list[Path]:
         return sorted(p for p in self.root.rglob("*.jpg") if ".photosync-trash" not in p.parts)
 
-    def _sync(self):
-        report = sync(self.config, SyncOptions(remotes=[self.remote.name]), factory=lambda n, c: self.remote)
-        assert report.exit_code == 0, [(o.action, o.error) for r in report.remotes for o in r.outcomes]
+    def _sync(self, expect: tuple[int, ...] = (0,), remote=None, **options):
+        remote = remote or self.remote
+        report = sync(self.config, SyncOptions(remotes=[self.remote.name], **options),
+                      factory=lambda n, c: remote)
+        assert report.exit_code in expect, [(o.action, o.error) for r in report.remotes for o in r.outcomes]
         return report
+
+    def _local_bytes(self) -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in self._local_files()}
+
+    def _trash(self) -> set[bytes]:
+        return {p.read_bytes() for p in (self.root / ".photosync-trash").rglob("*") if p.is_file()}
+
+    def _check_nothing_lost(self, before_local: dict[Path, bytes], before_remote: set[str]) -> None:
+        """No local file gone; one changed only by a remote edit, its old bytes in the trash."""
+        trash = self._trash()
+        for path, data in before_local.items():
+            assert path.exists(), path
+            assert path.read_bytes() == data or data in trash, path
+        after_remote = {i.id for i in list_all(self.remote).items}
+        assert before_remote <= after_remote
 
     @rule(folder=st.sampled_from(FOLDERS))
     def add_local(self, folder: str) -> None:
@@ -114,17 +147,64 @@ class SyncMachine(RuleBasedStateMachine):
             self.deleted_remote_sigs.add(self._sig(victim))
             self.remote.delete(victim.id)
 
+    @precondition(lambda self: self.synced_once)
+    @rule(data=st.data())
+    def edit_remote(self, data) -> None:
+        """Another machine running photosync replaces a photo's content on the remote."""
+        items = sorted(list_all(self.remote).items, key=lambda i: i.id)
+        if not items:
+            return
+        victim = data.draw(st.sampled_from(items))
+        self.counter += 1
+        path = self.tmp / f"edit-{self.counter}.jpg"
+        path.write_bytes(make_image(f"remote-edit-{self.counter}"))
+        self.remote.replace(victim.id, path, signature_of(path.read_bytes(), self.tmp))
+        path.unlink()
+
+    @precondition(lambda self: self.synced_once)
+    @rule(data=st.data())
+    def duplicate_remote(self, data) -> None:
+        items = sorted(list_all(self.remote).items, key=lambda i: i.id)
+        if items:
+            source = data.draw(st.sampled_from(items))
+            self.counter += 1
+            self.seed_remote(self.content(source.id), f"dup{self.counter}.jpg", None)
+
+    @precondition(lambda self: self.synced_once)
+    @rule(data=st.data(), album=st.sampled_from(["Elsewhere", "A"]))
+    def move_remote(self, data, album: str) -> None:
+        items = sorted(list_all(self.remote).items, key=lambda i: i.id)
+        if items:
+            self.move_remote_item(data.draw(st.sampled_from(items)).id, album)
+
+    @rule(seed=st.integers(0, 1000))
+    def sync_with_faults(self, seed: int) -> None:
+        """Requests fail at random: items may fail (exit 1), nothing is lost or doubled."""
+        before_local, before_remote = self._local_bytes(), {i.id for i in list_all(self.remote).items}
+        self.start_faults(seed)
+        try:
+            self._sync(expect=(0, 1, 4))
+        finally:
+            self.stop_faults()
+        self._check_nothing_lost(before_local, before_remote)
+
+    def _check_listing_order(self) -> None:
+        """The same dry-run plan whether the remote lists its items forwards or backwards."""
+        def actions(remote) -> list[tuple]:
+            report = self._sync(expect=(0, 1), remote=remote, dry_run=True, full=True)
+            plan = report.remotes[0].plan
+            return sorted((a.kind, a.path, a.remote_id, a.album, a.also_ids) for a in plan.actions) \
+                + sorted(plan.messages) if plan else []
+        assert actions(self.remote) == actions(_Reversed(self.remote))
+
     @rule()
     def sync_and_check(self) -> None:
-        before_local = {p: p.read_bytes() for p in self._local_files()}
+        self._check_listing_order()
+        before_local = self._local_bytes()
         before_remote = {i.id for i in list_all(self.remote).items}
         self._sync()
         self.synced_once = True
-        # nothing disappeared, nothing was overwritten
-        for path, data in before_local.items():
-            assert path.exists() and path.read_bytes() == data, path
-        after_remote = {i.id for i in list_all(self.remote).items}
-        assert before_remote <= after_remote
+        self._check_nothing_lost(before_local, before_remote)
         # converged: the same set of pictures on both sides, except the kept deletions
         local_sigs = {decode_file(str(p)).signature for p in self._local_files()}
         remote_sigs = {self._sig(i) for i in list_all(self.remote).items}
@@ -155,6 +235,20 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _sig(self, item) -> str:
         return item.signature or signature_of(self.content(item.id), self.tmp)
+
+
+class _Reversed:
+    """A remote whose full listing comes in the opposite order, in one page."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def list_page(self, token):
+        listing = list_all(self._inner)
+        return Page(list(reversed(listing.items)), None, listing.cursor)
 
 
 TestSyncMachine = SyncMachine.TestCase

@@ -41,6 +41,20 @@ class EmulatorMachine(SyncMachine):
         dest.unlink()
         return data
 
+    def move_remote_item(self, item_id: str, album: str) -> None:
+        """Into another album (Drive: another folder) made on the remote."""
+        self.remote.create_album(album, item_id)
+
+    def start_faults(self, seed: int) -> None:
+        """Server errors and connections cut after the work was done (the cut-off transfers of
+        tests/scenarios take socket timeouts: too slow for many examples)."""
+        rates = {"http_500": 0.05, "http_503": 0.05, "reset": 0.05}
+        admin(self.server.url, "faults", {"rates": rates, "seed": seed})
+
+    def stop_faults(self) -> None:
+        admin(self.server.url, "faults", {"rates": {"http_500": 0, "http_503": 0, "reset": 0,
+                                                    "reset_mid_body": 0}})
+
     def teardown(self) -> None:
         self.server.stop()
         super().teardown()
@@ -56,6 +70,10 @@ class FlickrMachine(EmulatorMachine):
 
 class DriveMachine(EmulatorMachine):
     service = "drive"
+
+    def start_faults(self, seed: int) -> None:
+        """No faults here: the retry back-off makes Drive runs too slow for many examples
+        (faults against Drive: tests/scenarios/test_sync_cli.py and the MemoryRemote machine)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -82,6 +82,29 @@ def test_remote_duplicates_of_a_local_photo_are_all_paired():
     assert not [a for a in p.actions if a.kind == "download"]
 
 
+def test_untagged_remote_duplicates_download_once():
+    """Two copies of one picture uploaded by another tool (no tag, same MD5): one download."""
+    p = plan([], [item("1", "a.jpg", md5="M"), item("2", "a copy.jpg", md5="M")], [],
+             policy(capabilities=DRIVE))
+    (download,) = [a for a in p.actions if a.kind == "download"]
+    assert download.remote_id == "1" and download.also_ids == ("2",)
+
+
+@pytest.mark.parametrize("caps,extra,rule", [
+    (DRIVE, dict(md5="M1"), "MD5"),
+    (FLICKR, dict(name="IMG_1"), "file name and date taken"),
+])
+def test_an_untagged_remote_copy_of_a_photo_in_sync_is_paired_and_retagged(caps, extra, rule):
+    """The user uploaded IMG_1 a second time with another tool: no download of a duplicate."""
+    local = [F("IMG_1.JPG", "S1", md5="M1")]
+    pair = Pair("9", "S1", "IMG_1.JPG", "M1", None)
+    p = plan(local, [item("9", sig="S1", md5="M1"), item("2", **extra)], [pair],
+             policy(capabilities=caps))
+    assert kinds(p) == [("retag", "IMG_1.JPG")]
+    assert p.actions[0].remote_id == "2" and p.actions[0].reason.startswith(f"matched by {rule}")
+    assert {r.remote_id for r in p.relink} == {"2"}
+
+
 SYNCED = Pair("9", "S1", "a.jpg", "V1", None)
 
 
