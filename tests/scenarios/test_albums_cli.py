@@ -135,3 +135,24 @@ def test_flickr_collections_are_listed_in_the_dry_run_report(world):
     assert any(n.startswith("Flickr collections (read-only, not synced):") for n in notes), notes
     text = world.run("sync", "--dry-run").stdout
     assert tree[0]["title"] in text
+
+
+def test_a_300_character_emoji_photoset_title_downloads_and_stays_one_album(world):
+    """A user's photoset title longer than a file name may be: the folder gets a cut name, the
+    photo lands there once, and the next runs see the folder and the set as one album."""
+    from pathlib import Path
+    from photosync.emulators.images import make_image
+    flickr = authorized_flickrapi(world.flickr_url)
+    title = "Été 🎉 " + "x" * 294
+    assert len(title) == 300
+    path = Path(world.tmp) / "remote.jpg"
+    path.write_bytes(make_image("long-title"))
+    photo_id = flickr.upload(filename=str(path), title="IMG_9", format="etree").find("photoid").text
+    flickr.photosets.create(title=title, primary_photo_id=photo_id)
+    world.photo("local.jpg", 1)
+    doc = world.sync()
+    assert count(doc, "flickr", "download") == 1 and doc["errors"] == []
+    (folder,) = {p.rsplit("/", 1)[0] for p in world.local() if p.endswith("IMG_9.jpg")}
+    assert len(folder.encode()) <= 255 and folder.startswith("Été 🎉 x")
+    assert busy(world.sync()) == [] and busy(world.sync("--full")) == []
+    assert [s["title"] for s in world.flickr_sets()] == [title]  # the user's set, untouched
