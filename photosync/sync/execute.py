@@ -104,10 +104,14 @@ class Executor:
             state.journal_end(self.conn, entry)
             return None
         message = _describe(error)
+        # Items abandoned (or failing in flight) once the remote is known unusable say nothing
+        # new: the remote's one error line says it, not a warning per queued photo.
+        repeat = self.fatal is not None and message == _describe(self.fatal)
         if isinstance(error, RemoteError) and self.fatal is None:
             self.fatal = error
         state.journal_end(self.conn, entry, message)
-        log.warning("%s %s %s: %s", self.remote.name, action.kind, action.path or action.remote_id, message)
+        if not repeat:
+            log.warning("%s %s %s: %s", self.remote.name, action.kind, action.path or action.remote_id, message)
         return message
 
     # -- one method per action kind --------------------------------------------------------

@@ -22,7 +22,8 @@ def to_json(report: SyncReport) -> dict[str, Any]:
                      "reason": a.reason, "album": a.album, "bytes": a.size}
             if id(a) in failed:
                 entry["error"] = failed[id(a)]
-                errors.append({"path": a.path or a.remote_id, "remote": r.name, "error": failed[id(a)]})
+                if failed[id(a)] != r.error:  # the remote's own error is listed once, below
+                    errors.append({"path": a.path or a.remote_id, "remote": r.name, "error": failed[id(a)]})
             actions.append(entry)
         if r.error:
             errors.append({"path": None, "remote": r.name, "error": r.error})
@@ -42,15 +43,21 @@ def to_text(report: SyncReport) -> str:
     lines = [("Dry run: nothing was changed. " if report.dry_run else "") +
              (f"Library: {doc['scan']}" if doc["scan"] else "")]
     lines += _table(report)
+    stopped = {r.name: r.error for r in report.remotes if r.error}
     for a in doc["actions"]:
         where = a["path"] or (f"album {a['album']!r}" if a.get("album") else "-")
+        failed = ""
+        if a.get("error"):
+            failed = "  NOT DONE (see the error below)" if a["error"] == stopped.get(a["remote"]) \
+                else f"  FAILED: {a['error']}"
         lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]  {a['reason']}"
-                     + (f"  FAILED: {a['error']}" if a.get("error") else ""))
+                     + failed)
     for m in doc["messages"]:
         lines.append(f"NOTE {m['remote']}: {m['message']}")
     if doc["errors"]:
         lines.append(f"{len(doc['errors'])} error(s):")
-        lines += [f"  {e['remote'] or 'library'}: {e['path'] or ''}: {e['error']}" for e in doc["errors"]]
+        lines += [f"  {e['remote'] or 'library'}: " + (f"{e['path']}: " if e["path"] else "") + e["error"]
+                  for e in doc["errors"]]
     return "\n".join(line for line in lines if line)
 
 

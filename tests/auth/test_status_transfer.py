@@ -174,7 +174,11 @@ def test_flickr_revoked_mid_sync_is_exit_3_and_drive_still_syncs(world):
     out, err = proc.communicate(timeout=120)
     admin(world.flickr.url, "faults", {"latency_ms": 0})
     assert proc.returncode == 3, out + err
-    assert "Flickr authorization was revoked or expired: run `photosync auth flickr`" in out + err
+    revoked = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
+    assert revoked in out + err
+    # said once in the report's errors and at most once in the log, not once per queued photo
+    assert out.count(revoked) == 1 and err.count(revoked) <= 1, out + err
+    assert "flickr: : " not in out
     assert "Traceback" not in err
     assert 0 < len(world.flickr.app.state.photos) < 8
     drive_names = {f["name"] for f in admin(world.drive.url, "state?hashes=0")["files"]
