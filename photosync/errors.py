@@ -56,6 +56,11 @@ class ItemError(PhotosyncError):
     """One item (a file or a remote photo) failed; the run goes on without it."""
 
 
+class UploadsRefused(ItemError):
+    """The remote takes no more photos (storage full, upload limit): the run stops uploading to
+    it after the first refusal (every later upload would be refused too); downloads go on."""
+
+
 class NotFound(ItemError):
     """The item does not exist (any more) on the remote."""
 

@@ -51,7 +51,9 @@ def setup(verbosity: int = 0) -> None:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
     logging.getLogger("photosync").setLevel(level)
-    for noisy in ("googleapiclient.discovery_cache", "urllib3", "flickrapi"):
+    # googleapiclient.http warns "Encountered 403 Forbidden with reason ..." on every 403/429
+    # answer, before photosync reports (or retries) it in its own words
+    for noisy in ("googleapiclient.discovery_cache", "googleapiclient.http", "urllib3", "flickrapi"):
         logging.getLogger(noisy).setLevel(logging.ERROR if verbosity < 2 else logging.DEBUG)
     for talker in CREDENTIAL_LOGGERS:  # never DEBUG, not even with -vv
         logging.getLogger(talker).setLevel(logging.INFO)

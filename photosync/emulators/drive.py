@@ -26,6 +26,9 @@ Admin routes (bodies are JSON; not part of the real API):
 - ``POST /_admin/expire`` ``{"token": ..}`` (omitted: every access token) -> ``{"expired": N}``.
 - ``POST /_admin/token_lifetime`` ``{"seconds": 3599}``: lifetime of access tokens issued next.
 - ``POST /_admin/account`` ``{"account": email}``: who signs in on the consent page.
+- ``POST /_admin/quota`` ``{"limit": bytes}`` (``null``: the default 15 GiB): each account's storage;
+  content that would not fit is refused with 403 ``storageQuotaExceeded`` (a resumable upload at
+  its start, from ``X-Upload-Content-Length``), and ``about.get`` reports the limit.
 """
 
 from __future__ import annotations
@@ -291,6 +294,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
                     self._file(grant, file_id)
             url = f"{self.base_url}/upload/drive/v3/files" + (f"/{file_id}" if file_id else "")
             with self.lock:
+                self.store.check_quota(grant["email"], int(request.headers.get("X-Upload-Content-Length") or 0))
                 return self.uploads.start(request, grant["email"], grant["client_id"],
                                           {**meta, "__file_id": file_id}, url)
         raise invalid_parameter("uploadType", f"Invalid value for: uploadType is not a valid value")
@@ -309,6 +313,8 @@ class DriveEmulator(FeedsApi, EmulatorApp):
                ctype: str | None, file_id: str | None = None) -> Response:
         blob = None
         if data is not None:
+            with self.lock:
+                self.store.check_quota(grant["email"], len(data))
             blob = self.blobs.put(data)
             self.facts.learn(blob, data)
         q = request.query

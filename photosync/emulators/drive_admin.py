@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from photosync.emulators.drive_seed import seed
+from photosync.emulators.drive_store import QUOTA_LIMIT
 from photosync.emulators.server import Request, Response
 
 if TYPE_CHECKING:
@@ -73,6 +74,13 @@ def account(app: "DriveEmulator", body: dict[str, Any]) -> Response:
     return Response.json({"account": body["account"]})
 
 
+def quota(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+    limit = body.get("limit")
+    app.store.quota_limit = QUOTA_LIMIT if limit is None else int(limit)
+    return Response.json({"limit": app.store.quota_limit})
+
+
 ROUTES = {("GET", "state"): state, ("POST", "seed"): seed_route, ("GET", "credentials"): credentials,
           ("POST", "token"): token, ("POST", "revoke"): revoke, ("POST", "expire"): expire,
-          ("POST", "token_lifetime"): token_lifetime, ("POST", "account"): account}
+          ("POST", "token_lifetime"): token_lifetime, ("POST", "account"): account,
+          ("POST", "quota"): quota}

@@ -9,7 +9,7 @@ from photosync.emulators import drive_fields
 from photosync.emulators.drive_errors import DriveError, invalid_parameter
 from photosync.emulators.drive_files import rfc3339
 from photosync.emulators.drive_params import int_param, sub_selection, wants
-from photosync.emulators.drive_store import QUOTA_LIMIT, DriveStore
+from photosync.emulators.drive_store import DriveStore
 from photosync.emulators.server import Request, Response
 
 
@@ -85,6 +85,6 @@ class FeedsApi:
             usage = self.store.usage(grant["email"]) if wants(selection, "storageQuota") else 0
         body = {"kind": "drive#about", "user": user, "maxUploadSize": str(5 * 1024 ** 4),
                 "appInstalled": False, "canCreateDrives": False,
-                "storageQuota": {"limit": str(QUOTA_LIMIT), "usage": str(usage), "usageInDrive": str(usage),
+                "storageQuota": {"limit": str(self.store.quota_limit), "usage": str(usage), "usageInDrive": str(usage),
                                  "usageInDriveTrash": "0"}}
         return Response.json(drive_fields.apply(body, selection))

@@ -31,6 +31,7 @@ class DriveStore:
     def __init__(self, facts: ContentFacts, clock: Callable[[], float] = time.time):
         self.facts = facts
         self.clock = clock
+        self.quota_limit = QUOTA_LIMIT  # bytes per account; POST /_admin/quota lowers it for tests
         self.accounts: dict[str, dict[str, Any]] = {}
         self.files: dict[str, DriveFile] = {}
         self.changes = ChangeLog()
@@ -72,6 +73,13 @@ class DriveStore:
         being generated (50,000 of them would take half a minute); Drive's own figure lags too."""
         return sum(self.facts.size_or_estimate(f.blob) for f in self.files.values()
                    if f.owner == email and f.blob)
+
+    def check_quota(self, email: str, adding: int) -> None:
+        """Refuse content that would not fit, as Drive does (403 storageQuotaExceeded). Summed
+        only under a lowered limit: no test stores 15 GiB."""
+        if self.quota_limit < QUOTA_LIMIT and self.usage(email) + adding > self.quota_limit:
+            raise DriveError(403, "storageQuotaExceeded", "The user's Drive storage quota has been exceeded.",
+                             domain="usageLimits")
 
     # --- writing ---------------------------------------------------------------------------
     def create(self, email: str, client: str, meta: dict[str, Any], blob: str | None,

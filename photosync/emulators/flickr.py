@@ -61,6 +61,7 @@ class FlickrEmulator(EmulatorApp):
         self.oauth = OAuthVerifier(self.state)
         self.specs = load_specs()
         self.hashes: dict[str, str] = {}  # generated blob recipe -> sha256 of its bytes
+        self.max_photos = 0  # per account; past it uploads answer 6 (a free account's 1,000), 0: none
         self._derived: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
@@ -199,6 +200,9 @@ class FlickrEmulator(EmulatorApp):
             raise ApiError(1)
         if data is None:
             raise ApiError(2)
+        if not replace and self.max_photos and \
+                sum(p.owner == owner for p in self.state.photos.values()) >= self.max_photos:
+            raise ApiError(6)
         is_async = fields.get("async") == "1"
         try:
             photo = flickr_upload.store_replace(self.state, self.blobs, target, data, now) if target else \

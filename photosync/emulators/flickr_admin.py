@@ -16,6 +16,8 @@
   are recipes, made on download: 50,000 photos take about a second and little memory.
 ``POST /_admin/reset`` -> ``{"ok": true}`` (everything gone; the app's key stays the same).
 ``GET /_admin/credentials`` -> ``{"api_key", "api_secret"}`` of the registered app.
+``POST /_admin/quota`` with ``{"max_photos": N}`` (0: no limit) -> the same: an account holding N
+  photos gets upload error 6 ("User exceeded upload limit"), like a full free account.
 ``POST /_admin/token`` with ``{"username": "testuser", "perms": "read|write|delete"}`` (the
   account is created if new) -> ``{"oauth_token", "oauth_token_secret", "perms", "user_nsid",
   "username", "fullname", "api_key", "api_secret"}``.
@@ -59,6 +61,10 @@ def route(app: "FlickrEmulator", name: str, request: Request) -> Response | None
             return Response.json({"oauth_token": token.token, "oauth_token_secret": token.secret,
                                   "perms": token.perms, "user_nsid": account.nsid, "username": account.username,
                                   "fullname": account.fullname, "api_key": key, "api_secret": app.state.apps[key]})
+    if name == "quota" and request.method == "POST":
+        with app.lock:
+            app.max_photos = int((request.json() or {}).get("max_photos") or 0)
+            return Response.json({"max_photos": app.max_photos})
     if name == "seed" and request.method == "POST":
         with app.lock:
             result = seed(app.state, request.json() or {})

@@ -37,7 +37,7 @@ from googleapiclient.errors import HttpError, ResumableUploadError
 from googleapiclient.http import build_http
 
 from photosync.errors import (AuthorizationNeeded, Conflict, ItemError, NotFound, PhotosyncError,
-                              TransientError)
+                              TransientError, UploadsRefused)
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.drive")
@@ -46,6 +46,9 @@ T = TypeVar("T")
 DISCOVERY = Path(googleapiclient.__file__).parent / "discovery_cache/documents/drive.v3.json"
 REVOKED = "Google Drive authorization was revoked or expired: run `photosync auth drive`"
 RATE_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "sharingRateLimitExceeded"}
+FULL_REASONS = {"storageQuotaExceeded", "quotaExceeded"}  # the second: as service accounts see it
+FULL = ("Google Drive storage is full (storageQuotaExceeded): no more uploads to Drive in this run; "
+        "free space or add storage at https://one.google.com/storage")
 _documents: dict[str, str] = {}
 _documents_lock = threading.Lock()
 
@@ -123,6 +126,8 @@ def http_error(exc: HttpError, what: str) -> PhotosyncError:
         return TransientError(text, retry_after)
     if status == 401:
         return AuthorizationNeeded(REVOKED)
+    if status == 403 and reason in FULL_REASONS:
+        return UploadsRefused(FULL)
     if status == 404:
         return NotFound(text)
     if status == 409:

@@ -33,7 +33,7 @@ from flickrapi.auth import FlickrAccessToken
 from flickrapi.exceptions import FlickrError
 
 from photosync.errors import (AuthorizationNeeded, ItemError, NotFound, RemoteUnavailable,
-                              TransientError)
+                              TransientError, UploadsRefused)
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.flickr")
@@ -42,6 +42,9 @@ REAL_ENDPOINT = "https://www.flickr.com"
 AUTH_MESSAGE = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
 UNAVAILABLE = "photo_unavailable"  # Flickr's placeholder image (s.yimg.com/.../photo_unavailable.png)
 TIMEOUT = (15.0, 120.0)  # (connect, read) seconds for every request
+UPLOAD_LIMIT = 6  # upload error 6: "User exceeded upload limit" (a free account's 1,000 photos)
+FULL = ("Flickr refuses more uploads (error 6: User exceeded upload limit, e.g. a free account's 1,000 "
+        "photos): no more uploads to Flickr in this run")
 TRANSIENT_CODES = {105, 106}  # service unavailable; write operation failed (temporary)
 # Errors no retry can fix, each with the one line that names the fix (the run stops: exit 3).
 AUTH_MESSAGES = {
@@ -258,6 +261,8 @@ class FlickrClient:
                 if exc.code is None:
                     raise TransientError(f"{what}: {exc}") from None
                 message = str(exc).split(": ", 2)[-1]
+                if int(exc.code) == UPLOAD_LIMIT:
+                    raise UploadsRefused(FULL) from None
                 raise api_error(exc.code, message, what, not_found) from None
 
     def open(self, url: str, what: str, max_redirects: int = 5) -> requests.Response:

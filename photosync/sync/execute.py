@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from photosync.errors import AuthorizationNeeded, NotFound, PhotosyncError, RemoteError
+from photosync.errors import AuthorizationNeeded, NotFound, PhotosyncError, RemoteError, UploadsRefused
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
 from photosync.remotes.base import Album, Remote, RemoteItem
@@ -31,6 +31,7 @@ from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, rem
 
 log = logging.getLogger("photosync.sync")
 TRASH = ".photosync-trash"
+UPLOADS = ("upload", "replace_remote")  # what a remote that is full refuses
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Executor:
     wait: float = 0.0
     on_done: Callable[[Outcome], None] = lambda outcome: None
     fatal: RemoteError | None = None
+    full: UploadsRefused | None = None  # the remote refused an upload: later ones are not tried
     _albums: dict[str, Album] | None = None
     _album_lock: threading.Lock = field(default_factory=threading.Lock)
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
@@ -68,6 +70,7 @@ class Executor:
     # album must not pick the same free name in parallel (the second would fail as a conflict).
     _reserved: set[Path] = field(default_factory=set)
     _reserve_lock: threading.Lock = field(default_factory=threading.Lock)
+    _said: set[str] = field(default_factory=set)  # messages of remote-stopping errors already logged
 
     def apply(self, plan: Plan) -> list[Outcome]:
         # Workers only read this map; it is loaded here, in the thread that owns the connection.
@@ -95,7 +98,13 @@ class Executor:
         action = job[0]
         if self.fatal is not None:
             raise self.fatal
-        return getattr(self, f"_do_{action.kind}")(action)
+        if self.full is not None and action.kind in UPLOADS:
+            raise self.full
+        try:
+            return getattr(self, f"_do_{action.kind}")(action)
+        except UploadsRefused as exc:  # set here, in the worker: the next job must already see it
+            self.full = self.full or exc
+            raise
 
     def _record(self, action: Action, entry: int, done: Done | None, error: Exception | None) -> str | None:
         if error is None and done is not None:
@@ -104,14 +113,15 @@ class Executor:
             state.journal_end(self.conn, entry)
             return None
         message = _describe(error)
-        # Items abandoned (or failing in flight) once the remote is known unusable say nothing
-        # new: the remote's one error line says it, not a warning per queued photo.
-        repeat = self.fatal is not None and message == _describe(self.fatal)
         if isinstance(error, RemoteError) and self.fatal is None:
             self.fatal = error
         state.journal_end(self.conn, entry, message)
-        if not repeat:
+        # An error that stops this remote (or its uploads) is said once, not once per queued photo.
+        stops = isinstance(error, RemoteError | UploadsRefused)
+        if not (stops and message in self._said):
             log.warning("%s %s %s: %s", self.remote.name, action.kind, action.path or action.remote_id, message)
+            if stops:
+                self._said.add(message)
         return message
 
     # -- one method per action kind --------------------------------------------------------

@@ -44,21 +44,36 @@ def to_text(report: SyncReport) -> str:
              (f"Library: {doc['scan']}" if doc["scan"] else "")]
     lines += _table(report)
     stopped = {r.name: r.error for r in report.remotes if r.error}
+    said: set[tuple[str, str]] = set()
     for a in doc["actions"]:
         where = a["path"] or (f"album {a['album']!r}" if a.get("album") else "-")
         failed = ""
         if a.get("error"):
             failed = "  NOT DONE (see the error below)" if a["error"] == stopped.get(a["remote"]) \
+                else "  FAILED (the same error as above)" if (a["remote"], a["error"]) in said \
                 else f"  FAILED: {a['error']}"
+            said.add((a["remote"], a["error"]))
         lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]  {a['reason']}"
                      + failed)
     for m in doc["messages"]:
         lines.append(f"NOTE {m['remote']}: {m['message']}")
     if doc["errors"]:
         lines.append(f"{len(doc['errors'])} error(s):")
-        lines += [f"  {e['remote'] or 'library'}: " + (f"{e['path']}: " if e["path"] else "") + e["error"]
-                  for e in doc["errors"]]
+        lines += _error_lines(doc["errors"])
     return "\n".join(line for line in lines if line)
+
+
+def _error_lines(errors: list[dict[str, Any]]) -> list[str]:
+    """One line per error; an error many items share (a full remote) once, with their count."""
+    groups: dict[tuple[Any, str], list[dict[str, Any]]] = {}
+    for e in errors:
+        groups.setdefault((e["remote"], e["error"]), []).append(e)
+    lines = []
+    for (remote, error), group in groups.items():
+        path = group[0]["path"]
+        more = f" (and {len(group) - 1} more with this error)" if len(group) > 1 else ""
+        lines.append(f"  {remote or 'library'}: " + (f"{path}: " if path else "") + error + more)
+    return lines
 
 
 def _table(report: SyncReport) -> list[str]:

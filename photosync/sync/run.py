@@ -61,6 +61,7 @@ class RemoteReport:
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None  # the remote could not be used
     auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
+    full: str | None = None  # the remote refused uploads (storage full, upload limit): why
     full_listing: bool = False
 
 
@@ -142,6 +143,7 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     """Fold a second pass over a remote into the first pass's report."""
     first.outcomes.extend(second.outcomes)
     first.error = first.error or second.error
+    first.full = first.full or second.full
     if second.plan is None:
         return
     if first.plan is None:
@@ -217,6 +219,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
             items = {i.id: i for i in state.cached_items(conn, name)}
             _album_phase(remote, policy, report, state.load_pairs(conn, name), items, dates, adopt,
                          executor)
+        report.full = str(executor.full) if executor.full is not None else None
         if executor.fatal is not None:
             report.error = str(executor.fatal)
             report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)

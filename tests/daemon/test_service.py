@@ -10,7 +10,7 @@ from pathlib import Path
 
 from photosync.daemon import failures
 from photosync.daemon.watcher import WatchLimitReached
-from photosync.errors import AuthorizationNeeded, ItemError, RemoteUnavailable
+from photosync.errors import AuthorizationNeeded, ItemError, RemoteUnavailable, UploadsRefused
 from photosync.remotes.memory import MemoryRemote
 from photosync.state.db import open_db
 from tests.daemon.conftest import names, picture, put, signatures, wait_for
@@ -112,6 +112,34 @@ def test_a_failing_file_is_retried_then_parked_until_it_changes(harness):
     (h.root / "bad.jpg").write_bytes(picture("bad, edited"))
     wait_for(lambda: names(flickr) == ["bad.jpg", "good.jpg"], message="the edited file uploaded")
     wait_for(lambda: failures.listing(conn) == [])
+
+
+class Full(MemoryRemote):
+    """Refuses every upload the way a full Drive or a free Flickr account at its limit does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.full = True
+        self.refusals = 0
+
+    def upload(self, path: Path, name: str, album, signature):
+        if self.full:
+            self.refusals += 1
+            raise UploadsRefused("the remote is full")
+        return super().upload(path, name, album, signature)
+
+
+def test_a_full_remote_parks_nothing_and_takes_the_photos_once_there_is_room(harness):
+    flickr = Full(name="flickr")
+    h = harness({"flickr": flickr}, poll=0.02, extra="sync:\n  workers: 1\n")
+    for i in range(3):
+        put(h.root, f"p{i}.jpg", f"full-{i}")
+    h.start()
+    wait_for(lambda: flickr.refusals >= 4, message="refused again at later polls")
+    conn = open_db(h.tmp / "state")
+    assert failures.listing(conn) == []  # not the files' fault: nothing retried per file or parked
+    flickr.full = False
+    wait_for(lambda: names(flickr) == ["p0.jpg", "p1.jpg", "p2.jpg"], message="uploaded once there is room")
 
 
 class Down(MemoryRemote):

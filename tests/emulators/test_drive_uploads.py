@@ -154,3 +154,25 @@ def test_multipart_with_unicode_name(drive_service) -> None:
     got = svc.files().create(body={"name": "été 2020 — 東京.jpg"}, fields="name,size",
                              media_body=MediaIoBaseUpload(io.BytesIO(data), mimetype="image/jpeg")).execute()
     assert got == {"name": "été 2020 — 東京.jpg", "size": "5000"}
+
+
+def test_a_full_drive_refuses_content_with_storage_quota_exceeded(drive_emulator, drive_service) -> None:
+    svc = drive_service()
+    admin(drive_emulator.url, "quota", {"limit": 5000})
+    small = svc.files().create(body={"name": "fits.bin"}, fields="id", media_body=MediaIoBaseUpload(
+        io.BytesIO(payload(3000)), mimetype="application/octet-stream")).execute()
+    assert small["id"]
+    for resumable in (False, True):  # a resumable upload is refused at its start
+        media = MediaIoBaseUpload(io.BytesIO(payload(3000, 1)), mimetype="image/jpeg", chunksize=CHUNK,
+                                  resumable=resumable)
+        with pytest.raises(HttpError) as refused:
+            svc.files().create(body={"name": "too-much.bin"}, media_body=media, fields="id").execute()
+        assert refused.value.status_code == 403
+        assert refused.value.error_details[0]["reason"] == "storageQuotaExceeded"
+    folder = svc.files().create(body={"name": "still fine", "mimeType": "application/vnd.google-apps.folder"},
+                                fields="id").execute()  # no content: no quota
+    assert folder["id"]
+    about = svc.about().get(fields="storageQuota").execute()
+    assert about["storageQuota"]["limit"] == "5000" and about["storageQuota"]["usage"] == "3000"
+    admin(drive_emulator.url, "quota", {"limit": None})
+    assert svc.about().get(fields="storageQuota").execute()["storageQuota"]["limit"] == str(15 * 1024 ** 3)

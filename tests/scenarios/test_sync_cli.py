@@ -318,3 +318,34 @@ def test_dry_run_leaves_the_state_files_byte_for_byte(world):
         {k: v for k, v in before.items() if k != "photosync.db-shm"}
     with sqlite3.connect(world.state / "photosync.db") as conn:
         assert conn.execute("SELECT count(*) FROM runs WHERE started = 1").fetchone()[0] == 1
+
+
+def test_a_full_remote_stops_uploads_to_it_and_says_so_once(world):
+    """Drive's storage full (403 storageQuotaExceeded), Flickr's free-account limit (upload
+    error 6): after the first refusal no more uploads are sent to that remote; the report names
+    the fix once; the rest goes up once there is room again."""
+    for n in range(6):
+        world.photo(f"Trip/p{n}.jpg", 40 + n)
+    admin(world.drive_url, "quota", {"limit": 1})
+    admin(world.flickr_url, "quota", {"max_photos": 2})
+    result = world.run("sync")
+    assert result.returncode == 1, result.stdout + result.stderr
+    full_drive = "Google Drive storage is full (storageQuotaExceeded)"
+    full_flickr = "Flickr refuses more uploads (error 6"
+    for message in (full_drive, full_flickr):
+        assert result.stdout.count(message) == 2, result.stdout  # the first action's line + the errors
+        assert result.stderr.count(message) == 1, result.stderr  # one warning, not one per photo
+    assert "(and 5 more with this error)" in result.stdout and "(and 3 more with this error)" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert world.drive_photos() == [] and len(world.flickr_photos()) == 2
+    drive_calls = admin(world.drive_url, "calls")
+    # refused: the uploads already under way in the pool (sync.workers, 4), then none is sent
+    assert 1 <= drive_calls["statuses"].get("403", 0) <= 4, drive_calls
+    flickr_calls = admin(world.flickr_url, "calls")
+    assert 3 <= flickr_calls["methods"].get("upload", 0) <= 6, flickr_calls
+    admin(world.drive_url, "quota", {"limit": None})
+    admin(world.flickr_url, "quota", {"max_photos": 0})
+    doc = world.sync()
+    assert count(doc, "drive", "upload") == 6 and count(doc, "flickr", "upload") == 4
+    assert len(world.drive_photos()) == 6 and len(world.flickr_photos()) == 6
+    assert busy(world.sync()) == []
