@@ -58,27 +58,36 @@ def with_exif_date(jpeg: bytes, date_taken: datetime, subsec: str | None = None,
     return jpeg[:2] + exif_segment(date_taken, subsec, offset) + jpeg[2:]
 
 
+def date_tags(date_taken: datetime, subsec: str | None = None, offset: str | None = None
+              ) -> list[tuple[int, bytes]]:
+    """The ASCII EXIF tags of a date taken: DateTimeOriginal, OffsetTimeOriginal, SubSecTimeOriginal."""
+    tags = [(0x9003, date_taken.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0")]
+    if offset:
+        tags.append((0x9011, offset.encode() + b"\0"))
+    if subsec:
+        tags.append((0x9291, subsec.encode() + b"\0"))
+    return tags
+
+
+def ascii_ifd(tags: list[tuple[int, bytes]], at: int, endian: str = ">") -> bytes:
+    """A TIFF IFD of ASCII ``tags`` starting at offset ``at``, its longer values right after it."""
+    values_at = at + 2 + 12 * len(tags) + 4
+    entries, values = b"", b""
+    for tag, value in tags:
+        if len(value) <= 4:
+            entries += struct.pack(endian + "HHI", tag, 2, len(value)) + value.ljust(4, b"\0")
+        else:
+            entries += struct.pack(endian + "HHII", tag, 2, len(value), values_at + len(values))
+            values += value + (b"\0" if len(value) % 2 else b"")
+    return struct.pack(endian + "H", len(tags)) + entries + struct.pack(endian + "I", 0) + values
+
+
 def exif_segment(date_taken: datetime, subsec: str | None = None, offset: str | None = None) -> bytes:
     """A big-endian TIFF/EXIF APP1 segment: IFD0 -> ExifIFD with the date tags."""
-    ascii_tags: list[tuple[int, bytes]] = [(0x9003, date_taken.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0")]
-    if offset:
-        ascii_tags.append((0x9011, offset.encode() + b"\0"))  # OffsetTimeOriginal
-    if subsec:
-        ascii_tags.append((0x9291, subsec.encode() + b"\0"))  # SubSecTimeOriginal
     ifd0_offset = 8
-    ifd0_size = 2 + 12 + 4
-    exif_offset = ifd0_offset + ifd0_size
-    exif_size = 2 + 12 * len(ascii_tags) + 4
-    data_offset = exif_offset + exif_size
+    exif_offset = ifd0_offset + 2 + 12 + 4
     ifd0 = struct.pack(">H", 1) + struct.pack(">HHII", 0x8769, 4, 1, exif_offset) + struct.pack(">I", 0)
-    entries, blobs = b"", b""
-    for tag, value in ascii_tags:
-        if len(value) <= 4:
-            entries += struct.pack(">HHI", tag, 2, len(value)) + value.ljust(4, b"\0")
-        else:
-            entries += struct.pack(">HHII", tag, 2, len(value), data_offset + len(blobs))
-            blobs += value + (b"\0" if len(value) % 2 else b"")
-    exif_ifd = struct.pack(">H", len(ascii_tags)) + entries + struct.pack(">I", 0)
-    tiff = b"MM\x00\x2a" + struct.pack(">I", ifd0_offset) + ifd0 + exif_ifd + blobs
+    tiff = b"MM\x00\x2a" + struct.pack(">I", ifd0_offset) + ifd0 + \
+        ascii_ifd(date_tags(date_taken, subsec, offset), exif_offset)
     payload = b"Exif\0\0" + tiff
     return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload

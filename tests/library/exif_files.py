@@ -9,7 +9,7 @@ import struct
 import zlib
 from datetime import datetime
 
-from photosync.emulators.images import exif_segment
+from photosync.emulators.images import ascii_ifd, date_tags, exif_segment
 
 
 def exif_tiff(date: datetime, subsec: str | None = None, offset: str | None = None) -> bytes:
@@ -44,22 +44,9 @@ def tiff_with_exif(tiff: bytes, date: datetime, subsec: str | None = None,
     """``tiff`` (little-endian, as ImageMagick writes it) with an Exif IFD holding the date tags,
     appended after the existing data and linked from a rewritten IFD0."""
     assert tiff[:4] == b"II*\0"
-    tags = [(0x9003, date.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0")]
-    if offset:
-        tags.append((0x9011, offset.encode() + b"\0"))
-    if subsec:
-        tags.append((0x9291, subsec.encode() + b"\0"))
     out = bytearray(tiff + (b"\0" if len(tiff) % 2 else b""))
     exif_at = len(out)
-    values_at = exif_at + 2 + 12 * len(tags) + 4
-    entries, values = b"", b""
-    for tag, value in tags:
-        if len(value) <= 4:
-            entries += struct.pack("<HHI", tag, 2, len(value)) + value.ljust(4, b"\0")
-        else:
-            entries += struct.pack("<HHII", tag, 2, len(value), values_at + len(values))
-            values += value + (b"\0" if len(value) % 2 else b"")
-    out += struct.pack("<H", len(tags)) + entries + struct.pack("<I", 0) + values
+    out += ascii_ifd(date_tags(date, subsec, offset), exif_at, "<")
     (ifd0,) = struct.unpack_from("<I", tiff, 4)
     (count,) = struct.unpack_from("<H", tiff, ifd0)
     old = [tiff[ifd0 + 2 + 12 * i:ifd0 + 14 + 12 * i] for i in range(count)]
