@@ -39,7 +39,7 @@ assert flickr_read and flickr_sets and flickr_write  # imported for their @metho
 REST = "/services/rest/"
 UPLOAD, REPLACE = "/services/upload/", "/services/replace/"
 OAUTH = "/services/oauth/"
-STATIC = re.compile(r"^/(?P<server>\d+)/(?P<id>\d+)_(?P<secret>[0-9a-f]+)(?:_(?P<suffix>[a-z0-9]))?\.(?P<ext>[a-z0-9]+)$")
+STATIC = re.compile(r"^/(?P<server>\d+)/(?P<id>\d+)_(?P<secret>[0-9a-f]+)(?:_(?P<suffix>[a-z0-9]{1,2}))?\.(?P<ext>[a-z0-9]+)$")
 PLAY = re.compile(r"^/photos/(?P<user>[^/]+)/(?P<id>\d+)/play/(?P<kind>orig|site|player)/(?P<secret>[0-9a-f]+)/?$")
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "tiff": "image/tiff",
                  "heic": "image/heic", "mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}

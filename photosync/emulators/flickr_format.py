@@ -19,14 +19,17 @@ from photosync.emulators.server import Response
 
 FARM = 66
 MAX_PER_PAGE = 500
-# (label, url extra, file suffix, longest edge, square) of Flickr's generated sizes
+# (label, url extra / size-page code, file suffix, longest edge, square) of Flickr's generated
+# sizes, in getSizes order; the X-Large ones exist only for originals that large, like the rest.
 SIZES = (
     ("Square", "sq", "s", 75, True), ("Large Square", "q", "q", 150, True),
     ("Thumbnail", "t", "t", 100, False), ("Small", "s", "m", 240, False),
-    ("Small 320", "n", "n", 320, False), ("Medium", "m", "", 500, False),
-    ("Medium 640", "z", "z", 640, False), ("Medium 800", "c", "c", 800, False),
-    ("Large", "l", "b", 1024, False), ("Large 1600", "h", "h", 1600, False),
-    ("Large 2048", "k", "k", 2048, False),
+    ("Small 320", "n", "n", 320, False), ("Small 400", "w", "w", 400, False),
+    ("Medium", "m", "", 500, False), ("Medium 640", "z", "z", 640, False),
+    ("Medium 800", "c", "c", 800, False), ("Large", "l", "b", 1024, False),
+    ("Large 1600", "h", "h", 1600, False), ("Large 2048", "k", "k", 2048, False),
+    ("X-Large 3K", "3k", "3k", 3072, False), ("X-Large 4K", "4k", "4k", 4096, False),
+    ("X-Large 5K", "5k", "5k", 5120, False), ("X-Large 6K", "6k", "6k", 6144, False),
 )
 SUFFIX_EDGE = {suffix: (edge, square) for _, _, suffix, edge, square in SIZES}
 

@@ -13,6 +13,7 @@ from photosync.emulators.flickr_spec import ApiError
 from photosync.emulators.flickr_state import Photo
 
 SEARCH_CAP = 4000  # Flickr serves at most the first 4,000 results of a search
+MAX_ALL_TAGS = 20  # error 1 beyond this many tags in a tag_mode=all search
 SEARCH_ARGS = ("user_id", "tags", "text", "min_upload_date", "max_upload_date", "min_taken_date",
                "max_taken_date", "machine_tags")
 
@@ -92,21 +93,39 @@ def search(call: Call) -> dict[str, Any]:
     else:
         photos = [p for p in call.state.photos.values() if p.ispublic]
     photos = call.date_filters(call.visible(photos))
+    photos = _by_content_type(call, photos)
     photos = _by_tags(call, photos)
     photos = _by_machine_tags(call, photos)
     text = call.arg("text").lower()
     if text:
         photos = [p for p in photos if text in p.title.lower() or text in p.description.lower()
                   or any(text in t.raw.lower() for t in p.tags)]
-    return {"photos": call.listing(_sorted(photos, call.arg("sort", "date-posted-desc")), cap=SEARCH_CAP)}
+    return {"photos": call.listing(_sorted(photos, call.arg("sort")), cap=SEARCH_CAP)}
+
+
+def _by_content_type(call: Call, photos: list[Photo]) -> list[Photo]:
+    """``content_type`` 1-7 (photos / screenshots / other, alone or together): every item here
+    is a photo, so the kinds without photos (2, 3, 5) find nothing; other values are ignored."""
+    return [] if call.arg("content_type").strip() in ("2", "3", "5") else photos
 
 
 def _by_tags(call: Call, photos: list[Photo]) -> list[Photo]:
-    wanted = [flickr_tags.clean(t) for t in flickr_tags.parse_tag_list(call.arg("tags"))]
-    if not wanted:
+    """``tags`` (comma-separated, ``-tag`` excludes) combined by ``tag_mode`` any/all."""
+    terms = flickr_tags.parse_tag_list(call.arg("tags"))
+    if not terms:
         return photos
-    test = all if call.arg("tag_mode") == "all" else any
-    return [p for p in photos if test(w in {t.clean for t in p.tags} for w in wanted)]
+    wanted = [flickr_tags.clean(t) for t in terms if not t.startswith("-")]
+    unwanted = {flickr_tags.clean(t[1:]) for t in terms if t.startswith("-")}
+    every = call.arg("tag_mode") == "all"
+    if every and len(terms) > MAX_ALL_TAGS:
+        raise ApiError(1)
+    test = all if every else any
+    out = []
+    for photo in photos:
+        have = {t.clean for t in photo.tags}
+        if (not wanted or test(w in have for w in wanted)) and not unwanted & have:
+            out.append(photo)
+    return out
 
 
 def _by_machine_tags(call: Call, photos: list[Photo]) -> list[Photo]:
@@ -116,17 +135,30 @@ def _by_machine_tags(call: Call, photos: list[Photo]) -> list[Photo]:
     queries = [q for q in map(flickr_tags.parse_machine_query, flickr_tags.parse_tag_list(text)) if q]
     if not queries:
         raise ApiError(11)
-    if len(queries) > 16:
+    every = call.arg("machine_tag_mode") == "all"
+    if len(queries) > (16 if every else 8):  # "AND" queries up to 16 machine tags, "OR" up to 8
         raise ApiError(12)
-    test = all if call.arg("machine_tag_mode") == "all" else any
+    test = all if every else any
     return [p for p in photos if test(flickr_tags.machine_matches(p.machine_tags(), q) for q in queries)]
 
 
 def _sorted(photos: list[Photo], order: str) -> list[Photo]:
-    keys = {"date-posted": lambda p: (p.dateupload, int(p.id)), "date-taken": lambda p: (p.datetaken, int(p.id))}
+    """Flickr's sort values; anything else (or none) is the default, date-posted-desc."""
+    if order not in SORTS:
+        order = "date-posted-desc"
+    if order == "relevance":  # no ranking of our own: the newest uploads first, as the default
+        order = "date-posted-desc"
     field, _, direction = order.rpartition("-")
-    key = keys.get(field, keys["date-posted"])
-    return sorted(photos, key=key, reverse=direction != "asc")
+    return sorted(photos, key=SORTS[order], reverse=direction == "desc")
+
+
+SORTS: dict[str, Any] = {
+    **{f"date-posted-{d}": lambda p: (p.dateupload, int(p.id)) for d in ("asc", "desc")},
+    **{f"date-taken-{d}": lambda p: (p.datetaken, int(p.id)) for d in ("asc", "desc")},
+    # interestingness stands for comments here (the emulator keeps no views or faves)
+    **{f"interestingness-{d}": lambda p: (len(p.comments), p.dateupload, int(p.id)) for d in ("asc", "desc")},
+    "relevance": None,
+}
 
 
 @method("flickr.photos.getInfo")
@@ -176,12 +208,12 @@ def get_sizes(call: Call) -> dict[str, Any]:
     photo = call.photo()
     page = fmt.page_url(call.base, photo)
     sizes = []
-    for label, _, suffix, edge, square in fmt.SIZES:
+    for label, code, suffix, edge, square in fmt.SIZES:
         dims = fmt.scaled(photo, edge, square)
-        if dims:
+        if dims:  # the size page is named by the size's code (sq, s, m, l...), not its file suffix
             sizes.append({"label": label, "width": dims[0], "height": dims[1],
                           "source": fmt.static_url(call.base, photo, suffix),
-                          "url": f"{page}sizes/{suffix or 'm'}/", "media": "photo"})
+                          "url": f"{page}sizes/{code}/", "media": "photo"})
     owner = fmt.may_see_original(photo, call.viewer)
     if photo.media == "photo" and owner:
         sizes.append({"label": "Original", "width": photo.width, "height": photo.height,

@@ -66,7 +66,8 @@ def get_photos(call: Call) -> dict[str, Any]:
         raise ApiError(2 if call.arg("user_id") not in call.state.accounts else 1)
     photos = call.visible([call.state.photos[pid] for pid in pset.photos])
     listing = call.listing(photos, total_as_text=True, default_per_page=500)
-    for record in listing["photo"]:
+    for record in listing["photo"]:  # the set names the owner once; its photos do not
+        record.pop("owner", None)
         record["isprimary"] = "1" if record["id"] == pset.primary else "0"
     listing["per_page"] = listing["perpage"]
     owner = call.state.accounts[pset.owner]

@@ -1,8 +1,9 @@
 """Flickr's tag rules: parsing a tag string, normalising, machine tags and machine-tag queries.
 
 Flickr keeps each tag's ``raw`` text and a normalised ``clean`` form (lower case, no spaces or
-punctuation) used by the ``tags`` extra and tag searches. Machine tags (``namespace:predicate=
-value``) are also returned whole, lower-cased and unquoted, by the ``machine_tags`` extra.
+punctuation; a machine tag keeps its ``ns:pred=``) used by the ``tags`` extra and tag searches.
+Machine tags (``namespace:predicate=value``) are also returned whole, lower-cased and unquoted,
+by the ``machine_tags`` extra.
 """
 
 from __future__ import annotations
@@ -30,8 +31,17 @@ def parse_tag_list(text: str) -> list[str]:
 
 
 def clean(raw: str) -> str:
-    """Flickr's normalised tag: lower case, letters and digits only."""
-    return "".join(ch for ch in raw.lower() if ch.isalnum())
+    """Flickr's normalised tag: lower case, letters and digits only. A machine tag keeps its
+    ``namespace:predicate=`` and only its value is cleaned, as Flickr shows it
+    (raw ``lens:type=17-55mm F/2.8`` -> ``lens:type=1755mmf28``)."""
+    match = _MACHINE.match(raw.strip())
+    if match:
+        return f"{match.group(1)}:{match.group(2)}=".lower() + _plain(match.group(3))
+    return _plain(raw)
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def machine(raw: str) -> str | None:
