@@ -226,7 +226,8 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             predicate = drive_query.parse(request.query.get("q", ""), {"root": root})
         except drive_query.QueryError:
             raise invalid_query() from None
-        order = order_by(request.query.get("orderBy", ""))
+        order = order_by(request.query.get("orderBy", ""),
+                         lambda f: self.facts.size_or_estimate(f.blob) if f.blob else 0)
         fingerprint = zlib.crc32(f"{request.query.get('q', '')}|{request.query.get('orderBy', '')}".encode())
         offset = decode_page_token(request.query.get("pageToken"), fingerprint)
         email, visible = grant["email"], self._visible(grant)

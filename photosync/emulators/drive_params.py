@@ -16,7 +16,10 @@ ORDER_KEYS = {"name": lambda f: f.name, "name_natural": lambda f: natural(f.name
               "createdTime": lambda f: f.createdTime, "modifiedTime": lambda f: f.modifiedTime,
               "recency": lambda f: f.modifiedTime, "folder": lambda f: not f.is_folder,
               "starred": lambda f: f.starred, "modifiedByMeTime": lambda f: f.modifiedTime,
-              "viewedByMeTime": lambda f: f.modifiedTime}
+              "viewedByMeTime": lambda f: f.modifiedTime,
+              # nothing is shared with an account here: every file ties, the next key decides
+              "sharedWithMeTime": lambda f: "",
+              "quotaBytesUsed": lambda f: 0}  # replaced by the files' sizes, see order_by
 
 
 def json_body(request: Request) -> dict[str, Any]:
@@ -45,13 +48,16 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     return value
 
 
-def order_by(text: str) -> list[tuple[Callable[[DriveFile], Any], bool]]:
+def order_by(text: str, size: Callable[[DriveFile], int] | None = None) -> list[tuple[Callable[[DriveFile], Any], bool]]:
+    """The sort keys of ``orderBy`` (every key of files.list's discovery description, ``desc``
+    reverses); ``size`` gives a file's stored bytes for ``quotaBytesUsed``."""
     order = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         words = part.split()
         if words[0] not in ORDER_KEYS or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise invalid_parameter("orderBy", f"Invalid sort key: {part}")
-        order.append((ORDER_KEYS[words[0]], len(words) == 2 and words[1].lower() == "desc"))
+        key = size if words[0] == "quotaBytesUsed" and size else ORDER_KEYS[words[0]]
+        order.append((key, len(words) == 2 and words[1].lower() == "desc"))
     return order
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from photosync.emulators.drive_errors import DriveError, bad_request
-from photosync.emulators.server import Request, Response
+from photosync.emulators.server import Request, Response, split_parts
 
 _RANGE = re.compile(r"bytes (?:(\*)|(\d+)-(\d+))/(\*|\d+)$")
 
@@ -34,17 +34,25 @@ def media_body(request: Request) -> tuple[bytes, str | None]:
 
 
 def multipart_body(request: Request) -> tuple[dict[str, Any], bytes, str | None]:
-    """``uploadType=multipart``: a multipart/related body, metadata JSON first, then the media."""
-    if "multipart/related" not in request.headers.get("Content-Type", ""):
-        raise bad_request("Multipart upload requires a multipart/related body.", "badContent")
-    _, parts = request.multipart()
-    if len(parts) != 2 or "0" not in parts or "1" not in parts:
+    """``uploadType=multipart``: two parts, metadata JSON first, then the media.
+
+    Google documents multipart/related; its upload service takes the same two parts as
+    multipart/form-data (what a browser's FormData or ``curl -F`` sends) or multipart/mixed,
+    whatever the parts' names, and decodes a ``Content-Transfer-Encoding: base64`` media part."""
+    ctype = request.headers.get("Content-Type", "")
+    if not ctype.lower().startswith("multipart/"):
+        raise bad_request("Multipart upload requires a multipart body.", "badContent")
+    parts = split_parts(ctype, request.body)
+    if len(parts) != 2:
         raise bad_request("Multipart upload must have exactly two parts: metadata and media.", "badContent")
+    (_, meta_bytes), (media_head, data) = parts
     try:
-        meta = json.loads(parts["0"][2] or b"{}")
+        meta = json.loads(meta_bytes or b"{}")
     except ValueError as exc:
         raise bad_request("Invalid JSON payload received in the metadata part.", "parseError") from exc
-    return meta, parts["1"][2], _content_type(parts["1"][1])
+    if not isinstance(meta, dict):
+        raise bad_request("Invalid JSON payload received in the metadata part.", "parseError")
+    return meta, data, _content_type(media_head.get_content_type())
 
 
 def _content_type(value: str | None) -> str | None:

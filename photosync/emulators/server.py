@@ -74,7 +74,7 @@ class Request:
         ctype = self.headers.get("Content-Type", "")
         fields: dict[str, str] = {}
         files: dict[str, tuple[str, str, bytes]] = {}
-        for index, (part, payload) in enumerate(_split_parts(ctype, self.body)):
+        for index, (part, payload) in enumerate(split_parts(ctype, self.body)):
             name = part.get_param("name", header="content-disposition") or str(index)
             filename = part.get_filename()
             if filename is not None or name.isdigit():
@@ -85,7 +85,7 @@ class Request:
         return fields, files
 
 
-def _split_parts(ctype: str, body: bytes) -> list[tuple[Any, bytes]]:
+def split_parts(ctype: str, body: bytes) -> list[tuple[Any, bytes]]:
     """(part headers as a Message, decoded payload) of each part of a multipart body.
 
     Only the small part headers go through the email parser: splitting a 2 MB photo into lines
