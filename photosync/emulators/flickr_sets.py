@@ -172,8 +172,9 @@ def get_tree(call: Call) -> dict[str, Any]:
 
 def _tree(call: Call, coll: Collection) -> dict[str, Any]:
     node: dict[str, Any] = {"id": coll.id, "title": coll.title, "description": coll.description,
-                            "iconlarge": "/images/collection_default_l.gif",
-                            "iconsmall": "/images/collection_default_s.gif"}
+                            # absolute, as Flickr's (combo.staticflickr.com/pw/images/...)
+                            "iconlarge": f"{call.base}/pw/images/collection_default_l.gif",
+                            "iconsmall": f"{call.base}/pw/images/collection_default_s.gif"}
     if coll.children:
         node["collection"] = [_tree(call, call.state.collections[c]) for c in coll.children]
     else:

@@ -244,4 +244,33 @@ def test_errors_and_small_answers_in_xml(flickr):
     tree = xml("flickr.collections.getTree").find("collections")
     node = tree.find("collection")
     assert {"id", "title", "description", "iconlarge", "iconsmall"} <= set(node.attrib)
+    assert node.get("iconlarge").startswith(url + "/") and node.get("iconsmall").endswith("_s.gif")
     assert tree.findall(".//set") and {"id", "title", "description"} <= set(tree.find(".//set").attrib)
+
+
+def test_search_privacy_filter_and_media(flickr_emulator):
+    url = flickr_emulator.url
+    admin(url, "seed", {"photos": 12, "albums": 0, "video_ratio": 0.4})
+    creds, token = admin(url, "credentials"), admin(url, "token", {"perms": "write"})
+    auth = OAuth1(creds["api_key"], creds["api_secret"], token["oauth_token"], token["oauth_token_secret"])
+    for n, (friend, family) in enumerate(((1, 0), (0, 1), (1, 1))):  # the seed makes public and private
+        _upload(url, creds, token, make_image(f"p{n}"), is_public="0", is_friend=str(friend), is_family=str(family))
+    photos = admin(url, "state")["photos"]
+    assert len({tuple(p["privacy"].values()) for p in photos}) == 5
+
+    def found(auth=auth, **args) -> set[str]:
+        answer = requests.post(f"{url}/services/rest/", auth=auth, data={
+            "method": "flickr.photos.search", "user_id": token["user_nsid"], **args, **JSON}).json()
+        assert answer["stat"] == "ok", answer
+        return {p["id"] for p in answer["photos"]["photo"]}
+    levels = {1: (1, 0, 0), 2: (0, 1, 0), 3: (0, 0, 1), 4: (0, 1, 1), 5: (0, 0, 0)}
+    for level, flags in levels.items():
+        assert found(privacy_filter=str(level)) == {
+            p["id"] for p in photos if tuple(p["privacy"][k] for k in ("ispublic", "isfriend", "isfamily")) == flags}
+    assert found() == {p["id"] for p in photos}
+    videos = {p["id"] for p in photos if p["media"] == "video"}
+    assert videos and found(media="videos") == videos
+    assert found(media="photos") == {p["id"] for p in photos} - videos
+    public = {p["id"] for p in photos if p["privacy"]["ispublic"]}
+    assert found(auth=None, api_key=creds["api_key"]) == public  # a stranger sees public photos only
+    assert found(auth=None, api_key=creds["api_key"], privacy_filter="5") == public  # owner-only filter
