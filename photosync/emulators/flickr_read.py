@@ -63,7 +63,7 @@ def people_get_info(call: Call) -> dict[str, Any]:
 @method("flickr.people.getPhotos")
 def people_get_photos(call: Call) -> dict[str, Any]:
     nsid = call.user(code=2)
-    photos = call.date_filters(call.visible(stream(call.state, nsid)))
+    photos = _by_content_type(call, call.date_filters(call.visible(stream(call.state, nsid))))
     return {"photos": call.listing(photos, total_as_text=True)}
 
 

@@ -170,6 +170,8 @@ def test_search_tags_modes_exclusion_and_limits(flickr):
     assert json("flickr.photos.search", user_id="me", tags=too_many)["stat"] == "ok"
     assert found(tags="red", content_type="1") == {ids[0], ids[1]}
     assert found(tags="red", content_type="2") == set()  # screenshots only
+    for kind, count in (("7", 8), ("3", 0)):
+        assert len(json("flickr.people.getPhotos", user_id="me", content_type=kind)["photos"]["photo"]) == count
 
 
 def test_search_machine_tag_syntax_and_limits(flickr):
