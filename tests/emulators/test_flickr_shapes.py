@@ -276,3 +276,22 @@ def test_search_privacy_filter_and_media(flickr_emulator):
     public = {p["id"] for p in photos if p["privacy"]["ispublic"]}
     assert found(auth=None, api_key=creds["api_key"]) == public  # a stranger sees public photos only
     assert found(auth=None, api_key=creds["api_key"], privacy_filter="5") == public  # owner-only filter
+
+
+def test_search_serves_at_most_4000_results(flickr_emulator):
+    """The total counts every match, but only the first 4,000 can be paged to (Flickr's cap)."""
+    url = flickr_emulator.url
+    admin(url, "seed", {"photos": 4100, "albums": 0})
+    creds, token = admin(url, "credentials"), admin(url, "token", {"perms": "read"})
+    auth = OAuth1(creds["api_key"], creds["api_secret"], token["oauth_token"], token["oauth_token_secret"])
+    seen: list[str] = []
+    for page in range(1, 10):
+        box = requests.post(f"{url}/services/rest/", auth=auth, data={
+            "method": "flickr.photos.search", "user_id": "me", "per_page": "500", "page": str(page), **JSON}
+        ).json()["photos"]
+        assert int(box["total"]) == 4100
+        seen.extend(p["id"] for p in box["photo"])
+    assert len(seen) == len(set(seen)) == 4000
+    listed = requests.post(f"{url}/services/rest/", auth=auth, data={
+        "method": "flickr.people.getPhotos", "user_id": "me", "per_page": "500", "page": "9", **JSON}).json()
+    assert len(listed["photos"]["photo"]) == 100  # the photostream itself has no such cap
