@@ -7,6 +7,8 @@ checked here is from Flickr's own method descriptions or from answers real clien
 
 from __future__ import annotations
 
+import calendar
+import time
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
@@ -220,6 +222,8 @@ def test_search_sorts_and_dates(flickr):
     middle = sorted(p["datetaken"] for p in photos)[3]
     assert set(order(min_taken_date=middle)) == {p["id"] for p in photos if p["datetaken"] >= middle}
     assert set(order(max_taken_date=middle)) == {p["id"] for p in photos if p["datetaken"] <= middle}
+    as_unix = str(calendar.timegm(time.strptime(middle, "%Y-%m-%d %H:%M:%S")))  # or a unix time
+    assert order(min_taken_date=as_unix) == order(min_taken_date=middle)
     upload = sorted(p["dateupload"] for p in photos)[4]
     assert set(order(min_upload_date=str(upload))) == {p["id"] for p in photos if p["dateupload"] >= upload}
     assert set(order(max_upload_date=str(upload))) == {p["id"] for p in photos if p["dateupload"] <= upload}
