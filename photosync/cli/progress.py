@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import TextIO
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, TextIO
 
 from photosync.library.scan import ScanProgress
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 log = logging.getLogger("photosync.scan")
 
@@ -21,7 +22,7 @@ class ScanProgressDisplay:
         self.stream = stream or sys.stderr
         self.interval = interval
         self.quiet = quiet
-        self.bar: tqdm | None = None
+        self.bar: "tqdm | None" = None
         self.last_line = time.monotonic()
 
     def __call__(self, p: ScanProgress) -> None:
@@ -37,6 +38,7 @@ class ScanProgressDisplay:
 
     def _bar(self, p: ScanProgress) -> None:
         if self.bar is None:
+            from tqdm import tqdm  # only on a terminal: importing it costs 50 ms of every scan
             self.bar = tqdm(total=None, unit="file", file=self.stream, dynamic_ncols=True,
                             desc="scan")
         self.bar.total = None if p.walking else p.to_read
@@ -56,6 +58,7 @@ def action_progress(label: str, total: int, stream: TextIO | None = None, interv
     if total == 0:
         return lambda outcome: None
     if out.isatty():
+        from tqdm import tqdm
         bar = tqdm(total=total, unit="photo", file=out, dynamic_ncols=True, desc=label)
 
         def tick(outcome) -> None:
