@@ -95,4 +95,6 @@ def test_ctrl_c_prints_the_statistics_and_stops_promptly(small, isolated_env):
     assert "mirror interrupted" in err and "statistics:" in err and "API calls:" in err
     assert "Traceback" not in err
     new = int(err.split("  new:", 1)[1].split()[0])
-    assert 3 <= new < 30
+    on_disk = len([n for n in small.files() if n[0] != "." and not n.endswith(".json")])
+    # photos finished in flight after the signal may be on disk before they are counted
+    assert 1 <= new <= on_disk < 30, (new, on_disk)
