@@ -18,7 +18,6 @@ including remotes in backoff and parked items.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import os
@@ -55,9 +54,10 @@ AUTH_CHECK = 5.0  # while a remote waits for authorization: how often its token 
 
 
 def _glibc() -> ctypes.CDLL | None:
-    """glibc, for malloc_trim (None on other C libraries, e.g. musl)."""
+    """glibc, for malloc_trim (None on other C libraries, e.g. musl). Loaded by its soname: no
+    ``ctypes.util.find_library``, which runs ldconfig in a subprocess."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "malloc_trim") else None
     except OSError:
         return None
