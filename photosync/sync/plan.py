@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal, Protocol, Sequence
+from typing import Iterable, Literal, Protocol, Sequence
 
 from photosync.remotes.base import Capabilities, RemoteItem
 from photosync.remotes.files import safe_name
@@ -129,6 +129,11 @@ def stem_key(name: str) -> str:
     return base.strip().casefold()
 
 
+def name_date_key(name: str, taken: datetime) -> tuple[str, datetime]:
+    """Matching rule (c)'s key: the stem as :func:`stem_key` compares it, the date to the second."""
+    return stem_key(name), taken.replace(microsecond=0)
+
+
 def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Sequence[Pair],
          policy: Policy) -> Plan:
     """Decide what makes ``local`` and one remote agree. Pure; order of inputs does not matter."""
@@ -161,6 +166,7 @@ class _View:
     claimed_ids: set[str] = field(default_factory=set)
     _by_md5: dict[str, LocalPhoto] | None = None
     _by_name: dict[tuple, LocalPhoto] | None = None
+    _remote_keys: tuple[dict, dict, dict] | None = None
 
     @classmethod
     def build(cls, local: Sequence[LocalPhoto], remote: Sequence[RemoteItem],
@@ -188,9 +194,32 @@ class _View:
             self._by_name = {}
             for photo in sorted(self.by_path.values(), key=lambda p: p.path):
                 if photo.date_taken and photo.signature:
-                    key = (stem_key(photo.path), photo.date_taken.replace(microsecond=0))
-                    self._by_name.setdefault(key, photo)
+                    self._by_name.setdefault(name_date_key(photo.path, photo.date_taken), photo)
         return self._by_name
+
+    def remote_keys(self) -> tuple[dict, dict, dict]:
+        """Remote items by signature, by MD5 and (untagged ones with a known date) by name and
+        date, each list in id order: matching a new local picture is then a lookup, not a pass
+        over every item (a lost database meets 100,000 new pictures and 100,000 items)."""
+        if self._remote_keys is None:
+            by_sig: dict = defaultdict(list)
+            by_md5: dict = defaultdict(list)
+            by_name: dict = defaultdict(list)
+            for item_id in sorted(self.items):
+                item = self.items[item_id]
+                if item.signature:
+                    by_sig[item.signature].append(item)
+                if item.md5:
+                    by_md5[item.md5].append(item)
+                if item.date_taken_known and item.date_taken and not item.signature:
+                    by_name[name_date_key(item.name, item.date_taken)].append(item)
+            self._remote_keys = (by_sig, by_md5, by_name)
+        return self._remote_keys
+
+    def unclaimed(self, items: Iterable[RemoteItem]) -> list[RemoteItem]:
+        """``items`` no pair or earlier match has taken, once each, in id order."""
+        free = {i.id: i for i in items if i.id not in self.claimed_ids}
+        return [free[i] for i in sorted(free)]
 
     def first(self, signature: str) -> LocalPhoto | None:
         members = self.groups.get(signature)
@@ -358,19 +387,17 @@ def _upload(photo: LocalPhoto, policy: Policy, reason: str, pair: Pair | None = 
 def _match(view: _View, signature: str, members: list[LocalPhoto], policy: Policy
            ) -> tuple[list[RemoteItem], str]:
     """Unclaimed remote items showing this picture, and the rule that matched them."""
-    free = [view.items[i] for i in sorted(view.items) if i not in view.claimed_ids]
-    by_sig = [i for i in free if i.signature == signature]
+    sig_index, md5_index, name_index = view.remote_keys()
+    by_sig = view.unclaimed(sig_index.get(signature, ()))
     if by_sig:
         return by_sig, "signature"
-    md5s = {m.md5 for m in members if m.md5}
-    if "md5" in policy.capabilities.hashes and md5s:
-        by_md5 = [i for i in free if i.md5 and i.md5 in md5s]
+    if "md5" in policy.capabilities.hashes:
+        md5s = {m.md5 for m in members if m.md5}
+        by_md5 = view.unclaimed(i for md5 in md5s for i in md5_index.get(md5, ()))
         if by_md5:
             return by_md5, "MD5"
-    keys = {(stem_key(m.path), m.date_taken.replace(microsecond=0)) for m in members if m.date_taken}
-    by_name = [i for i in free if i.date_taken_known and i.date_taken and not i.signature
-               and (stem_key(i.name), i.date_taken.replace(microsecond=0)) in keys]
-    return by_name, "file name and date taken"
+    keys = {name_date_key(m.path, m.date_taken) for m in members if m.date_taken}
+    return view.unclaimed(i for key in keys for i in name_index.get(key, ())), "file name and date taken"
 
 
 def _plan_new_local(view: _View, signature: str, policy: Policy, out: Plan) -> None:
@@ -446,8 +473,8 @@ def _present_locally(view: _View, item: RemoteItem, policy: Policy
         if found is not None:
             return found, "MD5"
     if item.date_taken_known and item.date_taken:
-        key = (stem_key(item.name), item.date_taken.replace(microsecond=0))
-        return view.by_name_and_date().get(key), "file name and date taken"
+        return view.by_name_and_date().get(name_date_key(item.name, item.date_taken)), \
+            "file name and date taken"
     return None, ""
 
 
