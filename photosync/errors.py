@@ -34,6 +34,11 @@ class ConfigError(UsageError):
         super().__init__("\n".join(problems))
 
 
+class TokenFileError(UsageError):
+    """A remote's token file is damaged or others can read it. Commands about that token stop;
+    a sync stops only that remote (the others go on, exit code 3)."""
+
+
 class LockedError(UsageError):
     """Another photosync process holds the state directory."""
 

@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from typing import Any, Iterator
 
-from photosync.errors import UsageError
+from photosync.errors import TokenFileError
 from photosync.log import register_secret
 
 # Keys whose values are secrets, in either remote's token dict.
@@ -44,26 +44,26 @@ class TokenStore:
     def load(self, name: str) -> dict[str, Any] | None:
         """The stored token of ``name``, or None when there is none.
 
-        Raises UsageError when the file can be read by other users or is not a token file.
+        Raises TokenFileError when the file can be read by other users or is not a token file.
         """
         path = self.path(name)
         try:
             with open(path, "rb") as handle:
                 mode = os.fstat(handle.fileno()).st_mode
                 if mode & 0o077:
-                    raise UsageError(f"token file {path} can be read by other users "
+                    raise TokenFileError(f"token file {path} can be read by other users "
                                      f"(mode {stat.filemode(mode)}): run `chmod 600 {path}`")
                 raw = handle.read()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise UsageError(f"cannot read token file {path}: {exc.strerror}") from None
+            raise TokenFileError(f"cannot read token file {path}: {exc.strerror}") from None
         try:
             data = json.loads(raw)
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise UsageError(f"token file {path} is damaged: run `photosync auth {name}` again")
+            raise TokenFileError(f"token file {path} is damaged: run `photosync auth {name}` again")
         register_secrets(data)
         return data
 

@@ -18,7 +18,7 @@ from typing import Callable, Literal
 
 from photosync.config import Config
 from photosync.errors import (EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, AuthorizationNeeded, RemoteError,
-                              TransientError)
+                              TokenFileError, TransientError)
 from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
@@ -223,9 +223,10 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         if executor.fatal is not None:
             report.error = str(executor.fatal)
             report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)
-    except (RemoteError, TransientError) as exc:  # a listing that failed after its retries too
+    # A listing that failed after its retries too, or a token file to fix (this remote only).
+    except (RemoteError, TransientError, TokenFileError) as exc:
         report.error = str(exc)
-        report.auth_needed = isinstance(exc, AuthorizationNeeded)
+        report.auth_needed = isinstance(exc, (AuthorizationNeeded, TokenFileError))
         log.error("%s: %s", report.label, exc)
     return report
 

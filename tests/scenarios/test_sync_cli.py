@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from datetime import datetime
 
+import pytest
+
 from tests.scenarios.conftest import admin, busy, count
 
 
@@ -169,6 +171,23 @@ def test_revoked_drive_authorization_is_exit_3_and_flickr_still_syncs(world):
     assert "Google Drive authorization was revoked or expired: run `photosync auth drive`" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert len(world.flickr_photos()) == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "mode 0644"])
+def test_a_bad_flickr_token_file_stops_only_flickr_and_names_its_fix(world, damage):
+    world.photo("a.jpg", 1)
+    path = world.state / "tokens" / "flickr.json"
+    if damage == "truncated":
+        path.write_text('{"oauth_token":"x"')
+        fix = f"{path} is damaged: run `photosync auth flickr` again"
+    else:
+        path.chmod(0o644)
+        fix = f"run `chmod 600 {path}`"
+    result = world.run("sync")
+    assert result.returncode == 3, result.stderr
+    assert fix in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert len(world.drive_photos()) == 1
 
 
 def test_faults_still_converge_without_duplicates(world):
