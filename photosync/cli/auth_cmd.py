@@ -20,25 +20,26 @@ REMOTES = list(service.FLOWS)
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("auth", help="authorize photosync with Flickr or Google Drive; check or forget it")
-    auth = parser.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
+    auth = parser.add_subparsers(dest="auth_command", metavar="ACTION", required=True,
+                                 help="a remote to authorize, or what to do with the tokens")
     for name in REMOTES:
         p = auth.add_parser(name, help=f"authorize photosync with {service.label(name)} (browser)")
         _flow_options(p)
         p.set_defaults(func=run_authorize, remote=name)
     p = auth.add_parser("export", help="authorize (or take the stored token) and write it to a file for "
                                        "`auth import` on another machine")
-    p.add_argument("remote", choices=REMOTES)
+    p.add_argument("remote", choices=REMOTES, help="whose token to export")
     p.add_argument("file", nargs="?", help="default: photosync-REMOTE-token.json here (mode 0600)")
     _flow_options(p)
     p.set_defaults(func=run_export)
     p = auth.add_parser("import", help="store a token file made by `photosync auth export`")
-    p.add_argument("file")
+    p.add_argument("file", help="the file `photosync auth export` wrote (delete it afterwards)")
     p.set_defaults(func=run_import)
     p = auth.add_parser("status", help="for each remote: authorized or not, as whom, with which access")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run_status)
     p = auth.add_parser("revoke", help="forget the stored token of a remote")
-    p.add_argument("remote", choices=REMOTES)
+    p.add_argument("remote", choices=REMOTES, help="whose token to forget")
     p.set_defaults(func=run_revoke)
 
 

@@ -12,7 +12,8 @@ from photosync.cli.app import App
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("config", help="check the config file")
-    actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True,
+                                    help="what to do with the config")
     check = actions.add_parser("check", help="validate the config and print the effective values")
     check.set_defaults(func=check_config)
 

@@ -34,8 +34,25 @@ def _command_in(argv: list[str]) -> str | None:
     return None
 
 
+class _Commands(argparse._SubParsersAction):
+    """Subcommands whose own --help opens with the one-line help they have in the list."""
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:  # type: ignore[override]
+        kwargs.setdefault("description", kwargs.get("help"))
+        return super().add_parser(name, **kwargs)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of photosync and (as argparse makes subparsers of the parent's class) of every
+    subcommand, at any depth."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Commands)
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="photosync",
         description="Keep a local photo library in sync with Flickr and Google Drive.",
         epilog="Exit codes: 0 success, 1 finished but some items failed, 2 usage or config error, "
@@ -47,7 +64,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: libraries too)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("--version", action="version", version=f"photosync {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                help="`photosync COMMAND --help` tells more")
     chosen = _command_in(sys.argv[1:] if argv is None else argv)
     for name, module in COMMANDS.items():
         if chosen in (None, name):

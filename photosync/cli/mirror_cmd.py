@@ -15,7 +15,8 @@ from photosync.mirror.source import Who
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("mirror", help="back up a whole Flickr photostream to a folder")
-    services = parser.add_subparsers(dest="service", metavar="SERVICE", required=True)
+    services = parser.add_subparsers(dest="service", metavar="SERVICE", required=True,
+                                     help="the service to mirror from")
     flickr = services.add_parser("flickr", help="mirror a Flickr photostream (resumable, incremental)")
     who = flickr.add_mutually_exclusive_group(required=True)
     who.add_argument("--username", metavar="NAME", help="a user's public photos, by screen name")

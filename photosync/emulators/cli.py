@@ -13,11 +13,22 @@ from photosync.emulators import APPS, make_app
 from photosync.emulators.server import EmulatorServer
 
 
+POINT_PHOTOSYNC_AT_IT = """\
+To point photosync at it, with the URL printed on the `ready URL` line:
+  flickr: in the config, flickr.endpoint: URL, and flickr.api_key / flickr.api_secret from
+          `curl URL/_admin/credentials`
+  drive:  in the config, drive.endpoint: URL, and drive.client_secrets: a file saved from
+          `curl URL/_admin/credentials`; set OAUTHLIB_INSECURE_TRANSPORT=1 (http:// URLs)
+then `photosync auth flickr` / `photosync auth drive` as with the real services (with
+--auto-approve the authorize page says Allow at once). Admin routes: README "Emulators"."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="photosync-emulator",
-                                     description="Serve an emulated Flickr or Google Drive API on loopback.")
-    parser.add_argument("service", choices=sorted(APPS))
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = argparse.ArgumentParser(
+        prog="photosync-emulator", description="Serve an emulated Flickr or Google Drive API on loopback.",
+        epilog=POINT_PHOTOSYNC_AT_IT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("service", choices=sorted(APPS), help="the API to emulate")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--data", type=Path, metavar="DIR", help="keep state here across restarts")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every API request")
@@ -28,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="API calls an hour per key (Flickr default 3600; 0 = none)")
     parser.add_argument("--auto-approve", action="store_true",
                         help="OAuth authorize pages redirect at once, as if the user clicked Allow")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
 
