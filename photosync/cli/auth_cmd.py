@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from photosync.auth import service
 from photosync.auth.tokens import TokenStore
 from photosync.cli.app import App
-from photosync.errors import EXIT_OK
+from photosync.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from photosync.auth.browser import Prompt
@@ -60,7 +60,15 @@ def _prompt(args: argparse.Namespace) -> "Prompt":
                   read_line=sys.stdin.readline)
 
 
+def _require_enabled(app: App, name: str) -> None:
+    """Authorizing a remote the config does not use would only leave a token nothing reads."""
+    if not getattr(app.config, name).enabled:
+        raise UsageError(f"{service.label(name)} is disabled in {app.config.source}: add a {name}: "
+                         f"section (or set {name}.enabled: true) first")
+
+
 def run_authorize(app: App) -> int:
+    _require_enabled(app, app.args.remote)
     token, path = service.authorize(app.args.remote, app.config, _prompt(app.args))
     flow = service.flow(app.args.remote)
     print(f"{flow.LABEL}: authorized as {flow.describe(token)}; token saved in {path}")
@@ -69,6 +77,7 @@ def run_authorize(app: App) -> int:
 
 def run_export(app: App) -> int:
     name = app.args.remote
+    _require_enabled(app, name)
     token = TokenStore(app.config.state_dir).load(name) or service.flow(name).authorize(app.config, _prompt(app.args))
     path = service.export_token(name, token, app.args.file or f"photosync-{name}-token.json")
     print(f"Wrote the {service.label(name)} token to {path}: copy it to the other machine, run "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import yaml
 
 from photosync import config as config_mod
 from photosync.cli.app import App
+from photosync.errors import ConfigError, UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_config(app: App) -> int:
     cfg = app.config
+    if cfg.drive.enabled:
+        _check_client_secrets(cfg)
     print(f"# {cfg.source}: OK")
     print(yaml.safe_dump(config_mod.effective(cfg), sort_keys=False, allow_unicode=True), end="")
     return 0
+
+
+def _check_client_secrets(cfg: config_mod.Config) -> None:
+    """`auth drive` needs the file; say now (not at the first authorization) when it is wrong."""
+    from photosync.auth.drive_auth import read_client_secrets  # OAuth libraries: only here
+
+    try:
+        read_client_secrets(Path(cfg.drive.client_secrets).expanduser())
+    except UsageError as exc:
+        raise ConfigError([f"config error: {cfg.source}: {exc}"]) from None

@@ -70,6 +70,32 @@ def test_invalid_client_secrets_files(world):
     assert "is not an OAuth client secrets file (no client_secret, auth_uri, token_uri)" in result.stderr
 
 
+def test_config_check_reports_a_missing_or_wrong_client_secrets_file(world):
+    assert world.run("config", "check").returncode == 0
+    world.secrets.write_text(json.dumps({"api_key": "x"}))
+    result = world.run("config", "check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (f"photosync: config error: {world.config}: drive.client_secrets: {world.secrets} is not "
+            "an OAuth client secrets file") in result.stderr
+    world.secrets.unlink()
+    result = world.run("config", "check")
+    assert result.returncode == 2
+    assert f"drive.client_secrets: {world.secrets} does not exist: download the JSON" in result.stderr
+    world.write_config("  enabled: false\n")  # not used: not checked
+    assert world.run("config", "check").returncode == 0
+
+
+def test_auth_drive_with_drive_disabled_says_so(world):
+    world.write_config("  enabled: false\n")
+    for command in (("auth", "drive"), ("auth", "export", "drive")):
+        result = world.run(*command)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"photosync: Google Drive is disabled in {world.config}: add a drive: section (or set "
+            "drive.enabled: true) first")
+    assert world.calls(world.drive, "oauth2.token") == 0
+
+
 def test_client_secrets_of_another_client_is_named_at_the_exchange(world):
     doc = json.loads(world.secrets.read_text())
     doc["installed"]["client_secret"] = "not-the-secret-of-this-client"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from photosync.auth.drive_auth import CLIENT_KEYS
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -151,9 +154,12 @@ def test_xdg_default_path_is_used(cli, isolated_env, root):
     assert str(Path(isolated_env["XDG_STATE_HOME"]) / "photosync") in result.stdout
 
 
-def test_shipped_example_is_valid_apart_from_its_root(cli, tmp_path, root):
+def test_shipped_example_is_valid_apart_from_its_root_and_client_secrets(cli, tmp_path, root):
     example = (Path(__file__).parents[2] / "config" / "photosync.example.yaml").read_text()
-    cfg = write(tmp_path, example.replace("/volume1/photo", str(root)))
+    secrets = tmp_path / "drive-client.json"
+    secrets.write_text(json.dumps({"installed": {k: "x" for k in CLIENT_KEYS}}))
+    cfg = write(tmp_path, example.replace("/volume1/photo", str(root))
+                .replace("~/.config/photosync/drive-client.json", str(secrets)))
     result = cli("--config", str(cfg), "config", "check")
     assert result.returncode == 0, result.stderr
 
