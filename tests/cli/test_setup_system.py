@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,23 @@ def test_without_root_it_names_the_missing_package_and_stops():
     assert "photosync needs these Debian packages: photosync-no-such-package" in result.stderr
     assert "apt-get install -y photosync-no-such-package" in result.stderr
     assert "installing" not in result.stderr  # it did not try
+
+
+@pytest.mark.parametrize("known,package", [("libmagickwand-6.q16-7t64", "libmagickwand-6.q16-7t64"),
+                                           ("libmagickwand-6.q16-6", "libmagickwand-6.q16-6")])
+def test_it_names_the_magickwand_package_of_the_release_and_python3_venv(known, package):
+    """Ubuntu 24.04's apt knows only the 7t64 name, Debian 12's only the -6 one (dpkg and
+    apt-cache here answer as on a fresh machine of that release)."""
+    bin_dir = Path(tempfile.mkdtemp(prefix="photosync-fake-apt-"))  # nobody must reach it
+    bin_dir.chmod(0o755)
+    (bin_dir / "apt-cache").write_text(f'#!/bin/sh\n[ "$2" = "{known}" ]\n')
+    (bin_dir / "dpkg-query").write_text("#!/bin/sh\nexit 1\n")  # nothing installed
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    try:
+        result = run({"PATH": f"{bin_dir}:{os.environ['PATH']}", "PHOTOSYNC_SYSTEM_PACKAGES": ""},
+                     as_nobody=True)
+    finally:
+        shutil.rmtree(bin_dir)
+    assert result.returncode == 1
+    assert f"apt-get install -y {package} imagemagick python3-venv" in result.stderr
