@@ -1,11 +1,15 @@
 # Two commands: `make demo` and `make test`. Both set everything up first, idempotently.
+# On the machine that runs the service, as root: `make check-service` (README, "Running as a
+# service") checks its set-up with the installed photosync and prints what to fix.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+PHOTOSYNC_PYTHON ?= /opt/photosync/bin/python
+CHECK_ARGS ?=
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test demo bench clean check-service
 
 setup: $(STAMP)
 
@@ -23,6 +27,9 @@ demo: setup
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+check-service:
+	$(PHOTOSYNC_PYTHON) bin/check-service $(CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis demo-run

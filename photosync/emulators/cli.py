@@ -25,10 +25,12 @@ then `photosync auth flickr` / `photosync auth drive` as with the real services 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="photosync-emulator", description="Serve an emulated Flickr or Google Drive API on loopback.",
+        prog="photosync-emulator",
+        description="Serve an emulated Flickr or Google Drive API on loopback.",
         epilog=POINT_PHOTOSYNC_AT_IT, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("service", choices=sorted(APPS), help="the API to emulate")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--data", type=Path, metavar="DIR", help="keep state here across restarts")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every API request")

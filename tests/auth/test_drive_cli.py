@@ -75,12 +75,13 @@ def test_config_check_reports_a_missing_or_wrong_client_secrets_file(world):
     world.secrets.write_text(json.dumps({"api_key": "x"}))
     result = world.run("config", "check")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert (f"photosync: config error: {world.config}: drive.client_secrets: {world.secrets} is not "
-            "an OAuth client secrets file") in result.stderr
+    assert (f"photosync: config error: {world.config}: drive.client_secrets: {world.secrets} "
+            "is not an OAuth client secrets file") in result.stderr
     world.secrets.unlink()
     result = world.run("config", "check")
     assert result.returncode == 2
-    assert f"drive.client_secrets: {world.secrets} does not exist: download the JSON" in result.stderr
+    assert (f"drive.client_secrets: {world.secrets} does not exist: download the JSON"
+            in result.stderr)
     world.write_config("  enabled: false\n")  # not used: not checked
     assert world.run("config", "check").returncode == 0
 

@@ -43,8 +43,9 @@ def install(base: Path, user: str = ME, group: str | None = None, umask: str = "
     paths["program"].parent.mkdir()
     paths["config"].parent.mkdir()
     paths["program"].symlink_to(sys.executable)
-    paths["secrets"].write_text(json.dumps({"installed": {
-        "client_id": "x", "client_secret": "y", "auth_uri": "https://a", "token_uri": "https://t"}}))
+    client = {"client_id": "x", "client_secret": "y", "auth_uri": "https://a",
+              "token_uri": "https://t"}
+    paths["secrets"].write_text(json.dumps({"installed": client}))
     paths["config"].write_text(f"""library:
   root: {paths['library']}
 state_dir: {paths['state']}
@@ -65,7 +66,8 @@ drive:
             .replace("/usr/local/bin/photosync", str(paths["program"]))
             .replace("/etc/photosync/config.yaml", str(paths["config"]))
             .replace("UMask=0002", f"UMask={umask}")
-            .replace("ReadWritePaths=-/volume1/photo", f"ReadWritePaths=-{writable or paths['library']}"))
+            .replace("ReadWritePaths=-/volume1/photo",
+                     f"ReadWritePaths=-{writable or paths['library']}"))
     paths["unit"].write_text(unit)
     return paths
 
@@ -105,14 +107,16 @@ def test_each_problem_is_named_with_its_fix(base):
     assert f"ExecStart= runs {program}, which does not exist or cannot be run: " \
            f"sudo ln -sf /opt/photosync/bin/photosync {program}" in out
     assert f"token {token} (-rw-r--r-- " in out and f"sudo chmod 600 {token}" in out
-    assert (f"drive is not authorized ({paths['state']}/tokens/drive.json does not exist): sudo -u {ME} "
-            f"{program} --config {paths['config']} auth drive --no-browser") in out
-    assert f"library.root {paths['library']} is not in the unit's ReadWritePaths= (/volume1/photo)" in out
+    assert (f"drive is not authorized ({paths['state']}/tokens/drive.json does not exist): "
+            f"sudo -u {ME} {program} --config {paths['config']} auth drive --no-browser") in out
+    assert (f"library.root {paths['library']} is not in the unit's ReadWritePaths= "
+            "(/volume1/photo)") in out
     assert "UMask=0027 gives downloads -rw-r-----: group " in out
     assert "cannot change them: set UMask=0002" in out
     share = grp.getgrgid(paths["library"].stat().st_gid).gr_name
     assert (f"new downloads would belong to group nogroup, not {share} (the group of "
-            f"{paths['library']}): sudo find {paths['library']} -type d -exec chmod g+s {{}} +") in out
+            f"{paths['library']}): sudo find {paths['library']} -type d -exec chmod g+s {{}} +"
+            ) in out
     assert result.stdout.endswith(f"{len(fixes(result))} thing(s) to fix\n")
 
 
@@ -131,7 +135,8 @@ def test_what_the_service_user_cannot_read_is_named(base):
     assert f"is not readable by user nobody: sudo chgrp nobody {paths['config']} && " \
            f"sudo chmod 0640 {paths['config']}" in out
     assert f"drive.client_secrets {paths['secrets']} (-rw------- " in out
-    assert f"state_dir {paths['state']} (" in out and f"sudo chown -R nobody: {paths['state']}" in out
+    assert f"state_dir {paths['state']} (" in out
+    assert f"sudo chown -R nobody: {paths['state']}" in out
     assert f"library.root {paths['library']} (" in out and "is not writable by user nobody" in out
 
 
@@ -152,5 +157,5 @@ def test_client_secrets_in_a_home_folder_is_hidden_from_the_service(base):
     text = paths["config"].read_text().replace(str(paths["secrets"]), "/root/drive-client.json")
     paths["config"].write_text(text)
     result = check(paths, base)
-    assert ("FIX: drive.client_secrets /root/drive-client.json is below /root, which the unit hides "
-            "(ProtectHome=yes): move it to /etc/photosync/drive-client.json") in result.stdout
+    assert ("FIX: drive.client_secrets /root/drive-client.json is below /root, which the unit "
+            "hides (ProtectHome=yes): move it to /etc/photosync/drive-client.json") in result.stdout

@@ -12,7 +12,8 @@ from photosync.cli.main import build_parser
 from photosync.emulators.cli import build_parser as build_emulator_parser
 
 
-def _commands(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+def _commands(parser: argparse.ArgumentParser,
+              path: str) -> Iterator[tuple[str, argparse.ArgumentParser]]:
     """``parser`` and, depth first, every subcommand's parser, with its command line."""
     yield path, parser
     for action in parser._actions:
@@ -48,6 +49,6 @@ def test_the_emulator_help_says_how_to_point_photosync_at_it():
     result = subprocess.run([str(emulator), "--help"],
                             capture_output=True, text=True, check=True)
     text = " ".join(result.stdout.split())
-    for words in ("flickr.endpoint", "drive.endpoint", "/_admin/credentials", "drive.client_secrets",
-                  "OAUTHLIB_INSECURE_TRANSPORT=1", "photosync auth"):
+    for words in ("flickr.endpoint", "drive.endpoint", "/_admin/credentials",
+                  "drive.client_secrets", "OAUTHLIB_INSECURE_TRANSPORT=1", "photosync auth"):
         assert words in text, words

@@ -60,3 +60,14 @@ def test_systemd_analyze_verify_finds_nothing(tmp_path):
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if "Unknown" in line or "ignoring" in line or "rror" in line or "not" in line]
     assert result.returncode == 0 and not problems, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["photosync.service", "photosync-sync.service"])
+def test_the_readme_install_puts_the_program_where_the_unit_runs_it(name):
+    readme = (UNITS.parent / "README.md").read_text()
+    d = directives(name)
+    program = d["ExecStart"][0].split()[0]
+    assert f"ln -sf /opt/photosync/bin/photosync {program}" in readme
+    assert "auth drive --no-browser" in readme and "drive.client_secrets: /etc/photosync/" in readme
+    # Downloads readable and changeable by the group sharing the library (README: who can read).
+    assert d["UMask"] == ["0002"]
