@@ -125,7 +125,7 @@ class Service:
         self._ready_sent = False
         self._last_keepalive = 0.0
         self._last_doc: dict | None = None
-        self._token_mtimes: dict[str, float | None] = {}
+        self._token_changes: dict[str, float | None] = {}
         self._lock = StateLock(config.state_dir)
         self._sync_schedules()
 
@@ -446,7 +446,7 @@ class Service:
         elif result == "auth":
             log.error("%s: authorization refused (%s); retrying in %g min or after `photosync auth %s`",
                       sched.label, error, self.config.daemon.auth_retry_minutes, name)
-            self._token_mtimes[name] = self._token_mtime(name)
+            self._token_changes[name] = self._token_changed(name)
         elif result == "unavailable":
             log.warning("%s: unavailable (%s); retrying in %.0f s", sched.label, error,
                         (sched.retry_at or time.time()) - time.time())
@@ -457,13 +457,14 @@ class Service:
         """A remote refused for authorization retries at once when its token file changes."""
         for name, sched in self.schedules.items():
             if sched.last_result == "auth" and sched.retry_at is not None:
-                if self._token_mtime(name) != self._token_mtimes.get(name):
-                    log.info("%s: new authorization found; retrying now", sched.label)
+                if self._token_changed(name) != self._token_changes.get(name):
+                    log.info("%s: token file changed; retrying now", sched.label)
                     sched.force()
 
-    def _token_mtime(self, name: str) -> float | None:
+    def _token_changed(self, name: str) -> float | None:
+        """When the token file last changed: a new token, or a `chmod 600` of one refused."""
         try:
-            return (Path(self.config.state_dir) / "tokens" / f"{name}.json").stat().st_mtime
+            return (Path(self.config.state_dir) / "tokens" / f"{name}.json").stat().st_ctime
         except OSError:
             return None
 

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from photosync.auth.tokens import TokenStore
 from photosync.daemon import failures
 from photosync.daemon.watcher import WatchLimitReached
 from photosync.errors import AuthorizationNeeded, ItemError, RemoteUnavailable, UploadsRefused
@@ -184,6 +185,35 @@ def test_revoked_authorization_waits_for_a_new_token(harness):
     tokens.mkdir(exist_ok=True)
     (tokens / "flickr.json").write_text("{}")
     wait_for(lambda: h.remote("flickr").get("last_result") == "ok", timeout=40)
+
+
+class NeedsToken(dict):
+    """Remotes built as the real factory builds them: only once their token file is read."""
+
+    def __init__(self, state: Path, remotes: dict[str, MemoryRemote]):
+        super().__init__(remotes)
+        self.store = TokenStore(state)
+
+    def __getitem__(self, name: str) -> MemoryRemote:
+        self.store.load(name)
+        return super().__getitem__(name)
+
+
+def test_a_token_file_others_can_read_stops_only_its_remote_until_chmod_600(harness):
+    flickr, drive = MemoryRemote(name="flickr"), MemoryRemote(name="drive")
+    h = harness({})
+    h.remotes = NeedsToken(h.tmp / "state", {"flickr": flickr, "drive": drive})
+    for name in h.remotes:
+        h.remotes.store.save(name, {"oauth_token": f"{name}-token"})
+    flickr_token = h.remotes.store.path("flickr")
+    flickr_token.chmod(0o644)
+    put(h.root, "a.jpg", 1)
+    h.start()
+    wait_for(lambda: h.remote("flickr").get("state") == "waiting for authorization")
+    wait_for(lambda: names(drive) == ["a.jpg"])
+    assert f"run `chmod 600 {flickr_token}`" in h.remote("flickr")["last_error"]
+    flickr_token.chmod(0o600)  # the daemon retries at once, not after daemon.auth_retry_minutes
+    wait_for(lambda: names(flickr) == ["a.jpg"], timeout=40)
 
 
 class SlowUploads(MemoryRemote):
