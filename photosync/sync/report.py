@@ -82,9 +82,11 @@ def done_line(label: str, outcome: Outcome) -> str:
 
 
 def counts_in_words(counts: dict[str, int]) -> str:
-    """``{"upload": 3, "create_album": 1}`` -> ``3 uploaded, 1 created album``."""
-    return ", ".join(f"{n} {DONE.get(kind, kind)}" for kind, n in sorted(counts.items())
-                     if kind != "skip") or "nothing to do"
+    """``{"upload": 3, "create_album": 1}`` -> ``3 uploaded, 1 created album`` (transfers first)."""
+    order = list(DONE)
+    kinds = sorted((k for k in counts if k != "skip"),
+                   key=lambda k: (order.index(k) if k in order else len(order), k))
+    return ", ".join(f"{counts[k]} {DONE.get(k, k)}" for k in kinds) or "nothing to do"
 
 
 def _error_lines(errors: list[dict[str, Any]]) -> list[str]:
