@@ -169,11 +169,11 @@ def _last_run_lines(run: dict[str, Any], now: float) -> list[str]:
         how = "interrupted (Ctrl-C), " if run["interrupted"] else ""
         head = (f"last sync run: #{run['id']} {_when(run['finished'], now)}, {how}"
                 f"exit code {run['exit_code']}")
-    errors = [e for e in run["errors"] if e["remote"] or e["path"]]  # "interrupted" is said above
-    lines = [head] + ([f"  {len(errors)} error(s):"] if errors else [])
+    errors = [e for e in run["errors"] if e["remote"] or e["path"] or not run["interrupted"]]
+    lines = [head] + ([f"  {len(errors)} error(s):"] if errors else [])  # Ctrl-C: said above
     for e in errors[:20]:
-        lines.append(f"    {e['remote'] or 'library'}: " + (f"{e['path']}: " if e["path"] else "")
-                     + e["error"])
+        where = e["remote"] or ("library" if e["path"] else "run")
+        lines.append(f"    {where}: " + (f"{e['path']}: " if e["path"] else "") + e["error"])
     if len(errors) > 20:
         lines.append(f"    ... and {len(errors) - 20} more (`photosync status --json` lists all)")
     return lines

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from photosync.sync.execute import Outcome
+from photosync.sync.plan import TRANSFERS
 from photosync.sync.run import RemoteReport, SyncReport, errors, failed, summary
 
 # What a finished action did, in words (the daemon's log, the text report).
@@ -111,7 +112,8 @@ def _table(report: SyncReport) -> list[str]:
             rows.append(f"{r.label}: " + ("could not be used" if r.error else "nothing to do"))
             continue
         rows.append(f"{r.label}:{'':<11}{'count':>7}  {'failed':>6}  size")
-        rows += [f"  {kind:<15} {n:>7}  {bad:>6}  {_size(size, unknown, n)}"
+        rows += [f"  {kind:<15} {n:>7}  {bad:>6}  "
+                 + (_size(size, unknown, n) if kind in TRANSFERS else "-")
                  for kind, (n, bad, size, unknown) in sorted(counts.items())]
     return rows
 

@@ -110,9 +110,12 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         run_id = state.start_run(conn, options.dry_run)
         try:
             _run(conn, config, options, factory, progress, clock, scan_progress, report, run_id)
-        except KeyboardInterrupt:  # Ctrl-C: `photosync status` says so, with what failed so far
-            state.finish_run(conn, run_id, EXIT_INTERRUPTED, summary(report),
-                             errors(report) + [INTERRUPTED])
+        except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
+            ctrl_c = isinstance(exc, KeyboardInterrupt)
+            why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error":
+                                              f"stopped before the end ({exc or type(exc).__name__})"}
+            state.finish_run(conn, run_id, EXIT_INTERRUPTED if ctrl_c else EXIT_PARTIAL,
+                             summary(report), errors(report) + [why])
             raise
         state.finish_run(conn, run_id, report.exit_code, summary(report), errors(report))
     finally:

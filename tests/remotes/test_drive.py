@@ -274,5 +274,5 @@ def test_a_retry_is_logged_with_the_remote_and_what_failed_in_words(drive_remote
     caplog.set_level(logging.INFO, logger="photosync.remotes.retry")
     RetryingRemote(remote, sleep=clock.sleep).changes_page(cursor)
     [line] = [r.getMessage() for r in caplog.records]
-    assert re.fullmatch(r"Google Drive: listing changes failed \([^:]+\); retry 1 of 7 in \d+\.\d s",
-                        line), line
+    assert re.fullmatch(r"Google Drive: listing changes failed \([^:]+\); "
+                        r"retry 1 of 7 in \d+\.\d s", line), line

@@ -33,7 +33,8 @@ def test_status_without_a_daemon_shows_the_last_runs_errors(world):
     assert sorted(e["path"] for e in run["errors"]) == ["Trip/p0.jpg", "Trip/p1.jpg"], run
     assert all(e["remote"] == "drive" and "storage is full" in e["error"] for e in run["errors"])
     text = world.run("status").stdout
-    assert "  2 error(s):" in text and "    drive: Trip/p0.jpg: Google Drive storage is full" in text
+    assert "  2 error(s):" in text
+    assert "    drive: Trip/p0.jpg: Google Drive storage is full" in text
 
 
 def test_status_shows_a_run_stopped_by_ctrl_c(world, isolated_env):
