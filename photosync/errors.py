@@ -12,6 +12,7 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1  # finished, but some items failed
 EXIT_USAGE = 2  # usage or config error
 EXIT_REMOTE = 3  # a remote could not be used (unreachable, authorization needed or revoked)
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells report it
 
 
 class PhotosyncError(Exception):

@@ -26,7 +26,9 @@ def run_duplicates(app: App) -> int:
         print(json.dumps([_group_json(g) for g in groups], indent=2, ensure_ascii=False))
         return 0
     for group in groups:
-        print(f"{len(group)} files, signature {group[0].identity}")
+        first = group[0]  # the same form as --json: the signature, or a video's sha256
+        same = f"signature {first.signature}" if first.signature else f"sha256 {first.sha256}"
+        print(f"{len(group)} files, {same}")
         for file in group:
             print(f"  {file.path}  ({file.size:,} bytes)")
     print(f"{len(groups)} group(s) of duplicates" if groups else "no duplicates")

@@ -9,7 +9,7 @@ import sys
 
 from photosync import __version__
 from photosync.cli.app import App
-from photosync.errors import EXIT_PARTIAL, ConfigError, PhotosyncError
+from photosync.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, ConfigError, PhotosyncError
 from photosync.log import redact, setup
 
 # The command table: command name -> module in photosync.cli with ``register(subparsers)``; the
@@ -56,7 +56,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog="photosync",
         description="Keep a local photo library in sync with Flickr and Google Drive.",
         epilog="Exit codes: 0 success, 1 finished but some items failed, 2 usage or config error, "
-               "3 a remote could not be used (unreachable, authorization needed or revoked).")
+               "3 a remote could not be used (unreachable, authorization needed or revoked), "
+               "130 interrupted (Ctrl-C).")
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $PHOTOSYNC_CONFIG or "
                              "$XDG_CONFIG_HOME/photosync/config.yaml)")
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("photosync: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_PARTIAL
 

@@ -1,11 +1,17 @@
-"""Scan progress for people: a tqdm bar on a terminal, a plain line every few seconds otherwise."""
+"""Progress for people: a tqdm bar on a terminal, a plain line every few seconds otherwise.
+
+One bar is drawn at a time: a new one (Flickr after the scan, Drive after Flickr, a second scan
+after downloads) first closes the one before, which stays on its own line. Bars open together
+would move the cursor over each other's lines, and over any log line printed between them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
 from photosync.library.scan import ScanProgress
 
@@ -13,6 +19,38 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 log = logging.getLogger("photosync.scan")
+_drawn: list["tqdm"] = []  # the bar on the terminal now, if any
+
+
+def new_bar(**options: Any) -> "tqdm":
+    """A tqdm bar on the line below the last one, which is closed first."""
+    from tqdm import tqdm  # only on a terminal: importing it costs 50 ms of every scan
+    close_bar()
+    bar = tqdm(dynamic_ncols=True, **options)
+    _drawn.append(bar)
+    return bar
+
+
+def close_bar() -> None:
+    """Close the bar drawn now (it stays on its line): before anything else is printed."""
+    while _drawn:
+        _drawn.pop().close()
+
+
+@contextlib.contextmanager
+def terminal_output(stream: TextIO | None = None) -> Iterator[None]:
+    """Around a command that draws bars: log lines go above the bar drawn (tqdm.write) instead
+    of through it, and the last bar is closed at the end."""
+    out = stream or sys.stderr
+    if not out.isatty():
+        yield
+        return
+    from tqdm.contrib.logging import logging_redirect_tqdm
+    try:
+        with logging_redirect_tqdm(loggers=[logging.getLogger()]):
+            yield
+    finally:
+        close_bar()
 
 
 class ScanProgressDisplay:
@@ -37,10 +75,8 @@ class ScanProgressDisplay:
                      p.to_read, more)
 
     def _bar(self, p: ScanProgress) -> None:
-        if self.bar is None:
-            from tqdm import tqdm  # only on a terminal: importing it costs 50 ms of every scan
-            self.bar = tqdm(total=None, unit="file", file=self.stream, dynamic_ncols=True,
-                            desc="scan")
+        if self.bar is None or self.bar.disable:  # none yet, or closed by a later bar
+            self.bar = new_bar(total=None, unit="file", file=self.stream, desc="scan")
         self.bar.total = None if p.walking else p.to_read
         self.bar.set_postfix_str(f"{p.found} found" + (", walking" if p.walking else ""),
                                  refresh=False)
@@ -58,8 +94,7 @@ def action_progress(label: str, total: int, stream: TextIO | None = None, interv
     if total == 0:
         return lambda outcome: None
     if out.isatty():
-        from tqdm import tqdm
-        bar = tqdm(total=total, unit="photo", file=out, dynamic_ncols=True, desc=label)
+        bar = new_bar(total=total, unit="photo", file=out, desc=label)
 
         def tick(outcome) -> None:
             bar.update(1)

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_sync(app: App) -> int:
     # Imported here: every command's start-up would otherwise pay for the whole sync engine.
-    from photosync.cli.progress import ScanProgressDisplay, action_progress
+    from photosync.cli.progress import ScanProgressDisplay, action_progress, terminal_output
     from photosync.daemon.status import refuse_while_watching
     from photosync.sync.report import render
     from photosync.sync.run import SyncOptions, sync
@@ -30,10 +30,11 @@ def run_sync(app: App) -> int:
     options = SyncOptions(args.dry_run, args.full, args.remote, args.direction)
     refuse_while_watching(app.config.state_dir, nudge=not args.dry_run)  # README: "photosync watch"
     display = ScanProgressDisplay(quiet=args.quiet or args.json)
-    try:
-        report = sync(app.config, options, progress=None if args.json else action_progress,
-                      scan_progress=display)
-    finally:
-        display.close()
+    with terminal_output():
+        try:
+            report = sync(app.config, options, progress=None if args.json else action_progress,
+                          scan_progress=display)
+        finally:
+            display.close()
     print(render(report, args.json))
     return report.exit_code

@@ -46,6 +46,8 @@ from photosync.remotes import registry
 from photosync.remotes.files import remove_partials
 from photosync.state.db import open_db
 from photosync.state.lock import StateLock
+from photosync.sync.execute import Outcome
+from photosync.sync.report import counts_in_words, done_line
 from photosync.sync.run import RemoteFactory, SyncOptions, sync_locked
 
 log = logging.getLogger("photosync.daemon")
@@ -101,6 +103,7 @@ class Service:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.requests: set[str] = set()  # "reload", "now": set by signal handlers
+        self.asked: set[str] = set()  # remotes asked to sync now (SIGUSR1) and not synced since
         self._inbox: list[tuple[str, bool | None, bool]] = []
         self._inbox_lock = threading.Lock()
         self.settler = Settler(config.daemon.settle_seconds, config.daemon.max_batch_delay_seconds)
@@ -286,6 +289,7 @@ class Service:
                 conn.close()
             for sched in self.schedules.values():
                 sched.force()
+            self.asked = set(self.schedules)
             self.scan_wanted = True
 
     # -- starting scans and syncs ------------------------------------------------------------
@@ -354,8 +358,12 @@ class Service:
             conn.close()
 
     def _sync_remote(self, config: Config, name: str) -> tuple[Result, str | None, float | None, dict]:
-        def progress(_label: str, _total: int) -> Callable[[object], None]:
-            def each(_outcome: object) -> None:
+        label = registry.label(name)
+
+        def progress(_label: str, _total: int) -> Callable[[Outcome], None]:
+            def each(outcome: Outcome) -> None:
+                if outcome.error is None:  # a failure is already a warning, from the executor
+                    log.info("%s", done_line(label, outcome))  # "Flickr: uploaded 2024/a.jpg"
                 if self.stopping.is_set():
                     raise Cancelled()
             return each
@@ -441,8 +449,12 @@ class Service:
             return
         sched.finished(result, error, retry_at, counts)
         busy = {k: n for k, n in counts.items() if k != "skip"}
+        asked, self.asked = name in self.asked, self.asked - {name}
         if result == "ok":
-            (log.info if busy else log.debug)("%s: synced %s", sched.label, busy or "(nothing to do)")
+            # "Flickr: synced: 2 uploaded, 1 created album"; nothing to do is said when asked
+            (log.info if busy or asked else log.debug)(
+                "%s: %s", sched.label, f"synced: {counts_in_words(busy)}" if busy
+                else "nothing to do" + (" (asked to sync now)" if asked else ""))
         elif result == "auth":
             log.error("%s: authorization refused (%s); retrying in %g min or after `photosync auth %s`",
                       sched.label, error, self.config.daemon.auth_retry_minutes, name)

@@ -19,7 +19,7 @@ from typing import Any
 from photosync.auth.tokens import TokenStore
 from photosync.config import Config
 from photosync.daemon import failures
-from photosync.errors import LockedError
+from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.library import index
 from photosync.remotes import registry
 from photosync.state.db import open_db
@@ -89,8 +89,9 @@ def collect(config: Config, now: float | None = None) -> dict[str, Any]:
     try:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
-        last_run = conn.execute("SELECT * FROM runs WHERE finished IS NOT NULL AND dry_run = 0 "
-                                "ORDER BY id DESC LIMIT 1").fetchone()
+        last_run = conn.execute("SELECT * FROM runs WHERE dry_run = 0 AND (finished IS NOT NULL "
+                                "OR ?) ORDER BY id DESC LIMIT 1",
+                                (pid is None and lock_holder(state_dir) is None,)).fetchone()
     finally:
         conn.close()
     remotes = {name: _remote(config, name, (doc.get("remotes") or {}).get(name) if pid else None)
@@ -112,10 +113,14 @@ def _remote(config: Config, name: str, live: dict[str, Any] | None) -> dict[str,
 
 
 def _run(row: Any) -> dict[str, Any] | None:
+    """The last sync run; ``interrupted`` when Ctrl-C stopped it (exit 130) or it never finished
+    (killed, the machine stopped) while nothing holds the state directory."""
     if row is None:
         return None
     return {"id": row["id"], "started": row["started"], "finished": row["finished"],
-            "exit_code": row["exit_code"], "summary": json.loads(row["summary"] or "{}")}
+            "exit_code": row["exit_code"], "summary": json.loads(row["summary"] or "{}"),
+            "errors": json.loads(row["errors"] or "[]"),
+            "interrupted": row["finished"] is None or row["exit_code"] == EXIT_INTERRUPTED}
 
 
 def render(doc: dict[str, Any], now: float | None = None) -> str:
@@ -141,8 +146,7 @@ def render(doc: dict[str, Any], now: float | None = None) -> str:
             nxt = f", next {_when(r['next_sync'], now)}" if r.get("next_sync") else ""
             lines.append(f"  {r['state']}{nxt}")
     if doc.get("last_run") and not d["running"]:
-        run = doc["last_run"]
-        lines.append(f"last sync run: #{run['id']} {_when(run['finished'], now)}, exit code {run['exit_code']}")
+        lines += _last_run_lines(doc["last_run"], now)
     failing = doc["failed"]
     if failing:
         lines.append(f"failed items ({sum(f['parked'] for f in failing)} parked):")
@@ -154,6 +158,25 @@ def render(doc: dict[str, Any], now: float | None = None) -> str:
         lines.append(f"unreadable local files: {len(doc['unreadable'])}")
         lines += [f"  {u['path']}: {u['error']}" for u in doc["unreadable"][:20]]
     return "\n".join(lines)
+
+
+def _last_run_lines(run: dict[str, Any], now: float) -> list[str]:
+    """The last one-shot sync, and why it failed: each error as ``remote: path: error``."""
+    if run["finished"] is None:
+        head = (f"last sync run: #{run['id']} started {_when(run['started'], now)} never "
+                f"finished (killed, or the machine stopped)")
+    else:
+        how = "interrupted (Ctrl-C), " if run["interrupted"] else ""
+        head = (f"last sync run: #{run['id']} {_when(run['finished'], now)}, {how}"
+                f"exit code {run['exit_code']}")
+    errors = [e for e in run["errors"] if e["remote"] or e["path"] or not run["interrupted"]]
+    lines = [head] + ([f"  {len(errors)} error(s):"] if errors else [])  # Ctrl-C: said above
+    for e in errors[:20]:
+        where = e["remote"] or ("library" if e["path"] else "run")
+        lines.append(f"    {where}: " + (f"{e['path']}: " if e["path"] else "") + e["error"])
+    if len(errors) > 20:
+        lines.append(f"    ... and {len(errors) - 20} more (`photosync status --json` lists all)")
+    return lines
 
 
 def _result(r: dict[str, Any]) -> str:

@@ -44,6 +44,12 @@ class ScanResult:
     elapsed: float = 0.0
     held: list[str] = field(default_factory=list)  # new/changed files ``hold`` kept for later
 
+    def counts(self) -> dict[str, int | float]:
+        """The numbers of :meth:`summary`, for the JSON report's ``scan``."""
+        return {"new": self.new, "changed": self.changed, "moved": self.moved, "gone": self.gone,
+                "failed": len(self.failed), "unchanged": self.unchanged, "read": self.decoded,
+                "seconds": round(self.elapsed, 1)}
+
     def summary(self) -> str:
         return (f"{self.new} new, {self.changed} changed, {self.moved} moved, {self.gone} gone, "
                 f"{len(self.failed)} failed, {self.unchanged} unchanged; {self.decoded} files read "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -26,11 +27,22 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity import wait_random_exponential
 
 from photosync.errors import NotFound, RemoteUnavailable, TransientError
+from photosync.remotes import registry
 from photosync.remotes.base import Album, Changes, Collection, Page, Remote, RemoteItem, find_album
 
 log = logging.getLogger("photosync.remotes.retry")
 T = TypeVar("T")
 OnRetry = Callable[[str, BaseException, float], None]
+# What each operation is, in the words of the log's retry lines.
+WORDS = {"list_page": "listing photos", "changes_page": "listing changes",
+         "replace": "replacing a photo", "download": "downloading a photo",
+         "find_by_signature": "looking a photo up by its signature",
+         "set_signature": "tagging a photo", "list_collections": "listing collections",
+         "list_albums": "listing albums", "add_to_album": "adding a photo to an album",
+         "remove_from_album": "removing a photo from an album",
+         "reorder_album": "ordering an album", "upload": "uploading a photo",
+         "create_album": "creating an album", "delete": "deleting a photo",
+         "delete_album": "deleting an album"}
 
 
 class RetryingRemote:
@@ -47,7 +59,7 @@ class RetryingRemote:
         self.give_up_after = give_up_after
         self._backoff = wait_random_exponential(multiplier=initial, max=maximum)
         self._sleep = sleep
-        self._on_retry = on_retry or _log_retry
+        self._on_retry = on_retry
         self._lock = threading.Lock()
         self._exhausted_in_a_row = 0
 
@@ -62,7 +74,8 @@ class RetryingRemote:
         return self._call("replace", lambda: self.inner.replace(item_id, path, signature))
 
     def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
-        return self._call("download", lambda: self.inner.download(item_id, dest, overwrite))
+        return self._call("download", lambda: self.inner.download(item_id, dest, overwrite),
+                          f"downloading {dest.name}")
 
     def find_by_signature(self, signature: str) -> list[RemoteItem]:
         return self._call("find_by_signature", lambda: self.inner.find_by_signature(signature))
@@ -98,7 +111,7 @@ class RetryingRemote:
                     return stored
             sent = True
             return self.inner.upload(path, name, album, signature)
-        return self._call("upload", attempt)
+        return self._call("upload", attempt, f"uploading {path.name}")
 
     def create_album(self, title: str, first_item_id: str) -> Album:
         sent = False
@@ -142,14 +155,14 @@ class RetryingRemote:
         client directly (``photosync mirror``); ``fn`` must be safe to repeat."""
         return self._call(method, fn)
 
-    def _call(self, method: str, fn: Callable[[], T]) -> T:
+    def _call(self, method: str, fn: Callable[[], T], what: str | None = None) -> T:
         with self._lock:
             if self._exhausted_in_a_row >= self.give_up_after:
                 raise RemoteUnavailable(f"{self.name}: keeps failing; giving up for this run")
         retrying = Retrying(retry=retry_if_exception_type(TransientError),
                             stop=stop_after_attempt(self.attempts), wait=self._wait,
                             sleep=self._sleep, reraise=True,
-                            before_sleep=lambda state: self._notify(method, state))
+                            before_sleep=lambda state: self._notify(method, what, state))
         try:
             result = retrying(fn)
         except TransientError as exc:
@@ -179,10 +192,17 @@ class RetryingRemote:
             delay = max(delay, retry_after)
         return delay
 
-    def _notify(self, method: str, state: RetryCallState) -> None:
+    def _notify(self, method: str, what: str | None, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        if exc is not None:
+        if exc is None:
+            return
+        if self._on_retry is not None:
             self._on_retry(method, exc, state.upcoming_sleep)
+            return
+        # "Google Drive: listing changes failed (connection refused); retry 3 of 7 in 4 s"
+        log.info("%s: %s failed (%s); retry %d of %d in %s", registry.label(self.name),
+                 what or WORDS.get(method, method), _reason(exc), state.attempt_number,
+                 self.attempts - 1, _seconds(state.upcoming_sleep))
 
 
 def _gone_is_done(fn: Callable[[], None]) -> Callable[[], None]:
@@ -201,5 +221,15 @@ def _gone_is_done(fn: Callable[[], None]) -> Callable[[], None]:
     return attempt
 
 
-def _log_retry(method: str, exc: BaseException, delay: float) -> None:
-    log.info("%s failed (%s); retrying in %.1f s", method, exc, delay)
+def _reason(exc: BaseException) -> str:
+    """The error without the backend's leading "what it was doing: " and errno numbers:
+    ``listing changes: connection problem: [Errno 111] Connection refused`` -> ``connection
+    problem: Connection refused``."""
+    text = str(exc) or type(exc).__name__
+    head, sep, rest = text.partition(": ")
+    text = rest if sep and rest else head
+    return re.sub(r"\[Errno -?\d+\] ", "", text)
+
+
+def _seconds(delay: float) -> str:
+    return f"{delay:.1f} s" if delay < 10 else f"{delay:.0f} s"

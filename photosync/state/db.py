@@ -186,6 +186,8 @@ MIGRATIONS: list[Migration] = [
     Migration("watch daemon: items that keep failing, retried with backoff then parked",
               (_DAEMON_FAILURES_V4,)),
     Migration("photosync mirror: mirrored photo details and stream watermarks", _MIRROR_V5),
+    Migration("sync runs keep their errors, for `photosync status` (JSON: [{remote, path, error}])",
+              ("ALTER TABLE runs ADD COLUMN errors TEXT",)),
 ]
 
 

@@ -32,6 +32,7 @@ from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, rem
 log = logging.getLogger("photosync.sync")
 TRASH = ".photosync-trash"
 UPLOADS = ("upload", "replace_remote")  # what a remote that is full refuses
+CREATES = ("download", "conflict")  # actions that make a new local file (the report names it)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Done:
 class Outcome:
     action: Action
     error: str | None = None
+    file: str | None = None  # download, conflict: the file it created, relative to the root
 
 
 @dataclass
@@ -81,7 +83,8 @@ class Executor:
         for outcome in run_pool(self._journalled(todo), self._work, self.workers):
             action, entry = outcome.item
             error = self._record(action, entry, outcome.result, outcome.error)
-            result = Outcome(action, error)
+            created = outcome.result.pairs if error is None and action.kind in CREATES else []
+            result = Outcome(action, error, created[0].path if created else None)
             outcomes.append(result)
             self.on_done(result)
         return outcomes
@@ -139,8 +142,7 @@ class Executor:
     def _do_download(self, a: Action) -> Done:
         item = self._item(a.remote_id)
         with self._reserve_lock:
-            dest = safe_destination(self.root, a.path.split("/") if a.path else [],
-                                    a.name or item.name, remote_extension(item), self._reserved)
+            dest = download_destination(self.root, a, item, self._reserved)
             self._reserved.add(dest)
         self.remote.download(a.remote_id, dest)
         return self._paired_download(item, dest, a.also_ids)
@@ -194,6 +196,7 @@ class Executor:
                     self.fatal = exc
             state.journal_end(self.conn, entry, error)
             outcomes.append(Outcome(action, error))
+            self.on_done(outcomes[-1])
             if error is None:
                 self._cache_albums(action)
             if self.fatal is not None:
@@ -278,6 +281,12 @@ class Executor:
         else:
             os.replace(path, dest)
         return dest
+
+
+def download_destination(root: Path, a: Action, item: RemoteItem, taken: set[Path]) -> Path:
+    """The free file name a download gets in its folder (``a.path``), not one of ``taken``."""
+    return safe_destination(root, a.path.split("/") if a.path else [], a.name or item.name,
+                            remote_extension(item), taken)
 
 
 def _describe(error: Exception | None) -> str:

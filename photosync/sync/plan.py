@@ -92,7 +92,7 @@ class Action:
     remote_id: str | None = None
     signature: str | None = None
     album: str | None = None  # the album the photo belongs in
-    size: int = 0  # bytes this action transfers
+    size: int | None = 0  # bytes this action transfers; None: not known (a remote without sizes)
     old_album: str | None = None  # for move: the album it leaves
     pair: Pair | None = None  # the pair this action starts from, if any
     name: str | None = None  # upload: the file name to give the remote item
@@ -284,7 +284,7 @@ def _decide(view: _View, pair: Pair, item: RemoteItem | None, local_state: str, 
     elif local_state == "same" and remote_state == "changed":
         if policy.downloads:
             out.actions.append(Action("replace_local", policy.remote, f"changed on {label} since last sync",
-                                      now.path, item.id, now.signature, now.album, item.size or 0, pair=pair))
+                                      now.path, item.id, now.signature, now.album, item.size, pair=pair))
     elif local_state == "changed" and remote_state == "changed":
         _plan_both_edited(pair, item, now, policy, out)
     elif local_state == "deleted" and remote_state in ("same", "changed"):
@@ -327,7 +327,7 @@ def _plan_both_edited(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Pol
     out.actions.append(Action("conflict", policy.remote,
                               f"changed both locally and on {policy.label} since last sync: both "
                               f"kept, the {policy.label} version is downloaded beside the local one",
-                              now.path, item.id, None, now.album, item.size or 0, pair=pair))
+                              now.path, item.id, None, now.album, item.size, pair=pair))
     if policy.uploads:
         out.actions.append(_upload(now, policy, "local side of a conflict"))
 
@@ -453,7 +453,7 @@ def _plan_new_remote(view: _View, policy: Policy, out: Plan) -> None:
             note = f" ({len(dups)} duplicate(s) there download once)" if dups else ""
             out.actions.append(Action("download", policy.remote, f"new on {policy.label}{note}",
                                       download_folder(album, policy), item.id, item.signature,
-                                      album, item.size or 0, name=item.name, also_ids=dups))
+                                      album, item.size, name=item.name, also_ids=dups))
 
 
 def _same_picture(item: RemoteItem) -> str:

@@ -2,7 +2,7 @@
 
 The JSON field names (``dry_run``, ``actions[].remote/action/path/remote_id/reason``,
 ``summary``, ``errors[].path/remote/error``) are a contract other tools rely on: extend, never
-rename.
+rename. A download's ``path`` is the file it creates (or would create), relative to the root.
 """
 
 from __future__ import annotations
@@ -10,57 +10,84 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from photosync.sync.run import SyncReport, summary
+from photosync.sync.execute import Outcome
+from photosync.sync.plan import TRANSFERS
+from photosync.sync.run import RemoteReport, SyncReport, errors, failed, summary
+
+# What a finished action did, in words (the daemon's log, the text report).
+DONE = {"upload": "uploaded", "download": "downloaded", "replace_remote": "replaced remotely with",
+        "replace_local": "replaced locally", "conflict": "downloaded the remote version as",
+        "delete_remote": "deleted remotely", "delete_local": "moved to the trash",
+        "retag": "tagged", "move": "moved", "create_album": "created album",
+        "add_to_album": "added photos to album", "remove_from_album": "removed photos from album",
+        "reorder_album": "reordered album", "delete_album": "deleted album"}
 
 
 def to_json(report: SyncReport) -> dict[str, Any]:
-    actions, errors, messages = [], [], []
+    actions, messages = [], []
     for r in report.remotes:
-        failed = {id(o.action): o.error for o in r.outcomes if o.error}
+        failures = {id(o.action): o.error for o in r.outcomes if o.error}
         for a in r.plan.actions if r.plan else []:
-            entry = {"remote": r.name, "action": a.kind, "path": a.path, "remote_id": a.remote_id,
-                     "reason": a.reason, "album": a.album, "bytes": a.size}
-            if id(a) in failed:
-                entry["error"] = failed[id(a)]
-                if failed[id(a)] != r.error:  # the remote's own error is listed once, below
-                    errors.append({"path": a.path or a.remote_id, "remote": r.name, "error": failed[id(a)]})
+            entry = {"remote": r.name, "action": a.kind, "path": r.files.get(id(a), a.path),
+                     "remote_id": a.remote_id, "reason": a.reason, "album": a.album,
+                     "bytes": a.size}
+            if id(a) in failures:
+                entry["error"] = failures[id(a)]
             actions.append(entry)
-        if r.error:
-            errors.append({"path": None, "remote": r.name, "error": r.error})
         if r.plan and r.plan.aborted:
             messages.append({"remote": r.name, "message": r.plan.aborted})
         messages.extend({"remote": r.name, "message": m}
                         for m in (r.plan.messages + r.plan.notes if r.plan else []))
-    for failure in report.scan.failed if report.scan else []:
-        errors.append({"path": failure.path, "remote": None, "error": failure.reason})
     return {"dry_run": report.dry_run, "actions": actions, "summary": summary(report),
-            "errors": errors, "messages": messages,
-            "scan": report.scan.summary() if report.scan else None, "exit_code": report.exit_code}
+            "failed": failed(report), "errors": errors(report), "messages": messages,
+            "scan": report.scan.counts() if report.scan else None, "exit_code": report.exit_code}
 
 
 def to_text(report: SyncReport) -> str:
     doc = to_json(report)
     lines = [("Dry run: nothing was changed. " if report.dry_run else "") +
-             (f"Library: {doc['scan']}" if doc["scan"] else "")]
+             (f"Library: {report.scan.summary()}" if report.scan else "")]
     lines += _table(report)
     stopped = {r.name: r.error for r in report.remotes if r.error}
+    order = {r.name: n for n, r in enumerate(report.remotes)}
     said: set[tuple[str, str]] = set()
-    for a in doc["actions"]:
-        where = a["path"] or (f"album {a['album']!r}" if a.get("album") else "-")
+    for a in sorted(doc["actions"], key=lambda a: (order[a["remote"]], a["action"],
+                                                  a["path"] or "", a["album"] or "")):
+        where = a["path"] or "-"
+        album = f"  album {a['album']!r}" if a.get("album") else ""
         failed = ""
         if a.get("error"):
             failed = "  NOT DONE (see the error below)" if a["error"] == stopped.get(a["remote"]) \
                 else "  FAILED (the same error as above)" if (a["remote"], a["error"]) in said \
                 else f"  FAILED: {a['error']}"
             said.add((a["remote"], a["error"]))
-        lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]  {a['reason']}"
-                     + failed)
+        lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]"
+                     f"{album}  {a['reason']}" + failed)
     for m in doc["messages"]:
         lines.append(f"NOTE {m['remote']}: {m['message']}")
     if doc["errors"]:
         lines.append(f"{len(doc['errors'])} error(s):")
         lines += _error_lines(doc["errors"])
     return "\n".join(line for line in lines if line)
+
+
+def done_line(label: str, outcome: Outcome) -> str:
+    """``Flickr: uploaded 2024/Trip/a.jpg``: one finished action (or its failure), in words."""
+    a = outcome.action
+    what = outcome.file or a.path or a.remote_id or "?"
+    if a.kind.endswith("album") and a.album:
+        what = repr(a.album) + (f" ({len(a.also_ids)} photo(s))" if a.also_ids else "")
+    if outcome.error:
+        return f"{label}: {a.kind.replace('_', ' ')} {what} failed: {outcome.error}"
+    return f"{label}: {DONE.get(a.kind, a.kind)} {what}"
+
+
+def counts_in_words(counts: dict[str, int]) -> str:
+    """``{"upload": 3, "create_album": 1}`` -> ``3 uploaded, 1 created album`` (transfers first)."""
+    order = list(DONE)
+    kinds = sorted((k for k in counts if k != "skip"),
+                   key=lambda k: (order.index(k) if k in order else len(order), k))
+    return ", ".join(f"{counts[k]} {DONE.get(k, k)}" for k in kinds) or "nothing to do"
 
 
 def _error_lines(errors: list[dict[str, Any]]) -> list[str]:
@@ -77,22 +104,40 @@ def _error_lines(errors: list[dict[str, Any]]) -> list[str]:
 
 
 def _table(report: SyncReport) -> list[str]:
+    """Per remote and action: how many, how many failed or not done, how many bytes."""
     rows = []
     for r in report.remotes:
-        counts: dict[str, list[int]] = {}
-        for a in r.plan.actions if r.plan else []:
-            entry = counts.setdefault(a.kind, [0, 0])
-            entry[0] += 1
-            entry[1] += a.size
+        counts = _counts(r)
         if not counts:
             rows.append(f"{r.label}: " + ("could not be used" if r.error else "nothing to do"))
             continue
-        rows.append(f"{r.label}:")
-        rows += [f"  {kind:<15} {n:>7}  {_bytes(size)}" for kind, (n, size) in sorted(counts.items())]
+        rows.append(f"{r.label}:{'':<11}{'count':>7}  {'failed':>6}  size")
+        rows += [f"  {kind:<15} {n:>7}  {bad:>6}  "
+                 + (_size(size, unknown, n) if kind in TRANSFERS else "-")
+                 for kind, (n, bad, size, unknown) in sorted(counts.items())]
     return rows
 
 
-def _bytes(size: int) -> str:
+def _counts(r: RemoteReport) -> dict[str, list[int]]:
+    """kind -> [actions, failed, known bytes, actions of unknown size]."""
+    failed_ids = {id(o.action) for o in r.outcomes if o.error}
+    counts: dict[str, list[int]] = {}
+    for a in r.plan.actions if r.plan else []:
+        entry = counts.setdefault(a.kind, [0, 0, 0, 0])
+        entry[0] += 1
+        entry[1] += id(a) in failed_ids
+        entry[2] += a.size or 0
+        entry[3] += a.size is None
+    return counts
+
+
+def _size(size: int, unknown: int, n: int) -> str:
+    if unknown == n:
+        return "unknown"
+    return _bytes(size) + (f" + {unknown} of unknown size" if unknown else "")
+
+
+def _bytes(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"

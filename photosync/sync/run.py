@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from photosync.config import Config
-from photosync.errors import (EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, AuthorizationNeeded, RemoteError,
-                              TokenFileError, TransientError)
+from photosync.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE,
+                              AuthorizationNeeded, PhotosyncError, RemoteError, TokenFileError,
+                              TransientError)
 from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
@@ -29,7 +30,7 @@ from photosync.remotes.retry import RetryingRemote
 from photosync.state.db import db_path, open_db
 from photosync.state.lock import StateLock
 from photosync.sync import state
-from photosync.sync.execute import Executor, Outcome
+from photosync.sync.execute import Executor, Outcome, download_destination
 from photosync.sync.observe import observe
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
 from photosync.sync.plan import TRANSFERS, Pair, Plan, Policy, plan
@@ -63,6 +64,8 @@ class RemoteReport:
     auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
     full: str | None = None  # the remote refused uploads (storage full, upload limit): why
     full_listing: bool = False
+    # id(action) -> the file a download created (or in a dry run would create), from the root
+    files: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,27 +109,45 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         if not options.dry_run and options.local_scan:
             remove_partials(config.library.root)
         run_id = state.start_run(conn, options.dry_run)
-        if options.local_scan:
-            report.scan = scan(conn, config.library, progress=scan_progress)
-        local = [f for f in index.present_files(conn) if f.signature]
-        scan_failed = bool(report.scan.failed) if report.scan else not options.local_complete
-        names = options.remotes or registry.enabled(config)
-        for name in names:
-            report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
-                                               progress, clock, run_id, scan_failed))
-        if options.local_scan and not options.dry_run and len(names) > 1 and _downloaded(report):
-            # Photos just downloaded from one remote go to the others in the same run.
-            second = scan(conn, config.library, progress=scan_progress)
-            local = [f for f in index.present_files(conn) if f.signature]
-            for first in report.remotes:
-                if first.error is None:
-                    _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
-                                               progress, clock, run_id, bool(second.failed),
-                                               _transfers_done(first)))
-        state.finish_run(conn, run_id, report.exit_code, summary(report))
+        try:
+            _run(conn, config, options, factory, progress, clock, scan_progress, report, run_id)
+        except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
+            ctrl_c = isinstance(exc, KeyboardInterrupt)
+            why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error":
+                                              f"stopped before the end ({exc or type(exc).__name__})"}
+            state.finish_run(conn, run_id, EXIT_INTERRUPTED if ctrl_c else EXIT_PARTIAL,
+                             summary(report), errors(report) + [why])
+            raise
+        state.finish_run(conn, run_id, report.exit_code, summary(report), errors(report))
     finally:
         conn.close()
     return report
+
+
+INTERRUPTED = {"remote": None, "path": None, "error": "interrupted (Ctrl-C or SIGINT)"}
+
+
+def _run(conn: sqlite3.Connection, config: Config, options: SyncOptions, factory: RemoteFactory,
+         progress: Progress | None, clock: Callable[[], float], scan_progress: Callable | None,
+         report: SyncReport, run_id: int) -> None:
+    """Scan, then each remote (twice when photos downloaded from one go to the others)."""
+    if options.local_scan:
+        report.scan = scan(conn, config.library, progress=scan_progress)
+    local = [f for f in index.present_files(conn) if f.signature]
+    scan_failed = bool(report.scan.failed) if report.scan else not options.local_complete
+    names = options.remotes or registry.enabled(config)
+    for name in names:
+        report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
+                                           progress, clock, run_id, scan_failed))
+    if options.local_scan and not options.dry_run and len(names) > 1 and _downloaded(report):
+        # Photos just downloaded from one remote go to the others in the same run.
+        second = scan(conn, config.library, progress=scan_progress)
+        local = [f for f in index.present_files(conn) if f.signature]
+        for first in report.remotes:
+            if first.error is None:
+                _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
+                                           progress, clock, run_id, bool(second.failed),
+                                           _transfers_done(first)))
 
 
 def _transfers_done(report: RemoteReport) -> int:
@@ -142,6 +163,7 @@ def _downloaded(report: SyncReport) -> bool:
 def _merge(first: RemoteReport, second: RemoteReport) -> None:
     """Fold a second pass over a remote into the first pass's report."""
     first.outcomes.extend(second.outcomes)
+    first.files.update(second.files)
     first.error = first.error or second.error
     first.full = first.full or second.full
     if second.plan is None:
@@ -205,20 +227,22 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         adopt = bool(getattr(registry.section(config, name), "adopt_albums", False)) \
             if hasattr(config, name) else False
         if options.dry_run:
+            report.files = _predicted_files(config.library.root, report.plan, view.items)
             if remote.capabilities.collections:
                 report.plan.notes.extend(_collections_note(remote, report.label))
             _album_phase(remote, policy, report, _predicted_pairs(pairs, report.plan), view.items,
-                         dates, adopt, None)
+                         dates, adopt, None, None)
             return report
         executor = Executor(conn, config.library.root, remote, policy, compile_rules(config.library),
                             run_id, workers=config.sync.workers, wait=config.sync.wait)
         if progress:
             executor.on_done = progress(report.label, sum(1 for a in report.plan.actions if a.kind != "skip"))
         report.outcomes = executor.apply(report.plan)
+        report.files = {id(o.action): o.file for o in report.outcomes if o.file}
         if executor.fatal is None:
             items = {i.id: i for i in state.cached_items(conn, name)}
             _album_phase(remote, policy, report, state.load_pairs(conn, name), items, dates, adopt,
-                         executor)
+                         executor, progress)
         report.full = str(executor.full) if executor.full is not None else None
         if executor.fatal is not None:
             report.error = str(executor.fatal)
@@ -241,7 +265,7 @@ def _keep_caches(remote: Remote) -> None:
 
 def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: list[Pair],
                  items: dict[str, RemoteItem] | list[RemoteItem], dates: dict, adopt: bool,
-                 executor: Executor | None) -> None:
+                 executor: Executor | None, progress: Progress | None) -> None:
     """Plan (and unless dry-run, apply) the album actions; list albums only when needed."""
     if isinstance(items, list):
         items = {i.id: i for i in items}
@@ -254,6 +278,8 @@ def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: li
     report.plan.actions.extend(actions)
     report.plan.notes.extend(messages)
     if executor is not None and actions:
+        if progress:  # its own closing line: album failures are counted where they happen
+            executor.on_done = progress(f"{report.label} albums", len(actions))
         report.outcomes.extend(executor.apply_albums(actions))
 
 
@@ -261,6 +287,22 @@ def _collections_note(remote: Remote, label: str) -> list[str]:
     """Flickr collections are read-only through the API: shown in the dry-run report only."""
     lines = [line for c in remote.list_collections() for line in c.describe(1)]
     return [f"{label} collections (read-only, not synced):\n" + "\n".join(lines)] if lines else []
+
+
+def _predicted_files(root: Path, planned: Plan, items: list[RemoteItem]) -> dict[int, str]:
+    """For a dry run: the file each download would create (names taken now are not reused)."""
+    by_id = {i.id: i for i in items}
+    taken: set[Path] = set()
+    files = {}
+    for a in planned.actions:
+        if a.kind == "download" and a.remote_id in by_id:
+            try:
+                dest = download_destination(root, a, by_id[a.remote_id], taken)
+            except PhotosyncError:  # an unsafe name: the real run reports it
+                continue
+            taken.add(dest)
+            files[id(a)] = dest.relative_to(root).as_posix()
+    return files
 
 
 def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
@@ -308,5 +350,32 @@ def summary(report: SyncReport) -> dict[str, dict[str, int]]:
         for action in r.plan.actions if r.plan else []:
             counts[action.kind] = counts.get(action.kind, 0) + 1
         out[r.name] = counts
+    return out
+
+
+def failed(report: SyncReport) -> dict[str, dict[str, int]]:
+    """{remote: {action: count}} of the actions that failed or were not done (``failed``)."""
+    out: dict[str, dict[str, int]] = {}
+    for r in report.remotes:
+        counts: dict[str, int] = {}
+        for o in r.outcomes:
+            if o.error:
+                counts[o.action.kind] = counts.get(o.action.kind, 0) + 1
+        out[r.name] = counts
+    return out
+
+
+def errors(report: SyncReport) -> list[dict[str, str | None]]:
+    """What went wrong, one entry per failed item (``{remote, path, error}``), then each remote
+    that could not be used, then unreadable local files: the JSON report's ``errors``."""
+    out: list[dict[str, str | None]] = []
+    for r in report.remotes:
+        items = [{"path": o.action.path or o.action.remote_id, "remote": r.name, "error": o.error}
+                 for o in r.outcomes if o.error and o.error != r.error]  # r.error: once, below
+        out += sorted(items, key=lambda e: e["path"] or "")
+        if r.error:
+            out.append({"path": None, "remote": r.name, "error": r.error})
+    for failure in report.scan.failed if report.scan else []:
+        out.append({"path": failure.path, "remote": None, "error": failure.reason})
     return out
 

@@ -108,10 +108,14 @@ def start_run(conn: sqlite3.Connection, dry_run: bool) -> int:
     return int(cur.lastrowid)
 
 
-def finish_run(conn: sqlite3.Connection, run_id: int, exit_code: int, summary: dict) -> None:
+def finish_run(conn: sqlite3.Connection, run_id: int, exit_code: int, summary: dict,
+               errors: list[dict]) -> None:
+    """Close a run with what went wrong (``[{remote, path, error}]``): `photosync status`
+    shows it when no daemon runs."""
     with transaction(conn):
-        conn.execute("UPDATE runs SET finished = ?, exit_code = ?, summary = ? WHERE id = ?",
-                     (time.time(), exit_code, json.dumps(summary), run_id))
+        conn.execute("UPDATE runs SET finished = ?, exit_code = ?, summary = ?, errors = ? "
+                     "WHERE id = ?", (time.time(), exit_code, json.dumps(summary),
+                                      json.dumps(errors), run_id))
 
 
 def journal_start(conn: sqlite3.Connection, run_id: int, action: Action) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -268,3 +269,22 @@ def test_sync_now_request_retries_a_remote_in_backoff(harness):
     wait_for(lambda: h.remote("flickr").get("state") == "backing off")
     service.request("now")
     wait_for(lambda: flickr.listings == 2)
+
+
+def test_the_log_names_each_file_and_says_when_a_requested_sync_had_nothing_to_do(harness,
+                                                                                     caplog):
+    caplog.set_level(logging.INFO, logger="photosync")
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr})
+    put(h.root, "2024/Trip/a.jpg", 1)
+    service = h.start()
+    wait_for(lambda: names(flickr) == ["a.jpg"])
+    h.wait_idle()
+    lines = [r.getMessage() for r in caplog.records]
+    assert "Flickr: uploaded 2024/Trip/a.jpg" in lines, lines
+    assert "Flickr: created album '2024/Trip' (1 photo(s))" in lines, lines
+    assert "Flickr: synced: 1 uploaded, 1 created album" in lines, lines  # words, not a dict
+    caplog.clear()
+    service.request("now")
+    wait_for(lambda: "Flickr: nothing to do (asked to sync now)"
+             in [r.getMessage() for r in caplog.records], message="a nothing-to-do line")

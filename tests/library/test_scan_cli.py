@@ -47,7 +47,7 @@ def test_scan_then_duplicates(cli, setup):
     text = cli("--config", str(config), "duplicates")
     assert text.returncode == 0
     lines = text.stdout.splitlines()
-    assert lines[0].startswith("3 files, signature im")  # biggest group first
+    assert lines[0].startswith("3 files, signature ")  # biggest group first
     assert lines[1:3] == [f"  2024/a.jpg  ({len(photo):,} bytes)",
                           f"  2024/copy of a.jpg  ({len(photo):,} bytes)"]
     assert lines[3].startswith("  old/a-with-date.jpg  (")  # same picture, other metadata
@@ -57,6 +57,9 @@ def test_scan_then_duplicates(cli, setup):
     assert [[f["path"] for f in g["files"]] for g in as_json] == [
         ["2024/a.jpg", "2024/copy of a.jpg", "old/a-with-date.jpg"], ["pair/b.png", "pair/b2.png"]]
     assert all(len(g["signature"]) == 64 for g in as_json)
+    # the text shows the signature the JSON has, in the same form
+    assert [line for line in lines if not line.startswith(" ")][:2] == [
+        f"{len(g['files'])} files, signature {g['signature']}" for g in as_json]
 
     again = cli("--config", str(config), "scan")
     assert "6 unchanged; 0 files read" in again.stdout

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -260,3 +262,17 @@ def test_from_config_uses_the_stored_token(tmp_path) -> None:
         paths = {f["name"]: f["parents"] for f in admin(server.url, "state")["files"]}
         assert set(paths) == {"Backup", "Photos", "Trip", "a.jpg"}
         assert [i.id for i in list_all(remote).items] == [item.id]
+
+
+def test_a_retry_is_logged_with_the_remote_and_what_failed_in_words(drive_remotes, caplog) -> None:
+    """Issue 15: `Google Drive: listing changes failed (...); retry 1 of 7 in 0.4 s`, not the
+    name of an internal method."""
+    clock = FakeClock()
+    remote, url = drive_remotes(limiter=RateLimiter(None, clock=clock, sleep=clock.sleep))
+    cursor = list_all(remote).cursor
+    admin(url, "faults", {"once": [{"kind": "http_503", "method": "drive.changes.list"}]})
+    caplog.set_level(logging.INFO, logger="photosync.remotes.retry")
+    RetryingRemote(remote, sleep=clock.sleep).changes_page(cursor)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert re.fullmatch(r"Google Drive: listing changes failed \([^:]+\); "
+                        r"retry 1 of 7 in \d+\.\d s", line), line
