@@ -164,8 +164,8 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
             shutil.copyfileobj(source, out)  # type: ignore[misc]
         md5 = out.md5.hexdigest()
         if indexed_md5 is not None and md5 != indexed_md5.lower():
-            raise ChangedSinceIndexed(f"{path.name}: changed since it was indexed (still being "
-                                      f"written?); not sent: it is read again and sent next run")
+            raise ChangedSinceIndexed("changed since it was indexed (still being written?); "
+                                      "not sent: it is read again and sent by the next run")
         yield copy, md5
 
 

@@ -93,3 +93,20 @@ def test_a_photo_rewritten_during_the_run_ends_byte_for_byte_on_both_remotes(wor
         writer.join()
     world.sync(expect=None)
     assert wrong_copies(world, names) == []
+
+
+def test_a_photo_changed_with_its_size_and_time_kept_is_read_again_and_sent(world):
+    """An in-place rewrite that keeps size and mtime (``cp -p`` of a same-size version) escapes
+    the scan; the upload sees the bytes differ from the index, and the next scan reads it."""
+    path = world.photo("p.jpg", "same-size")
+    assert world.run("scan").returncode == 0
+    st = path.stat()
+    data = path.read_bytes().replace(b"2022:", b"2021:", 1)  # EXIF date: same size and pixels
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    doc = world.sync(expect=1)
+    assert {e["path"] for e in doc["errors"]} == {"p.jpg"}
+    assert all("changed since it was indexed" in e["error"] for e in doc["errors"])
+    world.sync()
+    assert [f["md5Checksum"] for f in world.drive_photos()] == [hashlib.md5(data).hexdigest()]
+    assert [p["sha256"] for p in admin_state(world)] == [hashlib.sha256(data).hexdigest()]
