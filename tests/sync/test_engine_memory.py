@@ -151,3 +151,20 @@ def test_max_operations_holds_for_the_whole_run_second_pass_included(library, ma
                         ("upload", "download")) for r in report.remotes}
     assert done == {"flickr": 3, "drive": 1}, done
     assert len(flickr.list_page(None).items) == 3
+
+
+class DamagingRemote(MemoryRemote):
+    """Stores the last byte of every upload wrong, like a transfer corrupted on the way."""
+
+    def _store(self, data: bytes, name: str, signature: str | None):
+        return super()._store(data[:-1] + bytes([data[-1] ^ 1]), name, signature)
+
+
+def test_an_upload_the_remote_stored_wrong_is_removed_not_paired(library, make_config):
+    photo(library, "a.jpg", 1)
+    remote = DamagingRemote()
+    report, doc = run(make_config(), remote)
+    assert report.exit_code == 1
+    [error] = doc["errors"]
+    assert "stored other bytes than were sent" in error["error"], error
+    assert remote.list_page(None).items == []
