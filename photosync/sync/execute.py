@@ -23,8 +23,8 @@ from typing import Callable, Iterator
 from photosync.errors import (AuthorizationNeeded, ItemError, NotFound, PhotosyncError, RemoteError,
                               UploadsRefused)
 from photosync.library.decode import decode_file
-from photosync.library.scan import read_again
 from photosync.library.rules import Rules, album_for
+from photosync.library.scan import read_again
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
                                      unique_path)
@@ -138,16 +138,18 @@ class Executor:
             item = self.remote.upload(copy, a.name or Path(a.path).name, album, a.signature)
         if not self._stored_as_sent(item, md5):
             self.remote.delete(item.id)  # never left tagged as a picture it does not hold
-            raise ItemError(f"{a.path}: {self.remote.name} stored other bytes than were sent "
-                            f"(MD5 {item.md5}, sent {md5}); removed there, sent again next run")
+            raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
+                            f"{item.md5}, sent {md5}); removed there, sent again next run")
         return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
 
     def _do_replace_remote(self, a: Action) -> Done:
         with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
             item = self.remote.replace(a.remote_id, copy, a.signature)
         if not self._stored_as_sent(item, md5):
-            raise ItemError(f"{a.path}: {self.remote.name} stored other bytes than were sent "
-                            f"(MD5 {item.md5}, sent {md5}); not recorded as synced")
+            if a.pair is not None:  # its old tag back: the next run must not take it as synced
+                self.remote.set_signature(item.id, a.pair.signature)
+            raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
+                            f"{item.md5}, sent {md5}); not recorded as synced")
         return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
 
     @staticmethod
