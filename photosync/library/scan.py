@@ -99,6 +99,14 @@ def scan(conn: sqlite3.Connection, library: LibraryConfig, *, workers: int | Non
     return scanner.run()
 
 
+def read_again(conn: sqlite3.Connection, path: str) -> None:
+    """Make the next scan read ``path`` even if its size and mtime look unchanged: its bytes were
+    found to differ from the index (an in-place rewrite may keep both, e.g. ``cp -p``)."""
+    with transaction(conn):
+        conn.execute("UPDATE files SET mtime_ns = NULL WHERE path = ? AND status != 'gone'",
+                     (path,))
+
+
 class _Writer:
     """Batches writes into one transaction per ``batch`` statements or ``seconds``."""
 

@@ -5,6 +5,9 @@ may hold ``/``, ``..``, NUL, control characters, Windows-reserved names, or be l
 system allows. Nothing a remote says may make us write outside the library root or over an
 existing photo. A download is written to a hidden temp file in the target folder (the scanner
 ignores it), fsynced, verified, then linked into place; on any failure nothing is left behind.
+An upload sends a private copy of the photo, read once and hashed on the way, and only when that
+copy holds exactly the bytes the index read (its MD5): a photo rewritten while a run goes on is
+never sent under the signature of another version.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import hashlib
 import mimetypes
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Container, Sequence
+from typing import BinaryIO, Callable, Container, Iterator, Sequence
 
 from photosync.errors import Conflict, ItemError, TransientError
 from photosync.remotes.base import RemoteItem
@@ -32,6 +38,10 @@ _EXT = re.compile(r"^[A-Za-z0-9]{1,10}$")
 
 class UnsafePath(ItemError):
     """A path built from remote data would leave the library root."""
+
+
+class ChangedSinceIndexed(ItemError):
+    """A photo's bytes are no longer those the index read (rewritten during the run)."""
 
 
 def safe_name(untrusted: str, ext: str | None = None) -> str:
@@ -136,6 +146,27 @@ class _HashingWriter:
         self.md5.update(data)
         self.size += len(data)
         return self.raw.write(data)
+
+
+@contextmanager
+def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, str]]:
+    """(a private copy of ``path``, its MD5) for one upload, removed afterwards.
+
+    Why a copy: a remote reads the file while sending it, so an editor's rename or an in-place
+    rewrite during the transfer would store a version other than the one indexed (or a mix of
+    two), under the indexed signature. The copy is made by one read, hashed on the way; when its
+    MD5 is not ``indexed_md5`` it raises ``ChangedSinceIndexed`` and nothing is sent.
+    """
+    with tempfile.TemporaryDirectory(prefix="photosync-send-") as folder:
+        copy = Path(folder) / path.name
+        with open(path, "rb") as source, open(copy, "xb") as raw:
+            out = _HashingWriter(raw)
+            shutil.copyfileobj(source, out)  # type: ignore[misc]
+        md5 = out.md5.hexdigest()
+        if indexed_md5 is not None and md5 != indexed_md5.lower():
+            raise ChangedSinceIndexed("changed since it was indexed (still being written?); "
+                                      "not sent: it is read again and sent by the next run")
+        yield copy, md5
 
 
 def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size: int | None = None,

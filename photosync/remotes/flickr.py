@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
 from photosync.remotes.base import Album, Capabilities, Changes, Page, RemoteItem, Collection
@@ -66,6 +66,12 @@ class FlickrRemote:
         self._album_locks: dict[str, threading.Lock] = {}
         self._originals: dict[str, str] = {}  # photo id -> url_o from this process's listings
         self._locks_lock = threading.Lock()
+
+    def retry_each_call(self, retry: Callable[[str, Callable[[], Any]], Any]) -> None:
+        """Have the album refresh inside a listing or change page retry each of its calls with
+        ``retry`` (the retry wrapper's policy): at a high fault rate its ~16 calls would rarely
+        all succeed in one attempt of the whole page."""
+        self.index.retry = retry
 
     def list_collections(self) -> list[Collection]:
         """The account's collection tree (``collections.getTree``: one call)."""

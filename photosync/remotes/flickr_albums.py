@@ -6,6 +6,11 @@ Album membership is not a photo extra on Flickr: it takes ``photosets.getList`` 
 changed since (or that we changed ourselves), so a listing after a listing costs one call for
 albums instead of one per 500 members. Sets we created carry :data:`MARKER` in their
 description; only those are ``owned_by_us``.
+
+A refresh takes one call per 500 sets plus one per 500 members of each changed set (16 calls for
+15 changed sets): each call is retried on its own (``retry``, the retry wrapper's policy) and what
+was read is kept, in memory and in the cache file even when a later call fails, so a refresh cut
+short by faults goes on where it stopped instead of starting over.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from photosync.remotes.base import Album
 from photosync.remotes.flickr_api import FlickrClient, server_time
@@ -22,6 +28,11 @@ from photosync.remotes.flickr_items import MARKER, as_int, as_list, as_text
 
 PER_PAGE = 500
 log = logging.getLogger("photosync.remotes.flickr")
+Retry = Callable[[str, Callable[[], Any]], Any]  # (method, one call) -> its answer, retried
+
+
+def _once(_method: str, call: Callable[[], Any]) -> Any:
+    return call()
 
 
 @dataclass
@@ -42,6 +53,7 @@ class AlbumIndex:
     cache: Path | None = None  # kept between runs (in state_dir), so unchanged sets are not re-read
     owner: str = ""  # whose sets the cache holds
     persist: bool = True  # False (a dry run): the cache file is read, never written
+    retry: Retry = _once  # set by the retry wrapper: each call of a refresh retried on its own
     _sets: dict[str, _Set] = field(default_factory=dict)  # getList order (newest first)
     _listed: bool = False
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -77,7 +89,7 @@ class AlbumIndex:
             fresh: dict[str, _Set] = {}
             page = 1
             while True:
-                answer = self.client.call("photosets.getList", page=page, per_page=PER_PAGE)
+                answer = self._call("photosets.getList", page=page, per_page=PER_PAGE)
                 box = answer.get("photosets") or {}
                 for record in as_list(box.get("photoset")):
                     entry = self._merge(record)
@@ -87,11 +99,16 @@ class AlbumIndex:
                 page += 1
             self._sets, self._listed = fresh, True
             if members:
-                for entry in fresh.values():
-                    if self._stale(entry):
-                        self._read_members(entry)
-                self._save()
+                try:
+                    for entry in fresh.values():
+                        if self._stale(entry):
+                            self._read_members(entry)
+                finally:  # sets read before a failure are not read again by the next run
+                    self._save()
             return list(fresh.values())
+
+    def _call(self, method: str, **params: Any) -> dict:
+        return self.retry(method, lambda: self.client.call(method, **params))
 
     def _merge(self, record: dict) -> _Set:
         set_id = as_text(record.get("id"))
@@ -115,8 +132,8 @@ class AlbumIndex:
         members: list[str] = []
         page = 1
         while True:
-            answer = self.client.call("photosets.getPhotos", photoset_id=entry.id,
-                                      page=page, per_page=self.page_size)
+            answer = self._call("photosets.getPhotos", photoset_id=entry.id, page=page,
+                                per_page=self.page_size)
             box = answer.get("photoset") or {}
             photos = as_list(box.get("photo"))
             members.extend(as_text(p.get("id")) for p in photos)

@@ -10,7 +10,9 @@ never sent again blindly; the next attempt first looks the photo up by its signa
 the item already stored. ``create_album`` does the same by title; a repeated delete that finds
 the item gone counts as done. When ``give_up_after`` operations in a row exhaust their retries the
 remote is declared unavailable (``RemoteUnavailable``, exit 3) instead of failing 100,000 items
-one slow retry at a time.
+one slow retry at a time. A backend whose one operation makes many calls (Flickr's album refresh
+inside a listing page) may offer ``retry_each_call(retry)``: it is given this wrapper's policy,
+so each call is retried on its own and what was read is kept.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ class RetryingRemote:
         self._on_retry = on_retry
         self._lock = threading.Lock()
         self._exhausted_in_a_row = 0
+        adopt = getattr(remote, "retry_each_call", None)
+        if adopt is not None:  # a backend operation made of many calls: retried call by call
+            adopt(self.call)
 
     # -- read-only and idempotent operations: plain retries -----------------------------
     def list_page(self, token: str | None) -> Page:

@@ -20,11 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from photosync.errors import AuthorizationNeeded, NotFound, PhotosyncError, RemoteError, UploadsRefused
+from photosync.errors import (AuthorizationNeeded, ItemError, NotFound, PhotosyncError, RemoteError,
+                              UploadsRefused)
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
+from photosync.library.scan import read_again
 from photosync.remotes.base import Album, Remote, RemoteItem
-from photosync.remotes.files import safe_destination, unique_path
+from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
+                                     unique_path)
 from photosync.remotes.pool import run_pool
 from photosync.sync import state
 from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, remote_extension
@@ -116,6 +119,8 @@ class Executor:
             state.journal_end(self.conn, entry)
             return None
         message = _describe(error)
+        if isinstance(error, ChangedSinceIndexed) and action.path:
+            read_again(self.conn, action.path)  # even if its size and time look unchanged
         if isinstance(error, RemoteError) and self.fatal is None:
             self.fatal = error
         state.journal_end(self.conn, entry, message)
@@ -132,25 +137,41 @@ class Executor:
         # Where an album is a folder (Drive) the upload goes straight into it; elsewhere the album
         # phase puts it in an album photosync owns, never into a user's album of the same title.
         album = a.album if self.remote.capabilities.exclusive_albums else None
-        item = self.remote.upload(self.root / a.path, a.name or Path(a.path).name, album, a.signature)
+        with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
+            item = self.remote.upload(copy, a.name or Path(a.path).name, album, a.signature)
+        if not self._stored_as_sent(item, md5):
+            self.remote.delete(item.id)  # never left tagged as a picture it does not hold
+            raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
+                            f"{item.md5}, sent {md5}); removed there, sent again next run")
         return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
 
     def _do_replace_remote(self, a: Action) -> Done:
-        item = self.remote.replace(a.remote_id, self.root / a.path, a.signature)
+        with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
+            item = self.remote.replace(a.remote_id, copy, a.signature)
+        if not self._stored_as_sent(item, md5):
+            if a.pair is not None:  # its old tag back: the next run must not take it as synced
+                self.remote.set_signature(item.id, a.pair.signature)
+            raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
+                            f"{item.md5}, sent {md5}); not recorded as synced")
         return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
+
+    @staticmethod
+    def _stored_as_sent(item: RemoteItem, md5: str) -> bool:
+        """The remote's own answer agrees with what was sent (where it gives an MD5: Drive)."""
+        return item.md5 is None or item.md5.lower() == md5
 
     def _do_download(self, a: Action) -> Done:
         item = self._item(a.remote_id)
         with self._reserve_lock:
             dest = download_destination(self.root, a, item, self._reserved)
             self._reserved.add(dest)
-        self.remote.download(a.remote_id, dest)
+        self._download(item, dest)
         return self._paired_download(item, dest, a.also_ids)
 
     def _do_replace_local(self, a: Action) -> Done:
         target = self.root / a.path
         self._to_trash(target, keep=True)
-        self.remote.download(a.remote_id, target, overwrite=True)
+        self._download(self._item(a.remote_id), target, overwrite=True)
         return self._paired_download(self._item(a.remote_id), target)
 
     def _do_conflict(self, a: Action) -> Done:
@@ -161,7 +182,7 @@ class Executor:
         with self._reserve_lock:
             dest = unique_path(local.parent, name, self._reserved)
             self._reserved.add(dest)
-        self.remote.download(a.remote_id, dest)
+        self._download(item, dest)
         return self._paired_download(item, dest)
 
     def _do_delete_remote(self, a: Action) -> Done:
@@ -253,6 +274,17 @@ class Executor:
                 for album in sorted(self.remote.list_albums(), key=lambda al: not al.owned_by_us):
                     self._albums.setdefault(album.title, album)
             return self._albums.get(title)
+
+    def _download(self, item: RemoteItem, dest: Path, overwrite: bool = False) -> None:
+        """Download ``item`` to ``dest``; a local write error names the photo, not only the
+        folder or temp file that refused it (a read-only library, a full disk)."""
+        try:
+            self.remote.download(item.id, dest, overwrite)
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise ItemError(f"{dest.relative_to(self.root).as_posix()} ({self.remote.name} photo "
+                            f"{item.name!r}): cannot be written: {exc.strerror or exc}{where}"
+                            ) from None
 
     def _paired_download(self, item: RemoteItem, dest: Path, also: tuple[str, ...] = ()) -> Done:
         decoded = decode_file(str(dest))

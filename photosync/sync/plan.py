@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Iterable, Literal, Protocol, Sequence
 
 from photosync.remotes.base import Capabilities, RemoteItem
-from photosync.remotes.files import safe_name
+from photosync.remotes.files import extension_of, safe_name
 
 ActionKind = Literal["upload", "download", "replace_remote", "replace_local", "conflict",
                      "delete_remote", "delete_local", "move", "retag", "skip",
@@ -97,6 +97,7 @@ class Action:
     pair: Pair | None = None  # the pair this action starts from, if any
     name: str | None = None  # upload: the file name to give the remote item
     also_ids: tuple[str, ...] = ()  # download: remote duplicates of the same picture to pair too
+    md5: str | None = None  # upload, replace_remote: the MD5 of the bytes indexed (and to send)
 
 
 @dataclass
@@ -312,7 +313,8 @@ def _plan_local_edit(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Poli
         return
     if policy.capabilities.replace_in_place:
         out.actions.append(Action("replace_remote", policy.remote, "changed locally since last sync",
-                                  now.path, item.id, now.signature, now.album, now.size, pair=pair))
+                                  now.path, item.id, now.signature, now.album, now.size, pair=pair,
+                                  md5=now.md5))
     else:
         out.actions.append(_upload(now, policy, f"changed locally since last sync; {policy.label} "
                                    f"cannot replace in place, so the new version is uploaded beside "
@@ -381,7 +383,7 @@ def _plan_remote_delete(pair: Pair, now: LocalPhoto | None, local_state: str, po
 
 def _upload(photo: LocalPhoto, policy: Policy, reason: str, pair: Pair | None = None) -> Action:
     return Action("upload", policy.remote, reason, photo.path, None, photo.signature, photo.album,
-                  photo.size, pair=pair, name=photo.path.rsplit("/", 1)[-1])
+                  photo.size, pair=pair, name=photo.path.rsplit("/", 1)[-1], md5=photo.md5)
 
 
 def _match(view: _View, signature: str, members: list[LocalPhoto], policy: Policy
@@ -487,10 +489,9 @@ def remote_extension(item: RemoteItem) -> str:
     fmt = item.extra.get("format")
     if fmt:
         return str(fmt).lower()
-    stem, dot, ext = item.name.rpartition(".")
-    if dot and stem and 0 < len(ext) <= 5:
-        return ext.lower()
-    return _MIME_EXT.get(item.mime or "", "jpg")
+    # A name's extension counts only when it is one and agrees with the MIME type: "../../evil"
+    # and "CON" are both saved by their MIME type.
+    return extension_of(item) or _MIME_EXT.get(item.mime or "", "jpg")
 
 
 def _indexable(item: RemoteItem, policy: Policy) -> bool:

@@ -179,6 +179,38 @@ def test_album_index_is_reused_between_listings(flickr_remotes) -> None:
     assert after.get("flickr.photosets.getPhotos", 0) == before.get("flickr.photosets.getPhotos", 0)
 
 
+def test_incremental_listing_at_40_percent_faults_reads_the_albums_in_one_run(
+        flickr_remotes, tmp_path) -> None:
+    """The album refresh inside a change page (getList + one getPhotos per set) is retried call
+    by call, not as one unit that starts over: at 40% faults it would rarely all succeed."""
+    from photosync.remotes.flickr_feed import ChangeCursor
+    from photosync.remotes.retry import RetryingRemote
+    remote, url = flickr_remotes(page_size=500, album_cache=tmp_path / "albums.json")
+    admin(url, "seed", {"photos": 60, "albums": 15, "video_ratio": 0})
+    sets = {s["title"]: set(s["photos"]) for s in state(url)["photosets"]}
+    admin(url, "faults", {"seed": 3, "rates": {"http_500": 0.2, "http_503": 0.2}})
+    retrying = RetryingRemote(remote, sleep=lambda _s: None)
+    changed = changes_since(retrying, ChangeCursor(1).encode()).changed
+    admin(url, "faults", {"rates": {"http_500": 0, "http_503": 0}})
+    assert len(changed) == 60
+    for item in changed:
+        assert set(item.albums) == {t for t, members in sets.items() if item.id in members}
+
+
+def test_album_sets_read_before_a_failure_are_kept_for_the_next_run(flickr_remotes,
+                                                                   tmp_path) -> None:
+    remote, url = flickr_remotes(page_size=500, album_cache=tmp_path / "albums.json")
+    admin(url, "seed", {"photos": 30, "albums": 4, "video_ratio": 0})
+    admin(url, "faults", {"once": [{"kind": "http_503", "method": "flickr.photosets.getPhotos",
+                                    "times": 1, "after": 2}]})
+    with pytest.raises(TransientError):
+        remote.list_albums()
+    before = admin(url, "calls")["methods"].get("flickr.photosets.getPhotos", 0)
+    remote_for(url, 500, album_cache=tmp_path / "albums.json").list_albums()  # the next run
+    after = admin(url, "calls")["methods"].get("flickr.photosets.getPhotos", 0)
+    assert after - before == 2  # the two sets not read yet, not all four
+
+
 def test_listing_survives_uploads_and_deletions_between_pages(flickr_remotes, tmp_path) -> None:
     remote, url = flickr_remotes(page_size=3)
     items = [remote.upload(write_photo(tmp_path, n), f"p{n}.jpg", None, f"{n:02d}" * 32)

@@ -368,3 +368,35 @@ def test_a_full_remote_stops_uploads_to_it_and_says_so_once(world):
     assert count(doc, "drive", "upload") == 6 and count(doc, "flickr", "upload") == 4
     assert len(world.drive_photos()) == 6 and len(world.flickr_photos()) == 6
     assert busy(world.sync()) == []
+
+
+def _drive_photo(drive, folder: str, name: str, data: bytes, mime: str) -> None:
+    from googleapiclient.http import MediaInMemoryUpload
+    drive.files().create(body={"name": name, "parents": [folder]},
+                         media_body=MediaInMemoryUpload(data, mimetype=mime)).execute()
+
+
+def test_remote_names_without_an_extension_are_saved_by_their_mime_type(world):
+    """Neither "../../evil" (its last dot is no extension) nor "CON" is skipped or misnamed."""
+    from photosync.emulators.images import make_image
+    _flickr, drive = _independent_clients(world)
+    photos = _drive_folder(drive, "Photos")
+    for name in ("../../evil", "CON"):
+        _drive_photo(drive, photos, name, make_image(name, 80, 60, fmt="png"), "image/png")
+    doc = world.sync()
+    assert count(doc, "drive", "download") == 2, doc["actions"]
+    names = sorted(p.rsplit("/", 1)[-1] for p in world.local())
+    assert [n for n in names if "evil" in n or "CON" in n] == ["_.._evil.png", "_CON.png"]
+    assert not list(world.tmp.glob("evil*"))
+
+
+def test_a_download_the_library_refuses_names_the_photo(world):
+    from photosync.emulators.images import make_image
+    _flickr, drive = _independent_clients(world)
+    photos = _drive_folder(drive, "Photos")
+    _drive_photo(drive, photos, "IMG_7.jpg", make_image("refused", 80, 60), "image/jpeg")
+    (world.root / "From Google Drive").write_text("a file where the download folder would go")
+    doc = world.sync(expect=1)
+    [error] = doc["errors"]
+    assert error["error"].startswith("From Google Drive/IMG_7.jpg (drive photo 'IMG_7.jpg'): "
+                                     "cannot be written: Not a directory"), error

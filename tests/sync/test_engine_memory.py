@@ -151,3 +151,49 @@ def test_max_operations_holds_for_the_whole_run_second_pass_included(library, ma
                         ("upload", "download")) for r in report.remotes}
     assert done == {"flickr": 3, "drive": 1}, done
     assert len(flickr.list_page(None).items) == 3
+
+
+class DamagingRemote(MemoryRemote):
+    """Stores the last byte of what is sent wrong (a transfer corrupted on the way) when
+    ``damage`` is set."""
+
+    damage = True
+
+    def upload(self, path: Path, name: str, album: str | None, signature: str):
+        self._damage(path)
+        return super().upload(path, name, album, signature)
+
+    def replace(self, item_id: str, path: Path, signature: str):
+        self._damage(path)
+        return super().replace(item_id, path, signature)
+
+    def _damage(self, path: Path) -> None:
+        if self.damage:  # the file is photosync's private copy of the photo, never the photo
+            data = path.read_bytes()
+            path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+
+
+def test_an_upload_the_remote_stored_wrong_is_removed_not_paired(library, make_config):
+    photo(library, "a.jpg", 1)
+    remote = DamagingRemote()
+    report, doc = run(make_config(), remote)
+    assert report.exit_code == 1
+    [error] = doc["errors"]
+    assert "stored other bytes than were sent" in error["error"], error
+    assert remote.list_page(None).items == []
+
+
+def test_a_replacement_the_remote_stored_wrong_is_not_taken_as_synced(library, make_config):
+    photo(library, "a.jpg", 1)
+    remote, config = DamagingRemote(), make_config()
+    remote.damage = False
+    run(config, remote)
+    [before] = remote.list_page(None).items
+    photo(library, "a.jpg", 2)
+    remote.damage = True
+    report, doc = run(config, remote)
+    assert report.exit_code == 1 and "stored other bytes" in doc["errors"][0]["error"]
+    assert remote.list_page(None).items[0].signature == before.signature
+    remote.damage = False
+    report, doc = run(config, remote)
+    assert "conflict" in kinds(doc), doc  # both versions kept, none silently taken as synced
