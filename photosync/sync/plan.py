@@ -45,7 +45,7 @@ class Pair:
 
     remote_id: str
     signature: str  # the local picture's signature then
-    path: str  # the local path then (the first of duplicates)
+    path: str  # the local path then (of duplicates, the one it was synced from)
     version: str | None  # the remote's content version then (see :func:`content_version`)
     album: str | None  # the local album then
     status: PairStatus = "synced"  # a deletion on one side that policy told us to keep
@@ -264,13 +264,18 @@ def _plan_pair(view: _View, pair: Pair, policy: Policy, out: Plan) -> None:
 
 def _local_state(view: _View, pair: Pair) -> tuple[str, LocalPhoto | None]:
     """('same', photo) when the picture is still here (maybe moved); ('changed', photo) when the
-    pair's path now holds another picture nobody else claims; ('deleted', None) otherwise."""
+    pair's path now holds another picture nobody else claims; ('deleted', None) otherwise.
+
+    The pair's own path wins over its duplicates: a copy elsewhere is no move. Only when that
+    path lost the picture does another path holding it (the first) make a move."""
+    at_path = view.by_path.get(pair.path)
+    if at_path is not None and at_path.signature == pair.signature:
+        return "same", at_path
     photo = view.first(pair.signature)
     if photo is not None:
         return "same", photo
-    at_path = view.by_path.get(pair.path)
     if at_path is not None and at_path.signature and at_path.signature not in view.claimed_sigs:
-        return "changed", view.first(at_path.signature)  # duplicates: the first path stands for all
+        return "changed", at_path  # edited in place: its own path, not a duplicate's
     return "deleted", None
 
 
