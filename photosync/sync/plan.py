@@ -164,6 +164,7 @@ class _View:
     items: dict[str, RemoteItem]
     claimed_sigs: set[str] = field(default_factory=set)
     claimed_ids: set[str] = field(default_factory=set)
+    paired: dict[str, int] = field(default_factory=dict)  # signature -> how many pairs show it
     _by_md5: dict[str, LocalPhoto] | None = None
     _by_name: dict[tuple, LocalPhoto] | None = None
     _remote_keys: tuple[dict, dict, dict] | None = None
@@ -177,7 +178,11 @@ class _View:
                 groups[photo.signature].append(photo)
         for members in groups.values():
             members.sort(key=lambda p: p.path)
-        return cls(dict(groups), {p.path: p for p in local}, {i.id: i for i in remote})
+        paired: dict[str, int] = defaultdict(int)
+        for pair in pairs:
+            paired[pair.signature] += 1
+        return cls(dict(groups), {p.path: p for p in local}, {i.id: i for i in remote},
+                   paired=dict(paired))
 
     def by_md5(self) -> dict[str, LocalPhoto]:
         """MD5 -> the first local photo (by path) with those bytes."""
@@ -290,6 +295,7 @@ def _decide(view: _View, pair: Pair, item: RemoteItem | None, local_state: str, 
         if policy.downloads:
             out.actions.append(Action("replace_local", policy.remote, f"changed on {label} since last sync",
                                       now.path, item.id, now.signature, now.album, item.size or 0, pair=pair))
+            _keep_duplicate(view, pair, now, policy, out)
     elif local_state == "changed" and remote_state == "changed":
         _plan_both_edited(pair, item, now, policy, out)
     elif local_state == "deleted" and remote_state in ("same", "changed"):
@@ -310,6 +316,15 @@ def _plan_in_sync(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy,
                                       old_album=pair.album, pair=pair))
         else:
             out.relink.append(replace(pair, path=now.path, album=now.album, status="synced"))
+
+
+def _keep_duplicate(view: _View, pair: Pair, now: LocalPhoto, policy: Policy, out: Plan) -> None:
+    """A remote edit replaces one local file; its local duplicates keep the old picture, which
+    is then on no remote unless another pair shows it: uploaded as a photo of its own."""
+    others = [m for m in view.groups.get(pair.signature, []) if m.path != now.path]
+    if others and policy.uploads and view.paired.get(pair.signature, 0) == 1:
+        out.actions.append(_upload(others[0], policy, f"a local duplicate of a photo changed on "
+                                   f"{policy.label}: it keeps the old picture"))
 
 
 def _plan_local_edit(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy, out: Plan) -> None:
