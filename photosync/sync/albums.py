@@ -126,6 +126,7 @@ def _empty_ours(albums: Sequence[Album], ours: dict[str, Member], wanted: dict[s
                 policy: Policy) -> list[Action]:
     """Take our photos out of our albums they no longer belong to; delete albums left empty."""
     actions = []
+    titles = [a.title for a in albums] + list(wanted)
     for album in sorted(albums, key=lambda a: a.id):
         if not album.owned_by_us:
             continue
@@ -142,11 +143,22 @@ def _empty_ours(albums: Sequence[Album], ours: dict[str, Member], wanted: dict[s
             actions.append(_act("remove_from_album", policy, album.title, album.id, leaving,
                                 f"{len(leaving)} photo(s) left folder {album.title!r}"))
         wanted_keys = {album_key(t, policy.album_separator) for t in wanted}
-        if key not in wanted_keys and (not staying or moved_out):
+        if key not in wanted_keys and (not staying or moved_out) \
+                and not _only_a_parent(album, titles, policy):
             actions.append(_act("delete_album", policy, album.title, album.id, (),
                                 f"folder {album.title!r} has no photos any more; the album "
                                 f"photosync made for it goes"))
     return actions
+
+
+def _only_a_parent(album: Album, titles: list[str], policy: Policy) -> bool:
+    """Where albums are folders (Drive), a folder is an album only while it holds photos: one
+    holding none (a parent of album folders, like ``2023`` of ``2023/Summer``) or holding an
+    album folder below it is never deleted."""
+    if not policy.capabilities.exclusive_albums:
+        return False
+    below = album.title.rstrip("/") + "/"
+    return not album.item_ids or any(t.startswith(below) for t in titles)
 
 
 def _act(kind: str, policy: Policy, title: str, album_id: str | None, ids: Sequence[str],

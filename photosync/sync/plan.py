@@ -45,7 +45,7 @@ class Pair:
 
     remote_id: str
     signature: str  # the local picture's signature then
-    path: str  # the local path then (the first of duplicates)
+    path: str  # the local path then (of duplicates, the one it was synced from)
     version: str | None  # the remote's content version then (see :func:`content_version`)
     album: str | None  # the local album then
     status: PairStatus = "synced"  # a deletion on one side that policy told us to keep
@@ -165,6 +165,7 @@ class _View:
     items: dict[str, RemoteItem]
     claimed_sigs: set[str] = field(default_factory=set)
     claimed_ids: set[str] = field(default_factory=set)
+    paired: dict[str, int] = field(default_factory=dict)  # signature -> how many pairs show it
     _by_md5: dict[str, LocalPhoto] | None = None
     _by_name: dict[tuple, LocalPhoto] | None = None
     _remote_keys: tuple[dict, dict, dict] | None = None
@@ -178,7 +179,11 @@ class _View:
                 groups[photo.signature].append(photo)
         for members in groups.values():
             members.sort(key=lambda p: p.path)
-        return cls(dict(groups), {p.path: p for p in local}, {i.id: i for i in remote})
+        paired: dict[str, int] = defaultdict(int)
+        for pair in pairs:
+            paired[pair.signature] += 1
+        return cls(dict(groups), {p.path: p for p in local}, {i.id: i for i in remote},
+                   paired=dict(paired))
 
     def by_md5(self) -> dict[str, LocalPhoto]:
         """MD5 -> the first local photo (by path) with those bytes."""
@@ -265,13 +270,18 @@ def _plan_pair(view: _View, pair: Pair, policy: Policy, out: Plan) -> None:
 
 def _local_state(view: _View, pair: Pair) -> tuple[str, LocalPhoto | None]:
     """('same', photo) when the picture is still here (maybe moved); ('changed', photo) when the
-    pair's path now holds another picture nobody else claims; ('deleted', None) otherwise."""
+    pair's path now holds another picture nobody else claims; ('deleted', None) otherwise.
+
+    The pair's own path wins over its duplicates: a copy elsewhere is no move. Only when that
+    path lost the picture does another path holding it (the first) make a move."""
+    at_path = view.by_path.get(pair.path)
+    if at_path is not None and at_path.signature == pair.signature:
+        return "same", at_path
     photo = view.first(pair.signature)
     if photo is not None:
         return "same", photo
-    at_path = view.by_path.get(pair.path)
     if at_path is not None and at_path.signature and at_path.signature not in view.claimed_sigs:
-        return "changed", view.first(at_path.signature)  # duplicates: the first path stands for all
+        return "changed", at_path  # edited in place: its own path, not a duplicate's
     return "deleted", None
 
 
@@ -286,6 +296,7 @@ def _decide(view: _View, pair: Pair, item: RemoteItem | None, local_state: str, 
         if policy.downloads:
             out.actions.append(Action("replace_local", policy.remote, f"changed on {label} since last sync",
                                       now.path, item.id, now.signature, now.album, item.size, pair=pair))
+            _keep_duplicate(view, pair, now, policy, out)
     elif local_state == "changed" and remote_state == "changed":
         _plan_both_edited(pair, item, now, policy, out)
     elif local_state == "deleted" and remote_state in ("same", "changed"):
@@ -306,6 +317,15 @@ def _plan_in_sync(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy,
                                       old_album=pair.album, pair=pair))
         else:
             out.relink.append(replace(pair, path=now.path, album=now.album, status="synced"))
+
+
+def _keep_duplicate(view: _View, pair: Pair, now: LocalPhoto, policy: Policy, out: Plan) -> None:
+    """A remote edit replaces one local file; its local duplicates keep the old picture, which
+    is then on no remote unless another pair shows it: uploaded as a photo of its own."""
+    others = [m for m in view.groups.get(pair.signature, []) if m.path != now.path]
+    if others and policy.uploads and view.paired.get(pair.signature, 0) == 1:
+        out.actions.append(_upload(others[0], policy, f"a local duplicate of a photo changed on "
+                                   f"{policy.label}: it keeps the old picture"))
 
 
 def _plan_local_edit(pair: Pair, item: RemoteItem, now: LocalPhoto, policy: Policy, out: Plan) -> None:

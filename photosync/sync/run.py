@@ -272,7 +272,10 @@ def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: li
     # Photos downloaded into this remote's download folder were in no album there: keep it so.
     own_folder = policy.album_separator.join(p for p in policy.download_dir.split("/") if p)
     members = members_of(pairs, dates, ignore_album=own_folder)
-    if not policy.capabilities.albums or albums_in_step(members, items, policy):
+    # The cache shows which albums hold a photo, not which of them are ours: a photo moved out
+    # of every album would look in step, so a move always has the albums listed.
+    moved = any(a.kind == "move" for a in report.plan.actions)
+    if not policy.capabilities.albums or not moved and albums_in_step(members, items, policy):
         return
     actions, messages = plan_albums(members, remote.list_albums(), policy, adopt)
     report.plan.actions.extend(actions)

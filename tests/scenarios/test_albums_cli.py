@@ -156,3 +156,51 @@ def test_a_300_character_emoji_photoset_title_downloads_and_stays_one_album(worl
     assert len(folder.encode()) <= 255 and folder.startswith("Été 🎉 x")
     assert busy(world.sync()) == [] and busy(world.sync("--full")) == []
     assert [s["title"] for s in world.flickr_sets()] == [title]  # the user's set, untouched
+
+
+def test_a_copy_into_another_folder_moves_nothing(world):
+    """Issue 15.1: ``cp -p Trip/a.jpg "0 copies/a copy.jpg"`` keeps a.jpg in Trip on both
+    remotes, whatever the copy's folder sorts before; a single-photo album keeps its folder."""
+    import shutil
+    world.photo("Trip/a.jpg", 1)
+    world.photo("Trip/b.jpg", 2)
+    world.photo("Lone/c.jpg", 3)
+    world.sync()
+    for source, copy in (("Trip/a.jpg", "0 copies/a copy.jpg"), ("Lone/c.jpg", "0 lone/c.jpg")):
+        (world.root / copy).parent.mkdir()
+        shutil.copy2(world.root / source, world.root / copy)
+    doc = world.sync()
+    assert busy(doc) == [], busy(doc)
+    titles = {p["id"]: p["title"] for p in world.flickr_photos()}
+    assert {t: sorted(titles[i] for i in s["photos"]) for t, s in sets_by_title(world).items()} \
+        == {"Trip": ["a", "b"], "Lone": ["c"]}
+    assert drive_folder_of(world) == {"a.jpg": "Trip", "b.jpg": "Trip", "c.jpg": "Lone"}
+    (world.root / "Trip" / "a.jpg").unlink()  # now the copy is the only one: a move
+    doc = world.sync()
+    assert count(doc, "flickr", "move") == 1 and count(doc, "drive", "move") == 1
+    assert count(doc, "flickr", "upload") == 0 and count(doc, "drive", "upload") == 0
+    assert drive_folder_of(world)["a.jpg"] == "0 copies"
+    assert sorted(sets_by_title(world)) == ["0 copies", "Lone", "Trip"]
+    assert busy(world.sync()) == []
+
+
+def test_moving_a_folder_into_a_new_parent_deletes_no_parent_folder_on_drive(world):
+    """Issue 15.2: parents of album folders on Drive are no albums: moving ``Solo`` into a new
+    ``2026`` plans no ``delete_album`` for ``2023`` (which holds only the folder ``Summer``)."""
+    world.photo("2023/Summer/a.jpg", 1)
+    world.photo("2024/b.jpg", 2)
+    world.photo("Solo/c.jpg", 3)
+    world.sync()
+    (world.root / "2026").mkdir()
+    (world.root / "Solo").rename(world.root / "2026" / "Solo")
+    dry = world.sync("--dry-run")
+    deleted = sorted(a["album"] for a in dry["actions"]
+                     if a["action"] == "delete_album" and a["remote"] == "drive")
+    assert deleted == ["Solo"], deleted
+    doc = world.sync()
+    assert doc["errors"] == []
+    assert drive_folder_of(world) == {"a.jpg": "2023/Summer", "b.jpg": "2024", "c.jpg": "2026/Solo"}
+    folders = {f["name"] for f in world.drive_files()
+               if f["mimeType"] == "application/vnd.google-apps.folder"}
+    assert {"2023", "Summer", "2024", "2026", "Solo"} <= folders
+    assert busy(world.sync()) == []

@@ -5,7 +5,10 @@ remote picture is in the library (unless that side deleted it since the last syn
 plans nothing, no photo the test did not delete itself ever disappears from either side, a local
 file is only ever overwritten by a remote edit (its old version then waits in the trash), and the
 plan does not depend on the order the remote lists its items in. Syncs with injected faults may
-fail items, but lose or double nothing, and the next clean sync converges.
+fail items, but lose or double nothing, and the next clean sync converges. Albums: after every
+sync each paired remote photo sits in exactly the album of its local file (copies elsewhere are
+no move), and no ``delete_album`` is planned for a folder that still holds a photo or, where
+albums are folders (Drive), an album folder below it.
 """
 
 from __future__ import annotations
@@ -21,12 +24,17 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from photosync.config import parse
 from photosync.emulators.images import make_image
 from photosync.library.decode import decode_file
+from photosync.library.rules import album_for, compile_rules
 from photosync.remotes.base import Page, list_all
 from photosync.remotes.faults import Fault
 from photosync.remotes.memory import MemoryRemote
+from photosync.state.db import open_db
+from photosync.sync import state
 from photosync.sync.run import SyncOptions, sync
 
-FOLDERS = ["", "A", "A/sub", "B", "_hidden_title"]
+# "0 copies" sorts before the others; "2023" holds only album folders (issue 15)
+FOLDERS = ["", "A", "A/sub", "B", "_hidden_title", "0 copies", "2023/Summer"]
+PARENTS = ["", "2026", "A", "2023"]  # where folder moves put a folder
 
 
 def signature_of(data: bytes, tmp: Path) -> str:
@@ -122,6 +130,29 @@ class SyncMachine(RuleBasedStateMachine):
         shutil.copyfile(source, source.with_name(f"copy-{source.name}"))
 
     @precondition(lambda self: self._local_files())
+    @rule(data=st.data(), folder=st.sampled_from(FOLDERS))
+    def copy_local(self, data, folder: str) -> None:
+        """``cp -p`` into another folder: the original stays where it is (issue 15.1)."""
+        source = data.draw(st.sampled_from(self._local_files()))
+        self.counter += 1
+        target = self.root / folder / f"{source.stem} copy{self.counter}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+    @precondition(lambda self: self._local_folders())
+    @rule(data=st.data(), parent=st.sampled_from(PARENTS))
+    def move_folder(self, data, parent: str) -> None:
+        """``mv Solo 2026/``: a whole folder (with its subfolders) under another parent."""
+        source = data.draw(st.sampled_from(self._local_folders()))
+        target = self.root / parent / source.name
+        if not target.exists() and source not in target.parents:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.rename(target)
+
+    def _local_folders(self) -> list[Path]:
+        return sorted({p.parent for p in self._local_files()} - {self.root})
+
+    @precondition(lambda self: self._local_files())
     @rule(data=st.data())
     def edit_local(self, data) -> None:
         self.counter += 1
@@ -192,6 +223,7 @@ class SyncMachine(RuleBasedStateMachine):
         """The same dry-run plan whether the remote lists its items forwards or backwards."""
         def actions(remote) -> list[tuple]:
             report = self._sync(expect=(0, 1), remote=remote, dry_run=True, full=True)
+            self._check_album_deletions(report)
             plan = report.remotes[0].plan
             return sorted((a.kind, a.path, a.remote_id, a.album, a.also_ids) for a in plan.actions) \
                 + sorted(plan.messages) if plan else []
@@ -202,36 +234,77 @@ class SyncMachine(RuleBasedStateMachine):
         self._check_listing_order()
         before_local = self._local_bytes()
         before_remote = {i.id for i in list_all(self.remote).items}
-        self._sync()
+        staying = {p.remote_id: p.path for p in self._pairs()
+                   if self._holds(p.path, p.signature)}
+        self._check_album_deletions(self._sync())
         self.synced_once = True
+        # a photo whose own path still held its picture has not moved (copies elsewhere are
+        # no move, whatever their paths sort as)
+        moved = {p.remote_id: p.path for p in self._pairs()
+                 if p.remote_id in staying and p.path != staying[p.remote_id]}
+        assert not moved, (moved, staying)
         self._check_nothing_lost(before_local, before_remote)
         # converged: the same set of pictures on both sides, except the kept deletions
         local_sigs = {decode_file(str(p)).signature for p in self._local_files()}
         remote_sigs = {self._sig(i) for i in list_all(self.remote).items}
         missing = local_sigs - remote_sigs - self.deleted_remote_sigs
         assert not missing, missing
-        # albums follow folders: each local photo's remote copy is in the album of its folder
-        # (a user's own album of the same title is reported and left alone, so it is not checked)
-        foreign = {a.title for a in self.remote.list_albums() if not a.owned_by_us}
-        albums = {a.title: set(a.item_ids) for a in self.remote.list_albums() if a.owned_by_us}
-        by_sig = {}
-        for i in list_all(self.remote).items:
-            by_sig.setdefault(self._sig(i), set()).add(i.id)
-        firsts: dict[str, Path] = {}  # duplicates: the photo's album is its first path's folder
-        for path in self._local_files():
-            firsts.setdefault(decode_file(str(path)).signature, path)
-        for path in firsts.values():
-            folder = path.parent.relative_to(self.root).as_posix()
-            album = "/".join(p for p in folder.split("/") if p not in ("", ".") and not p.startswith("_")) or None
-            sig = decode_file(str(path)).signature
-            if album and album not in foreign and album != self.download_dir and sig in by_sig \
-                    and sig not in self.deleted_remote_sigs:
-                assert by_sig[sig] & albums.get(album, set()), (path, album, albums)
+        self._check_albums()
         # a second sync right after plans nothing
         report = self._sync()
         busy = [a for r in report.remotes for a in (r.plan.actions if r.plan else []) if a.kind != "skip"]
         relinks = [p for r in report.remotes for p in (r.plan.relink if r.plan else [])]
         assert busy == [] and relinks == [], (busy, relinks)
+
+    def _album_of(self, path: str) -> str | None:
+        """The album of a local file by the library's rules; None in the download folder."""
+        album = album_for(compile_rules(self.config.library), tuple(path.split("/")[:-1]))
+        return None if album == self.download_dir else album
+
+    def _check_albums(self) -> None:
+        """Each paired remote photo sits in exactly the album of its own local file, among the
+        albums photosync made (a user's own album of the same title is reported and left alone,
+        so a photo is then in none of ours)."""
+        pairs = self._pairs()
+        listed = self.remote.list_albums()
+        ours = [a for a in listed if a.owned_by_us]
+        foreign = {a.title for a in listed if not a.owned_by_us}
+        for pair in pairs:
+            assert self._holds(pair.path, pair.signature), pair
+            album = self._album_of(pair.path)
+            holding = {a.title for a in ours if pair.remote_id in a.item_ids}
+            if album in foreign and album not in {a.title for a in ours}:
+                assert holding == set(), (pair, holding)
+            else:
+                assert holding == ({album} if album else set()), (pair, holding)
+
+    def _pairs(self) -> list:
+        """The pairs in sync, from the state database."""
+        if not (self.tmp / "state").exists():
+            return []
+        conn = open_db(self.tmp / "state")
+        try:
+            return [p for p in state.load_pairs(conn, self.remote.name) if p.status == "synced"]
+        finally:
+            conn.close()
+
+    def _holds(self, path: str, signature: str) -> bool:
+        local = self.root / path
+        return local.is_file() and decode_file(str(local)).signature == signature
+
+    def _check_album_deletions(self, report) -> None:
+        """No album is deleted while its folder holds a photo; where albums are folders, none
+        while an album folder lies below it."""
+        local_albums = {self._album_of(p.relative_to(self.root).as_posix())
+                        for p in self._local_files()}
+        nested = {a.title for a in self.remote.list_albums()} | local_albums - {None}
+        for action in report.remotes[0].plan.actions if report.remotes[0].plan else []:
+            if action.kind != "delete_album":
+                continue
+            assert action.album not in local_albums, action
+            if self.remote.capabilities.exclusive_albums:
+                below = [t for t in nested if t.startswith(action.album + "/")]
+                assert not below, (action, below)
 
     def _sig(self, item) -> str:
         return item.signature or signature_of(self.content(item.id), self.tmp)

@@ -197,3 +197,47 @@ def test_a_replacement_the_remote_stored_wrong_is_not_taken_as_synced(library, m
     remote.damage = False
     report, doc = run(config, remote)
     assert "conflict" in kinds(doc), doc  # both versions kept, none silently taken as synced
+
+
+def test_a_remote_edit_replaces_one_file_and_its_local_duplicate_keeps_the_old_picture(
+        library, make_config, tmp_path):
+    """Issue 15: the replaced file is the pair's own; its copy keeps the old picture, which is
+    uploaded in the same run (before, it was on no remote until a later run)."""
+    old = photo(library, "x/a.jpg", 1)
+    remote = MemoryRemote()
+    config = make_config()
+    run(config, remote)
+    (library / "y").mkdir()
+    original = old.read_bytes()
+    (library / "y" / "copy.jpg").write_bytes(original)
+    edited = tmp_path / "edited.jpg"
+    edited.write_bytes(make_image(2))
+    (item,) = remote.list_page(None).items
+    remote.replace(item.id, edited, "edited-elsewhere")
+    report, doc = run(config, remote)
+    assert report.exit_code == 0, doc
+    assert kinds(doc) == ["create_album", "replace_local", "upload"], doc
+    assert (library / "x" / "a.jpg").read_bytes() == make_image(2)
+    assert (library / "y" / "copy.jpg").read_bytes() == original
+    contents = sorted(remote.content(i.id) for i in remote.list_page(None).items)
+    assert contents == sorted([original, make_image(2)])
+    _, doc = run(config, remote)
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+
+
+def test_a_photo_moved_into_a_folder_with_no_album_leaves_its_album(library, make_config):
+    """Issue 15: the cached listing cannot tell our albums from the user's, so a move always has
+    the albums listed (before, the photo stayed in album x for good)."""
+    photo(library, "x/a.jpg", 1)
+    photo(library, "x/b.jpg", 2)
+    remote = MemoryRemote()
+    config = make_config()
+    run(config, remote)
+    (library / "_hidden").mkdir()
+    (library / "x" / "a.jpg").rename(library / "_hidden" / "a.jpg")
+    _, doc = run(config, remote)
+    assert kinds(doc) == ["move", "remove_from_album"], doc
+    (album,) = remote.list_albums()
+    assert album.title == "x" and len(album.item_ids) == 1
+    _, doc = run(config, remote)
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
