@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from photosync.config import Config
-from photosync.errors import (EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, AuthorizationNeeded, RemoteError,
-                              TransientError)
+from photosync.errors import (EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, AuthorizationNeeded,
+                              LocalDiskError, RemoteError, TransientError)
 from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
@@ -62,6 +62,7 @@ class RemoteReport:
     error: str | None = None  # the remote could not be used
     auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
     full: str | None = None  # the remote refused uploads (storage full, upload limit): why
+    disk: LocalDiskError | None = None  # the library's disk refused a download: no more this run
     full_listing: bool = False
 
 
@@ -113,7 +114,8 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         names = options.remotes or registry.enabled(config)
         for name in names:
             report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
-                                               progress, clock, run_id, scan_failed))
+                                               progress, clock, run_id, scan_failed,
+                                               disk=_disk(report)))
         if options.local_scan and not options.dry_run and len(names) > 1 and _downloaded(report):
             # Photos just downloaded from one remote go to the others in the same run.
             second = scan(conn, config.library, progress=scan_progress)
@@ -122,11 +124,16 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
                 if first.error is None:
                     _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
                                                progress, clock, run_id, bool(second.failed),
-                                               _transfers_done(first)))
+                                               _transfers_done(first), _disk(report)))
         state.finish_run(conn, run_id, report.exit_code, summary(report))
     finally:
         conn.close()
     return report
+
+
+def _disk(report: SyncReport) -> LocalDiskError | None:
+    """The library's disk refused a download earlier in this run: later passes skip downloads."""
+    return next((r.disk for r in report.remotes if r.disk is not None), None)
 
 
 def _transfers_done(report: RemoteReport) -> int:
@@ -144,6 +151,7 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.outcomes.extend(second.outcomes)
     first.error = first.error or second.error
     first.full = first.full or second.full
+    first.disk = first.disk or second.disk
     if second.plan is None:
         return
     if first.plan is None:
@@ -183,7 +191,7 @@ def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
 def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
                  local: list, factory: RemoteFactory, progress: Progress | None,
                  clock: Callable[[], float], run_id: int, scan_failed: bool,
-                 transfers_done: int = 0) -> RemoteReport:
+                 transfers_done: int = 0, disk: LocalDiskError | None = None) -> RemoteReport:
     report = RemoteReport(name, registry.label(name))
     try:
         backend = factory(name, config)
@@ -211,7 +219,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                          dates, adopt, None)
             return report
         executor = Executor(conn, config.library.root, remote, policy, compile_rules(config.library),
-                            run_id, workers=config.sync.workers, wait=config.sync.wait)
+                            run_id, workers=config.sync.workers, wait=config.sync.wait, disk=disk)
         if progress:
             executor.on_done = progress(report.label, sum(1 for a in report.plan.actions if a.kind != "skip"))
         report.outcomes = executor.apply(report.plan)
@@ -220,6 +228,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
             _album_phase(remote, policy, report, state.load_pairs(conn, name), items, dates, adopt,
                          executor)
         report.full = str(executor.full) if executor.full is not None else None
+        report.disk = executor.disk
         if executor.fatal is not None:
             report.error = str(executor.fatal)
             report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)

@@ -11,6 +11,10 @@ import time
 from collections import Counter
 from datetime import datetime
 
+import pytest
+
+from photosync.emulators.images import make_image
+
 from tests.scenarios.conftest import admin, busy, count
 
 
@@ -349,3 +353,43 @@ def test_a_full_remote_stops_uploads_to_it_and_says_so_once(world):
     assert count(doc, "drive", "upload") == 6 and count(doc, "flickr", "upload") == 4
     assert len(world.drive_photos()) == 6 and len(world.flickr_photos()) == 6
     assert busy(world.sync()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs as the library needs root")
+def test_a_full_library_disk_stops_downloads_not_uploads_and_is_not_a_network_problem(world):
+    """ENOSPC is the local disk's problem: not retried as a connection problem, no 'remote
+    unavailable' (exit 3); one line names the folder and the space needed; uploads still run;
+    nothing partial is left in the library."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "photosync-test", str(world.root)],
+                   check=True)
+    try:
+        world.photo("Trip/a.jpg", 1)
+        world.photo("Trip/b.jpg", 2)
+        from googleapiclient.http import MediaFileUpload
+        flickr, drive = _independent_clients(world)
+        photos = _drive_folder(drive, "Photos")
+        for i in range(4):
+            path = world.tmp / f"big{i}.jpg"
+            path.write_bytes(make_image(f"big-{i}", 1600, 1200, quality=100))
+            flickr.upload(filename=str(path), title=f"big{i}", format="etree")
+            path.write_bytes(make_image(f"big-drive-{i}", 1600, 1200, quality=100))
+            drive.files().create(body={"name": f"big{i}.jpg", "parents": [photos]},
+                                 media_body=MediaFileUpload(str(path), mimetype="image/jpeg")
+                                 ).execute()
+        started = time.monotonic()
+        result = world.run("sync")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert time.monotonic() - started < 60  # no backoff between retries
+        assert "connection problem" not in result.stdout + result.stderr
+        assert "failed after retries" not in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        full = [line for line in result.stderr.splitlines() if "No space left on device" in line]
+        assert len(full) == 1, result.stderr  # once, not once per photo or remote
+        assert str(world.root / "From Flickr") in full[0], full[0]
+        assert "photo(s) still to download" in full[0], full[0]
+        # the two local photos went up all the same
+        assert {"a", "b"} <= {p["title"] for p in world.flickr_photos()}
+        assert {"a.jpg", "b.jpg"} <= {f["name"] for f in world.drive_photos()}
+        assert not [p for p in world.root.rglob("*") if p.name.endswith(".part")]
+    finally:
+        subprocess.run(["umount", str(world.root)], check=True)
