@@ -26,7 +26,7 @@ from photosync.remotes import registry
 from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import RetryingRemote
-from photosync.state.db import db_path, open_db
+from photosync.state.db import db_path, open_db, rolling_backup
 from photosync.state.lock import StateLock
 from photosync.sync import state
 from photosync.sync.execute import Executor, Outcome
@@ -126,6 +126,8 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
                                                progress, clock, run_id, bool(second.failed),
                                                _transfers_done(first), _disk(report)))
         state.finish_run(conn, run_id, report.exit_code, summary(report))
+        if not options.dry_run:
+            rolling_backup(conn, config.state_dir, clock())
     finally:
         conn.close()
     return report
