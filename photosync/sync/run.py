@@ -44,6 +44,7 @@ class SyncOptions:
     full: bool = False
     remotes: list[str] | None = None  # None: every enabled remote
     direction: Direction | None = None  # narrows each remote's configured direction
+    force_deletes: bool = False  # this run: neither sync.max_delete nor max_delete_percent holds
     # For the watch daemon: False when the caller keeps the index current itself (it scans and
     # removes stale .part files; a sync must not delete another thread's download in progress).
     local_scan: bool = True
@@ -204,7 +205,8 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                        now=clock())
         report.full_listing = view.full
         policy = policy_for(config, name, remote, view.complete, options.direction,
-                            local_complete=not scan_failed, transfers_done=transfers_done)
+                            local_complete=not scan_failed, transfers_done=transfers_done,
+                            force_deletes=options.force_deletes)
         pairs = state.load_pairs(conn, name)
         report.plan = plan(local, view.items, pairs, policy)
         if options.plan_filter is not None:
@@ -287,14 +289,15 @@ def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
 
 def policy_for(config: Config, name: str, remote: Remote, complete: bool,
                direction: Direction | None, local_complete: bool = True,
-               transfers_done: int = 0) -> Policy:
+               transfers_done: int = 0, force_deletes: bool = False) -> Policy:
     section = registry.section(config, name) if hasattr(config, name) else None
     configured = getattr(section, "direction", "both")
     return Policy(
         remote=name, label=registry.label(name), capabilities=remote.capabilities,
         direction=_narrow(configured, direction),
         on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
-        max_delete=config.sync.max_delete, max_operations=config.sync.max_operations,
+        max_delete=config.sync.max_delete, max_delete_percent=config.sync.max_delete_percent,
+        force_deletes=force_deletes, max_operations=config.sync.max_operations,
         transfers_done=transfers_done,
         listing_complete=complete, local_complete=local_complete, download_dir=getattr(section, "download_dir", "Downloads"),
         download_into_album=getattr(section, "download_into_album", True),

@@ -132,6 +132,27 @@ def test_too_many_deletions_delete_nothing(world):
     assert len(world.flickr_photos()) == 5 and len(world.drive_photos()) == 5
 
 
+def test_a_share_mounting_with_a_few_photos_deletes_nothing_until_forced(world):
+    """max_delete high, 8 in sync, 6 gone locally (75%): past sync.max_delete_percent (50) no
+    remote copy is deleted; `--force-deletes` makes the deliberate mass delete for one run."""
+    world.config.write_text(world.config.read_text().replace(
+        "max_delete: 5", "max_delete: 1000\n  on_local_delete: delete-remote"))
+    for i in range(8):
+        world.photo(f"p{i}.jpg", 70 + i)
+    world.sync()
+    for i in range(6):
+        (world.root / f"p{i}.jpg").unlink()
+    doc = world.sync(expect=1)
+    assert count(doc, "flickr", "delete_remote") == 0 and count(doc, "drive", "delete_remote") == 0
+    assert len(world.flickr_photos()) == 8 and len(world.drive_photos()) == 8
+    held = [m["message"] for m in doc["messages"] if "max_delete_percent" in m["message"]]
+    assert len(held) == 2 and "6 of the 8 photos in sync" in held[0], doc["messages"]
+    doc = world.sync("--force-deletes")
+    assert count(doc, "flickr", "delete_remote") == 6 and count(doc, "drive", "delete_remote") == 6
+    assert len(world.flickr_photos()) == 2 and len(world.drive_photos()) == 2
+    assert busy(world.sync()) == []
+
+
 def test_an_empty_library_aborts(world):
     world.photo("a.jpg", 1)
     world.sync()
