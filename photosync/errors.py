@@ -66,11 +66,11 @@ class UploadsRefused(ItemError):
 
 class LocalDiskError(ItemError):
     """The library's disk refuses a write (full, over quota, read-only, no permission). Not a
-    network problem, so never retried: the run stops downloading (uploads go on), exit 1.
-    ``needed``: (bytes, photos) of the downloads still to do, once known."""
+    network problem, so never retried: a sync stops downloading (uploads go on), exit 1.
+    ``needed``: (bytes, photos) of the downloads a sync still had to do when it stopped."""
 
     # The errno values that mean the local disk, not the network: what to do about each.
-    FIXES = {errno.ENOSPC: "free", errno.EDQUOT: "free (or raise the quota by)",
+    FIXES = {errno.ENOSPC: "free", errno.EDQUOT: "free (or get quota for)",
              errno.EROFS: "make it writable", errno.EACCES: "give this user write permission"}
 
     def __init__(self, folder: Path, reason: str, code: int,
@@ -83,8 +83,10 @@ class LocalDiskError(ItemError):
         if self.code in (errno.ENOSPC, errno.EDQUOT):
             size, photos = self.needed or (0, 0)
             amount = f"at least {size / 1e6:,.1f} MB" if size else "space"
-            fix = f"{fix} {amount} there for the {photos} photo(s) still to download"
-        return f"{self.folder}: {self.reason}: no more downloads this run; {fix} and sync again"
+            fix += f" {amount} there" + (f" for the {photos} photo(s) still to download"
+                                         if photos else "")
+        stop = "no more downloads this run; " if self.needed is not None else ""
+        return f"{self.folder}: {self.reason}: {stop}{fix}, then run again"
 
 
 class NotFound(ItemError):
