@@ -41,6 +41,10 @@ class LockedError(UsageError):
     """Another photosync process holds the state directory."""
 
 
+class StateDamaged(UsageError):
+    """The state database is damaged; the message names the recovery (``state.db.damaged``)."""
+
+
 class RemoteError(PhotosyncError):
     """A remote could not be used at all."""
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from photosync.errors import UsageError
+from photosync.errors import StateDamaged, UsageError
 
 log = logging.getLogger("photosync.state.db")
 
@@ -288,14 +288,15 @@ def is_damaged(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF in DAMAGED
 
 
-def damaged(state_dir: Path, exc: BaseException) -> UsageError:
+def damaged(state_dir: Path, exc: BaseException) -> StateDamaged:
     """The one message for a damaged state database: what works to recover, in one line."""
     path = db_path(state_dir)
     newest = backups(state_dir)[:1]
     restore = f"; or copy back the newest backup, {newest[0]}" if newest else ""
-    return UsageError(f"the state database {path} is damaged ({exc}): move it (and {DB_NAME}-wal, "
-                      f"{DB_NAME}-shm if there) out of {state_dir} and sync again: every photo "
-                      f"is re-linked through its tags on the remotes, none uploaded again{restore}")
+    return StateDamaged(f"the state database {path} is damaged ({exc}): move it (and "
+                        f"{DB_NAME}-wal, {DB_NAME}-shm if there) out of {state_dir} and sync "
+                        f"again: every photo is re-linked through its tags on the remotes, none "
+                        f"uploaded again{restore}")
 
 
 def backups(state_dir: Path) -> list[Path]:

@@ -533,8 +533,9 @@ def _limit_deletions(out: Plan, policy: Policy, in_sync: int) -> None:
     for kind, side in (("delete_remote", policy.label), ("delete_local", "the library")):
         count = out.count(kind)
         if count and count * 100 > policy.max_delete_percent * in_sync:
+            share = count * 100 / in_sync
             _hold_deletions(out, f"{policy.label}: {count} of the {in_sync} photos in sync would "
-                                 f"be deleted from {side} ({count * 100 / in_sync:.0f}%), more than "
+                                 f"be deleted from {side} ({share:.0f}%), more than "
                                  f"sync.max_delete_percent ({policy.max_delete_percent:g}%)")
             return
 

@@ -149,7 +149,8 @@ def test_the_state_folder_is_private_when_auth_runs_first(world):
         os.umask(umask)
     assert result.returncode == 0, result.stderr
     modes = _modes(world.state)
-    assert {"state/photosync.db", "state/flickr-albums.json", "state/tokens/flickr.json"} <= set(modes)
+    written = {"state/photosync.db", "state/flickr-albums.json", "state/tokens/flickr.json"}
+    assert written <= set(modes)
     assert modes == {path: "0o700" if (world.tmp / path).is_dir() else "0o600" for path in modes}
     assert "made private" not in result.stderr  # nothing was ever loose
 
