@@ -217,11 +217,11 @@ def open_db(state_dir: Path) -> sqlite3.Connection:
     state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = db_path(state_dir)
     existed = path.exists() and path.stat().st_size > 0
-    if not path.exists():  # created 0600: SQLite gives its -wal and -shm the same mode
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     try:
+        if not path.exists():  # created 0600: SQLite gives its -wal and -shm the same mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise UsageError(f"cannot open the state database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
     try:
