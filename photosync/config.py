@@ -63,6 +63,10 @@ def _not_negative(value: float) -> str | None:
     return None if value >= 0 else "must be 0 or more"
 
 
+def _percent(value: float) -> str | None:
+    return None if 0 <= value <= 100 else "must be from 0 to 100 (a percentage)"
+
+
 @dataclass
 class LibraryConfig:
     root: Path = field(default=Path(), metadata=_meta(required=True, check=_existing_dir))
@@ -110,6 +114,7 @@ class SyncConfig:
     on_local_delete: Literal["keep", "delete-remote"] = "keep"
     on_remote_delete: Literal["keep", "delete-local"] = "keep"
     max_delete: int = field(default=50, metadata=_meta(check=_not_negative))
+    max_delete_percent: float = field(default=50.0, metadata=_meta(check=_percent))
     workers: int = field(default=4, metadata=_meta(check=_positive))
     max_operations: int = field(default=0, metadata=_meta(check=_not_negative))
     wait: float = field(default=0.0, metadata=_meta(check=_not_negative))

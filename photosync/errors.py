@@ -7,6 +7,9 @@ into messages; everything else raises.
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 # Exit codes, documented in the README. Every command uses these and only these.
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # finished, but some items failed
@@ -44,6 +47,10 @@ class LockedError(UsageError):
     """Another photosync process holds the state directory."""
 
 
+class StateDamaged(UsageError):
+    """The state database is damaged; the message names the recovery (``state.db.damaged``)."""
+
+
 class RemoteError(PhotosyncError):
     """A remote could not be used at all."""
 
@@ -65,6 +72,31 @@ class ItemError(PhotosyncError):
 class UploadsRefused(ItemError):
     """The remote takes no more photos (storage full, upload limit): the run stops uploading to
     it after the first refusal (every later upload would be refused too); downloads go on."""
+
+
+class LocalDiskError(ItemError):
+    """The library's disk refuses a write (full, over quota, read-only, no permission). Not a
+    network problem, so never retried: a sync stops downloading (uploads go on), exit 1.
+    ``needed``: (bytes, photos) of the downloads a sync still had to do when it stopped."""
+
+    # The errno values that mean the local disk, not the network: what to do about each.
+    FIXES = {errno.ENOSPC: "free", errno.EDQUOT: "free (or get quota for)",
+             errno.EROFS: "make it writable", errno.EACCES: "give this user write permission"}
+
+    def __init__(self, folder: Path, reason: str, code: int,
+                 needed: tuple[int, int] | None = None):
+        self.folder, self.reason, self.code, self.needed = folder, reason, code, needed
+        super().__init__(self._line())
+
+    def _line(self) -> str:
+        fix = self.FIXES.get(self.code, "fix it")
+        if self.code in (errno.ENOSPC, errno.EDQUOT):
+            size, photos = self.needed or (0, 0)
+            amount = f"at least {size / 1e6:,.1f} MB" if size else "space"
+            fix += f" {amount} there" + (f" for the {photos} photo(s) still to download"
+                                         if photos else "")
+        stop = "no more downloads this run; " if self.needed is not None else ""
+        return f"{self.folder}: {self.reason}: {stop}{fix}, then run again"
 
 
 class NotFound(ItemError):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from photosync import config as config_mod
 from photosync.log import register_secret
+from photosync.state.private import make_private
 
 log = logging.getLogger("photosync")
 
@@ -25,6 +26,7 @@ class App:
         cfg = config_mod.load(Path(self.args.config) if self.args.config else None)
         for secret in cfg.secrets():
             register_secret(secret)
+        make_private(cfg.state_dir)
         fs_type = config_mod.remote_filesystem_type(cfg.state_dir)
         if fs_type:
             log.warning("state_dir %s is on a network filesystem (%s): SQLite locking is unreliable "

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 
 from photosync import __version__
 from photosync.cli.app import App
-from photosync.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, ConfigError, PhotosyncError
+from photosync.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ConfigError, PhotosyncError
 from photosync.log import redact, setup
 
 # The command table: command name -> module in photosync.cli with ``register(subparsers)``; the
@@ -78,8 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     setup(-1 if args.quiet else args.verbose)
+    app = App(args)
     try:
-        return int(args.func(App(args)) or 0)
+        return int(args.func(app) or 0)
+    except sqlite3.DatabaseError as exc:
+        from photosync.state.db import damaged, is_damaged
+        if not is_damaged(exc):
+            raise
+        print(f"photosync: {damaged(app.config.state_dir, exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"photosync: {redact(problem)}", file=sys.stderr)

@@ -16,6 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--remote", choices=sorted(registry.REMOTES), action="append",
                         help="only this remote (repeatable)")
     parser.add_argument("--direction", choices=["up", "down", "both"], help="narrow the configured direction")
+    parser.add_argument("--force-deletes", action="store_true",
+                        help="this run only: make the planned deletions even past sync.max_delete "
+                             "or sync.max_delete_percent (a deliberate mass delete)")
     parser.set_defaults(func=run_sync)
 
 
@@ -27,7 +30,8 @@ def run_sync(app: App) -> int:
     from photosync.sync.run import SyncOptions, sync
 
     args = app.args
-    options = SyncOptions(args.dry_run, args.full, args.remote, args.direction)
+    options = SyncOptions(args.dry_run, args.full, args.remote, args.direction,
+                          force_deletes=args.force_deletes)
     refuse_while_watching(app.config.state_dir, nudge=not args.dry_run)  # README: "photosync watch"
     display = ScanProgressDisplay(quiet=args.quiet or args.json)
     with terminal_output():

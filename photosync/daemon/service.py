@@ -38,13 +38,13 @@ from photosync.daemon.schedule import RemoteSchedule, Result, Timing
 from photosync.daemon.settle import Settler
 from photosync.daemon.status import running_daemon, write_status
 from photosync.daemon.watcher import Watcher, WatchLimitReached
-from photosync.errors import ConfigError, LockedError, PhotosyncError
+from photosync.errors import ConfigError, LockedError, PhotosyncError, StateDamaged
 from photosync.library.rules import compile_rules
 from photosync.library.scan import ScanResult, scan
 from photosync.library.walk import FileEntry
 from photosync.remotes import registry
 from photosync.remotes.files import remove_partials
-from photosync.state.db import open_db
+from photosync.state.db import damaged, is_damaged, open_db
 from photosync.state.lock import StateLock
 from photosync.sync.execute import Outcome
 from photosync.sync.report import counts_in_words, done_line
@@ -417,6 +417,7 @@ class Service:
         except Cancelled:
             return
         except Exception as exc:  # noqa: BLE001 - e.g. the share is unmounted: report, retry later
+            self._stop_if_damaged(exc)
             log.error("scan failed: %s", exc if isinstance(exc, PhotosyncError) else repr(exc))
             self.last_scan = {"at": time.time(), "error": str(exc)}
             self._retry_scan_later()
@@ -429,6 +430,14 @@ class Service:
             log.info("scan: %s", result.summary())
             for sched in self.schedules.values():
                 sched.changed_locally()
+
+    def _stop_if_damaged(self, exc: Exception) -> None:
+        """A damaged state database fails every scan and sync alike: stop (exit 2, one line
+        naming the recovery) instead of retrying forever."""
+        if isinstance(exc, StateDamaged):
+            raise exc
+        if is_damaged(exc):
+            raise damaged(self.config.state_dir, exc) from None
 
     def _retry_scan_later(self) -> None:
         self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
@@ -443,6 +452,7 @@ class Service:
             sched.finished("crashed", "stopped")
             return
         except Exception as exc:  # noqa: BLE001 - a bug or a missing backend must not stop the rest
+            self._stop_if_damaged(exc)
             message = str(exc) if isinstance(exc, PhotosyncError) else f"{type(exc).__name__}: {exc}"
             log.error("%s: sync failed: %s", sched.label, message, exc_info=not isinstance(exc, PhotosyncError))
             sched.finished("crashed", message)

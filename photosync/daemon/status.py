@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from photosync.auth.tokens import TokenStore
+from photosync.auth.tokens import TokenStore, write_private
 from photosync.config import Config
 from photosync.daemon import failures
 from photosync.errors import EXIT_INTERRUPTED, LockedError
@@ -29,10 +29,8 @@ STATUS_FILE = "daemon.json"
 
 def write_status(state_dir: Path, doc: dict[str, Any]) -> None:
     """Replace the status file atomically (readers never see half a document)."""
-    path = Path(state_dir) / STATUS_FILE
-    tmp = path.with_name(f".{STATUS_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(Path(state_dir) / STATUS_FILE,
+                  json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def read_status(state_dir: Path) -> dict[str, Any] | None:

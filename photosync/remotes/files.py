@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable, Container, Iterator, Sequence
 
-from photosync.errors import Conflict, ItemError, TransientError
+from photosync.errors import Conflict, ItemError, LocalDiskError, TransientError
 from photosync.remotes.base import RemoteItem
 
 PART_PREFIX = ".photosync-"
@@ -135,17 +135,33 @@ def remove_partials(root: Path) -> int:
 
 
 class _HashingWriter:
-    """A write-only file wrapper that counts bytes and computes the MD5 on the way."""
+    """A write-only file wrapper that counts bytes and computes the MD5 on the way. A write the
+    disk refuses raises ``LocalDiskError`` here, before an HTTP library (which writes through
+    this) can take the ``OSError`` for a network problem and have it retried."""
 
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: BinaryIO, folder: Path):
         self.raw = raw
+        self.folder = folder
         self.md5 = hashlib.md5()
         self.size = 0
 
     def write(self, data: bytes) -> int:
         self.md5.update(data)
         self.size += len(data)
-        return self.raw.write(data)
+        with local_disk(self.folder):
+            return self.raw.write(data)
+
+
+@contextmanager
+def local_disk(folder: Path) -> Iterator[None]:
+    """An ``OSError`` that means the disk under ``folder`` refuses writes (see
+    ``LocalDiskError.FIXES``) becomes ``LocalDiskError``; others pass unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in LocalDiskError.FIXES:
+            raise LocalDiskError(folder, exc.strerror or str(exc), exc.errno) from exc
+        raise
 
 
 @contextmanager
@@ -178,17 +194,20 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size
     undecodable image raises ``ItemError``; an existing ``dest`` raises ``Conflict`` unless
     ``overwrite``. On any failure neither the temp file nor folders created here remain.
     """
-    created = _make_folders(dest.parent)
+    with local_disk(dest.parent):
+        created = _make_folders(dest.parent)
     tmp = dest.parent / f"{PART_PREFIX}{uuid.uuid4().hex}{PART_SUFFIX}"
     try:
-        with open(tmp, "xb") as raw:
-            out = _HashingWriter(raw)
-            write(out)  # type: ignore[arg-type]
-            raw.flush()
-            os.fsync(raw.fileno())
+        with local_disk(dest.parent):
+            with open(tmp, "xb") as raw:
+                out = _HashingWriter(raw, dest.parent)
+                write(out)  # type: ignore[arg-type]
+                raw.flush()
+                os.fsync(raw.fileno())
         _verify(dest, out, expected_size, expected_md5, tmp if verify_image else None)
-        _place(tmp, dest, overwrite)
-        _fsync_dir(dest.parent)
+        with local_disk(dest.parent):
+            _place(tmp, dest, overwrite)
+            _fsync_dir(dest.parent)
         return dest
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from photosync.auth.tokens import write_private
 from photosync.remotes.base import Album
 from photosync.remotes.flickr_api import FlickrClient, server_time
 from photosync.remotes.flickr_items import MARKER, as_int, as_list, as_text
@@ -75,10 +76,8 @@ class AlbumIndex:
         if self.cache is None or not self.persist:
             return
         sets = [asdict(e) for e in self._sets.values() if e.members is not None and not e.dirty]
-        tmp = self.cache.with_name(self.cache.name + ".tmp")
         try:
-            tmp.write_text(json.dumps({"owner": self.owner, "sets": sets}))
-            tmp.replace(self.cache)
+            write_private(self.cache, json.dumps({"owner": self.owner, "sets": sets}).encode())
         except OSError as exc:
             log.debug("cannot write the Flickr album cache %s: %s", self.cache, exc)
 

@@ -5,6 +5,10 @@ is how many of them it has had. Opening a database applies the missing ones, eac
 explicit transaction, after copying an existing file aside (``photosync.db.bak-v<N>``). To change
 the schema, APPEND a :class:`Migration` at the end of the list; never edit or reorder one that
 was released, and never "delete the DB and rescan": the database holds what was synced.
+
+A sync that finishes leaves a rolling copy (``photosync.db.backup-<UTC time>``, the newest
+:data:`BACKUPS_KEPT`, at most one per :data:`BACKUP_EVERY` seconds). A damaged file (SQLite's
+"malformed" or "not a database") becomes one :func:`damaged` message, exit 2, wherever it shows.
 """
 
 from __future__ import annotations
@@ -12,17 +16,23 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from photosync.errors import UsageError
+from photosync.errors import StateDamaged, UsageError
 
 log = logging.getLogger("photosync.state.db")
 
 DB_NAME = "photosync.db"
 BUSY_TIMEOUT_MS = 10_000
+BACKUP_PREFIX = f"{DB_NAME}.backup-"
+BACKUPS_KEPT = 3
+BACKUP_EVERY = 3600.0  # seconds: the watch daemon syncs often; one copy an hour is plenty
+DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 @dataclass(frozen=True)
@@ -210,8 +220,10 @@ def open_db(state_dir: Path) -> sqlite3.Connection:
     path = db_path(state_dir)
     existed = path.exists() and path.stat().st_size > 0
     try:
+        if not path.exists():  # created 0600: SQLite gives its -wal and -shm the same mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise UsageError(f"cannot open the state database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
     try:
@@ -222,8 +234,9 @@ def open_db(state_dir: Path) -> sqlite3.Connection:
         migrate(conn, path if existed else None)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise UsageError(f"the state database {path} is unusable: {exc}; restore a backup "
-                         f"({DB_NAME}.bak-*) from {state_dir}") from None
+        if is_damaged(exc):
+            raise damaged(state_dir, exc) from None
+        raise UsageError(f"the state database {path} is unusable: {exc}") from None
     except BaseException:
         conn.close()
         raise
@@ -271,9 +284,53 @@ def migrate(conn: sqlite3.Connection, backup_of: Path | None) -> int:
     return target
 
 
+def is_damaged(exc: BaseException) -> bool:
+    """True for SQLite's "database disk image is malformed" and "file is not a database"."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF in DAMAGED
+
+
+def damaged(state_dir: Path, exc: BaseException) -> StateDamaged:
+    """The one message for a damaged state database: what works to recover, in one line."""
+    path = db_path(state_dir)
+    newest = backups(state_dir)[:1]
+    restore = f"; or copy back the newest backup, {newest[0]}" if newest else ""
+    return StateDamaged(f"the state database {path} is damaged ({exc}): move it (and "
+                        f"{DB_NAME}-wal, {DB_NAME}-shm if there) out of {state_dir} and sync "
+                        f"again: every photo is re-linked through its tags on the remotes, none "
+                        f"uploaded again{restore}")
+
+
+def backups(state_dir: Path) -> list[Path]:
+    """The rolling backups in ``state_dir``, newest first."""
+    return sorted(Path(state_dir).glob(f"{BACKUP_PREFIX}*Z"), reverse=True)
+
+
+def rolling_backup(conn: sqlite3.Connection, state_dir: Path, now: float) -> Path | None:
+    """After a finished sync: a copy unless the newest is under BACKUP_EVERY old; the newest
+    BACKUPS_KEPT are kept. A database that fails ``quick_check`` is not copied (it would push a
+    good backup out): a warning says so."""
+    existing = backups(state_dir)
+    if existing and existing[0].name > _backup_name(now - BACKUP_EVERY):
+        return None
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        log.warning("%s", damaged(state_dir, sqlite3.DatabaseError("; ".join(problems))))
+        return None
+    dest = backup(conn, Path(state_dir) / _backup_name(now))
+    for old in backups(state_dir)[BACKUPS_KEPT:]:
+        old.unlink(missing_ok=True)
+    return dest
+
+
+def _backup_name(at: float) -> str:
+    """Named by UTC time, so names sort by age."""
+    return f"{BACKUP_PREFIX}{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(at))}"
+
+
 def backup(conn: sqlite3.Connection, dest: Path) -> Path:
     """A consistent copy of the open database (WAL included), written atomically, mode 0600."""
-    tmp = dest.with_name(dest.name + ".tmp")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
     target = sqlite3.connect(tmp)
     try:
@@ -282,5 +339,5 @@ def backup(conn: sqlite3.Connection, dest: Path) -> Path:
         target.close()
     os.chmod(tmp, 0o600)
     os.replace(tmp, dest)
-    log.info("state database backed up to %s before migrating", dest)
+    log.info("state database backed up to %s", dest)
     return dest

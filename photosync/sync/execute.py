@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from photosync.errors import (AuthorizationNeeded, ItemError, NotFound, PhotosyncError, RemoteError,
-                              UploadsRefused)
+from photosync.errors import (AuthorizationNeeded, ItemError, LocalDiskError, NotFound,
+                              PhotosyncError, RemoteError, UploadsRefused)
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
 from photosync.library.scan import read_again
@@ -36,6 +36,7 @@ log = logging.getLogger("photosync.sync")
 TRASH = ".photosync-trash"
 UPLOADS = ("upload", "replace_remote")  # what a remote that is full refuses
 CREATES = ("download", "conflict")  # actions that make a new local file (the report names it)
+DOWNLOADS = ("download", "replace_local", "conflict")  # what a full local disk refuses
 
 
 @dataclass
@@ -68,6 +69,8 @@ class Executor:
     on_done: Callable[[Outcome], None] = lambda outcome: None
     fatal: RemoteError | None = None
     full: UploadsRefused | None = None  # the remote refused an upload: later ones are not tried
+    disk: LocalDiskError | None = None  # the library's disk refused a write: no more downloads
+    _to_download: list[int] = field(default_factory=lambda: [0, 0])  # bytes, photos not done
     _albums: dict[str, Album] | None = None
     _album_lock: threading.Lock = field(default_factory=threading.Lock)
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
@@ -83,6 +86,10 @@ class Executor:
         state.save_pairs(self.conn, self.remote.name, plan.relink, plan.forget)
         outcomes: list[Outcome] = []
         todo = [a for a in plan.actions if a.kind != "skip"]
+        downloads = [a.size or 0 for a in todo if a.kind in DOWNLOADS]
+        self._to_download = [sum(downloads), len(downloads)]
+        if self.disk is not None:  # an earlier pass found the disk full and said so
+            self._said.add(str(self.disk))
         for outcome in run_pool(self._journalled(todo), self._work, self.workers):
             action, entry = outcome.item
             error = self._record(action, entry, outcome.result, outcome.error)
@@ -106,17 +113,26 @@ class Executor:
             raise self.fatal
         if self.full is not None and action.kind in UPLOADS:
             raise self.full
+        if self.disk is not None and action.kind in DOWNLOADS:
+            raise self.disk
         try:
             return getattr(self, f"_do_{action.kind}")(action)
         except UploadsRefused as exc:  # set here, in the worker: the next job must already see it
             self.full = self.full or exc
             raise
+        except LocalDiskError as exc:  # the same: later downloads would meet the same disk
+            self.disk = self.disk or LocalDiskError(exc.folder, exc.reason, exc.code,
+                                                    (self._to_download[0], self._to_download[1]))
+            raise self.disk from exc
 
     def _record(self, action: Action, entry: int, done: Done | None, error: Exception | None) -> str | None:
         if error is None and done is not None:
             state.save_pairs(self.conn, self.remote.name, done.pairs, done.forget)
             state.update_cache(self.conn, self.remote.name, done.items, done.removed)
             state.journal_end(self.conn, entry)
+            if action.kind in DOWNLOADS:
+                self._to_download[0] -= action.size or 0
+                self._to_download[1] -= 1
             return None
         message = _describe(error)
         if isinstance(error, ChangedSinceIndexed) and action.path:
@@ -125,7 +141,7 @@ class Executor:
             self.fatal = error
         state.journal_end(self.conn, entry, message)
         # An error that stops this remote (or its uploads) is said once, not once per queued photo.
-        stops = isinstance(error, RemoteError | UploadsRefused)
+        stops = isinstance(error, RemoteError | UploadsRefused | LocalDiskError)
         if not (stops and message in self._said):
             log.warning("%s %s %s: %s", self.remote.name, action.kind, action.path or action.remote_id, message)
             if stops:

@@ -62,6 +62,8 @@ class Policy:
     on_local_delete: Literal["keep", "delete-remote"] = "keep"
     on_remote_delete: Literal["keep", "delete-local"] = "keep"
     max_delete: int = 50
+    max_delete_percent: float = 50.0  # of the photos in sync, per side
+    force_deletes: bool = False  # this run only: neither max_delete nor max_delete_percent holds
     max_operations: int = 0  # transfers per remote per run; 0 = unlimited
     transfers_done: int = 0  # already made this run (a second pass has only the rest)
     listing_complete: bool = True  # False: absence from the listing proves nothing
@@ -153,7 +155,7 @@ def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Seque
         if signature not in view.claimed_sigs:
             _plan_new_local(view, signature, policy, result)
     _plan_new_remote(view, policy, result)
-    _limit_deletions(result, policy)
+    _limit_deletions(result, policy, _in_sync(pairs))
     _limit_operations(result, policy)
     return result
 
@@ -238,9 +240,13 @@ class _View:
             self.claimed_ids.add(item_id)
 
 
+def _in_sync(pairs: Sequence[Pair]) -> int:
+    return sum(1 for p in pairs if p.status == "synced")
+
+
 def _empty_side(view: _View, pairs: Sequence[Pair], policy: Policy) -> str | None:
     """The rclone-bisync safety rail: a side that suddenly lists nothing is a mistake, not news."""
-    in_sync = sum(1 for p in pairs if p.status == "synced")
+    in_sync = _in_sync(pairs)
     if not in_sync:
         return None
     if not view.by_path:
@@ -527,8 +533,10 @@ def download_folder(album: str | None, policy: Policy) -> str:
     return "/".join(parts)
 
 
-def _limit_deletions(out: Plan, policy: Policy) -> None:
-    """rclone's rules: no deletion on a side whose evidence is incomplete; none past max_delete."""
+def _limit_deletions(out: Plan, policy: Policy, in_sync: int) -> None:
+    """rclone's rules: no deletion on a side whose evidence is incomplete; none past max_delete
+    deletions or past max_delete_percent of the photos in sync on either side (a share that
+    mounts with a few stray photos must not delete the rest everywhere), unless forced."""
     if out.count("delete_local") and not policy.listing_complete:
         out.actions = [a for a in out.actions if a.kind != "delete_local"]
         out.messages.append(f"{policy.label}: a listing was incomplete, so no local file is deleted this run")
@@ -536,12 +544,28 @@ def _limit_deletions(out: Plan, policy: Policy) -> None:
         out.actions = [a for a in out.actions if a.kind != "delete_remote"]
         out.messages.append(f"{policy.label}: the library scan had errors, so nothing is deleted on "
                             f"{policy.label} this run")
+    if policy.force_deletes:
+        return
     deletions = out.count(*DELETIONS)
     if deletions > policy.max_delete:
-        out.actions = [a for a in out.actions if a.kind not in DELETIONS]
-        out.messages.append(f"{policy.label}: {deletions} deletions planned, more than sync.max_delete "
-                            f"({policy.max_delete}): none made. Check what happened, then raise "
-                            f"sync.max_delete for one run if they are intended.")
+        _hold_deletions(out, f"{policy.label}: {deletions} deletions planned, more than "
+                             f"sync.max_delete ({policy.max_delete})")
+        return
+    for kind, side in (("delete_remote", policy.label), ("delete_local", "the library")):
+        count = out.count(kind)
+        if count and count * 100 > policy.max_delete_percent * in_sync:
+            share = count * 100 / in_sync
+            _hold_deletions(out, f"{policy.label}: {count} of the {in_sync} photos in sync would "
+                                 f"be deleted from {side} ({share:.0f}%), more than "
+                                 f"sync.max_delete_percent ({policy.max_delete_percent:g}%)")
+            return
+
+
+def _hold_deletions(out: Plan, why: str) -> None:
+    out.actions = [a for a in out.actions if a.kind not in DELETIONS]
+    out.messages.append(f"{why}: none made. Check what happened (is the share mounted with every "
+                        f"photo?), then run `photosync sync --force-deletes` once (or raise the "
+                        f"limit) if they are intended.")
 
 
 def _limit_operations(out: Plan, policy: Policy) -> None:

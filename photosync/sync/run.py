@@ -18,8 +18,8 @@ from typing import Callable, Literal
 
 from photosync.config import Config
 from photosync.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE,
-                              AuthorizationNeeded, PhotosyncError, RemoteError, TokenFileError,
-                              TransientError)
+                              AuthorizationNeeded, LocalDiskError, PhotosyncError,
+                              RemoteError, TokenFileError, TransientError)
 from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
@@ -27,7 +27,7 @@ from photosync.remotes import registry
 from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import RetryingRemote
-from photosync.state.db import db_path, open_db
+from photosync.state.db import db_path, open_db, rolling_backup
 from photosync.state.lock import StateLock
 from photosync.sync import state
 from photosync.sync.execute import Executor, Outcome, download_destination
@@ -45,6 +45,7 @@ class SyncOptions:
     full: bool = False
     remotes: list[str] | None = None  # None: every enabled remote
     direction: Direction | None = None  # narrows each remote's configured direction
+    force_deletes: bool = False  # this run: neither sync.max_delete nor max_delete_percent holds
     # For the watch daemon: False when the caller keeps the index current itself (it scans and
     # removes stale .part files; a sync must not delete another thread's download in progress).
     local_scan: bool = True
@@ -63,6 +64,7 @@ class RemoteReport:
     error: str | None = None  # the remote could not be used
     auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
     full: str | None = None  # the remote refused uploads (storage full, upload limit): why
+    disk: LocalDiskError | None = None  # the library's disk refused a download: no more this run
     full_listing: bool = False
     # id(action) -> the file a download created (or in a dry run would create), from the root
     files: dict[int, str] = field(default_factory=dict)
@@ -119,6 +121,8 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
                              summary(report), errors(report) + [why])
             raise
         state.finish_run(conn, run_id, report.exit_code, summary(report), errors(report))
+        if not options.dry_run:
+            rolling_backup(conn, config.state_dir, clock())
     finally:
         conn.close()
     return report
@@ -138,7 +142,8 @@ def _run(conn: sqlite3.Connection, config: Config, options: SyncOptions, factory
     names = options.remotes or registry.enabled(config)
     for name in names:
         report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
-                                           progress, clock, run_id, scan_failed))
+                                           progress, clock, run_id, scan_failed,
+                                           disk=_disk(report)))
     if options.local_scan and not options.dry_run and len(names) > 1 and _downloaded(report):
         # Photos just downloaded from one remote go to the others in the same run.
         second = scan(conn, config.library, progress=scan_progress)
@@ -147,7 +152,12 @@ def _run(conn: sqlite3.Connection, config: Config, options: SyncOptions, factory
             if first.error is None:
                 _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
                                            progress, clock, run_id, bool(second.failed),
-                                           _transfers_done(first)))
+                                           _transfers_done(first), _disk(report)))
+
+
+def _disk(report: SyncReport) -> LocalDiskError | None:
+    """The library's disk refused a download earlier in this run: later passes skip downloads."""
+    return next((r.disk for r in report.remotes if r.disk is not None), None)
 
 
 def _transfers_done(report: RemoteReport) -> int:
@@ -166,6 +176,7 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.files.update(second.files)
     first.error = first.error or second.error
     first.full = first.full or second.full
+    first.disk = first.disk or second.disk
     if second.plan is None:
         return
     if first.plan is None:
@@ -205,7 +216,7 @@ def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
 def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
                  local: list, factory: RemoteFactory, progress: Progress | None,
                  clock: Callable[[], float], run_id: int, scan_failed: bool,
-                 transfers_done: int = 0) -> RemoteReport:
+                 transfers_done: int = 0, disk: LocalDiskError | None = None) -> RemoteReport:
     report = RemoteReport(name, registry.label(name))
     try:
         backend = factory(name, config)
@@ -216,7 +227,8 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                        now=clock())
         report.full_listing = view.full
         policy = policy_for(config, name, remote, view.complete, options.direction,
-                            local_complete=not scan_failed, transfers_done=transfers_done)
+                            local_complete=not scan_failed, transfers_done=transfers_done,
+                            force_deletes=options.force_deletes)
         pairs = state.load_pairs(conn, name)
         report.plan = plan(local, view.items, pairs, policy)
         if options.plan_filter is not None:
@@ -234,7 +246,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
                          dates, adopt, None, None)
             return report
         executor = Executor(conn, config.library.root, remote, policy, compile_rules(config.library),
-                            run_id, workers=config.sync.workers, wait=config.sync.wait)
+                            run_id, workers=config.sync.workers, wait=config.sync.wait, disk=disk)
         if progress:
             executor.on_done = progress(report.label, sum(1 for a in report.plan.actions if a.kind != "skip"))
         report.outcomes = executor.apply(report.plan)
@@ -244,6 +256,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
             _album_phase(remote, policy, report, state.load_pairs(conn, name), items, dates, adopt,
                          executor, progress)
         report.full = str(executor.full) if executor.full is not None else None
+        report.disk = executor.disk
         if executor.fatal is not None:
             report.error = str(executor.fatal)
             report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)
@@ -322,14 +335,15 @@ def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
 
 def policy_for(config: Config, name: str, remote: Remote, complete: bool,
                direction: Direction | None, local_complete: bool = True,
-               transfers_done: int = 0) -> Policy:
+               transfers_done: int = 0, force_deletes: bool = False) -> Policy:
     section = registry.section(config, name) if hasattr(config, name) else None
     configured = getattr(section, "direction", "both")
     return Policy(
         remote=name, label=registry.label(name), capabilities=remote.capabilities,
         direction=_narrow(configured, direction),
         on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
-        max_delete=config.sync.max_delete, max_operations=config.sync.max_operations,
+        max_delete=config.sync.max_delete, max_delete_percent=config.sync.max_delete_percent,
+        force_deletes=force_deletes, max_operations=config.sync.max_operations,
         transfers_done=transfers_done,
         listing_complete=complete, local_complete=local_complete, download_dir=getattr(section, "download_dir", "Downloads"),
         download_into_album=getattr(section, "download_into_album", True),

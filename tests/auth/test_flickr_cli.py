@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
@@ -128,3 +129,46 @@ def test_auth_talks_to_the_same_flickr_hosts_as_the_sync():
         assert api.REST_URL == urls.rest
         assert api.flickr_oauth.AUTHORIZE_URL == urls.oauth + "authorize"
         assert api.flickr_oauth.ACCESS_TOKEN_URL == urls.oauth + "access_token"
+
+
+def _modes(folder) -> dict[str, str]:
+    return {str(p.relative_to(folder.parent)): oct(p.stat().st_mode & 0o777)
+            for p in [folder, *folder.rglob("*")]}
+
+
+def test_the_state_folder_is_private_when_auth_runs_first(world):
+    """The README's order (auth, then sync) under the usual umask: the state folder holds the
+    tokens and the original secrets of private photos, so 0700 folders and 0600 files."""
+    from photosync.emulators.images import make_image
+    (world.tmp / "library" / "a.jpg").write_bytes(make_image(1))
+    umask = os.umask(0o022)
+    try:
+        assert world.run("auth", "flickr").returncode == 0
+        result = world.run("sync", "--remote", "flickr")
+    finally:
+        os.umask(umask)
+    assert result.returncode == 0, result.stderr
+    modes = _modes(world.state)
+    written = {"state/photosync.db", "state/flickr-albums.json", "state/tokens/flickr.json"}
+    assert written <= set(modes)
+    assert modes == {path: "0o700" if (world.tmp / path).is_dir() else "0o600" for path in modes}
+    assert "made private" not in result.stderr  # nothing was ever loose
+
+
+def test_an_existing_readable_state_folder_is_tightened_and_said_once(world):
+    assert world.run("auth", "flickr").returncode == 0
+    os.chmod(world.state, 0o755)
+    os.chmod(world.state / "tokens", 0o755)
+    (world.state / "photosync.db").write_bytes(b"")
+    os.chmod(world.state / "photosync.db", 0o644)
+    (world.state / "notes.txt").write_text("the user's own file: left alone")
+    os.chmod(world.state / "notes.txt", 0o644)
+    result = world.run("status")
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "made private" in line] == [
+        f"photosync: state_dir {world.state}: 3 item(s) were readable by other users; made "
+        "private (folders 0700, files 0600)"]
+    modes = _modes(world.state)
+    assert modes.pop("state/notes.txt") == "0o644"
+    assert set(modes.values()) <= {"0o700", "0o600"}, modes
+    assert "made private" not in world.run("status").stderr

@@ -92,3 +92,13 @@ def test_sigint_stops_too(daemon):
     daemon.signal(signal.SIGINT)
     assert daemon.proc.wait(10) == 0
     assert daemon.status()["state"] == "stopped"
+
+
+def test_a_damaged_state_database_stops_the_daemon_with_one_line_exit_2(daemon, cli):
+    daemon.state.mkdir(mode=0o700)
+    (daemon.state / "photosync.db").write_bytes(b"garbage, not a database" * 200)
+    result = cli("--config", str(daemon.config), "watch", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    damaged = [line for line in result.stderr.splitlines() if "is damaged" in line]
+    assert len(damaged) == 1 and "(file is not a database)" in damaged[0], result.stderr

@@ -13,6 +13,8 @@ from datetime import datetime
 
 import pytest
 
+from photosync.emulators.images import make_image
+
 from tests.scenarios.conftest import admin, busy, count
 
 
@@ -128,6 +130,27 @@ def test_too_many_deletions_delete_nothing(world):
     assert count(doc, "flickr", "delete_remote") == 0
     assert any("max_delete" in m["message"] for m in doc["messages"])
     assert len(world.flickr_photos()) == 5 and len(world.drive_photos()) == 5
+
+
+def test_a_share_mounting_with_a_few_photos_deletes_nothing_until_forced(world):
+    """max_delete high, 8 in sync, 6 gone locally (75%): past sync.max_delete_percent (50) no
+    remote copy is deleted; `--force-deletes` makes the deliberate mass delete for one run."""
+    world.config.write_text(world.config.read_text().replace(
+        "max_delete: 5", "max_delete: 1000\n  on_local_delete: delete-remote"))
+    for i in range(8):
+        world.photo(f"p{i}.jpg", 70 + i)
+    world.sync()
+    for i in range(6):
+        (world.root / f"p{i}.jpg").unlink()
+    doc = world.sync(expect=1)
+    assert count(doc, "flickr", "delete_remote") == 0 and count(doc, "drive", "delete_remote") == 0
+    assert len(world.flickr_photos()) == 8 and len(world.drive_photos()) == 8
+    held = [m["message"] for m in doc["messages"] if "max_delete_percent" in m["message"]]
+    assert len(held) == 2 and "6 of the 8 photos in sync" in held[0], doc["messages"]
+    doc = world.sync("--force-deletes")
+    assert count(doc, "flickr", "delete_remote") == 6 and count(doc, "drive", "delete_remote") == 6
+    assert len(world.flickr_photos()) == 2 and len(world.drive_photos()) == 2
+    assert busy(world.sync()) == []
 
 
 def test_an_empty_library_aborts(world):
@@ -400,3 +423,43 @@ def test_a_download_the_library_refuses_names_the_photo(world):
     [error] = doc["errors"]
     assert error["error"].startswith("From Google Drive/IMG_7.jpg (drive photo 'IMG_7.jpg'): "
                                      "cannot be written: Not a directory"), error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs as the library needs root")
+def test_a_full_library_disk_stops_downloads_not_uploads_and_is_not_a_network_problem(world):
+    """ENOSPC is the local disk's problem: not retried as a connection problem, no 'remote
+    unavailable' (exit 3); one line names the folder and the space needed; uploads still run;
+    nothing partial is left in the library."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "photosync-test", str(world.root)],
+                   check=True)
+    try:
+        world.photo("Trip/a.jpg", 1)
+        world.photo("Trip/b.jpg", 2)
+        from googleapiclient.http import MediaFileUpload
+        flickr, drive = _independent_clients(world)
+        photos = _drive_folder(drive, "Photos")
+        for i in range(4):
+            path = world.tmp / f"big{i}.jpg"
+            path.write_bytes(make_image(f"big-{i}", 1600, 1200, quality=100))
+            flickr.upload(filename=str(path), title=f"big{i}", format="etree")
+            path.write_bytes(make_image(f"big-drive-{i}", 1600, 1200, quality=100))
+            drive.files().create(body={"name": f"big{i}.jpg", "parents": [photos]},
+                                 media_body=MediaFileUpload(str(path), mimetype="image/jpeg")
+                                 ).execute()
+        started = time.monotonic()
+        result = world.run("sync")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert time.monotonic() - started < 60  # no backoff between retries
+        assert "connection problem" not in result.stdout + result.stderr
+        assert "failed after retries" not in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        full = [line for line in result.stderr.splitlines() if "No space left on device" in line]
+        assert len(full) == 1, result.stderr  # once, not once per photo or remote
+        assert str(world.root / "From Flickr") in full[0], full[0]
+        assert "photo(s) still to download" in full[0], full[0]
+        # the two local photos went up all the same
+        assert {"a", "b"} <= {p["title"] for p in world.flickr_photos()}
+        assert {"a.jpg", "b.jpg"} <= {f["name"] for f in world.drive_photos()}
+        assert not [p for p in world.root.rglob("*") if p.name.endswith(".part")]
+    finally:
+        subprocess.run(["umount", str(world.root)], check=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import stat
 from pathlib import Path
 
@@ -111,3 +112,18 @@ def test_gone_rows_may_share_a_path_live_rows_may_not(tmp_path: Path):
     with pytest.raises(sqlite3.IntegrityError):
         with transaction(conn):
             conn.execute(insert, ("a.jpg", "failed"))
+
+
+def test_rolling_backups_keep_the_newest_three_at_most_one_an_hour(tmp_path: Path):
+    conn = open_db(tmp_path)
+    start = time.time()
+    made = [db.rolling_backup(conn, tmp_path, start + hours * 3600) for hours in (0, 0.5, 1, 2, 3)]
+    assert made[1] is None and all(made[i] for i in (0, 2, 3, 4))
+    kept = db.backups(tmp_path)
+    assert kept == [made[4], made[3], made[2]]  # newest first; the oldest went
+    for path in kept:
+        assert path.stat().st_mode & 0o777 == 0o600
+        copy = sqlite3.connect(path)
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == db.schema_version()
+        copy.close()
+    conn.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pytest
@@ -139,13 +139,48 @@ def test_deletion_policies_and_max_delete():
     assert kinds(p) == [("delete_local", "a.jpg")]
 
 
+def _library(n: int) -> tuple[list[F], list[RemoteItem], list[Pair]]:
+    """``n`` photos in sync: local files, remote items and pairs."""
+    local = [F(f"p{i}.jpg", f"S{i}") for i in range(n)]
+    remote = [item(f"{i}", sig=f"S{i}", version=f"V{i}") for i in range(n)]
+    pairs = [Pair(f"{i}", f"S{i}", f"p{i}.jpg", f"V{i}", None) for i in range(n)]
+    return local, remote, pairs
+
+
+def test_a_share_that_mounts_with_one_stray_photo_deletes_nothing_remotely():
+    """72 in sync, 1 left locally: 71 delete_remote is 99% of the photos, past the 50% share,
+    however high max_delete is; --force-deletes makes them for one run."""
+    local, remote, pairs = _library(72)
+    deleting = policy(on_local_delete="delete-remote", max_delete=1000)
+    p = plan(local[:1], remote, pairs, deleting)
+    assert kinds(p) == [] and "sync.max_delete_percent (50%)" in p.messages[0]
+    assert "71 of the 72 photos in sync would be deleted from Remote (99%)" in p.messages[0]
+    assert "--force-deletes" in p.messages[0]
+    p = plan(local[:1], remote, pairs, replace(deleting, force_deletes=True))
+    assert [a.kind for a in p.actions] == ["delete_remote"] * 71
+
+
+def test_the_share_guard_trips_under_the_default_count_and_on_the_library_side_too():
+    local, remote, pairs = _library(51)
+    p = plan(local[:1], remote, pairs, policy(on_local_delete="delete-remote"))  # 50 <= max_delete
+    assert kinds(p) == [] and "max_delete_percent" in p.messages[0]
+    p = plan(local, remote[:10], pairs, policy(on_remote_delete="delete-local"))
+    assert kinds(p) == [] and "would be deleted from the library (80%)" in p.messages[0]
+    p = plan(local, remote[:26], pairs, policy(on_remote_delete="delete-local"))  # 25 of 51: 49%
+    assert [a.kind for a in p.actions] == ["delete_local"] * 25
+    p = plan(local[:25], remote, pairs, policy(on_local_delete="delete-remote",
+                                               max_delete_percent=60))  # 26 of 51: 51%
+    assert [a.kind for a in p.actions] == ["delete_remote"] * 26
+
+
 def test_an_incomplete_listing_proves_no_deletion():
     p = plan([F("a.jpg", "S1")], [item("K", sig="K")], [SYNCED],
              policy(on_remote_delete="delete-local", listing_complete=False))
     assert [a.kind for a in p.actions if a.kind.startswith("delete")] == []
     # ...but a complete local scan still proves a local deletion
     p = plan([F("k.jpg", "K")], [item("9", sig="S1", version="V1"), item("K", sig="K")], [SYNCED],
-             policy(on_local_delete="delete-remote", listing_complete=False))
+             policy(on_local_delete="delete-remote", listing_complete=False,
+                    max_delete_percent=100))  # 1 of 1 in sync: not the share guard's case
     assert [a.kind for a in p.actions] == ["delete_remote", "skip"]
     p = plan([F("k.jpg", "K")], [item("9", sig="S1", version="V1"), item("K", sig="K")], [SYNCED],
              policy(on_local_delete="delete-remote", local_complete=False))
