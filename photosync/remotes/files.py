@@ -176,7 +176,7 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
     with tempfile.TemporaryDirectory(prefix="photosync-send-") as folder:
         copy = Path(folder) / path.name
         with open(path, "rb") as source, open(copy, "xb") as raw:
-            out = _HashingWriter(raw)
+            out = _HashingWriter(raw, Path(folder).parent)
             shutil.copyfileobj(source, out)  # type: ignore[misc]
         md5 = out.md5.hexdigest()
         if indexed_md5 is not None and md5 != indexed_md5.lower():
