@@ -70,10 +70,15 @@ class TokenStore:
     def save(self, name: str, data: dict[str, Any]) -> Path:
         """Write ``data`` atomically (temp file 0600 in the same folder, fsync, rename, fsync folder)."""
         register_secrets(data)
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._make_folder()
         path = self.path(name)
         write_private(path, json.dumps(data, indent=1, sort_keys=True).encode() + b"\n")
         return path
+
+    def _make_folder(self) -> None:
+        """``tokens/`` and a ``state_dir`` made on the way are private (0700), whoever calls."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.folder.mkdir(exist_ok=True, mode=0o700)
 
     def delete(self, name: str) -> bool:
         """Forget the token of ``name``; False when there was none."""
@@ -87,7 +92,7 @@ class TokenStore:
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
         """Hold an exclusive lock on ``name``'s token across processes (e.g. while refreshing it)."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._make_folder()
         fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

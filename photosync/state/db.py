@@ -339,5 +339,5 @@ def backup(conn: sqlite3.Connection, dest: Path) -> Path:
         target.close()
     os.chmod(tmp, 0o600)
     os.replace(tmp, dest)
-    log.info("state database backed up to %s", dest)
+    log.debug("state database backed up to %s", dest)
     return dest
