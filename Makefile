@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PHOTOSYNC_PYTHON ?= /opt/photosync/bin/python
 CHECK_ARGS ?=
 
-.PHONY: setup test demo bench clean check-service
+.PHONY: setup test lint demo bench clean check-service
 
 setup: $(STAMP)
 
@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml bin/setup-system
 
 test: setup
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
+
+# The gate of issue 16: ruff and mypy over photosync/ at zero (config in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check photosync
+	$(BIN)/mypy
 
 demo: setup
 	$(BIN)/python bin/demo
