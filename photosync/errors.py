@@ -7,6 +7,8 @@ into messages; everything else raises.
 
 from __future__ import annotations
 
+from typing import Any
+
 # Exit codes, documented in the README. Every command uses these and only these.
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # finished, but some items failed
@@ -70,11 +72,13 @@ class Conflict(ItemError):
 
 
 class TransientError(PhotosyncError):
-    """A failure worth retrying (5xx, rate limit, reset connection). ``retry_after`` in seconds."""
+    """A failure worth retrying (5xx, rate limit, reset connection). ``retry_after`` in seconds;
+    ``limiter``: the pacer that must hold for it when not the remote's own (file servers)."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None, limiter: Any = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.limiter = limiter
 
 
 class TooManyDeletes(PhotosyncError):

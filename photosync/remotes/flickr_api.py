@@ -5,8 +5,10 @@ left to it: it is never asked to retry, walk pages, cache tokens or check them (
 deletes tokens on a passing 503; see API-NOTES). Each thread gets its own flickrapi instance and
 ``requests`` sessions, so no client state is shared between workers. Every HTTP request goes
 through :meth:`FlickrClient.call`, :meth:`~FlickrClient.send_file` or :meth:`~FlickrClient.open`,
-which take a token from the remote's rate limiter first and turn every failure into a
-``photosync.errors`` exception:
+which take a token from the remote's rate limiter first (API calls and uploads: Flickr's quota
+counts API queries) or from the files' own pacer (:meth:`~FlickrClient.open`: static photo files
+are not API queries, so they never spend that budget and wait only when the file servers answer
+429/503) and turn every failure into a ``photosync.errors`` exception:
 
 - HTTP 429/5xx, connection errors, timeouts, cut answers, API error 105/106 -> ``TransientError``
   (``retry_after`` from the Retry-After header);
@@ -175,13 +177,15 @@ class FlickrClient:
 
     def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
                  endpoint: str, limiter: RateLimiter, *, user_nsid: str = "", username: str = "",
-                 fullname: str = "", perms: str = "delete", pool_size: int = 16):
+                 fullname: str = "", perms: str = "delete", pool_size: int = 16,
+                 files_limiter: RateLimiter | None = None):
         self.api_key, self.api_secret = str(api_key), str(api_secret)
         # No token: API-key-only calls (public photos of anyone, e.g. ``photosync mirror``).
         self._token = FlickrAccessToken(str(token), str(token_secret), perms or "delete",
                                         fullname, username, user_nsid) if token else None
         self.endpoints = Endpoints.derive(endpoint)
         self.limiter = limiter
+        self.files_limiter = files_limiter or RateLimiter(None)  # held on the file servers' 429/503
         self.pool_size = pool_size
         self._local = threading.local()
 
@@ -266,10 +270,11 @@ class FlickrClient:
                 raise api_error(exc.code, message, what, not_found) from None
 
     def open(self, url: str, what: str, max_redirects: int = 5) -> requests.Response:
-        """GET a photo file (following redirects by hand, each one paced); a 200 streaming answer."""
+        """GET a photo file (following redirects by hand); a 200 streaming answer. Paced by the
+        files' pacer, never the API limiter; a 429/503 holds that pacer for its Retry-After."""
         session = self.files()
         for _ in range(max_redirects + 1):
-            self.limiter.acquire()
+            self.files_limiter.acquire()
             with _mapped(what):
                 response = session.get(url, stream=True, timeout=TIMEOUT, allow_redirects=False)
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
@@ -283,6 +288,8 @@ class FlickrClient:
             if response.status_code != 200:
                 response.close()
                 error = status_error(response, what)
+                if isinstance(error, TransientError):
+                    error.limiter = self.files_limiter
                 if isinstance(error, NotFound):  # a URL just handed out: the photo changed meanwhile
                     raise TransientError(f"Flickr {what}: file moved (HTTP 404); ask again")
                 raise error

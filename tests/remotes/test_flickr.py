@@ -320,3 +320,21 @@ def test_redirect_to_flickrs_unavailable_picture_is_not_a_download(tmp_path) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_file_downloads_never_spend_the_api_budget(flickr_remotes, tmp_path) -> None:
+    """Flickr's quota counts API queries, not static files: a listed photo's download takes no
+    token from the API limiter (a burst of 1 that refills once an hour would block for it)."""
+    remote, _ = flickr_remotes()
+    picture = write_photo(tmp_path, 1)
+    item = remote.upload(picture, picture.name, None, SIG)
+    remote.list_page(None)  # names the original's URL: no getSizes needed
+    remote.limiter = remote.client.limiter = RateLimiter(1 / 3600, burst=1)
+    remote.client.limiter.acquire()  # the budget is spent
+    remote.client.limiter.sleep = _refuse_to_wait
+    remote.download(item.id, tmp_path / "back.jpg")
+    assert (tmp_path / "back.jpg").read_bytes() == picture.read_bytes()
+
+
+def _refuse_to_wait(seconds: float) -> None:
+    raise AssertionError(f"a file download waited {seconds:.0f} s for the API budget")
