@@ -25,7 +25,7 @@ from photosync.mirror.photo import MirrorPhoto, from_record
 from photosync.mirror.source import FlickrSource, Stream, Who
 from photosync.mirror.store import MirrorStore, StreamRow
 from photosync.mirror.stream import Page, walk_changes, walk_fifo, walk_lifo
-from photosync.mirror.work import Done, Settings, Task, execute, failure, plan
+from photosync.mirror.work import Done, Settings, Task, execute, failure, has_size, plan
 from photosync.remotes.flickr_api import server_time
 from photosync.remotes.flickr_feed import CURSOR_MARGIN
 from photosync.remotes.pool import Outcome, run_pool
@@ -121,7 +121,8 @@ class _Run:
                              f"({cached.username or cached.user_nsid}): choose another folder")
         self.layout.clean_partials()
         self.store.start(stream.nsid, stream.username, stream.owner_view)
-        full = not self._shortcut(cached, stream)
+        lost = self._lost_here()
+        full = bool(lost) or not self._shortcut(cached, stream)
         self.stats.mode = "full" if full else "incremental"
         watermark = self._walk(stream, cached, full)
         if full:
@@ -129,6 +130,19 @@ class _Run:
         mirror_albums(self.source, stream.nsid, self.layout, self.layout.stream_names())
         clean = not self.stats.failed
         self.store.finish(watermark if clean else None, full and clean, self.options.fingerprint())
+
+    def _lost_here(self) -> int:
+        """How many recorded files (or sidecars) are missing or cut short in DEST: a stat each,
+        no API call. Any: this run walks the whole stream, which fetches them again."""
+        need_meta = not self.settings.image_only
+        lost = sum(1 for path, size, level in self.store.complete_files()
+                   if not has_size(self.layout.dest / path, size)
+                   or (need_meta and level is not None
+                       and not (self.layout.dest / f"{path}.json").exists()))
+        if lost:
+            log.warning("%d files are missing or cut short in %s: fetching them again", lost,
+                        self.layout.dest)
+        return lost
 
     def _shortcut(self, cached: StreamRow | None, stream: Stream) -> bool:
         import time
@@ -196,11 +210,14 @@ class _Run:
         relative = done.path.relative_to(self.layout.dest).as_posix() if done.size is not None else None
         self.store.record(task.photo, relative, done.size, done.version, done.info_level)
         self.stats.bytes += done.downloaded
-        self.stats.repaired += int(done.repaired)
         if row is None or row.status != "complete":
             self.stats.new += 1
-        else:
+        elif done.repaired:
+            self.stats.repaired += 1
+        elif done.downloaded or done.wrote_meta or row.last_update != task.photo.last_update:
             self.stats.updated += 1
+        else:
+            self.stats.skipped += 1  # --verify read it and found it sound
 
     def _unknown(self) -> None:
         """Photos here but no longer in the stream: marked gone; with --delete-unknown, removed

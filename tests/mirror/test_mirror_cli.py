@@ -119,6 +119,27 @@ def test_verify_repairs_a_truncated_file(small):
     stats = small.stats(result)
     assert stats["walk"] == "full" and int(stats["file downloads"]) == 1
     assert sha(victim) == good
+    assert (stats["repaired"], stats["updated"], stats["skipped"]) == ("1", "0", "29")
+    assert "0 new, 0 updated, 29 already complete, 0 failed, 1 repaired" in result.stdout
+
+
+def test_a_plain_rerun_restores_files_lost_here(small):
+    small.run("--me", "--info-level", "1")
+    lost = sorted((small.dest / "photostream").glob("*.jpg"))[:3]
+    good = {p: sha(p) for p in lost}
+    lost[0].unlink()
+    lost[1].write_bytes(lost[1].read_bytes()[:100])
+    lost[2].with_name(lost[2].name + ".json").unlink()
+    lost[2].unlink()
+    before = small.calls()["methods"]
+    result = small.run("--me", "--info-level", "1")
+    spent = sum(small.calls()["methods"].values()) - sum(before.values())
+    stats = small.stats(result)
+    assert {p: sha(p) for p in lost} == good
+    assert lost[2].with_name(lost[2].name + ".json").exists()
+    assert (stats["repaired"], stats["updated"], stats["new"]) == ("3", "0", "0")
+    assert "3 files are missing or cut short" in result.stderr
+    assert spent <= 5 + 6, spent  # 5 listing pages of 7 and the albums: no call per photo
 
 
 def test_delete_unknown_with_the_empty_listing_check(small, flickr_client):
