@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from photosync.errors import AuthorizationNeeded, NotFound, UsageError
-from photosync.mirror.photo import EXTRAS, MirrorPhoto
+from photosync.mirror.photo import EXTRAS, MirrorPhoto, video_original_url
 from photosync.remotes.flickr import best_original, fetch_file
 from photosync.remotes.flickr_api import FlickrClient
 from photosync.remotes.flickr_items import as_list, as_text
@@ -160,7 +160,8 @@ class FlickrSource:
         def attempt() -> int:
             nonlocal attempts
             attempts += 1
-            url, media = photo.url, photo.media
+            url = photo.url or video_original_url(self.client.endpoints.www, photo)
+            media = photo.media
             if url is None or attempts > 1:
                 self._count(api=1)
                 url, media = best_original(self.client, photo.id)

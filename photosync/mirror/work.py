@@ -97,7 +97,7 @@ def execute(task: Task, source: FlickrSource, settings: Settings) -> Done:
     level = row.info_level if live else None
     if task.need_meta:
         comments = None
-        if settings.info_level >= 2:
+        if settings.info_level >= 2 and photo.comments != 0:  # none listed: nothing to ask
             comments = comment_list(source.comments(photo.id))
         wrote_meta = write_json(task.file.with_name(task.file.name + ".json"),
                                 photo_document(photo, settings.info_level, comments))

@@ -71,15 +71,17 @@ class Endpoints:
     upload: str
     replace: str
     oauth: str  # prefix of request_token / authorize / access_token
+    www: str  # photo pages, and the addresses of videos' files
 
     @classmethod
     def derive(cls, endpoint: str) -> "Endpoints":
         base = endpoint.rstrip("/")
         if base in (REAL_ENDPOINT, "https://flickr.com"):
             return cls("https://api.flickr.com/services/rest/", "https://up.flickr.com/services/upload/",
-                       "https://up.flickr.com/services/replace/", f"{REAL_ENDPOINT}/services/oauth/")
+                       "https://up.flickr.com/services/replace/", f"{REAL_ENDPOINT}/services/oauth/",
+                       REAL_ENDPOINT)
         return cls(f"{base}/services/rest/", f"{base}/services/upload/", f"{base}/services/replace/",
-                   f"{base}/services/oauth/")
+                   f"{base}/services/oauth/", base)
 
 
 def point(flickr: flickrapi.FlickrAPI, endpoints: Endpoints) -> flickrapi.FlickrAPI:
