@@ -250,7 +250,8 @@ EXIF_IFD0 = {"Make": "Make", "Model": "Model", "Orientation": "Orientation",
              "Copyright": "Copyright", "XResolution": "X-Resolution", "YResolution": "Y-Resolution"}
 EXIF_LABELS = {"DateTimeOriginal": "Date and Time (Original)",
                "DateTimeDigitized": "Date and Time (Digitized)",
-               "OffsetTimeOriginal": "Time Zone Offset", "SubSecTimeOriginal": "Sub Sec Time Original"}
+               "OffsetTimeOriginal": "Time Zone Offset",
+               "SubSecTimeOriginal": "Sub Sec Time Original"}
 EXIF_POINTERS = {"ExifOffset", "GPSInfo", "InteroperabilityOffset"}
 
 
