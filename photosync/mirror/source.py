@@ -167,6 +167,6 @@ class FlickrSource:
                 url, media = best_original(self.client, photo.id)
             self._count(files=1)
             fetch_file(self.client, url, dest, f"download of {photo.id}",
-                       verify_image=media == "photo", overwrite=True)
+                       verify_image=media == "photo", overwrite=True, fsync_folder=False)
             return dest.stat().st_size
         return self.retry.call("download", attempt)
