@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import Any
 
 # Exit codes, documented in the README. Every command uses these and only these.
 EXIT_OK = 0
@@ -108,11 +109,13 @@ class Conflict(ItemError):
 
 
 class TransientError(PhotosyncError):
-    """A failure worth retrying (5xx, rate limit, reset connection). ``retry_after`` in seconds."""
+    """A failure worth retrying (5xx, rate limit, reset connection). ``retry_after`` in seconds;
+    ``limiter``: the pacer that must hold for it when not the remote's own (file servers)."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None, limiter: Any = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.limiter = limiter
 
 
 class TooManyDeletes(PhotosyncError):

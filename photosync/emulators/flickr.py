@@ -116,6 +116,12 @@ class FlickrEmulator(EmulatorApp):
     def generate_blob(self, spec: dict[str, Any]) -> bytes:
         if spec.get("kind") == "video":
             return flickr_admin.fake_video(spec["seed"])
+        if spec.get("kind") == "solid":
+            from datetime import datetime
+            from photosync.emulators.images import make_seeded_photo
+            taken = spec.get("date_taken")
+            return make_seeded_photo(spec["variant"], spec["seed"], spec["width"], spec["height"],
+                                     datetime.fromisoformat(taken) if taken else None)
         return super().generate_blob(spec)
 
     # --- REST -----------------------------------------------------------------------------
@@ -151,11 +157,13 @@ class FlickrEmulator(EmulatorApp):
         if spec.requiredperms > PERM_LEVELS[granted] or (spec.needslogin and caller.token is None):
             need = PERM_NAMES[max(spec.requiredperms, 1)]
             raise ApiError(99, f"Insufficient permissions. Method requires {need} privileges; {granted} granted.")
+        if caller.token is not None:  # OAuth parameters count as arguments wherever they were sent
+            params = {**params, "oauth_token": params.get("oauth_token") or caller.token.token}
         for argument in spec.required:
             if not params.get(argument):
                 raise spec.missing_argument_error(argument)
         return Call(self.state, spec, params, caller.token.nsid if caller.token else None, int(time.time()),
-                    self.base_url, caller.api_key or "")
+                    self.base_url, caller.api_key or "", self.blobs)
 
     # --- OAuth ----------------------------------------------------------------------------
     def oauth_route(self, request: Request, step: str) -> Response:

@@ -12,8 +12,11 @@
 ``POST /_admin/seed`` with ``{"seed": 0, "accounts": ["alice", {"username", "fullname"}] (default
   ["testuser"]), "photos": 100 (per account), "albums": 5, "video_ratio": 0.05,
   "comment_ratio": 0.1, "public_ratio": 0.5, "unknown_date_ratio": 0.05, "collections": true,
-  "width": 64, "height": 48}`` -> ``{"accounts": [...], "photos": N, "photosets": M}``. Image bytes
-  are recipes, made on download: 50,000 photos take about a second and little memory.
+  "width": 3000, "height": 2000}`` -> ``{"accounts": [...], "photos": N, "photosets": M}``. Image
+  bytes are recipes, made on download: 50,000 photos take about a second and little memory.
+  Photos are camera-sized (larger than every generated size but the X-Large ones, as a client
+  asking for the largest size must get the Original): solid-colour JPEGs, each of its own colour,
+  made in constant time from one cached encode (``images.make_seeded_photo``).
 ``POST /_admin/reset`` -> ``{"ok": true}`` (everything gone; the app's key stays the same).
 ``GET /_admin/credentials`` -> ``{"api_key", "api_secret"}`` of the registered app.
 ``POST /_admin/quota`` with ``{"max_photos": N}`` (0: no limit) -> the same: an account holding N
@@ -141,7 +144,7 @@ def _seed_photos(state: FlickrState, nsid: str, rng: random.Random, body: dict[s
     count = int(body.get("photos", 100))
     ratios = {k: float(body.get(k, d)) for k, d in (("video_ratio", 0.05), ("comment_ratio", 0.1),
                                                     ("public_ratio", 0.5), ("unknown_date_ratio", 0.05))}
-    width, height = int(body.get("width", 64)), int(body.get("height", 48))
+    width, height = int(body.get("width", 3000)), int(body.get("height", 2000))
     step = max(1, min(3 * 3600, (SEED_END - SEED_START) // max(count, 1)))
     photos = []
     for i in range(count):
@@ -155,7 +158,8 @@ def _seed_photos(state: FlickrState, nsid: str, rng: random.Random, body: dict[s
         if video:
             blob, fmt, media = BlobStore.recipe({"kind": "video", "seed": unique}), "mp4", "video"
         else:
-            blob = BlobStore.recipe({"seed": unique, "width": width, "height": height, "format": "jpeg",
+            blob = BlobStore.recipe({"kind": "solid", "variant": int(photo_id), "seed": unique,
+                                     "width": width, "height": height,
                                      "date_taken": None if unknown else taken.isoformat()})
             fmt, media = "jpg", "photo"
         if unknown:

@@ -34,6 +34,7 @@ class Call:
     now: int
     base: str  # where photo files are served (the emulator itself)
     api_key: str = ""
+    blobs: Any = None  # the BlobStore: the bytes of photos (getExif reads them)
 
     def arg(self, name: str, default: str = "") -> str:
         return self.args.get(name, default)

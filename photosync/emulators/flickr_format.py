@@ -207,4 +207,5 @@ _EXTRAS = {
     "views": lambda r, p, *_: r.update(views="0"),
     "media": lambda r, p, *_: r.update(media=p.media, media_status="ready"),
     "path_alias": lambda r, p, *_: r.update(pathalias=None),
+    "count_comments": lambda r, p, *_: r.update(count_comments=str(len(p.comments))),
 }

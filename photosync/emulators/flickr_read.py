@@ -29,6 +29,18 @@ def test_login(call: Call) -> dict[str, Any]:
     return {"user": {"id": account.nsid, "username": content(account.username), "path_alias": ""}}
 
 
+@method("flickr.auth.oauth.checkToken")
+def check_token(call: Call) -> dict[str, Any]:
+    """The credentials of ``oauth_token`` (flickrapi's ``token_valid()`` asks this)."""
+    token = call.state.access_tokens.get(call.arg("oauth_token"))
+    if token is None or token.nsid not in call.state.accounts:
+        raise ApiError(98)
+    account = call.state.accounts[token.nsid]
+    return {"oauth": {"token": content(token.token), "perms": content(token.perms),
+                      "user": {"nsid": account.nsid, "username": account.username,
+                               "fullname": account.fullname}}}
+
+
 @method("flickr.test.null")
 def test_null(call: Call) -> dict[str, Any]:
     return {}
@@ -230,6 +242,43 @@ def get_sizes(call: Call) -> dict[str, Any]:
             sizes.append({"label": "Video Original", "width": photo.width, "height": photo.height,
                           "source": f"{play}/orig/{photo.originalsecret}/", "url": page, "media": "video"})
     return {"sizes": {"canblog": 0, "canprint": 0, "candownload": int(owner), "size": sizes}}
+
+
+# getExif's tag spaces and labels, as Flickr names them; other tags are ExifIFD, labelled by name.
+EXIF_IFD0 = {"Make": "Make", "Model": "Model", "Orientation": "Orientation",
+             "Software": "Software", "DateTime": "Date and Time (Modified)", "Artist": "Artist",
+             "Copyright": "Copyright", "XResolution": "X-Resolution", "YResolution": "Y-Resolution"}
+EXIF_LABELS = {"DateTimeOriginal": "Date and Time (Original)",
+               "DateTimeDigitized": "Date and Time (Digitized)",
+               "OffsetTimeOriginal": "Time Zone Offset",
+               "SubSecTimeOriginal": "Sub Sec Time Original"}
+EXIF_POINTERS = {"ExifOffset", "GPSInfo", "InteroperabilityOffset"}
+
+
+@method("flickr.photos.getExif")
+def get_exif(call: Call) -> dict[str, Any]:
+    """The EXIF tags in the photo's file (none for a video), read from its bytes."""
+    photo = call.photo()
+    tags: dict[str, str] = {}
+    if photo.media == "photo":
+        from wand.exceptions import WandException
+        from wand.image import Image
+        try:
+            with Image.ping(blob=call.blobs.get(photo.blob)) as img:
+                tags = {k[5:]: v for k, v in img.metadata.items() if k.startswith("exif:")}
+        except WandException:
+            tags = {}
+    exif = []
+    for name, raw in tags.items():
+        if name in EXIF_POINTERS:
+            continue
+        space = "IFD0" if name in EXIF_IFD0 else "GPS" if name.startswith("GPS") else "ExifIFD"
+        label = EXIF_IFD0.get(name) or EXIF_LABELS.get(name) or name
+        exif.append({"tagspace": space, "tagspaceid": 0, "tag": name, "label": label,
+                     "raw": content(raw)})
+    camera = " ".join(t for t in (tags.get("Make", ""), tags.get("Model", "")) if t)
+    return {"photo": {"id": photo.id, "secret": photo.secret, "server": photo.server,
+                      "farm": fmt.FARM, "camera": camera, "exif": exif}}
 
 
 @method("flickr.photos.comments.getList")

@@ -1,9 +1,11 @@
 """One photo of a mirrored stream, read from a listing record (``people.getPhotos`` with EXTRAS).
 
 Everything the mirror needs comes from the listing's extras, so a photo costs no getInfo: dates,
-privacy, tags, geo, license, and the URL of the largest file the caller may fetch (``url_o`` for
-the owner; ``url_k``/``url_h``/... for everyone else). Videos are the exception: their file is
-the "Video Original" (owner) or largest video size that only ``photos.getSizes`` names.
+privacy, tags, geo, license, the number of comments (``count_comments``: photos without any need
+no ``comments.getList``), and the URL of the largest file the caller may fetch (``url_o`` for the
+owner; ``url_k``/``url_h``/... for everyone else). Videos are the exception: the owner's "Video
+Original" follows Flickr's URL rule (``/photos/<owner>/<id>/play/orig/<originalsecret>/``, see
+:func:`video_original_url`); anyone else's largest video size only ``photos.getSizes`` names.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from photosync.remotes.flickr_items import PRIVACY, as_int, as_text, parse_taken
 # sizes up to 6K (url_6k, url_5k, url_4k/url_f, url_3k) for large photos: a visitor who may not
 # fetch the Original gets the largest of those, as photos.getSizes would say.
 EXTRAS = ("date_upload,date_taken,last_update,original_format,media,o_dims,"
-          "description,license,geo,tags,machine_tags,"
+          "description,license,geo,tags,machine_tags,count_comments,"
           "url_o,url_6k,url_5k,url_4k,url_f,url_3k,url_k,url_h,url_l,url_c,url_z")
 SIZE_CODES = ("o", "6k", "5k", "4k", "f", "3k", "k", "h", "l", "c", "z")
 PRIVACY_NAMES = {flags: name for name, flags in PRIVACY.items()}
@@ -52,6 +54,7 @@ class MirrorPhoto:
     license: str = ""
     privacy: str = "public"
     geo: dict[str, float] | None = None
+    comments: int | None = None  # how many Flickr says it has; None: not listed, ask
     record: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -87,7 +90,21 @@ def from_record(record: Mapping[str, Any]) -> MirrorPhoto:
         tags=tuple(as_text(record.get("tags")).split()),
         machine_tags=tuple(as_text(record.get("machine_tags")).split()),
         license=as_text(record.get("license")), privacy=PRIVACY_NAMES.get(flags, "private"),
-        geo=_geo(record), record=record)
+        geo=_geo(record), comments=_count(record.get("count_comments")), record=record)
+
+
+def video_original_url(www: str, photo: MirrorPhoto) -> str | None:
+    """The owner's Video Original by Flickr's URL rule (what getSizes would name), or None when
+    the listing gave no ``originalsecret`` (not the owner: only getSizes knows the sizes)."""
+    secret = as_text(photo.record.get("originalsecret"))
+    if photo.media != "video" or not secret:
+        return None
+    return f"{www}/photos/{photo.owner}/{photo.id}/play/orig/{secret}/"
+
+
+def _count(value: Any) -> int | None:
+    text = as_text(value)
+    return int(text) if text.isdigit() else None
 
 
 def _largest_url(record: Mapping[str, Any]) -> tuple[str | None, int, int]:

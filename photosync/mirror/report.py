@@ -18,7 +18,8 @@ def render(stats: MirrorStats, detailed: bool, interrupted: bool = False) -> str
     """One summary line (the failures above it); with ``detailed``, every counter."""
     head = "mirror interrupted" if interrupted else "mirror done"
     lines = [f"{head}: {stats.new} new, {stats.updated} updated, {stats.skipped} already complete, "
-             f"{stats.failed} failed" + (f", {stats.deleted} deleted" if stats.deleted else "")]
+             f"{stats.failed} failed" + (f", {stats.repaired} repaired" if stats.repaired else "")
+             + (f", {stats.deleted} deleted" if stats.deleted else "")]
     if stats.refused:
         lines.append(f"deletions refused: {stats.refused}")
     if detailed:

@@ -25,9 +25,10 @@ from photosync.mirror.photo import MirrorPhoto, from_record
 from photosync.mirror.source import FlickrSource, Stream, Who
 from photosync.mirror.store import MirrorStore, StreamRow
 from photosync.mirror.stream import Page, walk_changes, walk_fifo, walk_lifo
-from photosync.mirror.work import Done, Settings, Task, execute, failure, plan
+from photosync.mirror.work import Done, Settings, Task, execute, failure, has_size, plan
 from photosync.remotes.flickr_api import server_time
 from photosync.remotes.flickr_feed import CURSOR_MARGIN
+from photosync.remotes.files import fsync_dir
 from photosync.remotes.pool import Outcome, run_pool
 from photosync.state.db import open_db
 from photosync.state.lock import StateLock
@@ -121,7 +122,8 @@ class _Run:
                              f"({cached.username or cached.user_nsid}): choose another folder")
         self.layout.clean_partials()
         self.store.start(stream.nsid, stream.username, stream.owner_view)
-        full = not self._shortcut(cached, stream)
+        lost = self._lost_here()
+        full = bool(lost) or not self._shortcut(cached, stream)
         self.stats.mode = "full" if full else "incremental"
         watermark = self._walk(stream, cached, full)
         if full:
@@ -129,6 +131,19 @@ class _Run:
         mirror_albums(self.source, stream.nsid, self.layout, self.layout.stream_names())
         clean = not self.stats.failed
         self.store.finish(watermark if clean else None, full and clean, self.options.fingerprint())
+
+    def _lost_here(self) -> int:
+        """How many recorded files (or sidecars) are missing or cut short in DEST: a stat each,
+        no API call. Any: this run walks the whole stream, which fetches them again."""
+        need_meta = not self.settings.image_only
+        lost = sum(1 for path, size, level in self.store.complete_files()
+                   if not has_size(self.layout.dest / path, size)
+                   or (need_meta and level is not None
+                       and not (self.layout.dest / f"{path}.json").exists()))
+        if lost:
+            log.warning("%d files are missing or cut short in %s: fetching them again", lost,
+                        self.layout.dest)
+        return lost
 
     def _shortcut(self, cached: StreamRow | None, stream: Stream) -> bool:
         import time
@@ -140,24 +155,40 @@ class _Run:
 
     def _walk(self, stream: Stream, cached: StreamRow | None, full: bool) -> int:
         """Process every page; return the watermark for the next run (fixed before the first page)."""
-        watermark: int | None = None
+        self.watermark: int | None = None
         if full:
             pages: Iterator[Page] = (walk_fifo if self.options.fifo else walk_lifo)(self.source, stream.nsid)
         else:
             assert cached is not None and cached.watermark is not None
             pages = walk_changes(self.source, cached.watermark)
+        failed: list[Exception] = []
+        for outcome in run_pool(self._tasks(pages, failed), self._execute, self.workers):
+            self._record(outcome)
+            self.tick(outcome)
+        if self.layout.stream.is_dir():  # the files' renames, once: a lost one is fetched again
+            fsync_dir(self.layout.stream)
+        if failed and isinstance(failed[0], NotFound):
+            raise UsageError(f"Flickr has no user {stream.nsid}") from None
+        if failed:
+            raise failed[0]
+        return self.watermark if self.watermark is not None else int(server_time()) - CURSOR_MARGIN
+
+    def _tasks(self, pages: Iterator[Page], failed: list[Exception]) -> Iterator[Task]:
+        """Every page's tasks in walk order, as the pool asks for them: the next page is listed
+        while the last downloads of this one run, so no worker waits between pages. A listing
+        that fails ends the walk once the tasks in flight are recorded (``failed``)."""
         try:
             for page in pages:
-                if watermark is None:
-                    watermark = int(server_time()) - CURSOR_MARGIN
+                if self.watermark is None:
+                    self.watermark = int(server_time()) - CURSOR_MARGIN
                     if page.total is not None and self.progress is not None:
                         self.tick = self.progress("mirror", page.total)
-                self._page(page.records)
-        except NotFound:
-            raise UsageError(f"Flickr has no user {stream.nsid}") from None
-        return watermark if watermark is not None else int(server_time()) - CURSOR_MARGIN
+                yield from self._plan(page.records)
+        except Exception as exc:  # noqa: BLE001 - raised again by _walk
+            failed.append(exc)
 
-    def _page(self, records: list[dict[str, Any]]) -> None:
+    def _plan(self, records: list[dict[str, Any]]) -> list[Task]:
+        """The tasks of one page; its complete photos are counted (no I/O but a stat each)."""
         photos = [from_record(r) for r in records]
         self.seen.update(p.id for p in photos)
         wanted = [p for p in photos if self._wanted(p)]
@@ -166,11 +197,7 @@ class _Run:
         self.stats.skipped += len(photos) - len(tasks)
         for _ in range(len(photos) - len(tasks)):
             self.tick(Outcome(None))
-        if not tasks:
-            return  # a complete page: nothing downloaded
-        for outcome in run_pool(tasks, self._execute, self.workers):
-            self._record(outcome)
-            self.tick(outcome)
+        return tasks
 
     def _wanted(self, photo: MirrorPhoto) -> bool:
         if photo.media == "video":
@@ -196,11 +223,14 @@ class _Run:
         relative = done.path.relative_to(self.layout.dest).as_posix() if done.size is not None else None
         self.store.record(task.photo, relative, done.size, done.version, done.info_level)
         self.stats.bytes += done.downloaded
-        self.stats.repaired += int(done.repaired)
         if row is None or row.status != "complete":
             self.stats.new += 1
-        else:
+        elif done.repaired:
+            self.stats.repaired += 1
+        elif done.downloaded or done.wrote_meta or row.last_update != task.photo.last_update:
             self.stats.updated += 1
+        else:
+            self.stats.skipped += 1  # --verify read it and found it sound
 
     def _unknown(self) -> None:
         """Photos here but no longer in the stream: marked gone; with --delete-unknown, removed

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from photosync.errors import AuthorizationNeeded, NotFound, UsageError
-from photosync.mirror.photo import EXTRAS, MirrorPhoto
+from photosync.mirror.photo import EXTRAS, MirrorPhoto, video_original_url
 from photosync.remotes.flickr import best_original, fetch_file
 from photosync.remotes.flickr_api import FlickrClient
 from photosync.remotes.flickr_items import as_list, as_text
@@ -160,12 +160,13 @@ class FlickrSource:
         def attempt() -> int:
             nonlocal attempts
             attempts += 1
-            url, media = photo.url, photo.media
+            url = photo.url or video_original_url(self.client.endpoints.www, photo)
+            media = photo.media
             if url is None or attempts > 1:
                 self._count(api=1)
                 url, media = best_original(self.client, photo.id)
             self._count(files=1)
             fetch_file(self.client, url, dest, f"download of {photo.id}",
-                       verify_image=media == "photo", overwrite=True)
+                       verify_image=media == "photo", overwrite=True, fsync_folder=False)
             return dest.stat().st_size
         return self.retry.call("download", attempt)

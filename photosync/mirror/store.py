@@ -91,6 +91,12 @@ class MirrorStore:
                 out[row["id"]] = PhotoRow(*tuple(row))
         return out
 
+    def complete_files(self) -> list[tuple[str, int, int | None]]:
+        """(path, size, info level) of every photo whose file this mirror holds."""
+        return [(r["path"], r["size"], r["info_level"]) for r in self.conn.execute(
+            "SELECT path, size, info_level FROM mirror_photos WHERE dest = ? AND status = 'complete'"
+            " AND path IS NOT NULL AND size IS NOT NULL", (self.dest,))]
+
     def known(self) -> dict[str, str | None]:
         """id -> path of every photo not known to be gone."""
         return {r["id"]: r["path"] for r in self.conn.execute(

@@ -50,7 +50,8 @@ class Done:
     version: str | None
     info_level: int | None
     downloaded: int  # bytes, 0 when the file was kept
-    repaired: bool = False
+    repaired: bool = False  # the same version fetched again: lost, cut short or unreadable here
+    wrote_meta: bool = False  # the sidecar's content changed
 
 
 def plan(photo: MirrorPhoto, row: PhotoRow | None, layout: Layout, settings: Settings) -> Task | None:
@@ -60,7 +61,7 @@ def plan(photo: MirrorPhoto, row: PhotoRow | None, layout: Layout, settings: Set
     need_file = need_meta = False
     if not settings.info_only:
         need_file = (live is None or live.version != photo.version or live.size is None
-                     or not _has_size(file, live.size))
+                     or not has_size(file, live.size))
     if not settings.image_only:
         need_meta = (live is None or live.info_level != settings.info_level
                      or live.last_update != photo.last_update
@@ -72,7 +73,7 @@ def plan(photo: MirrorPhoto, row: PhotoRow | None, layout: Layout, settings: Set
     return Task(photo, row, file, need_file, need_meta, check)
 
 
-def _has_size(path: Path, size: int) -> bool:
+def has_size(path: Path, size: int) -> bool:
     try:
         return path.stat().st_size == size
     except OSError:
@@ -84,25 +85,27 @@ def execute(task: Task, source: FlickrSource, settings: Settings) -> Done:
     photo, row = task.photo, task.row
     size = row.size if row is not None else None
     version = row.version if row is not None else None
-    downloaded, repaired = 0, False
+    downloaded, wrote_meta = 0, False
     need_file = task.need_file
     if task.check_file and not file_is_sound(task.file, photo.media):
-        need_file = repaired = True
+        need_file = True
+    live = row is not None and row.status == "complete"
+    repaired = need_file and live and version == photo.version
     if need_file:
         size = downloaded = source.download(photo, task.file)
         version = photo.version
-    level = row.info_level if row is not None and row.status == "complete" else None
+    level = row.info_level if live else None
     if task.need_meta:
         comments = None
-        if settings.info_level >= 2:
+        if settings.info_level >= 2 and photo.comments != 0:  # none listed: nothing to ask
             comments = comment_list(source.comments(photo.id))
-        write_json(task.file.with_name(task.file.name + ".json"),
-                   photo_document(photo, settings.info_level, comments))
+        wrote_meta = write_json(task.file.with_name(task.file.name + ".json"),
+                                photo_document(photo, settings.info_level, comments))
         level = settings.info_level
     if task.file.exists():
         _set_mtime(task.file, photo)
     return Done(task.file, size if task.file.exists() else None, version, level, downloaded,
-                repaired)
+                repaired, wrote_meta)
 
 
 def file_is_sound(path: Path, media: str) -> bool:

@@ -187,12 +187,14 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
 
 def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size: int | None = None,
                     expected_md5: str | None = None, verify_image: bool = True,
-                    overwrite: bool = False) -> Path:
+                    overwrite: bool = False, fsync_folder: bool = True) -> Path:
     """Have ``write(file)`` produce the content of ``dest``, verified and atomically in place.
 
     Size and MD5 mismatches raise ``TransientError`` (a cut transfer; worth retrying); an
     undecodable image raises ``ItemError``; an existing ``dest`` raises ``Conflict`` unless
     ``overwrite``. On any failure neither the temp file nor folders created here remain.
+    ``fsync_folder=False``: the caller makes the rename durable itself (one fsync of the folder
+    for many files) and can tell a file lost to a crash (``photosync mirror``: it is recorded).
     """
     with local_disk(dest.parent):
         created = _make_folders(dest.parent)
@@ -207,7 +209,8 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size
         _verify(dest, out, expected_size, expected_md5, tmp if verify_image else None)
         with local_disk(dest.parent):
             _place(tmp, dest, overwrite)
-            _fsync_dir(dest.parent)
+            if fsync_folder or created:
+                fsync_dir(dest.parent)
         return dest
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -264,7 +267,7 @@ def _place(tmp: Path, dest: Path, overwrite: bool) -> None:
     tmp.unlink()
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -262,9 +262,10 @@ class FlickrRemote:
 
 
 def fetch_file(client: FlickrClient, url: str, dest: Path, what: str, *, verify_image: bool = True,
-               overwrite: bool = False) -> Path:
+               overwrite: bool = False, fsync_folder: bool = True) -> Path:
     """Download ``url`` (a photo file Flickr handed out) to ``dest`` atomically, size-checked
-    against Content-Length and, for photos, decoded; ``dest`` appears only when complete."""
+    against Content-Length and, for photos, decoded; ``dest`` appears only when complete
+    (``fsync_folder``: see ``atomic_download``)."""
     response = client.open(url, what)
     size = as_int(response.headers.get("Content-Length"), -1)
 
@@ -274,7 +275,8 @@ def fetch_file(client: FlickrClient, url: str, dest: Path, what: str, *, verify_
                 out.write(chunk)
     try:
         return atomic_download(dest, write, expected_size=size if size >= 0 else None,
-                               verify_image=verify_image, overwrite=overwrite)
+                               verify_image=verify_image, overwrite=overwrite,
+                               fsync_folder=fsync_folder)
     finally:
         response.close()
 

@@ -5,8 +5,10 @@ left to it: it is never asked to retry, walk pages, cache tokens or check them (
 deletes tokens on a passing 503; see API-NOTES). Each thread gets its own flickrapi instance and
 ``requests`` sessions, so no client state is shared between workers. Every HTTP request goes
 through :meth:`FlickrClient.call`, :meth:`~FlickrClient.send_file` or :meth:`~FlickrClient.open`,
-which take a token from the remote's rate limiter first and turn every failure into a
-``photosync.errors`` exception:
+which take a token from the remote's rate limiter first (API calls and uploads: Flickr's quota
+counts API queries) or from the files' own pacer (:meth:`~FlickrClient.open`: static photo files
+are not API queries, so they never spend that budget and wait only when the file servers answer
+429/503) and turn every failure into a ``photosync.errors`` exception:
 
 - HTTP 429/5xx, connection errors, timeouts, cut answers, API error 105/106 -> ``TransientError``
   (``retry_after`` from the Retry-After header);
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -69,15 +72,17 @@ class Endpoints:
     upload: str
     replace: str
     oauth: str  # prefix of request_token / authorize / access_token
+    www: str  # photo pages, and the addresses of videos' files
 
     @classmethod
     def derive(cls, endpoint: str) -> "Endpoints":
         base = endpoint.rstrip("/")
         if base in (REAL_ENDPOINT, "https://flickr.com"):
             return cls("https://api.flickr.com/services/rest/", "https://up.flickr.com/services/upload/",
-                       "https://up.flickr.com/services/replace/", f"{REAL_ENDPOINT}/services/oauth/")
+                       "https://up.flickr.com/services/replace/", f"{REAL_ENDPOINT}/services/oauth/",
+                       REAL_ENDPOINT)
         return cls(f"{base}/services/rest/", f"{base}/services/upload/", f"{base}/services/replace/",
-                   f"{base}/services/oauth/")
+                   f"{base}/services/oauth/", base)
 
 
 def point(flickr: flickrapi.FlickrAPI, endpoints: Endpoints) -> flickrapi.FlickrAPI:
@@ -175,13 +180,15 @@ class FlickrClient:
 
     def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
                  endpoint: str, limiter: RateLimiter, *, user_nsid: str = "", username: str = "",
-                 fullname: str = "", perms: str = "delete", pool_size: int = 16):
+                 fullname: str = "", perms: str = "delete", pool_size: int = 16,
+                 files_limiter: RateLimiter | None = None):
         self.api_key, self.api_secret = str(api_key), str(api_secret)
         # No token: API-key-only calls (public photos of anyone, e.g. ``photosync mirror``).
         self._token = FlickrAccessToken(str(token), str(token_secret), perms or "delete",
                                         fullname, username, user_nsid) if token else None
         self.endpoints = Endpoints.derive(endpoint)
         self.limiter = limiter
+        self.files_limiter = files_limiter or RateLimiter(None)  # held on the file servers' 429/503
         self.pool_size = pool_size
         self._local = threading.local()
 
@@ -192,6 +199,12 @@ class FlickrClient:
                                                 max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        # requests re-reads the environment (proxies, no_proxy, netrc, CA bundle) on every request
+        # while trust_env is on: a fifth of the CPU of a photo download. Read once, per session.
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(self.endpoints.www))
+        session.verify = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                          or True)
         if hook:
             session.hooks["response"].append(_raise_for_api_status)
         return session
@@ -266,10 +279,11 @@ class FlickrClient:
                 raise api_error(exc.code, message, what, not_found) from None
 
     def open(self, url: str, what: str, max_redirects: int = 5) -> requests.Response:
-        """GET a photo file (following redirects by hand, each one paced); a 200 streaming answer."""
+        """GET a photo file (following redirects by hand); a 200 streaming answer. Paced by the
+        files' pacer, never the API limiter; a 429/503 holds that pacer for its Retry-After."""
         session = self.files()
         for _ in range(max_redirects + 1):
-            self.limiter.acquire()
+            self.files_limiter.acquire()
             with _mapped(what):
                 response = session.get(url, stream=True, timeout=TIMEOUT, allow_redirects=False)
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
@@ -283,6 +297,8 @@ class FlickrClient:
             if response.status_code != 200:
                 response.close()
                 error = status_error(response, what)
+                if isinstance(error, TransientError):
+                    error.limiter = self.files_limiter
                 if isinstance(error, NotFound):  # a URL just handed out: the photo changed meanwhile
                     raise TransientError(f"Flickr {what}: file moved (HTTP 404); ask again")
                 raise error

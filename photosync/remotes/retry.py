@@ -193,7 +193,7 @@ class RetryingRemote:
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
-            self.limiter.hold(retry_after)
+            (getattr(exc, "limiter", None) or self.limiter).hold(retry_after)
             delay = max(delay, retry_after)
         return delay
 

@@ -190,3 +190,16 @@ def _png() -> "io.BytesIO":
     import io
     from photosync.emulators.images import make_image
     return io.BytesIO(make_image("perm-test", 20, 10, "png"))
+
+
+def test_check_token_keeps_flickrapis_good_token_and_refuses_a_revoked_one(flickr_emulator):
+    """flickrapi's token_valid() asks flickr.auth.oauth.checkToken: without it a good token is
+    dropped and the user asked to authorize again on every run."""
+    flickr = authorized_flickrapi(flickr_emulator.url, perms="write")
+    answer = flickr.auth.oauth.checkToken(format="parsed-json")["oauth"]
+    assert answer["perms"]["_content"] == "write" and answer["user"]["username"] == "testuser"
+    assert flickr.token_valid(perms="read") and flickr.token_valid(perms="write")
+    assert not flickr.token_valid(perms="delete")  # (which drops the token, as flickrapi does)
+    revoked = authorized_flickrapi(flickr_emulator.url, perms="write")
+    admin(flickr_emulator.url, "reset", {})
+    assert not revoked.token_valid(perms="read")

@@ -177,3 +177,34 @@ def _png(seed):
     import io
     from photosync.emulators.images import make_image
     return io.BytesIO(make_image(f"photos-{seed}", 24, 16, "png"))
+
+
+def test_seeded_photos_are_camera_sized_so_the_largest_size_is_the_original(flickr_emulator,
+                                                                            flickr_client):
+    seed(flickr_emulator, photos=3, video_ratio=0)
+    flickr = flickr_client()
+    photo = flickr.people.getPhotos(user_id="me", extras="o_dims")["photos"]["photo"][0]
+    sizes = flickr.photos.getSizes(photo_id=photo["id"])["sizes"]["size"]
+    largest = max(sizes, key=lambda s: int(s["width"]) * int(s["height"]))
+    assert largest["label"] == "Original" and int(photo["o_width"]) >= 2048
+    data = requests.get(largest["source"], timeout=10).content
+    from wand.image import Image
+    with Image(blob=data) as img:
+        assert (img.width, img.height) == (int(largest["width"]), int(largest["height"]))
+    squares = {s["label"]: int(s["width"]) for s in sizes if s["label"].endswith("Square")}
+    assert squares == {"Square": 75, "Large Square": 150}
+
+
+def test_get_exif_reads_the_files_tags(flickr_emulator, flickr_client):
+    seed(flickr_emulator, photos=4, video_ratio=0, unknown_date_ratio=0)
+    flickr = flickr_client()
+    photo = flickr.people.getPhotos(user_id="me", extras="date_taken")["photos"]["photo"][0]
+    exif = flickr.photos.getExif(photo_id=photo["id"])["photo"]
+    tags = {t["tag"]: t for t in exif["exif"]}
+    taken = tags["DateTimeOriginal"]
+    assert taken["raw"]["_content"] == photo["datetaken"].replace("-", ":")
+    assert (taken["tagspace"], taken["label"]) == ("ExifIFD", "Date and Time (Original)")
+    assert exif["id"] == photo["id"] and "ExifOffset" not in tags
+    with pytest.raises(FlickrError) as caught:
+        anonymous_flickrapi(flickr_emulator.url).photos.getExif(photo_id="1")
+    assert caught.value.code == 1

@@ -32,6 +32,10 @@ def test_own_stream_private_videos_albums_collections(small):
     stats = small.stats(result)
     mine = small.mine()
     assert stats["new"] == str(len(mine)) == "30" and stats["failed"] == "0"
+    calls = small.calls()["methods"]
+    # comments asked for only where the listing counts some; videos' originals by URL rule
+    assert calls.get("flickr.photos.comments.getList", 0) == sum(1 for p in mine if p["comments"])
+    assert "flickr.photos.getSizes" not in calls
     state = admin(small.url, "state")  # with hashes
     for photo in (p for p in state["photos"] if p["owner"] == small.nsid):
         file = small.dest / "photostream" / f"{photo['id']}.{photo['originalformat']}"
@@ -91,7 +95,7 @@ def test_pages_in_both_orders_then_rerun_is_cheap(tmp_path, flickr_emulator, cli
 
 def test_metadata_change_and_new_photos_on_rerun(small, flickr_client):
     small.run("--me", "--info-level", "2")
-    target = small.mine()[0]
+    target = next(p for p in small.mine() if p["comments"])
     flickr_client().photos.setMeta(photo_id=target["id"], title="Renamed", description="new words")
     api = flickr_client(perms="write")
     for n in range(3):
@@ -106,7 +110,7 @@ def test_metadata_change_and_new_photos_on_rerun(small, flickr_client):
     side = json.loads(next((small.dest / "photostream").glob(f"{target['id']}.*.json")).read_text())
     assert (side["title"], side["description"]) == ("Renamed", "new words")
     comments = after["flickr.photos.comments.getList"] - before["flickr.photos.comments.getList"]
-    assert comments == 4  # the changed photo and the new ones only
+    assert comments == 1  # the changed photo only: the new ones have no comments
     assert len(small.files()) == 2 * 33
 
 
@@ -119,6 +123,27 @@ def test_verify_repairs_a_truncated_file(small):
     stats = small.stats(result)
     assert stats["walk"] == "full" and int(stats["file downloads"]) == 1
     assert sha(victim) == good
+    assert (stats["repaired"], stats["updated"], stats["skipped"]) == ("1", "0", "29")
+    assert "0 new, 0 updated, 29 already complete, 0 failed, 1 repaired" in result.stdout
+
+
+def test_a_plain_rerun_restores_files_lost_here(small):
+    small.run("--me", "--info-level", "1")
+    lost = sorted((small.dest / "photostream").glob("*.jpg"))[:3]
+    good = {p: sha(p) for p in lost}
+    lost[0].unlink()
+    lost[1].write_bytes(lost[1].read_bytes()[:100])
+    lost[2].with_name(lost[2].name + ".json").unlink()
+    lost[2].unlink()
+    before = small.calls()["methods"]
+    result = small.run("--me", "--info-level", "1")
+    spent = sum(small.calls()["methods"].values()) - sum(before.values())
+    stats = small.stats(result)
+    assert {p: sha(p) for p in lost} == good
+    assert lost[2].with_name(lost[2].name + ".json").exists()
+    assert (stats["repaired"], stats["updated"], stats["new"]) == ("3", "0", "0")
+    assert "3 files are missing or cut short" in result.stderr
+    assert spent <= 5 + 6, spent  # 5 listing pages of 7 and the albums: no call per photo
 
 
 def test_delete_unknown_with_the_empty_listing_check(small, flickr_client):

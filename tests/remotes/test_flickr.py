@@ -352,3 +352,38 @@ def test_redirect_to_flickrs_unavailable_picture_is_not_a_download(tmp_path) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_file_downloads_never_spend_the_api_budget(flickr_remotes, tmp_path) -> None:
+    """Flickr's quota counts API queries, not static files: a listed photo's download takes no
+    token from the API limiter (a burst of 1 that refills once an hour would block for it)."""
+    remote, _ = flickr_remotes()
+    picture = write_photo(tmp_path, 1)
+    item = remote.upload(picture, picture.name, None, SIG)
+    remote.list_page(None)  # names the original's URL: no getSizes needed
+    remote.limiter = remote.client.limiter = RateLimiter(1 / 3600, burst=1)
+    remote.client.limiter.acquire()  # the budget is spent
+    remote.client.limiter.sleep = _refuse_to_wait
+    remote.download(item.id, tmp_path / "back.jpg")
+    assert (tmp_path / "back.jpg").read_bytes() == picture.read_bytes()
+
+
+def _refuse_to_wait(seconds: float) -> None:
+    raise AssertionError(f"a file download waited {seconds:.0f} s for the API budget")
+
+
+def test_the_environment_is_read_once_per_session_not_per_request(flickr_remotes, tmp_path,
+                                                                 monkeypatch) -> None:
+    """requests re-reads proxies, no_proxy, netrc and the CA bundle from the environment on every
+    request while trust_env is on (a fifth of the CPU of a download): read once, per session."""
+    remote, _ = flickr_remotes()
+    items = [remote.upload(write_photo(tmp_path, n), f"p{n}.jpg", None, f"{n:064x}")
+             for n in (1, 2)]
+    remote.list_page(None)
+    remote.download(items[0].id, tmp_path / "first.jpg")
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    remote.download(items[1].id, tmp_path / "second.jpg")
+    assert (tmp_path / "second.jpg").stat().st_size > 0
