@@ -186,6 +186,11 @@ MIGRATIONS: list[Migration] = [
     Migration("watch daemon: items that keep failing, retried with backoff then parked",
               (_DAEMON_FAILURES_V4,)),
     Migration("photosync mirror: mirrored photo details and stream watermarks", _MIRROR_V5),
+    # Version 6 (issue 21): `photosync history` and the dashboard show why and how much.
+    Migration("the journal remembers each action's reason and bytes",
+              ("ALTER TABLE journal ADD COLUMN reason TEXT",
+               "ALTER TABLE journal ADD COLUMN bytes INTEGER",
+               "CREATE INDEX journal_run ON journal(run_id, remote)")),
 ]
 
 
