@@ -72,8 +72,8 @@ def _trash_days(value: int) -> str | None:
 
 def _listen(value: str) -> str | None:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        return f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8765)"
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        return f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8765; port 0: any free port)"
     return None
 
 

@@ -55,6 +55,8 @@ DAEMON_YAML = """daemon:
   rescan_seconds: 0.5
   retry_seconds: 0.2
   max_attempts: 3
+  web:
+    listen: 127.0.0.1:0
 """
 
 

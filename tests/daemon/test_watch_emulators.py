@@ -40,6 +40,8 @@ daemon:
   settle_seconds: 0.5
   poll_minutes: 0.05
   max_backoff_minutes: 0.2
+  web:
+    listen: 127.0.0.1:0
 """)
     store = TokenStore(state)
     store.save("flickr", admin(flickr_emulator.url, "token", {"username": "testuser", "perms": "delete"}))

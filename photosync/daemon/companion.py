@@ -1,0 +1,223 @@
+"""What ``photosync watch`` offers besides syncing (issue 21): the dashboard and ``/metrics``,
+alerts, the trash's retention, and deletions held back that the user allows once.
+
+The :class:`~photosync.daemon.service.Service` calls it at a few marked places only (start,
+stop, each turn of its loop, around each remote's sync, the status document), so the service
+stays about syncing. Nothing here may stop a sync: every hook catches and logs its own errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from photosync.config import Config
+from photosync.daemon import failures
+from photosync.notify.alerts import Alerter
+from photosync.remotes import registry
+from photosync.state.db import open_db
+from photosync.sync import history, trash
+from photosync.sync.run import RemoteFactory, RemoteReport
+from photosync.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from photosync.daemon.service import Service
+    from photosync.web.server import WebServer
+
+log = logging.getLogger("photosync.daemon")
+PURGE_EVERY = 86400.0
+ALLOW_ALL = 10**9  # sync.max_delete for a run whose held deletions the user allowed
+
+
+@dataclass
+class RunHooks:
+    """One remote's sync as the companion prepares it: its config, its factory, what it built."""
+
+    config: Config
+    factory: RemoteFactory
+    started: float = field(default_factory=time.monotonic)
+    backends: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Seen:
+    """What the last sync of a remote said, for the dashboard and alerts."""
+
+    held: list[str] = field(default_factory=list)  # deletions held back (max_delete), aborted plans
+    full: str | None = None
+    auth: str | None = None
+    finished: float | None = None
+
+
+class Companion:
+    def __init__(self, service: Service):
+        self.service = service
+        self._lock = threading.Lock()
+        self.allowed: set[str] = set()  # remotes whose next run may delete past sync.max_delete
+        self.seen: dict[str, Seen] = {}
+        self.next_purge = 0.0
+        self.web: WebServer | None = None
+        self.metrics = Metrics(lambda: Path(self.config.state_dir), self.settling_count)
+        self.alerter = Alerter(service.config.notify.urls, Path(service.config.state_dir))
+
+    @property
+    def config(self) -> Config:
+        return self.service.config
+
+    # -- hooks the service calls -------------------------------------------------------------
+    def started(self) -> None:
+        web = self.config.daemon.web
+        if web.enabled:
+            from photosync.web.server import WebServer  # Flask only when the dashboard is on
+
+            try:
+                self.web = WebServer(self)
+                self.web.start()
+                log.info("dashboard on %s (`photosync web url` prints a login link)", self.web.url)
+            except OSError as exc:
+                self.web = None
+                log.error("dashboard: cannot listen on %s: %s; syncing goes on without it",
+                          web.listen, exc.strerror or exc)
+        self.tick()
+
+    def stopping(self) -> None:
+        if self.web is not None:
+            self.web.stop()
+        self.alerter.close()
+
+    def tick(self) -> None:
+        """Each turn of the daemon's loop: the daily trash purge, the library root check."""
+        try:
+            now = time.time()
+            if now >= self.next_purge:
+                self.next_purge = now + PURGE_EVERY
+                days = self.config.sync.trash_days
+                gone = trash.purge_expired(Path(self.config.library.root), days)
+                if gone:
+                    log.info("trash: purged run folders older than %d days: %s", days, gone)
+            self._check_root()
+        except Exception as exc:  # noqa: BLE001 - never stops the daemon
+            log.warning("daemon housekeeping failed: %s", exc)
+
+    def prepare(self, config: Config, name: str, factory: RemoteFactory | None) -> RunHooks:
+        """Before a remote's sync (on its thread): allowances and API-call counting."""
+        with self._lock:
+            allowed = name in self.allowed
+            self.allowed.discard(name)
+        if allowed:
+            log.warning("%s: the user allowed the held deletions for this run",
+                        registry.label(name))
+            config = dataclasses.replace(config, sync=dataclasses.replace(
+                config.sync, max_delete=ALLOW_ALL))
+        hooks = RunHooks(config, factory or (lambda n, cfg: registry.build(n, cfg)))
+        build = hooks.factory
+
+        def counting(n: str, cfg: Config) -> Any:
+            backend = build(n, cfg)
+            hooks.backends.append(backend)
+            return backend
+        hooks.factory = counting
+        return hooks
+
+    def observe(self, name: str, report: RemoteReport, hooks: RunHooks) -> None:
+        """After a remote's sync (on its thread): metrics, what the dashboard shows, alerts."""
+        try:
+            self._observe(name, report, hooks)
+        except Exception as exc:  # noqa: BLE001 - an alert or a metric never stops a run
+            log.warning("%s: after-sync bookkeeping failed: %s", registry.label(name), exc)
+
+    # -- the dashboard's requests -------------------------------------------------------------
+    def allow_deletions(self, name: str) -> None:
+        with self._lock:
+            self.allowed.add(name)
+        self.service.request("now")
+
+    def sync_now(self) -> None:
+        self.service.request("now")
+
+    def settling(self) -> list[str]:
+        try:
+            paths = list(self.service.settler.pending) + list(self.service.settler.ready)
+        except RuntimeError:  # changed while copied (another thread): the next page shows it
+            return []
+        root = self.service.root
+        return sorted(os.path.relpath(p, root) for p in paths)
+
+    def settling_count(self) -> int:
+        return len(self.settling())
+
+    def web_url(self) -> str | None:
+        return self.web.url if self.web is not None else None
+
+    # -- internals ----------------------------------------------------------------------------
+    def _observe(self, name: str, report: RemoteReport, hooks: RunHooks) -> None:
+        label = registry.label(name)
+        seconds = time.monotonic() - hooks.started
+        limiters = [getattr(b, "limiter", None) for b in hooks.backends]
+        calls = sum(getattr(lim, "acquired", 0) for lim in limiters if lim is not None)
+        waits = sum(getattr(lim, "waits", 0) for lim in limiters if lim is not None)
+        failed = [o for o in report.outcomes if o.error]
+        plan = report.plan
+        held = ([plan.aborted] if plan and plan.aborted else []) + \
+            [m for m in (plan.messages if plan else []) if "max_delete" in m]
+        ok = report.error is None and not failed and not held
+        self.metrics.observe(name, report.outcomes, ok, seconds, time.time(), calls, waits)
+        with self._lock:
+            self.seen[name] = Seen(held, report.full, report.error if report.auth_needed else None,
+                                   time.time())
+        self._alerts(name, label, report, held)
+
+    def _alerts(self, name: str, label: str, report: RemoteReport, held: list[str]) -> None:
+        self._toggle(f"auth:{name}", report.auth_needed, f"photosync: {label} needs authorization",
+                     f"{report.error}. Reconnect it on the dashboard or run `photosync auth "
+                     f"{name}`; the other remotes go on syncing.")
+        self._toggle(f"full:{name}", report.full is not None, f"photosync: {label} is full",
+                     f"{report.full}")
+        self._toggle(f"held:{name}", bool(held), f"photosync: deletions held back on {label}",
+                     "\n".join(held) + "\nAllow them once on the dashboard's Problems page if "
+                     "they are intended.")
+        conn = open_db(self.config.state_dir)
+        try:
+            parked = [f for f in failures.listing(conn) if f["parked"] and f["remote"] == name]
+            streak = history.failing_streak(conn, name)
+        finally:
+            conn.close()
+        self._toggle(f"parked:{name}", bool(parked), f"photosync: {len(parked)} item(s) parked "
+                     f"on {label}", "\n".join(f"{f['path'] or f['remote_id']}: {f['error']}"
+                                              for f in parked[:10]))
+        limit = self.config.notify.failed_runs
+        self._toggle(f"failing:{name}", streak >= limit,
+                     f"photosync: {label} sync failed {limit} times in a row",
+                     f"The last: {report.error or 'see the dashboard Activity page'}")
+
+    def _toggle(self, key: str, on: bool, title: str, body: str) -> None:
+        self.alerter.urls = list(self.config.notify.urls)  # a reload may have changed them
+        if on:
+            self.alerter.alert(key, title, body)
+        else:
+            self.alerter.clear(key)
+
+    def _check_root(self) -> None:
+        root = Path(self.config.library.root)
+        missing = not root.is_dir()
+        if not missing:
+            with os.scandir(root) as entries:
+                missing = next(entries, None) is None and self._indexed_any()
+        self._toggle("root", missing, "photosync: the library folder is missing",
+                     f"{root} is missing or empty (is the share mounted?). Nothing is synced or "
+                     f"deleted until it is back.")
+
+    def _indexed_any(self) -> bool:
+        conn = open_db(self.config.state_dir)
+        try:
+            return conn.execute("SELECT 1 FROM files WHERE status = 'present' LIMIT 1"
+                                ).fetchone() is not None
+        finally:
+            conn.close()
+
