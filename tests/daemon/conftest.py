@@ -74,12 +74,14 @@ class Harness:
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
-    def config(self) -> Config:
+    def config_text(self) -> str:
         sections = {"flickr": "flickr:\n  api_key: k\n  api_secret: s\n", "drive": "drive: {}\n"}
-        text = (f"library:\n  root: {self.root}\nstate_dir: {self.tmp / 'state'}\n"
+        return (f"library:\n  root: {self.root}\nstate_dir: {self.tmp / 'state'}\n"
                 + "".join(sections[n] for n in self.remotes)
                 + DAEMON_YAML.format(settle=self.settle, poll=self.poll) + self.extra)
-        return parse(text, self.tmp / "config.yaml")
+
+    def config(self) -> Config:
+        return parse(self.config_text(), self.tmp / "config.yaml")
 
     def start(self, **kwargs) -> Service:
         self.service = Service(self.config(), factory=lambda name, _cfg: self.remotes[name], **kwargs)
