@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml bin/setup-system
 	touch $(STAMP)
 
 test: setup
+	bin/setup-test-browser
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
 
 demo: setup
@@ -32,4 +33,4 @@ check-service:
 	$(PHOTOSYNC_PYTHON) bin/check-service $(CHECK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis demo-run
+	rm -rf $(VENV) .pytest_cache .hypothesis demo-run test-artifacts

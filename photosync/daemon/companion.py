@@ -21,6 +21,7 @@ from photosync.config import Config
 from photosync.daemon import failures
 from photosync.notify.alerts import Alerter
 from photosync.remotes import registry
+from photosync.remotes.retry import OnRetry, log_retry
 from photosync.state.db import open_db
 from photosync.sync import history, trash
 from photosync.sync.run import RemoteFactory, RemoteReport
@@ -41,6 +42,7 @@ class RunHooks:
 
     config: Config
     factory: RemoteFactory
+    on_retry: OnRetry
     started: float = field(default_factory=time.monotonic)
     backends: list[Any] = field(default_factory=list)
 
@@ -61,6 +63,7 @@ class Companion:
         self._lock = threading.Lock()
         self.allowed: set[str] = set()  # remotes whose next run may delete past sync.max_delete
         self.seen: dict[str, Seen] = {}
+        self.retrying: dict[str, tuple[float, str]] = {}  # remote -> (retry at, why): backing off
         self.next_purge = 0.0
         self.web: WebServer | None = None
         self.metrics = Metrics(lambda: Path(self.config.state_dir), self.settling_count)
@@ -115,7 +118,12 @@ class Companion:
                         registry.label(name))
             config = dataclasses.replace(config, sync=dataclasses.replace(
                 config.sync, max_delete=ALLOW_ALL))
-        hooks = RunHooks(config, factory or (lambda n, cfg: registry.build(n, cfg)))
+        def on_retry(method: str, exc: BaseException, delay: float) -> None:
+            log_retry(method, exc, delay)
+            with self._lock:
+                self.retrying[name] = (time.time() + delay, str(exc))
+
+        hooks = RunHooks(config, factory or (lambda n, cfg: registry.build(n, cfg)), on_retry)
         build = hooks.factory
 
         def counting(n: str, cfg: Config) -> Any:
@@ -152,6 +160,13 @@ class Companion:
     def settling_count(self) -> int:
         return len(self.settling())
 
+    def backing_off(self, name: str, now: float | None = None) -> str | None:
+        """While a remote's sync waits to retry a failed request: why (None otherwise)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            until, why = self.retrying.get(name, (0.0, ""))
+        return why if until > now - 1.0 else None
+
     def web_url(self) -> str | None:
         return self.web.url if self.web is not None else None
 
@@ -169,6 +184,7 @@ class Companion:
         ok = report.error is None and not failed and not held
         self.metrics.observe(name, report.outcomes, ok, seconds, time.time(), calls, waits)
         with self._lock:
+            self.retrying.pop(name, None)
             self.seen[name] = Seen(held, report.full, report.error if report.auth_needed else None,
                                    time.time())
         self._alerts(name, label, report, held)

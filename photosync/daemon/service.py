@@ -368,9 +368,9 @@ class Service:
                     raise Cancelled()
             return each
 
-        options = SyncOptions(remotes=[name], local_scan=False, local_complete=self.local_complete,
-                              plan_filter=failures.filter_plan)
         hooks = self.companion.prepare(config, name, self.factory)  # issue 21
+        options = SyncOptions(remotes=[name], local_scan=False, local_complete=self.local_complete,
+                              plan_filter=failures.filter_plan, on_retry=hooks.on_retry)
         report = sync_locked(hooks.config, options, factory=hooks.factory,
                              progress=progress).remotes[0]
         self.companion.observe(name, report, hooks)  # issue 21

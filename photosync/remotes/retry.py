@@ -47,7 +47,7 @@ class RetryingRemote:
         self.give_up_after = give_up_after
         self._backoff = wait_random_exponential(multiplier=initial, max=maximum)
         self._sleep = sleep
-        self._on_retry = on_retry or _log_retry
+        self._on_retry = on_retry or log_retry
         self._lock = threading.Lock()
         self._exhausted_in_a_row = 0
 
@@ -201,5 +201,5 @@ def _gone_is_done(fn: Callable[[], None]) -> Callable[[], None]:
     return attempt
 
 
-def _log_retry(method: str, exc: BaseException, delay: float) -> None:
+def log_retry(method: str, exc: BaseException, delay: float) -> None:
     log.info("%s failed (%s); retrying in %.1f s", method, exc, delay)

@@ -140,7 +140,10 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
         remotes = []
         for name, r in doc["remotes"].items():
             seen = companion.seen.get(name)
-            remotes.append({**r, "name": name, "state": _state_of(r, seen), "seen": seen})
+            retrying = companion.backing_off(name)
+            state = "backing off" if retrying and r.get("state") == "syncing" else _state_of(r, seen)
+            remotes.append({**r, "name": name, "state": state, "seen": seen,
+                            "retrying": retrying})
         settling = companion.settling()
         return page("overview.html", doc=doc, remotes=remotes, totals=totals,
                     last_run=runs[0] if runs else None, settling=settling[:50],

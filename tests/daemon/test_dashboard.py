@@ -329,7 +329,8 @@ def test_a_missing_library_root_raises_an_alert(harness, receiver):
     h.start()
     h.wait_idle()
     h.root.rename(h.tmp / "unmounted")
-    wait_for(lambda: "photosync: the library folder is missing" in receiver.titles(), timeout=40,
+    Dash(h).login().post("sync-now")  # wakes the daemon now rather than at its next turn
+    wait_for(lambda: "photosync: the library folder is missing" in receiver.titles(),
              message="the alert")
     assert "(is the share mounted?)" in receiver.received[-1]["message"]
 
