@@ -55,8 +55,9 @@ def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
     with CallbackServer(prompt.port) as server:
         flow, url, state = begin(config, server.redirect_uri)
         server.check = lambda answer: _problem_of(answer, state, config)
-        answer = ask_user(url, server, prompt, "the address your browser was sent to (it starts with "
-                                               f"{server.redirect_uri}; the page itself may not load)")
+        answer = ask_user(url, server, prompt,
+                          f"the address your browser was sent to (it starts with "
+                          f"{server.redirect_uri}; the page itself may not load)")
     return finish(config, flow, answer, state)
 
 

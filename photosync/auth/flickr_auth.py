@@ -77,7 +77,8 @@ def begin(config: Any, callback: str) -> tuple[flickrapi.FlickrAPI, str, str]:
     return api, api.auth_url(perms=wanted_perms(config)[0]), api.flickr_oauth.resource_owner_key
 
 
-def finish(config: Any, api: flickrapi.FlickrAPI, answer: str, request_token: str) -> dict[str, Any]:
+def finish(config: Any, api: flickrapi.FlickrAPI, answer: str,
+           request_token: str) -> dict[str, Any]:
     """The token to store, from the address the browser came back to (or the code pasted)."""
     perms = wanted_perms(config)[0]
     oauth = api.flickr_oauth

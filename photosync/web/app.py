@@ -141,7 +141,8 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
         for name, r in doc["remotes"].items():
             seen = companion.seen.get(name)
             retrying = companion.backing_off(name)
-            state = "backing off" if retrying and r.get("state") == "syncing" else _state_of(r, seen)
+            syncing = r.get("state") == "syncing"
+            state = "backing off" if retrying and syncing else _state_of(r, seen)
             remotes.append({**r, "name": name, "state": state, "seen": seen,
                             "retrying": retrying})
         settling = companion.settling()

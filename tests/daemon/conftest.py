@@ -171,8 +171,8 @@ daemon:
     listen: 127.0.0.1:0
 """)
     store = TokenStore(state)
-    store.save("flickr", admin(flickr_emulator.url, "token", {"username": "testuser",
-                                                              "perms": "delete"}))
+    flickr_token = admin(flickr_emulator.url, "token", {"username": "testuser", "perms": "delete"})
+    store.save("flickr", flickr_token)
     store.save("drive", admin(drive_emulator.url, "token", {}))
     d = Daemon(config, state, isolated_env, tmp_path / "watch.log")
     d.root, d.flickr, d.drive = root, flickr_emulator.url, drive_emulator.url

@@ -62,7 +62,8 @@ def receiver():
 class Dash:
     def __init__(self, harness) -> None:
         self.h = harness
-        self.url = wait_for(lambda: harness.status().get("web"), message="the dashboard's address")
+        self.url = str(wait_for(lambda: harness.status().get("web"),
+                                message="the dashboard's address"))
         self.token = (harness.tmp / "state" / "web-token").read_text().strip()
         self.s = requests.Session()
 
@@ -72,7 +73,9 @@ class Dash:
         return self
 
     def csrf(self) -> str:
-        return re.search(r'name="csrf" value="([^"]+)"', self.s.get(self.url).text).group(1)
+        found = re.search(r'name="csrf" value="([^"]+)"', self.s.get(self.url).text)
+        assert found, "no CSRF token on the overview"
+        return found.group(1)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.s.get(self.url + path, **kwargs)

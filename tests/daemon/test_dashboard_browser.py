@@ -52,7 +52,7 @@ def shot(driver: webdriver.Chrome, name: str) -> None:
 
 
 def dashboard(world) -> str:
-    return wait_for(lambda: world.status().get("web"), 30, "the dashboard's address")
+    return str(wait_for(lambda: world.status().get("web"), 30, "the dashboard's address"))
 
 
 def login_link(world, cli) -> str:
