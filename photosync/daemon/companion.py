@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from photosync.remotes import registry
 from photosync.remotes.retry import OnRetry, log_retry
 from photosync.state.db import open_db
 from photosync.sync import history, trash
-from photosync.sync.run import RemoteFactory, RemoteReport
+from photosync.sync.run import Progress, RemoteFactory, RemoteReport
 from photosync.web.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -45,6 +46,20 @@ class RunHooks:
     on_retry: OnRetry
     started: float = field(default_factory=time.monotonic)
     backends: list[Any] = field(default_factory=list)
+    done: int = 0  # actions finished so far in this run (the overview's progress)
+    total: int = 0
+
+    def counting(self, progress: Progress) -> Progress:
+        """``progress`` that also counts the run's finished actions (a second pass adds more)."""
+        def start(label: str, total: int) -> Callable[[Any], None]:
+            inner = progress(label, total)
+            self.total += total
+
+            def each(outcome: Any) -> None:
+                self.done += 1
+                inner(outcome)
+            return each
+        return start
 
 
 @dataclass
@@ -64,6 +79,7 @@ class Companion:
         self.allowed: set[str] = set()  # remotes whose next run may delete past sync.max_delete
         self.seen: dict[str, Seen] = {}
         self.retrying: dict[str, tuple[float, str]] = {}  # remote -> (retry at, why): backing off
+        self.running: dict[str, RunHooks] = {}  # remotes syncing now
         self.next_purge = 0.0
         self.web: WebServer | None = None
         self.metrics = Metrics(lambda: Path(self.config.state_dir), self.settling_count)
@@ -77,7 +93,9 @@ class Companion:
     def started(self) -> None:
         web = self.config.daemon.web
         if web.enabled:
-            from photosync.web.server import WebServer  # Flask only when the dashboard is on
+            from photosync.web.server import (
+                WebServer,  # Flask only when the dashboard is on
+            )
 
             try:
                 self.web = WebServer(self)
@@ -131,6 +149,8 @@ class Companion:
             hooks.backends.append(backend)
             return backend
         hooks.factory = counting
+        with self._lock:
+            self.running[name] = hooks
         return hooks
 
     def observe(self, name: str, report: RemoteReport, hooks: RunHooks) -> None:
@@ -167,6 +187,12 @@ class Companion:
             until, why = self.retrying.get(name, (0.0, ""))
         return why if until > now - 1.0 else None
 
+    def progress(self, name: str) -> tuple[int, int] | None:
+        """(done, planned) actions of a remote's sync in progress; None when it is not syncing."""
+        with self._lock:
+            hooks = self.running.get(name)
+        return (hooks.done, hooks.total) if hooks is not None else None
+
     def web_url(self) -> str | None:
         return self.web.url if self.web is not None else None
 
@@ -185,6 +211,7 @@ class Companion:
         self.metrics.observe(name, report.outcomes, ok, seconds, time.time(), calls, waits)
         with self._lock:
             self.retrying.pop(name, None)
+            self.running.pop(name, None)
             self.seen[name] = Seen(held, report.full, report.error if report.auth_needed else None,
                                    time.time())
         self._alerts(name, label, report, held)

@@ -372,7 +372,7 @@ class Service:
         options = SyncOptions(remotes=[name], local_scan=False, local_complete=self.local_complete,
                               plan_filter=failures.filter_plan, on_retry=hooks.on_retry)
         report = sync_locked(hooks.config, options, factory=hooks.factory,
-                             progress=progress).remotes[0]
+                             progress=hooks.counting(progress)).remotes[0]
         self.companion.observe(name, report, hooks)  # issue 21
         conn = open_db(config.state_dir)
         try:

@@ -144,7 +144,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
             syncing = r.get("state") == "syncing"
             state = "backing off" if retrying and syncing else _state_of(r, seen)
             remotes.append({**r, "name": name, "state": state, "seen": seen,
-                            "retrying": retrying})
+                            "retrying": retrying, "progress": companion.progress(name)})
         settling = companion.settling()
         return page("overview.html", doc=doc, remotes=remotes, totals=totals,
                     last_run=runs[0] if runs else None, settling=settling[:50],

@@ -350,3 +350,26 @@ def test_notify_test_reaches_the_receiver_and_names_a_bad_url(cli, receiver, tmp
     config.write_text(config.read_text().replace(receiver.url, "nonsense://x"))
     refused = cli("--config", str(config), "notify", "test")
     assert refused.returncode == 2 and "notify.urls entry 1" in refused.stderr
+
+
+class Slow(MemoryRemote):
+    """Uploads that take a second each: a sync that can be watched in progress."""
+
+    def upload(self, path: Path, name: str, album, signature):  # type: ignore[no-untyped-def]
+        time.sleep(1)
+        return super().upload(path, name, album, signature)
+
+
+def test_the_overview_shows_a_sync_in_progress(harness):
+    flickr = Slow(name="flickr")
+    h = harness({"flickr": flickr}, extra="sync:\n  workers: 1\n")
+    put(h.root, "first.jpg", 0)
+    h.start()
+    h.wait_idle()
+    dash = Dash(h).login()
+    for i in range(4):
+        put(h.root, f"p{i}.jpg", i + 1)
+    seen = wait_for(lambda: re.search(r'id="progress-flickr">(\d) of 4 actions done',
+                                      dash.get("").text), message="the progress")
+    assert seen and int(seen.group(1)) < 4
+    wait_for(lambda: len(names(flickr)) == 5)
