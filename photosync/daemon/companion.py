@@ -66,7 +66,8 @@ class RunHooks:
 class Seen:
     """What the last sync of a remote said, for the dashboard and alerts."""
 
-    held: list[str] = field(default_factory=list)  # deletions held back (max_delete), aborted plans
+    held: list[str] = field(default_factory=list)  # deletions held back by sync.max_delete
+    aborted: str | None = None  # nothing done: a side listed nothing (the share unmounted?)
     full: str | None = None
     auth: str | None = None
     finished: float | None = None
@@ -205,16 +206,16 @@ class Companion:
         waits = sum(getattr(lim, "waits", 0) for lim in limiters if lim is not None)
         failed = [o for o in report.outcomes if o.error]
         plan = report.plan
-        held = ([plan.aborted] if plan and plan.aborted else []) + \
-            [m for m in (plan.messages if plan else []) if "max_delete" in m]
-        ok = report.error is None and not failed and not held
+        held = [m for m in (plan.messages if plan else []) if "max_delete" in m]
+        aborted = plan.aborted if plan else None
+        ok = report.error is None and not failed and not held and not aborted
         self.metrics.observe(name, report.outcomes, ok, seconds, time.time(), calls, waits)
         with self._lock:
             self.retrying.pop(name, None)
             self.running.pop(name, None)
-            self.seen[name] = Seen(held, report.full, report.error if report.auth_needed else None,
-                                   time.time())
-        self._alerts(name, label, report, held)
+            self.seen[name] = Seen(held, aborted, report.full,
+                                   report.error if report.auth_needed else None, time.time())
+        self._alerts(name, label, report, held + ([aborted] if aborted else []))
 
     def _alerts(self, name: str, label: str, report: RemoteReport, held: list[str]) -> None:
         self._toggle(f"auth:{name}", report.auth_needed, f"photosync: {label} needs authorization",
@@ -223,8 +224,7 @@ class Companion:
         self._toggle(f"full:{name}", report.full is not None, f"photosync: {label} is full",
                      f"{report.full}")
         self._toggle(f"held:{name}", bool(held), f"photosync: deletions held back on {label}",
-                     "\n".join(held) + "\nAllow them once on the dashboard's Problems page if "
-                     "they are intended.")
+                     "\n".join(held) + "\nSee the dashboard's Problems page.")
         conn = open_db(self.config.state_dir)
         try:
             parked = [f for f in failures.listing(conn) if f["parked"] and f["remote"] == name]

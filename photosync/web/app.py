@@ -195,7 +195,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
             conflicts = conn.execute(
                 "SELECT id, run_id, remote, path, reason, finished FROM journal "
                 "WHERE action = 'conflict' AND state = 'done' ORDER BY id DESC LIMIT 50").fetchall()
-        held = {name: s.held for name, s in companion.seen.items() if s.held}
+        held = {name: s for name, s in companion.seen.items() if s.held or s.aborted}
         root = Path(config().library.root)
         return page("problems.html", failing=failing_rows, unreadable=unreadable,
                     conflicts=conflicts, held=held, root=root, allowed=companion.allowed,
@@ -218,9 +218,10 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
 
     @app.post("/problems/allow-deletions")
     def allow_deletions() -> BaseResponse:
-        name = request.form.get("remote", "")
-        if name not in companion.seen:
+        seen = companion.seen.get(request.form.get("remote", ""))
+        if seen is None or not seen.held:
             abort(404)
+        name = request.form["remote"]
         companion.allow_deletions(name)
         return redirect(url_for("problems"))
 

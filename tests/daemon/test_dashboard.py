@@ -223,7 +223,7 @@ def test_retry_a_parked_photo_from_the_problems_page(harness):
     page = dash.get("problems").text
     assert "bad.jpg" in page and "parked" in page and "refused" in page
     assert str(h.root) in page  # the folder to look in
-    row = re.search(r'name="id" value="(\d+)"><button class="retry"', page).group(1)
+    row = re.search(r'name="id" value="(\d+)">\s*<button class="retry"', page).group(1)
     flickr.bad = b"accepted now"
     assert dash.post("problems/retry", {"id": row}).status_code == 302
     wait_for(lambda: names(flickr) == ["bad.jpg", "good.jpg"], message="the retried upload")
@@ -269,7 +269,7 @@ def test_restore_from_trash_on_the_dashboard(harness):
     dash.post("sync-now")
     wait_for(lambda: not (h.root / "Trip/a.jpg").exists(), message="the local deletion")
     page = dash.get("trash").text
-    ident = re.search(r'name="id" value="(\w+)"><button class="restore"', page).group(1)
+    ident = re.search(r'name="id" value="(\w+)">\s*<button class="restore"', page).group(1)
     thumb = dash.get(f"thumb/trash/{ident}")
     assert thumb.status_code == 200 and thumb.headers["Content-Type"] == "image/jpeg"
     answer = dash.post("trash/restore", {"id": ident})
