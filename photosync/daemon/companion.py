@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("photosync.daemon")
 PURGE_EVERY = 86400.0
+USAGE_EVERY = 3600.0  # an account's usage is read at most this often (one API call)
 ALLOW_ALL = 10**9  # sync.max_delete for a run whose held deletions the user allowed
 
 
@@ -73,6 +74,19 @@ class Seen:
     finished: float | None = None
 
 
+@dataclass(frozen=True)
+class Usage:
+    """An account's storage, as the remote reports it (remotes that can)."""
+
+    used: int
+    limit: int | None  # None: unlimited
+    at: float
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
 class Companion:
     def __init__(self, service: Service):
         self.service = service
@@ -81,6 +95,7 @@ class Companion:
         self.seen: dict[str, Seen] = {}
         self.retrying: dict[str, tuple[float, str]] = {}  # remote -> (retry at, why): backing off
         self.running: dict[str, RunHooks] = {}  # remotes syncing now
+        self.usage: dict[str, Usage] = {}
         self.next_purge = 0.0
         self.web: WebServer | None = None
         self.metrics = Metrics(lambda: Path(self.config.state_dir), self.settling_count)
@@ -210,6 +225,8 @@ class Companion:
         aborted = plan.aborted if plan else None
         ok = report.error is None and not failed and not held and not aborted
         self.metrics.observe(name, report.outcomes, ok, seconds, time.time(), calls, waits)
+        if report.error is None:
+            self._read_usage(name, hooks)
         with self._lock:
             self.retrying.pop(name, None)
             self.running.pop(name, None)
@@ -217,12 +234,28 @@ class Companion:
                                    report.error if report.auth_needed else None, time.time())
         self._alerts(name, label, report, held + ([aborted] if aborted else []))
 
+    def _read_usage(self, name: str, hooks: RunHooks) -> None:
+        last = self.usage.get(name)
+        if last is not None and time.time() - last.at < USAGE_EVERY:
+            return
+        for backend in hooks.backends:
+            read = getattr(backend, "account_usage", None)
+            if read is not None:
+                used, limit = read()
+                with self._lock:
+                    self.usage[name] = Usage(used, limit, time.time())
+                self.metrics.usage(name, used, limit)
+
     def _alerts(self, name: str, label: str, report: RemoteReport, held: list[str]) -> None:
         self._toggle(f"auth:{name}", report.auth_needed, f"photosync: {label} needs authorization",
                      f"{report.error}. Reconnect it on the dashboard or run `photosync auth "
                      f"{name}`; the other remotes go on syncing.")
-        self._toggle(f"full:{name}", report.full is not None, f"photosync: {label} is full",
-                     f"{report.full}")
+        usage = self.usage.get(name)
+        over = usage is not None and usage.full
+        self._toggle(f"full:{name}", report.full is not None or over,
+                     f"photosync: {label} is full",
+                     f"{report.full or 'its storage is used up'}: no more uploads to it until "
+                     f"there is room.")
         self._toggle(f"held:{name}", bool(held), f"photosync: deletions held back on {label}",
                      "\n".join(held) + "\nSee the dashboard's Problems page.")
         conn = open_db(self.config.state_dir)

@@ -143,8 +143,12 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
             retrying = companion.backing_off(name)
             syncing = r.get("state") == "syncing"
             state = "backing off" if retrying and syncing else _state_of(r, seen)
+            usage = companion.usage.get(name)
+            if usage is not None and usage.full and state == "idle":
+                state = "full"
             remotes.append({**r, "name": name, "state": state, "seen": seen,
-                            "retrying": retrying, "progress": companion.progress(name)})
+                            "retrying": retrying, "progress": companion.progress(name),
+                            "usage": usage})
         settling = companion.settling()
         return page("overview.html", doc=doc, remotes=remotes, totals=totals,
                     last_run=runs[0] if runs else None, settling=settling[:50],

@@ -75,6 +75,11 @@ class Metrics:
                                    "How long a remote's sync took",
                                    ["remote"], registry=r,
                                    buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, float("inf")))
+        self.account_used = Gauge("photosync_account_used_bytes", "Storage the account uses",
+                                  ["remote"], registry=r)
+        self.account_limit = Gauge("photosync_account_limit_bytes",
+                                   "The account's storage limit (absent: unlimited)",
+                                   ["remote"], registry=r)
         r.register(_Library(state_dir, settling))
 
     def observe(self, remote: str, outcomes: list, ok: bool, seconds: float, now: float,
@@ -94,6 +99,11 @@ class Metrics:
         self.durations.labels(remote).observe(seconds)
         if ok:
             self.last_success.labels(remote).set(now)
+
+    def usage(self, remote: str, used: int, limit: int | None) -> None:
+        self.account_used.labels(remote).set(used)
+        if limit is not None:
+            self.account_limit.labels(remote).set(limit)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

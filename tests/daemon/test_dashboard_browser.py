@@ -77,6 +77,7 @@ def settings(world, daemon: str = "", sync: str = "") -> None:
 
 def test_log_in_see_every_page_and_a_remote_backing_off(world, cli, browser):
     put(world.root, "Trip/a.jpg", 1)
+    admin(world.drive, "quota", {"limit": 10_000_000})
     world.start()
     wait_for(lambda: world.remote("flickr").get("last_result") == "ok" and
              world.remote("drive").get("last_result") == "ok", 60, "the first sync")
@@ -89,6 +90,9 @@ def test_log_in_see_every_page_and_a_remote_backing_off(world, cli, browser):
     click(browser, "#login")
     wait_for(lambda: browser.current_url == url, 10, "the overview after logging in")
     assert "Overview" in text_of(browser, url)
+    usage = text_of(browser, url, "#usage-drive")
+    assert "of 9.5 MB" in usage and "B of" in usage, usage
+    assert "not reported" in text_of(browser, url, "#usage-flickr")
     pages = {"overview": "", "activity": "activity", "next": "next", "problems": "problems",
              "trash": "trash", "authorization": "authorize", "settings": "settings"}
     for name, path in pages.items():
