@@ -117,6 +117,7 @@ class DriveConfig:
     scope: str = "https://www.googleapis.com/auth/drive"
     download_dir: str = "From Google Drive"
     rate_limit_per_second: float = field(default=10.0, metadata=_meta(check=_positive))
+    app_in_testing: bool = False  # the OAuth app is in "Testing": its tokens die after 7 days
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +25,8 @@ from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavaila
 
 NAME = "drive"
 LABEL = "Google Drive"
-KEYS = ("token", "refresh_token", "token_uri", "client_id", "client_secret", "scopes", "expiry", "account")
+KEYS = ("token", "refresh_token", "token_uri", "client_id", "client_secret", "scopes", "expiry", "account",
+        "authorized_at")
 REQUIRED = ("refresh_token", "token_uri", "client_id", "client_secret")
 CLIENT_KEYS = ("client_id", "client_secret", "auth_uri", "token_uri")
 TIMEOUT = 30.0
@@ -81,7 +83,8 @@ def finish(config: Any, flow: InstalledAppFlow, answer: str, state: str) -> dict
     """The token to store, from the address the browser came back to (or was pasted)."""
     code = code_from(answer, state, config)
     creds = _exchange(flow, code, Path(config.drive.client_secrets), config)
-    return token_info(creds, _account_of(config, creds))
+    # authorized_at: a "Testing" app's refresh token dies 7 days later (the daemon warns).
+    return {**token_info(creds, _account_of(config, creds)), "authorized_at": time.time()}
 
 
 def code_from(answer: str, state: str, config: Any) -> str:

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photosync.auth.tokens import TokenStore
 from photosync.config import Config
 from photosync.daemon import failures
+from photosync.errors import PhotosyncError
 from photosync.notify.alerts import Alerter
 from photosync.remotes import registry
 from photosync.remotes.retry import OnRetry, log_retry
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("photosync.daemon")
 PURGE_EVERY = 86400.0
 USAGE_EVERY = 3600.0  # an account's usage is read at most this often (one API call)
+TESTING_TOKEN_DAYS = 7.0  # Google's refresh tokens of OAuth apps in "Testing" status die then
+WARN_BEFORE = 86400.0
 ALLOW_ALL = 10**9  # sync.max_delete for a run whose held deletions the user allowed
 
 
@@ -97,6 +101,7 @@ class Companion:
         self.running: dict[str, RunHooks] = {}  # remotes syncing now
         self.usage: dict[str, Usage] = {}
         self.next_purge = 0.0
+        self.next_token_check = 0.0
         self.web: WebServer | None = None
         self.metrics = Metrics(lambda: Path(self.config.state_dir), self.settling_count)
         self.alerter = Alerter(service.config.notify.urls, Path(service.config.state_dir))
@@ -139,6 +144,9 @@ class Companion:
                 if gone:
                     log.info("trash: purged run folders older than %d days: %s", days, gone)
             self._check_root()
+            if now >= self.next_token_check:
+                self.next_token_check = now + 600
+                self._check_testing_token(now)
         except Exception as exc:  # noqa: BLE001 - never stops the daemon
             log.warning("daemon housekeeping failed: %s", exc)
 
@@ -288,6 +296,27 @@ class Companion:
         self._toggle("root", missing, "photosync: the library folder is missing",
                      f"{root} is missing or empty (is the share mounted?). Nothing is synced or "
                      f"deleted until it is back.")
+
+    def _check_testing_token(self, now: float) -> None:
+        """drive.app_in_testing: warn a day before the Drive token's 7 days are over."""
+        drive = self.config.drive
+        if not (drive.enabled and drive.app_in_testing):
+            return
+        try:
+            token = TokenStore(self.config.state_dir).load("drive") or {}
+        except PhotosyncError:
+            return  # the sync reports a damaged token file itself
+        authorized = token.get("authorized_at")
+        if not isinstance(authorized, (int, float)):
+            return
+        dies = authorized + TESTING_TOKEN_DAYS * 86400
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(dies))
+        self._toggle("expiring:drive", now >= dies - WARN_BEFORE,
+                     "photosync: Google Drive authorization expires within a day",
+                     f"The OAuth app is in \"Testing\" status (drive.app_in_testing): Google "
+                     f"ends its authorization on {when}, 7 days after it was given. Reconnect "
+                     f"Google Drive on the dashboard's Authorization page or run `photosync auth "
+                     f"drive`; publishing the app (\"In production\") ends this.")
 
     def _indexed_any(self) -> bool:
         conn = open_db(self.config.state_dir)

@@ -373,3 +373,18 @@ def test_the_overview_shows_a_sync_in_progress(harness):
                                       dash.get("").text), message="the progress")
     assert seen and int(seen.group(1)) < 4
     wait_for(lambda: len(names(flickr)) == 5)
+
+
+def test_a_testing_apps_drive_token_is_warned_about_a_day_before_it_dies(harness, receiver):
+    from photosync.auth.tokens import TokenStore
+    h = harness({"drive": MemoryRemote(name="drive")},
+                extra=f"notify:\n  urls: ['{receiver.url}']\n")
+    text = h.config_text().replace("drive: {}", "drive:\n  app_in_testing: true")
+    h.config_text = lambda: text  # type: ignore[method-assign]
+    TokenStore(h.tmp / "state").save("drive", {"refresh_token": "1//r",
+                                               "authorized_at": time.time() - 6.5 * 86400})
+    h.start()
+    wait_for(lambda: "photosync: Google Drive authorization expires within a day"
+             in receiver.titles(), message="the warning")
+    assert "Testing" in receiver.received[-1]["message"]
+    assert "1//r" not in json.dumps(receiver.received)

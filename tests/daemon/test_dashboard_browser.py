@@ -4,8 +4,10 @@ real ``photosync watch`` against both emulators. Screenshots of each page go to
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -194,5 +196,14 @@ def test_reconnect_flickr_and_paste_a_drive_redirect(world, cli, browser):
     click(browser, "#drive-submit")
     wait_for(lambda: browser.find_elements(By.ID, "authorized"), 30, "Drive authorized")
     assert "drive: authorized" in browser.find_element(By.ID, "authorized").text
-    assert (world.state / "tokens" / "drive.json").read_text() != old_drive
-    assert oct((world.state / "tokens" / "drive.json").stat().st_mode & 0o777) == "0o600"
+    token_file = world.state / "tokens" / "drive.json"
+    assert token_file.read_text() != old_drive
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    authorized = json.loads(token_file.read_text())["authorized_at"]
+    assert time.time() - 120 < authorized <= time.time()
+    access = json.loads(token_file.read_text())["token"]
+    admin(world.drive, "expire", {})  # the daemon's next call refreshes and saves the token
+    browser.get(url)
+    click(browser, "#sync-now")
+    wait_for(lambda: json.loads(token_file.read_text())["token"] != access, 60, "a refresh")
+    assert json.loads(token_file.read_text())["authorized_at"] == authorized
