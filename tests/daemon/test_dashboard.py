@@ -388,3 +388,23 @@ def test_a_testing_apps_drive_token_is_warned_about_a_day_before_it_dies(harness
              in receiver.titles(), message="the warning")
     assert "Testing" in receiver.received[-1]["message"]
     assert "1//r" not in json.dumps(receiver.received)
+
+
+def test_alerts_for_revoked_authorization_a_full_remote_and_failing_runs(harness, receiver):
+    from photosync.errors import AuthorizationNeeded, RemoteUnavailable
+    from tests.daemon.test_service import Down, Full
+    flickr = Down(AuthorizationNeeded("Flickr refused the token (revoked)"), name="flickr")
+    drive = Full(name="drive")
+    h = harness({"flickr": flickr, "drive": drive}, poll=0.02,
+                extra=f"notify:\n  urls: ['{receiver.url}']\n  failed_runs: 2\n")
+    put(h.root, "a.jpg", 1)
+    h.start()
+    wait_for(lambda: {"photosync: Flickr needs authorization", "photosync: Google Drive is full"}
+             <= set(receiver.titles()), message="the authorization and full alerts")
+    assert "photosync auth flickr" in json.dumps(receiver.received)
+    h.stop()
+    flickr.error = RemoteUnavailable("HTTP 503 from Flickr")
+    h.start()  # backs off 1.2 s between runs (poll 0.02 min)
+    wait_for(lambda: "photosync: Flickr sync failed 2 times in a row" in receiver.titles(),
+             message="the failing-runs alert")
+    assert receiver.titles().count("photosync: Google Drive is full") == 1  # once a day
