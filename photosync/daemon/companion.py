@@ -75,7 +75,6 @@ class Seen:
     aborted: str | None = None  # nothing done: a side listed nothing (the share unmounted?)
     full: str | None = None
     auth: str | None = None
-    finished: float | None = None
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ class Companion:
             self.retrying.pop(name, None)
             self.running.pop(name, None)
             self.seen[name] = Seen(held, aborted, report.full,
-                                   report.error if report.auth_needed else None, time.time())
+                                   report.error if report.auth_needed else None)
         self._alerts(name, label, report, held + ([aborted] if aborted else []))
 
     def _read_usage(self, name: str, hooks: RunHooks) -> None:

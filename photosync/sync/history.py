@@ -32,13 +32,6 @@ def run(conn: sqlite3.Connection, run_id: int) -> dict[str, Any] | None:
     return _run(row) if row else None
 
 
-def last_success(conn: sqlite3.Connection) -> float | None:
-    """When the last run that ended with exit code 0 finished."""
-    row = conn.execute("SELECT MAX(finished) FROM runs WHERE dry_run = 0 AND exit_code = 0"
-                       ).fetchone()
-    return row[0] if row else None
-
-
 def _run(row: sqlite3.Row) -> dict[str, Any]:
     return {"id": row["id"], "started": row["started"], "finished": row["finished"],
             "exit_code": row["exit_code"], "summary": json.loads(row["summary"] or "{}"),
