@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml bin/setup-system
 	touch $(STAMP)
 
 test: setup
+	bin/setup-test-browser
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
 
 # The gate of issue 16: ruff and mypy over photosync/ at zero (config in pyproject.toml).
@@ -37,4 +38,4 @@ check-service:
 	$(PHOTOSYNC_PYTHON) bin/check-service $(CHECK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis demo-run
+	rm -rf $(VENV) .pytest_cache .hypothesis demo-run test-artifacts

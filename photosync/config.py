@@ -67,6 +67,20 @@ def _percent(value: float) -> str | None:
     return None if 0 <= value <= 100 else "must be from 0 to 100 (a percentage)"
 
 
+def _trash_days(value: int) -> str | None:
+    if value == 0 or value >= 7:
+        return None
+    return ("must be 0 (keep the trash for good) or 7 or more: purging is never automatic below "
+            "7 days; `photosync trash purge` empties it sooner by hand")
+
+
+def _listen(value: str) -> str | None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        return f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8765; port 0: any free port)"
+    return None
+
+
 @dataclass
 class LibraryConfig:
     root: Path = field(default=Path(), metadata=_meta(required=True, check=_existing_dir))
@@ -107,6 +121,7 @@ class DriveConfig:
     scope: str = "https://www.googleapis.com/auth/drive"
     download_dir: str = "From Google Drive"
     rate_limit_per_second: float = field(default=10.0, metadata=_meta(check=_positive))
+    app_in_testing: bool = False  # the OAuth app is in "Testing": its tokens die after 7 days
 
 
 @dataclass
@@ -119,6 +134,20 @@ class SyncConfig:
     max_operations: int = field(default=0, metadata=_meta(check=_not_negative))
     wait: float = field(default=0.0, metadata=_meta(check=_not_negative))
     full_every_hours: float = field(default=24.0, metadata=_meta(check=_positive))
+    trash_days: int = field(default=30, metadata=_meta(check=_trash_days))
+
+
+@dataclass
+class WebConfig:
+    enabled: bool = True
+    listen: str = field(default="127.0.0.1:8765", metadata=_meta(check=_listen))
+    password: str | None = field(default=None, metadata=_meta(secret=True))
+
+
+@dataclass
+class NotifyConfig:
+    urls: list[str] = field(default_factory=list, metadata=_meta(secret=True))
+    failed_runs: int = field(default=3, metadata=_meta(check=_positive))  # runs failing in a row
 
 
 @dataclass
@@ -131,6 +160,7 @@ class DaemonConfig:
     retry_seconds: float = field(default=60.0, metadata=_meta(check=_positive))
     max_backoff_minutes: float = field(default=30.0, metadata=_meta(check=_positive))
     auth_retry_minutes: float = field(default=60.0, metadata=_meta(check=_positive))
+    web: WebConfig = field(default_factory=WebConfig)
 
 
 @dataclass
@@ -141,11 +171,13 @@ class Config:
     drive: DriveConfig = field(default_factory=DriveConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     source: Path | None = None  # the file this was read from; not a config key
 
     def secrets(self) -> list[str]:
         """Every secret value in this config, for the log redaction filter."""
-        return [v for v in (self.flickr.api_key, self.flickr.api_secret) if v]
+        return [v for v in (self.flickr.api_key, self.flickr.api_secret, self.daemon.web.password,
+                            *self.notify.urls) if v]
 
 
 def default_path() -> Path:
@@ -216,8 +248,18 @@ def _cross_checks(config: Config, builder: "_Builder") -> None:
             if not getattr(flickr, key):
                 builder.problem(("flickr",), f"flickr.{key} is missing: set it, or the environment "
                                              f"variable {env}, or set flickr.enabled: false")
+    web = config.daemon.web
+    if web.enabled and not web.password and not _loopback(web.listen):
+        builder.problem(("daemon", "web", "listen"),
+                        f"daemon.web.listen {web.listen!r} is reachable from other machines: set "
+                        f"daemon.web.password too, or listen on 127.0.0.1")
     if not config.library.album_separator:
         builder.problem(("library", "album_separator"), "library.album_separator must not be empty")
+
+
+def _loopback(listen: str) -> bool:
+    host = listen.rpartition(":")[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _line_map(node: yaml.Node | None, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +25,8 @@ from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavaila
 
 NAME = "drive"
 LABEL = "Google Drive"
-KEYS = ("token", "refresh_token", "token_uri", "client_id", "client_secret", "scopes", "expiry", "account")
+KEYS = ("token", "refresh_token", "token_uri", "client_id", "client_secret", "scopes", "expiry", "account",
+        "authorized_at")
 REQUIRED = ("refresh_token", "token_uri", "client_id", "client_secret")
 CLIENT_KEYS = ("client_id", "client_secret", "auth_uri", "token_uri")
 TIMEOUT = 30.0
@@ -52,23 +54,37 @@ def read_client_secrets(path: Path) -> dict[str, Any]:
 
 def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
     """Run the browser (or paste) flow; return the token dict to store."""
+    with CallbackServer(prompt.port) as server:
+        flow, url, state = begin(config, server.redirect_uri)
+        server.check = lambda answer: _problem_of(answer, state, config)
+        answer = ask_user(url, server, prompt,
+                          f"the address your browser was sent to (it starts with "
+                          f"{server.redirect_uri}; the page itself may not load)")
+    return finish(config, flow, answer, state)
+
+
+def begin(config: Any, redirect_uri: str) -> tuple[InstalledAppFlow, str, str]:
+    """Start a flow that comes back to ``redirect_uri`` (a loopback address): (flow, the address
+    to send the user to, the state the answer must carry). The terminal and the dashboard."""
     path = Path(config.drive.client_secrets)
     client = read_client_secrets(path)
     allow_loopback_http(client["installed"]["auth_uri"], client["installed"]["token_uri"], config.drive.endpoint)
     flow = InstalledAppFlow.from_client_config(client, scopes=[config.drive.scope])
+    flow.redirect_uri = redirect_uri
     state = secrets.token_urlsafe(24)
-    with CallbackServer(prompt.port) as server:
-        flow.redirect_uri = server.redirect_uri
-        try:
-            url, _ = flow.authorization_url(access_type="offline", prompt="consent", state=state)
-        except InsecureTransportError:
-            raise _insecure(path) from None
-        server.check = lambda answer: _problem_of(answer, state, config)
-        answer = ask_user(url, server, prompt, "the address your browser was sent to (it starts with "
-                                               f"{server.redirect_uri}; the page itself may not load)")
+    try:
+        url, _ = flow.authorization_url(access_type="offline", prompt="consent", state=state)
+    except InsecureTransportError:
+        raise _insecure(path) from None
+    return flow, url, state
+
+
+def finish(config: Any, flow: InstalledAppFlow, answer: str, state: str) -> dict[str, Any]:
+    """The token to store, from the address the browser came back to (or was pasted)."""
     code = code_from(answer, state, config)
-    creds = _exchange(flow, code, path, config)
-    return token_info(creds, _account_of(config, creds))
+    creds = _exchange(flow, code, Path(config.drive.client_secrets), config)
+    # authorized_at: a "Testing" app's refresh token dies 7 days later (the daemon warns).
+    return {**token_info(creds, _account_of(config, creds)), "authorized_at": time.time()}
 
 
 def code_from(answer: str, state: str, config: Any) -> str:

@@ -94,7 +94,8 @@ class StoredCredentials(Credentials):
             if self._adopt(stored):
                 return None
             self._refresh_from_google(request)
-            self._store.save(NAME, token_info(self, self._account_email))
+            # keys token_info does not know (authorized_at) are kept
+            self._store.save(NAME, {**stored, **token_info(self, self._account_email)})
         return None
 
     def _adopt(self, stored: dict[str, Any]) -> bool:

@@ -57,19 +57,31 @@ def wanted_perms(config: Any) -> tuple[str, str]:
 
 def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
     """Run the browser (or paste) flow; return the token dict to store."""
-    perms, why = wanted_perms(config)
-    api = flickr_api(config)
-    oauth = api.flickr_oauth
     server = CallbackServer(prompt.port)
     try:
-        _request_token(api, config, server.redirect_uri)
-        request_token = oauth.resource_owner_key
+        api, url, request_token = begin(config, server.redirect_uri)
         server.check = lambda url: _problem_of(url, request_token)
-        prompt.say(f"Asking Flickr for {why}.")
-        answer = ask_user(api.auth_url(perms=perms), server, prompt,
+        prompt.say(f"Asking Flickr for {wanted_perms(config)[1]}.")
+        answer = ask_user(url, server, prompt,
                           "the address your browser was sent to (or the verification code Flickr shows)")
     finally:
         server.close()
+    return finish(config, api, answer, request_token)
+
+
+def begin(config: Any, callback: str) -> tuple[flickrapi.FlickrAPI, str, str]:
+    """Ask Flickr for a request token that comes back to ``callback``: (the flickrapi holding it,
+    the address to send the user to, the request token). The terminal and the dashboard."""
+    api = flickr_api(config)
+    _request_token(api, config, callback)
+    return api, api.auth_url(perms=wanted_perms(config)[0]), api.flickr_oauth.resource_owner_key
+
+
+def finish(config: Any, api: flickrapi.FlickrAPI, answer: str,
+           request_token: str) -> dict[str, Any]:
+    """The token to store, from the address the browser came back to (or the code pasted)."""
+    perms = wanted_perms(config)[0]
+    oauth = api.flickr_oauth
     oauth.verifier = verifier_from(answer, request_token)
     try:
         with _quiet_flickrapi():

@@ -19,6 +19,7 @@ from photosync.log import redact, setup
 COMMANDS: dict[str, str] = {
     "config": "config_cmd", "scan": "scan_cmd", "duplicates": "duplicates_cmd", "sync": "sync_cmd",
     "auth": "auth_cmd", "watch": "watch_cmd", "status": "status_cmd", "mirror": "mirror_cmd",
+    "history": "history_cmd", "trash": "trash_cmd", "web": "web_cmd", "notify": "notify_cmd",
 }
 
 log = logging.getLogger("photosync")

@@ -33,6 +33,7 @@ from typing import Callable
 from photosync import config as config_mod
 from photosync.config import Config
 from photosync.daemon import failures
+from photosync.daemon.companion import Companion
 from photosync.daemon.notify import Notifier
 from photosync.daemon.schedule import RemoteSchedule, Result, Timing
 from photosync.daemon.settle import Settler
@@ -131,6 +132,7 @@ class Service:
         self._token_changes: dict[str, float | None] = {}
         self._lock = StateLock(config.state_dir)
         self._sync_schedules()
+        self.companion = Companion(self)  # issue 21: dashboard, metrics, alerts, trash retention
 
     # -- lifecycle ----------------------------------------------------------------------------
     def run(self, install_signals: bool = True) -> int:
@@ -178,6 +180,7 @@ class Service:
         log.info("watching %s (%s); settle %s s, remotes polled every %s min: %s", self.root,
                  self.mode, self.config.daemon.settle_seconds, self.config.daemon.poll_minutes,
                  ", ".join(s.label for s in self.schedules.values()) or "no remote enabled")
+        self.companion.started()  # issue 21
         self._publish()
 
     def _start_watching(self) -> None:
@@ -204,6 +207,7 @@ class Service:
     def _shutdown(self) -> None:
         self.stopping.set()
         self.notifier.stopping()
+        self.companion.stopping()  # issue 21
         log.info("stopping")
         if self.watcher is not None:
             self.watcher.stop()
@@ -227,6 +231,7 @@ class Service:
         self._collect()
         self._check_reauthorized()
         self._start_work()
+        self.companion.tick()  # issue 21
         self._publish()
 
     def _sleep(self) -> None:
@@ -291,6 +296,9 @@ class Service:
                 sched.force()
             self.asked = set(self.schedules)
             self.scan_wanted = True
+        if "sync" in requests:  # issue 21: the dashboard retried an item; parked ones stay parked
+            for sched in self.schedules.values():
+                sched.force()
 
     # -- starting scans and syncs ------------------------------------------------------------
     def _start_work(self) -> None:
@@ -368,9 +376,12 @@ class Service:
                     raise Cancelled()
             return each
 
+        hooks = self.companion.prepare(config, name, self.factory)  # issue 21
         options = SyncOptions(remotes=[name], local_scan=False, local_complete=self.local_complete,
-                              plan_filter=failures.filter_plan)
-        report = sync_locked(config, options, factory=self.factory, progress=progress).remotes[0]
+                              plan_filter=failures.filter_plan, on_retry=hooks.on_retry)
+        report = sync_locked(hooks.config, options, factory=hooks.factory,
+                             progress=hooks.counting(progress)).remotes[0]
+        self.companion.observe(name, report, hooks)  # issue 21
         conn = open_db(config.state_dir)
         try:
             usable = report.error is None
@@ -557,7 +568,7 @@ class Service:
                "root": self.root, "pending": pending, "scanning": self.scan_job is not None,
                "batches": self.batches, "last_batch": self.last_batch, "last_scan": self.last_scan,
                "config_error": self.config_error, "warning": self.warning, "parked": self.parked,
-               "remotes": remotes}
+               "remotes": remotes, "web": self.companion.web_url()}  # web: issue 21
         if state == "stopped":
             doc["stopped"] = time.time()
         if doc != self._last_doc:

@@ -433,6 +433,14 @@ class DriveRemote:
             fileId=row["id"], addParents=folder_id, removeParents=",".join(old) or None, body={},
             fields="id"), f"moving {row['id']}")
 
+    def account_usage(self) -> tuple[int, int | None]:
+        """(bytes the account uses, its limit or None when unlimited), from ``about.get``: the
+        dashboard's account usage (issue 21)."""
+        about = self._call(lambda s: s.about().get(fields="storageQuota"), "reading the quota")
+        quota = about.get("storageQuota") or {}
+        limit = str(quota.get("limit") or "")
+        return int(quota.get("usage") or 0), int(limit) if limit.isdigit() else None
+
     # -- helpers ------------------------------------------------------------------------------
     def _call(self, make: Callable[[Any], Any], what: str) -> Any:
         return self.services.call(make, what)

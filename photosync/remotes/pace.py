@@ -37,6 +37,7 @@ class RateLimiter:
         self._last = clock()
         self._held_until = 0.0
         self.acquired = 0  # requests let through so far, for tests and stats
+        self.waits = 0  # times a request had to wait (the rate limit or the remote's "slow down")
 
     @classmethod
     def per_hour(cls, calls: int, burst: int = 1, **kwargs) -> "RateLimiter":
@@ -57,6 +58,7 @@ class RateLimiter:
                 if wait <= 0:
                     self.acquired += 1
                     return
+                self.waits += 1
             self.sleep(wait)
 
     def hold(self, seconds: float) -> None:

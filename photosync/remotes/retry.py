@@ -201,13 +201,12 @@ class RetryingRemote:
         exc = state.outcome.exception() if state.outcome else None
         if exc is None:
             return
-        if self._on_retry is not None:
-            self._on_retry(method, exc, state.upcoming_sleep)
-            return
         # "Google Drive: listing changes failed (connection refused); retry 3 of 7 in 4 s"
         log.info("%s: %s failed (%s); retry %d of %d in %s", registry.label(self.name),
                  what or WORDS.get(method, method), _reason(exc), state.attempt_number,
                  self.attempts - 1, _seconds(state.upcoming_sleep))
+        if self._on_retry is not None:  # an observer (the daemon's "backing off" state)
+            self._on_retry(method, exc, state.upcoming_sleep)
 
 
 def _gone_is_done(fn: Callable[[], None]) -> Callable[[], None]:

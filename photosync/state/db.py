@@ -198,6 +198,11 @@ MIGRATIONS: list[Migration] = [
     Migration("photosync mirror: mirrored photo details and stream watermarks", _MIRROR_V5),
     Migration("sync runs keep their errors, for `photosync status` (JSON: [{remote, path, error}])",
               ("ALTER TABLE runs ADD COLUMN errors TEXT",)),
+    # Version 7 (issue 21): `photosync history` and the dashboard show why and how much.
+    Migration("the journal remembers each action's reason and bytes",
+              ("ALTER TABLE journal ADD COLUMN reason TEXT",
+               "ALTER TABLE journal ADD COLUMN bytes INTEGER",
+               "CREATE INDEX journal_run ON journal(run_id, remote)")),
 ]
 
 

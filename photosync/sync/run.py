@@ -26,7 +26,7 @@ from photosync.library.scan import ScanResult, scan
 from photosync.remotes import registry
 from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
-from photosync.remotes.retry import RetryingRemote
+from photosync.remotes.retry import OnRetry, RetryingRemote
 from photosync.state.db import db_path, open_db, rolling_backup
 from photosync.state.lock import StateLock
 from photosync.sync import state
@@ -53,6 +53,8 @@ class SyncOptions:
     # For the watch daemon: (connection, remote name, plan) -> the plan to execute (parked items
     # turned into skips).
     plan_filter: Callable[[sqlite3.Connection, str, Plan], Plan] | None = None
+    # For the watch daemon's dashboard (issue 21): told of each retry (method, error, delay).
+    on_retry: OnRetry | None = None
 
 
 @dataclass
@@ -222,7 +224,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         backend = factory(name, config)
         if options.dry_run:
             _keep_caches(backend)
-        remote = RetryingRemote(backend)
+        remote = RetryingRemote(backend, on_retry=options.on_retry)
         view = observe(conn, remote, full=options.full, full_every_hours=config.sync.full_every_hours,
                        now=clock())
         report.full_listing = view.full

@@ -121,9 +121,10 @@ def finish_run(conn: sqlite3.Connection, run_id: int, exit_code: int, summary: d
 def journal_start(conn: sqlite3.Connection, run_id: int, action: Action) -> int:
     with transaction(conn):
         cur = conn.execute(
-            "INSERT INTO journal (run_id, remote, action, path, remote_id, signature, state, started) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'started', ?)",
-            (run_id, action.remote, action.kind, action.path, action.remote_id, action.signature, time.time()))
+            "INSERT INTO journal (run_id, remote, action, path, remote_id, signature, state, "
+            "started, reason, bytes) VALUES (?, ?, ?, ?, ?, ?, 'started', ?, ?, ?)",
+            (run_id, action.remote, action.kind, action.path, action.remote_id, action.signature,
+             time.time(), action.reason, action.size))
     return int(cur.lastrowid)
 
 

@@ -14,7 +14,7 @@ def test_browser_flow_stores_an_offline_token(world):
     assert result.returncode == 0, result.stderr
     token = world.store.load("drive")
     assert set(token) == {"token", "refresh_token", "token_uri", "client_id", "client_secret", "scopes",
-                          "expiry", "account"}
+                          "expiry", "account", "authorized_at"}
     assert token["refresh_token"] and token["token_uri"] == f"{world.drive.url}/token"
     assert token["account"] == "tester@example.com" and token["scopes"] == ["https://www.googleapis.com/auth/drive"]
     assert "Google Drive: authorized as tester@example.com" in result.stdout

@@ -55,6 +55,8 @@ DAEMON_YAML = """daemon:
   rescan_seconds: 0.5
   retry_seconds: 0.2
   max_attempts: 3
+  web:
+    listen: 127.0.0.1:0
 """
 
 
@@ -72,12 +74,14 @@ class Harness:
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
-    def config(self) -> Config:
+    def config_text(self) -> str:
         sections = {"flickr": "flickr:\n  api_key: k\n  api_secret: s\n", "drive": "drive: {}\n"}
-        text = (f"library:\n  root: {self.root}\nstate_dir: {self.tmp / 'state'}\n"
+        return (f"library:\n  root: {self.root}\nstate_dir: {self.tmp / 'state'}\n"
                 + "".join(sections[n] for n in self.remotes)
                 + DAEMON_YAML.format(settle=self.settle, poll=self.poll) + self.extra)
-        return parse(text, self.tmp / "config.yaml")
+
+    def config(self) -> Config:
+        return parse(self.config_text(), self.tmp / "config.yaml")
 
     def start(self, **kwargs) -> Service:
         self.service = Service(self.config(), factory=lambda name, _cfg: self.remotes[name], **kwargs)
@@ -134,3 +138,43 @@ def harness(tmp_path: Path):
     yield make
     for h in made:
         h.stop()
+
+
+@pytest.fixture
+def world(tmp_path: Path, flickr_emulator, drive_emulator, isolated_env):
+    """``photosync watch`` as a subprocess (not started yet) on a config for both emulators."""
+    from photosync.auth.tokens import TokenStore
+    from tests.daemon.process import Daemon  # it imports this module
+    from tests.scenarios.conftest import admin
+    root = tmp_path / "photos"
+    root.mkdir()
+    state = tmp_path / "state"
+    creds = admin(flickr_emulator.url, "credentials")
+    secrets = tmp_path / "drive-client.json"
+    secrets.write_text(json.dumps(admin(drive_emulator.url, "credentials")))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""library:
+  root: {root}
+state_dir: {state}
+flickr:
+  api_key: {creds['api_key']}
+  api_secret: {creds['api_secret']}
+  endpoint: {flickr_emulator.url}
+drive:
+  client_secrets: {secrets}
+  endpoint: {drive_emulator.url}
+daemon:
+  settle_seconds: 0.5
+  poll_minutes: 0.05
+  max_backoff_minutes: 0.2
+  web:
+    listen: 127.0.0.1:0
+""")
+    store = TokenStore(state)
+    flickr_token = admin(flickr_emulator.url, "token", {"username": "testuser", "perms": "delete"})
+    store.save("flickr", flickr_token)
+    store.save("drive", admin(drive_emulator.url, "token", {}))
+    d = Daemon(config, state, isolated_env, tmp_path / "watch.log")
+    d.root, d.flickr, d.drive = root, flickr_emulator.url, drive_emulator.url
+    yield d
+    d.kill()

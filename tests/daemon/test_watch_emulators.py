@@ -7,47 +7,11 @@ import json
 import os
 import time
 from collections import Counter
-from pathlib import Path
 
-import pytest
 
 from tests.daemon.conftest import picture, put, wait_for
 from tests.daemon.process import Daemon
 from tests.scenarios.conftest import admin
-
-
-@pytest.fixture
-def world(tmp_path: Path, flickr_emulator, drive_emulator, isolated_env):
-    from photosync.auth.tokens import TokenStore
-    root = tmp_path / "photos"
-    root.mkdir()
-    state = tmp_path / "state"
-    creds = admin(flickr_emulator.url, "credentials")
-    secrets = tmp_path / "drive-client.json"
-    secrets.write_text(json.dumps(admin(drive_emulator.url, "credentials")))
-    config = tmp_path / "config.yaml"
-    config.write_text(f"""library:
-  root: {root}
-state_dir: {state}
-flickr:
-  api_key: {creds['api_key']}
-  api_secret: {creds['api_secret']}
-  endpoint: {flickr_emulator.url}
-drive:
-  client_secrets: {secrets}
-  endpoint: {drive_emulator.url}
-daemon:
-  settle_seconds: 0.5
-  poll_minutes: 0.05
-  max_backoff_minutes: 0.2
-""")
-    store = TokenStore(state)
-    store.save("flickr", admin(flickr_emulator.url, "token", {"username": "testuser", "perms": "delete"}))
-    store.save("drive", admin(drive_emulator.url, "token", {}))
-    d = Daemon(config, state, isolated_env, tmp_path / "watch.log")
-    d.root, d.flickr, d.drive = root, flickr_emulator.url, drive_emulator.url
-    yield d
-    d.kill()
 
 
 def flickr_titles(d: Daemon) -> Counter:

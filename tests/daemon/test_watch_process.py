@@ -19,7 +19,7 @@ def daemon(tmp_path: Path, isolated_env):
     root.mkdir()
     config = tmp_path / "config.yaml"
     config.write_text(f"library:\n  root: {root}\nstate_dir: {tmp_path / 'state'}\n"
-                      f"daemon:\n  settle_seconds: 0.3\n")
+                      f"daemon:\n  settle_seconds: 0.3\n  web:\n    listen: 127.0.0.1:0\n")
     d = Daemon(config, tmp_path / "state", isolated_env, tmp_path / "watch.log")
     d.root = root
     yield d

@@ -1,0 +1,1 @@
+"""Alerts to the user's phone or mailbox (``notify.urls``), through Apprise."""
