@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from photosync.auth.tokens import TokenStore
 from photosync.config import Config
 from photosync.daemon import failures
-from photosync.errors import PhotosyncError
+from photosync.errors import PhotosyncError, StateDamaged
 from photosync.notify.alerts import Alerter
 from photosync.remotes import registry
 from photosync.remotes.retry import OnRetry
@@ -39,7 +39,6 @@ PURGE_EVERY = 86400.0
 USAGE_EVERY = 3600.0  # an account's usage is read at most this often (one API call)
 TESTING_TOKEN_DAYS = 7.0  # Google's refresh tokens of OAuth apps in "Testing" status die then
 WARN_BEFORE = 86400.0
-ALLOW_ALL = 10**9  # sync.max_delete for a run whose held deletions the user allowed
 
 
 @dataclass
@@ -49,6 +48,7 @@ class RunHooks:
     config: Config
     factory: RemoteFactory
     on_retry: OnRetry
+    force_deletes: bool = False  # the user allowed the held deletions for this run
     started: float = field(default_factory=time.monotonic)
     backends: list[Any] = field(default_factory=list)
     done: int = 0  # actions finished so far in this run (the overview's progress)
@@ -146,6 +146,8 @@ class Companion:
             if now >= self.next_token_check:
                 self.next_token_check = now + 600
                 self._check_testing_token(now)
+        except StateDamaged:
+            pass  # the daemon's own open of the database stops it, with the one message
         except Exception as exc:  # noqa: BLE001 - never stops the daemon
             log.warning("daemon housekeeping failed: %s", exc)
 
@@ -157,13 +159,12 @@ class Companion:
         if allowed:
             log.warning("%s: the user allowed the held deletions for this run",
                         registry.label(name))
-            config = dataclasses.replace(config, sync=dataclasses.replace(
-                config.sync, max_delete=ALLOW_ALL))
         def on_retry(method: str, exc: BaseException, delay: float) -> None:
             with self._lock:
                 self.retrying[name] = (time.time() + delay, str(exc))
 
-        hooks = RunHooks(config, factory or (lambda n, cfg: registry.build(n, cfg)), on_retry)
+        hooks = RunHooks(config, factory or (lambda n, cfg: registry.build(n, cfg)), on_retry,
+                         force_deletes=allowed)
         build = hooks.factory
 
         def counting(n: str, cfg: Config) -> Any:

@@ -378,7 +378,8 @@ class Service:
 
         hooks = self.companion.prepare(config, name, self.factory)  # issue 21
         options = SyncOptions(remotes=[name], local_scan=False, local_complete=self.local_complete,
-                              plan_filter=failures.filter_plan, on_retry=hooks.on_retry)
+                              plan_filter=failures.filter_plan, on_retry=hooks.on_retry,
+                              force_deletes=hooks.force_deletes)
         report = sync_locked(hooks.config, options, factory=hooks.factory,
                              progress=hooks.counting(progress)).remotes[0]
         self.companion.observe(name, report, hooks)  # issue 21
