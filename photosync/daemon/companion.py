@@ -8,7 +8,6 @@ stays about syncing. Nothing here may stop a sync: every hook catches and logs i
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
