@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 Signature = tuple[int, int, int] | None  # (size, mtime_ns, ctime_ns); None: the path is missing
 StatFn = Callable[[str], os.stat_result]
