@@ -28,16 +28,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from photosync import config as config_mod
 from photosync.config import Config
 from photosync.daemon import failures
-from photosync.daemon.document import Batch, DaemonStatus, ScanRecord, write_status
-from photosync.daemon.jobs import Cancelled, SyncResult, raise_if_damaged, scan_library, sync_remote
+from photosync.daemon.document import DaemonStatus, write_status
+from photosync.daemon.jobs import SyncResult, sync_remote
 from photosync.daemon.notify import Notifier
+from photosync.daemon.scans import LocalScans
 from photosync.daemon.settle import Settler
 from photosync.daemon.status import running_daemon
 from photosync.daemon.watcher import Watcher, WatchLimitReached
@@ -65,13 +65,6 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _LIBC = _glibc()
-
-
-@dataclass
-class ScanJob:
-    batch: list[str]
-    unsettled: frozenset[str]
-    future: Future[ScanResult]
 
 
 def release_memory() -> None:
@@ -102,17 +95,10 @@ class Service:
         self._inbox_lock = threading.Lock()
         self.settler = Settler(config.daemon.settle_seconds, config.daemon.max_batch_delay_seconds)
         self.remotes = RemoteWorkers(config)
-        self.scan_pool = ThreadPoolExecutor(1, thread_name_prefix="photosync-scan")
-        self.scan_job: ScanJob | None = None
-        self.scan_wanted = True  # a full sync at start
+        self.scans = LocalScans(self.stopping, lambda _f: self.wake.set())
         self.watcher: Watcher | None = None
         self.mode = "starting"
-        self.next_rescan: float | None = None
         self.started = time.time()
-        self.batches = 0
-        self.last_batch: Batch | None = None
-        self.last_scan: ScanRecord | None = None
-        self.local_complete = False  # the last scan read everything (else: no deletions planned)
         self.config_error: str | None = None
         self.warning: str | None = None
         self.abandoned = False  # threads were still busy when we stopped
@@ -189,7 +175,7 @@ class Service:
         if self.warning != message:
             log.warning("%s", message)
         self.warning, self.mode = message, "polling"
-        self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
+        self.scans.rescan_in(self.config.daemon.rescan_seconds)
 
     def _shutdown(self) -> None:
         self.stopping.set()
@@ -198,10 +184,10 @@ class Service:
         if self.watcher is not None:
             self.watcher.stop()
         jobs: list[Future[Any]] = list(self.remotes.jobs.values())
-        if self.scan_job:
-            jobs.append(self.scan_job.future)
+        if self.scans.job:
+            jobs.append(self.scans.job.future)
         _done, busy = wait_futures(jobs, timeout=self.stop_timeout)
-        self.scan_pool.shutdown(wait=False, cancel_futures=True)
+        self.scans.shutdown()
         self.remotes.shutdown()
         if busy:
             self.abandoned = True
@@ -228,8 +214,8 @@ class Service:
         deadline = self.settler.next_deadline()
         if deadline is not None:
             times.append(deadline)
-        if self.next_rescan is not None:
-            times.append(self.next_rescan)
+        if self.scans.next_rescan is not None:
+            times.append(self.scans.next_rescan)
         watchdog = self.notifier.watchdog_seconds
         if watchdog:
             times.append(self._last_keepalive + watchdog / 2)
@@ -259,7 +245,7 @@ class Service:
             except WatchLimitReached as exc:
                 self.watcher = None
                 self._fall_back(str(exc))
-                self.scan_wanted = True
+                self.scans.wanted = True
 
     def _handle_requests(self) -> None:
         requests, self.requests = self.requests, set()
@@ -273,75 +259,43 @@ class Service:
             finally:
                 conn.close()
             self.remotes.force_all()
-            self.scan_wanted = True
+            self.scans.wanted = True
 
     # -- starting scans and syncs ------------------------------------------------------------
     def _start_work(self) -> None:
         if self.stopping.is_set():
             return
-        if self.scan_job is None:
-            batch: list[str] = []
-            if self.settler.batch_due():
-                batch = self.settler.take_batch()
-            polling_due = self.next_rescan is not None and time.monotonic() >= self.next_rescan
-            if batch or self.scan_wanted or polling_due:
-                self._start_scan(batch)
-        if self.scan_job is None:  # remotes sync against a complete index
+        if self.scans.job is None:
+            batch = self.settler.take_batch() if self.settler.batch_due() else []
+            if batch or self.scans.due():
+                self.scans.start(self.config, batch, frozenset(self.settler.pending),
+                                 polling=self.mode == "polling")
+                if not self._ready_sent:
+                    self._ready_sent = True
+                    self.notifier.ready("first sync started")
+        if self.scans.job is None:  # remotes sync against a complete index
             self.remotes.start_due(self._submit_sync)
-
-    def _start_scan(self, batch: list[str]) -> None:
-        self.scan_wanted = False
-        if self.mode == "polling":
-            self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
-        if batch:
-            self.batches += 1
-            self.last_batch = Batch(files=len(batch), at=time.time())
-            log.info("batch %d: %d settled change(s)", self.batches, len(batch))
-        unsettled = frozenset(self.settler.pending)
-        future = self._submit(self.scan_pool, scan_library, self.config, unsettled,
-                              self.stopping)
-        self.scan_job = ScanJob(batch, unsettled, future)
-        if not self._ready_sent:
-            self._ready_sent = True
-            self.notifier.ready("first sync started")
 
     def _submit_sync(self, pool: ThreadPoolExecutor, name: str) -> Future[SyncResult]:
         config = self.config  # local_complete is read when the job starts: after a scan
-        return self._submit(pool, lambda: sync_remote(
-            config, name, factory=self.factory, local_complete=self.local_complete,
+        future = pool.submit(lambda: sync_remote(
+            config, name, factory=self.factory, local_complete=self.scans.local_complete,
             stopping=self.stopping))
-
-    def _submit(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: object) -> Future:
-        future = pool.submit(fn, *args)
         future.add_done_callback(lambda _f: self.wake.set())
         return future
 
     # -- results ------------------------------------------------------------------------------
     def _collect(self) -> None:
-        finished = False
-        job = self.scan_job
-        if job is not None and job.future.done():
-            self.scan_job = None
-            self._scan_finished(job)
-            finished = True
-        finished = self.remotes.collect() or finished
-        if finished and self.scan_job is None and not self.remotes.jobs:
+        scanned = self.scans.finished()
+        if scanned:
+            result = self.scans.collect(self.config)
+            if result is not None:
+                self._scanned(result)
+        synced = self.remotes.collect()
+        if (scanned or synced) and self.scans.job is None and not self.remotes.jobs:
             release_memory()
 
-    def _scan_finished(self, job: ScanJob) -> None:
-        try:
-            result = job.future.result()
-        except Cancelled:
-            return
-        except Exception as exc:  # noqa: BLE001 - e.g. the share is unmounted: report, retry later
-            raise_if_damaged(self.config.state_dir, exc)
-            log.error("scan failed: %s", exc if isinstance(exc, PhotosyncError) else repr(exc))
-            self.last_scan = ScanRecord(at=time.time(), error=str(exc))
-            self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
-            return
-        self.last_scan = ScanRecord(at=time.time(), summary=result.summary(),
-                                    held=len(result.held))
-        self.local_complete = not result.failed
+    def _scanned(self, result: ScanResult) -> None:
         for rel in result.held:  # still being written: watch them settle
             self.settler.touch(os.path.join(self.root, rel))
         if result.new or result.changed or result.moved or result.gone:
@@ -372,7 +326,7 @@ class Service:
         self._rewatch(changed_root=self.root != old_root)
         self.remotes.configure(new)
         self.remotes.changed_locally()
-        self.scan_wanted = True
+        self.scans.wanted = True
         log.info("config reloaded from %s", new.source)
         self.notifier.reloaded()
 
@@ -382,7 +336,7 @@ class Service:
             if self.watcher is not None:
                 self.watcher.stop()
                 self.watcher = None
-            self.next_rescan = None
+            self.scans.next_rescan = None
             self._start_watching()
         else:
             self.watcher.set_rules(compile_rules(self.config.library))
@@ -393,8 +347,9 @@ class Service:
         doc = DaemonStatus(
             pid=os.getpid(), started=self.started, state=state, mode=self.mode, root=self.root,
             pending=len(self.settler.pending) + len(self.settler.ready),
-            scanning=self.scan_job is not None, batches=self.batches, last_batch=self.last_batch,
-            last_scan=self.last_scan, config_error=self.config_error, warning=self.warning,
+            scanning=self.scans.job is not None, batches=self.scans.batches,
+            last_batch=self.scans.last_batch, last_scan=self.scans.last_scan,
+            config_error=self.config_error, warning=self.warning,
             parked=self.remotes.parked, remotes=self.remotes.status(),
             stopped=time.time() if state == "stopped" else None)
         if doc != self._last_doc:
