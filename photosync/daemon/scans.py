@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 from photosync.config import Config
 from photosync.daemon.document import Batch, ScanRecord
@@ -22,20 +21,13 @@ from photosync.library.scan import ScanResult
 log = logging.getLogger("photosync.daemon")
 
 
-@dataclass
-class ScanJob:
-    batch: list[str]
-    unsettled: frozenset[str]
-    future: Future[ScanResult]
-
-
 class LocalScans:
     """One scan at a time, on its own thread; ``done`` is called when a job finishes."""
 
     def __init__(self, stopping: threading.Event, done: Callable[[Future[ScanResult]], None]):
         self.stopping, self._done = stopping, done
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="photosync-scan")
-        self.job: ScanJob | None = None
+        self.job: Future[ScanResult] | None = None  # the scan in flight
         self.wanted = True  # a full sync at start
         self.next_rescan: float | None = None  # monotonic; set while polling or after a failure
         self.batches = 0
@@ -61,20 +53,19 @@ class LocalScans:
             self.batches += 1
             self.last_batch = Batch(files=len(batch), at=time.time())
             log.info("batch %d: %d settled change(s)", self.batches, len(batch))
-        future = self.pool.submit(scan_library, config, unsettled, self.stopping)
-        future.add_done_callback(self._done)
-        self.job = ScanJob(batch, unsettled, future)
+        self.job = self.pool.submit(scan_library, config, unsettled, self.stopping)
+        self.job.add_done_callback(self._done)
 
     def finished(self) -> bool:
-        return self.job is not None and self.job.future.done()
+        return self.job is not None and self.job.done()
 
     def collect(self, config: Config) -> ScanResult | None:
         """The :meth:`finished` job's result (None: it failed or was cancelled)."""
-        job = self.job
-        assert job is not None
-        self.job = None
+        job, self.job = self.job, None
+        if job is None:
+            return None
         try:
-            result = job.future.result()
+            result = job.result()
         except Cancelled:
             return None
         except Exception as exc:  # noqa: BLE001 - e.g. the share is unmounted: report, retry later

@@ -185,7 +185,7 @@ class Service:
             self.watcher.stop()
         jobs: list[Future[Any]] = list(self.remotes.jobs.values())
         if self.scans.job:
-            jobs.append(self.scans.job.future)
+            jobs.append(self.scans.job)
         _done, busy = wait_futures(jobs, timeout=self.stop_timeout)
         self.scans.shutdown()
         self.remotes.shutdown()
