@@ -16,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_status(app: App) -> int:
-    doc = collect(app.config)
-    print(json.dumps(doc, indent=2, sort_keys=True) if app.args.json else render(doc))
+    report = collect(app.config)
+    print(json.dumps(report.to_dict(), indent=2, sort_keys=True) if app.args.json
+          else render(report))
     return 0

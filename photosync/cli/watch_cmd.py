@@ -11,10 +11,11 @@ from photosync.daemon.service import Service
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("watch", help="sync now, then keep syncing as photos arrive (the service)",
-                            description="Run as a service: a full sync at start, then new and changed "
-                                        "photos are synced once settled, and the remotes are polled. "
-                                        "SIGHUP reloads the config, SIGUSR1 syncs everything now.")
+    parser = sub.add_parser(
+        "watch", help="sync now, then keep syncing as photos arrive (the service)",
+        description="Run as a service: a full sync at start, then new and changed photos are "
+                    "synced once settled, and the remotes are polled. SIGHUP reloads the config, "
+                    "SIGUSR1 syncs everything now.")
     parser.set_defaults(func=run_watch)
 
 

@@ -34,14 +34,16 @@ def retry_delay(attempts: int, first: float) -> float:
     return first * 4 ** (attempts - 1)
 
 
-def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan, now: float | None = None) -> Plan:
+def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan,
+                now: float | None = None) -> Plan:
     """Skip the actions of items that wait for a retry or are parked; forget what changed."""
     now = time.time() if now is None else now
     rows = {(r["action"], r["item"]): r for r in conn.execute(
         "SELECT * FROM daemon_failures WHERE remote = ?", (remote,))}
     if not rows:
         return plan
-    actions, seen, stale = [], set(), []
+    actions, seen = [], set()
+    stale: list[tuple[str, str]] = []
     for action in plan.actions:
         item, fingerprint = key_of(action)
         row = rows.get((action.kind, item))
@@ -56,8 +58,9 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan, now: float | 
             actions.append(_skip(action, f"parked after {row['attempts']} failed attempts "
                                          f"(last: {row['error']}); retried when it changes"))
         elif row["next_retry"] is not None and row["next_retry"] > now:
-            actions.append(_skip(action, f"failed {row['attempts']} time(s) (last: {row['error']}); "
-                                         f"retried at {time.strftime('%H:%M:%S', time.localtime(row['next_retry']))}"))
+            when = time.strftime('%H:%M:%S', time.localtime(row['next_retry']))
+            actions.append(_skip(action, f"failed {row['attempts']} time(s) "
+                                         f"(last: {row['error']}); retried at {when}"))
         else:
             actions.append(action)
     if not plan.aborted:

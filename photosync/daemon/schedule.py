@@ -13,8 +13,11 @@ authorized waits on its own while the others (and the local watching) carry on:
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
+
+from photosync.daemon.document import RemoteStatus
 
 Result = Literal["ok", "items_failed", "unavailable", "auth", "crashed"]
 
@@ -109,3 +112,10 @@ class RemoteSchedule:
         if self.retry_at is not None:
             return "waiting for authorization" if self.last_result == "auth" else "backing off"
         return "idle"
+
+    def status(self) -> RemoteStatus:
+        """Its part of the status document (no next sync while one runs or changes wait)."""
+        return RemoteStatus(label=self.label, state=self.state, last_started=self.last_started,
+                            last_finished=self.last_finished, last_result=self.last_result,
+                            last_error=self.last_error, last_summary=self.last_summary,
+                            next_sync=None if self.running or self.dirty else self.next_wakeup())

@@ -4,8 +4,9 @@ Threads, each with one job, so nothing waits for what it does not need:
 - the main thread (this loop): signals, watcher events into the :class:`Settler`, deciding what
   runs next, the status file and sd_notify. It never does I/O that can hang.
 - one scan thread: an incremental scan per settled batch (files still being written are held);
-- one thread per remote: ``sync_locked`` for that remote alone, with the index kept current by
-  the scan thread, so a remote that is down or slow never delays the other or the watching.
+- one thread per remote (:mod:`workers`): ``sync_locked`` for that remote alone (:mod:`jobs`),
+  with the index kept current by the scan thread, so a remote that is down or slow never delays
+  the other or the watching. The status document is :mod:`document`.
 Remote syncs start only while no scan runs (they see a complete index); scans may run while
 remotes sync (they write only the ``files`` table).
 
@@ -24,36 +25,34 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from photosync import config as config_mod
 from photosync.config import Config
 from photosync.daemon import failures
 from photosync.daemon.companion import Companion
+from photosync.daemon.document import DaemonStatus, write_status
+from photosync.daemon.jobs import SyncResult, sync_remote
 from photosync.daemon.notify import Notifier
-from photosync.daemon.schedule import RemoteSchedule, Result, Timing
+from photosync.daemon.scans import LocalScans
 from photosync.daemon.settle import Settler
-from photosync.daemon.status import running_daemon, write_status
+from photosync.daemon.status import running_daemon
 from photosync.daemon.watcher import Watcher, WatchLimitReached
-from photosync.errors import ConfigError, LockedError, PhotosyncError, StateDamaged
+from photosync.daemon.workers import RemoteWorkers
+from photosync.errors import ConfigError, LockedError, PhotosyncError
 from photosync.library.rules import compile_rules
-from photosync.library.scan import ScanResult, scan
-from photosync.library.walk import FileEntry
-from photosync.remotes import registry
+from photosync.library.scan import ScanResult
 from photosync.remotes.files import remove_partials
-from photosync.state.db import damaged, is_damaged, open_db
+from photosync.state.db import open_db
 from photosync.state.lock import StateLock
-from photosync.sync.execute import Outcome
-from photosync.sync.report import counts_in_words, done_line
-from photosync.sync.run import RemoteFactory, SyncOptions, sync_locked
+from photosync.sync.run import RemoteFactory
 
 log = logging.getLogger("photosync.daemon")
 MAX_SLEEP = 30.0  # the loop wakes at least this often (keep-alives)
-AUTH_CHECK = 5.0  # while a remote waits for authorization: how often its token file is checked
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -67,17 +66,6 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _LIBC = _glibc()
-
-
-class Cancelled(Exception):
-    """Raised inside a scan or a sync when the daemon is stopping."""
-
-
-@dataclass
-class ScanJob:
-    batch: list[str]
-    unsettled: frozenset[str]
-    future: Future
 
 
 def release_memory() -> None:
@@ -104,34 +92,21 @@ class Service:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.requests: set[str] = set()  # "reload", "now": set by signal handlers
-        self.asked: set[str] = set()  # remotes asked to sync now (SIGUSR1) and not synced since
         self._inbox: list[tuple[str, bool | None, bool]] = []
         self._inbox_lock = threading.Lock()
         self.settler = Settler(config.daemon.settle_seconds, config.daemon.max_batch_delay_seconds)
-        self.schedules: dict[str, RemoteSchedule] = {}
-        self.remote_jobs: dict[str, Future] = {}
-        self.pools: dict[str, ThreadPoolExecutor] = {}
-        self.scan_pool = ThreadPoolExecutor(1, thread_name_prefix="photosync-scan")
-        self.scan_job: ScanJob | None = None
-        self.scan_wanted = True  # a full sync at start
+        self.remotes = RemoteWorkers(config)
+        self.scans = LocalScans(self.stopping, lambda _f: self.wake.set())
         self.watcher: Watcher | None = None
         self.mode = "starting"
-        self.next_rescan: float | None = None
         self.started = time.time()
-        self.batches = 0
-        self.last_batch: dict | None = None
-        self.last_scan: dict | None = None
-        self.local_complete = False  # the last scan read everything (else: no deletions planned)
         self.config_error: str | None = None
         self.warning: str | None = None
-        self.parked = 0
         self.abandoned = False  # threads were still busy when we stopped
         self._ready_sent = False
         self._last_keepalive = 0.0
-        self._last_doc: dict | None = None
-        self._token_changes: dict[str, float | None] = {}
+        self._last_doc: DaemonStatus | None = None
         self._lock = StateLock(config.state_dir)
-        self._sync_schedules()
         self.companion = Companion(self)  # issue 21: dashboard, metrics, alerts, trash retention
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -162,8 +137,9 @@ class Service:
         except LockedError:
             pid = running_daemon(self.config.state_dir)
             if pid:
-                raise LockedError(f"photosync watch is already running for {self.config.state_dir} "
-                                  f"(pid {pid}); `photosync status` shows what it is doing") from None
+                raise LockedError(f"photosync watch is already running for "
+                                  f"{self.config.state_dir} (pid {pid}); `photosync status` "
+                                  f"shows what it is doing") from None
             raise
 
     def _install_signals(self) -> None:
@@ -179,15 +155,15 @@ class Service:
         self._start_watching()
         log.info("watching %s (%s); settle %s s, remotes polled every %s min: %s", self.root,
                  self.mode, self.config.daemon.settle_seconds, self.config.daemon.poll_minutes,
-                 ", ".join(s.label for s in self.schedules.values()) or "no remote enabled")
+                 self.remotes.labels)
         self.companion.started()  # issue 21
         self._publish()
 
     def _start_watching(self) -> None:
         fs_type = config_mod.remote_filesystem_type(Path(self.root))
         if fs_type:
-            self._fall_back(f"library.root is on a network filesystem ({fs_type}): changes made by "
-                            f"other machines raise no inotify events; rescanning every "
+            self._fall_back(f"library.root is on a network filesystem ({fs_type}): changes made "
+                            f"by other machines raise no inotify events; rescanning every "
                             f"{self.config.daemon.rescan_seconds:g} s instead")
             return
         self.watcher = Watcher(Path(self.root), compile_rules(self.config.library), self._on_change)
@@ -202,23 +178,25 @@ class Service:
         if self.warning != message:
             log.warning("%s", message)
         self.warning, self.mode = message, "polling"
-        self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
+        self.scans.rescan_in(self.config.daemon.rescan_seconds)
 
     def _shutdown(self) -> None:
         self.stopping.set()
         self.notifier.stopping()
-        self.companion.stopping()  # issue 21
         log.info("stopping")
         if self.watcher is not None:
             self.watcher.stop()
-        jobs = list(self.remote_jobs.values()) + ([self.scan_job.future] if self.scan_job else [])
+        jobs: list[Future[Any]] = list(self.remotes.jobs.values())
+        if self.scans.job:
+            jobs.append(self.scans.job)
         _done, busy = wait_futures(jobs, timeout=self.stop_timeout)
-        for pool in [self.scan_pool, *self.pools.values()]:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self.scans.shutdown()
+        self.remotes.shutdown()
         if busy:
             self.abandoned = True
-            log.warning("%d transfer thread(s) still busy after %g s: abandoned; finished actions "
-                        "are recorded and the next start resumes the rest", len(busy), self.stop_timeout)
+            log.warning("%d transfer thread(s) still busy after %g s: abandoned; finished "
+                        "actions are recorded and the next start resumes the rest", len(busy),
+                        self.stop_timeout)
         self._publish(state="stopped")
         self._lock.release()
         self.notifier.close()
@@ -229,34 +207,26 @@ class Service:
         self._drain_inbox()
         self.settler.tick()
         self._collect()
-        self._check_reauthorized()
+        self.remotes.check_reauthorized()
         self._start_work()
         self.companion.tick()  # issue 21
         self._publish()
 
     def _sleep(self) -> None:
         now = time.monotonic()
-        times = [now + MAX_SLEEP]
+        times = [now + MAX_SLEEP, *self.remotes.wakeups(now)]
         deadline = self.settler.next_deadline()
         if deadline is not None:
             times.append(deadline)
-        if self.next_rescan is not None:
-            times.append(self.next_rescan)
-        wall = time.time()
-        for sched in self.schedules.values():
-            wakeup = sched.next_wakeup()
-            if wakeup is not None:
-                times.append(now + wakeup - wall)
-        if self.notifier.watchdog_seconds:
-            times.append(self._last_keepalive + self.notifier.watchdog_seconds / 2)
-        if any(s.last_result == "auth" and s.retry_at is not None for s in self.schedules.values()):
-            times.append(now + AUTH_CHECK)  # notice a new token soon after `photosync auth`
-        timeout = max(0.0, min(times) - now)
-        if self.wake.wait(timeout):
+        if self.scans.next_rescan is not None:
+            times.append(self.scans.next_rescan)
+        watchdog = self.notifier.watchdog_seconds
+        if watchdog:
+            times.append(self._last_keepalive + watchdog / 2)
+        if self.wake.wait(max(0.0, min(times) - now)):
             self.wake.clear()
             time.sleep(0.05)  # let an event storm gather: one turn handles many events
-        if self.notifier.watchdog_seconds and time.monotonic() - self._last_keepalive >= \
-                self.notifier.watchdog_seconds / 2:
+        if watchdog and time.monotonic() - self._last_keepalive >= watchdog / 2:
             self.notifier.keepalive()
             self._last_keepalive = time.monotonic()
 
@@ -279,7 +249,7 @@ class Service:
             except WatchLimitReached as exc:
                 self.watcher = None
                 self._fall_back(str(exc))
-                self.scan_wanted = True
+                self.scans.wanted = True
 
     def _handle_requests(self) -> None:
         requests, self.requests = self.requests, set()
@@ -292,215 +262,51 @@ class Service:
                 failures.unpark_all(conn)
             finally:
                 conn.close()
-            for sched in self.schedules.values():
-                sched.force()
-            self.asked = set(self.schedules)
-            self.scan_wanted = True
+            self.remotes.force_all()
+            self.scans.wanted = True
         if "sync" in requests:  # issue 21: the dashboard retried an item; parked ones stay parked
-            for sched in self.schedules.values():
-                sched.force()
+            self.remotes.force_all(asked=False)
 
     # -- starting scans and syncs ------------------------------------------------------------
     def _start_work(self) -> None:
         if self.stopping.is_set():
             return
-        if self.scan_job is None:
-            batch: list[str] = []
-            if self.settler.batch_due():
-                batch = self.settler.take_batch()
-            polling_due = self.next_rescan is not None and time.monotonic() >= self.next_rescan
-            if batch or self.scan_wanted or polling_due:
-                self._start_scan(batch)
-                return
-        if self.scan_job is not None:
-            return  # remotes sync against a complete index
-        for name, sched in self.schedules.items():
-            reason = sched.reason_to_start()
-            if reason and name not in self.remote_jobs:
-                log.debug("%s: syncing (%s)", sched.label, reason)
-                sched.started()
-                self.remote_jobs[name] = self._submit(self.pools[name], self._sync_remote,
-                                                      self.config, name)
+        if self.scans.job is None:
+            batch = self.settler.take_batch() if self.settler.batch_due() else []
+            if batch or self.scans.due():
+                self.scans.start(self.config, batch, frozenset(self.settler.pending),
+                                 polling=self.mode == "polling")
+                if not self._ready_sent:
+                    self._ready_sent = True
+                    self.notifier.ready("first sync started")
+        if self.scans.job is None:  # remotes sync against a complete index
+            self.remotes.start_due(self._submit_sync)
 
-    def _start_scan(self, batch: list[str]) -> None:
-        self.scan_wanted = False
-        if self.mode == "polling":
-            self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
-        if batch:
-            self.batches += 1
-            self.last_batch = {"files": len(batch), "at": time.time()}
-            log.info("batch %d: %d settled change(s)", self.batches, len(batch))
-        unsettled = frozenset(self.settler.pending)
-        future = self._submit(self.scan_pool, self._scan, self.config, unsettled)
-        self.scan_job = ScanJob(batch, unsettled, future)
-        if not self._ready_sent:
-            self._ready_sent = True
-            self.notifier.ready("first sync started")
-
-    def _submit(self, pool: ThreadPoolExecutor, fn: Callable, *args: object) -> Future:
-        future = pool.submit(fn, *args)
+    def _submit_sync(self, pool: ThreadPoolExecutor, name: str) -> Future[SyncResult]:
+        config = self.config  # local_complete is read when the job starts: after a scan
+        future = pool.submit(lambda: sync_remote(
+            config, name, factory=self.factory, local_complete=self.scans.local_complete,
+            stopping=self.stopping, companion=self.companion))
         future.add_done_callback(lambda _f: self.wake.set())
         return future
 
-    # -- what the threads do ------------------------------------------------------------------
-    def _scan(self, config: Config, unsettled: frozenset[str]) -> ScanResult:
-        settle = max(0.0, config.daemon.settle_seconds - 0.25)
-
-        def hold(entry: FileEntry) -> bool:
-            if entry.abs_path in unsettled:
-                return True
-            try:
-                changed = os.stat(entry.abs_path).st_ctime
-            except OSError:
-                return False  # the scan reports it
-            return time.time() - changed < settle
-
-        def progress(_p: object) -> None:
-            if self.stopping.is_set():
-                raise Cancelled()
-
-        conn = open_db(config.state_dir)
-        try:
-            return scan(conn, config.library, progress=progress, hold=hold)
-        finally:
-            conn.close()
-
-    def _sync_remote(self, config: Config, name: str) -> tuple[Result, str | None, float | None, dict]:
-        label = registry.label(name)
-
-        def progress(_label: str, _total: int) -> Callable[[Outcome], None]:
-            def each(outcome: Outcome) -> None:
-                if outcome.error is None:  # a failure is already a warning, from the executor
-                    log.info("%s", done_line(label, outcome))  # "Flickr: uploaded 2024/a.jpg"
-                if self.stopping.is_set():
-                    raise Cancelled()
-            return each
-
-        hooks = self.companion.prepare(config, name, self.factory)  # issue 21
-        options = SyncOptions(remotes=[name], local_scan=False, local_complete=self.local_complete,
-                              plan_filter=failures.filter_plan, on_retry=hooks.on_retry,
-                              force_deletes=hooks.force_deletes)
-        report = sync_locked(hooks.config, options, factory=hooks.factory,
-                             progress=hooks.counting(progress)).remotes[0]
-        self.companion.observe(name, report, hooks)  # issue 21
-        conn = open_db(config.state_dir)
-        try:
-            usable = report.error is None
-            outcomes = report.outcomes if usable else [o for o in report.outcomes if o.error is None]
-            # a full remote is no fault of the files: they are tried again at the next sync, not parked
-            outcomes = [o for o in outcomes if report.full is None or o.error != report.full]
-            failures.record(conn, name, outcomes, max_attempts=config.daemon.max_attempts,
-                            first_delay=config.daemon.retry_seconds)
-            retry_at = failures.pending_retry(conn, name)
-            self.parked = sum(1 for f in failures.listing(conn) if f["parked"])
-        finally:
-            conn.close()
-        counts: dict[str, int] = {}
-        for action in report.plan.actions if report.plan else []:
-            counts[action.kind] = counts.get(action.kind, 0) + 1
-        if report.error:
-            return ("auth" if report.auth_needed else "unavailable"), report.error, None, counts
-        failed = [o for o in report.outcomes if o.error]
-        held = report.plan.aborted if report.plan and report.plan.aborted else None
-        if failed or held:
-            error = held or f"{len(failed)} item(s) failed, e.g. {failed[0].action.path or failed[0].action.remote_id}: {failed[0].error}"
-            return "items_failed", error, retry_at, counts
-        return "ok", None, retry_at, counts
-
     # -- results ------------------------------------------------------------------------------
     def _collect(self) -> None:
-        finished = False
-        job = self.scan_job
-        if job is not None and job.future.done():
-            self.scan_job = None
-            self._scan_finished(job)
-            finished = True
-        for name, future in list(self.remote_jobs.items()):
-            if future.done():
-                del self.remote_jobs[name]
-                self._sync_finished(name, future)
-                finished = True
-        if finished and self.scan_job is None and not self.remote_jobs:
+        scanned = self.scans.finished()
+        if scanned:
+            result = self.scans.collect(self.config)
+            if result is not None:
+                self._scanned(result)
+        synced = self.remotes.collect()
+        if (scanned or synced) and self.scans.job is None and not self.remotes.jobs:
             release_memory()
 
-    def _scan_finished(self, job: ScanJob) -> None:
-        try:
-            result = job.future.result()
-        except Cancelled:
-            return
-        except Exception as exc:  # noqa: BLE001 - e.g. the share is unmounted: report, retry later
-            self._stop_if_damaged(exc)
-            log.error("scan failed: %s", exc if isinstance(exc, PhotosyncError) else repr(exc))
-            self.last_scan = {"at": time.time(), "error": str(exc)}
-            self._retry_scan_later()
-            return
-        self.last_scan = {"at": time.time(), "summary": result.summary(), "held": len(result.held)}
-        self.local_complete = not result.failed
+    def _scanned(self, result: ScanResult) -> None:
         for rel in result.held:  # still being written: watch them settle
             self.settler.touch(os.path.join(self.root, rel))
         if result.new or result.changed or result.moved or result.gone:
             log.info("scan: %s", result.summary())
-            for sched in self.schedules.values():
-                sched.changed_locally()
-
-    def _stop_if_damaged(self, exc: Exception) -> None:
-        """A damaged state database fails every scan and sync alike: stop (exit 2, one line
-        naming the recovery) instead of retrying forever."""
-        if isinstance(exc, StateDamaged):
-            raise exc
-        if is_damaged(exc):
-            raise damaged(self.config.state_dir, exc) from None
-
-    def _retry_scan_later(self) -> None:
-        self.next_rescan = time.monotonic() + self.config.daemon.rescan_seconds
-
-    def _sync_finished(self, name: str, future: Future) -> None:
-        sched = self.schedules.get(name)
-        if sched is None:  # disabled by a reload meanwhile
-            return
-        try:
-            result, error, retry_at, counts = future.result()
-        except Cancelled:
-            sched.finished("crashed", "stopped")
-            return
-        except Exception as exc:  # noqa: BLE001 - a bug or a missing backend must not stop the rest
-            self._stop_if_damaged(exc)
-            message = str(exc) if isinstance(exc, PhotosyncError) else f"{type(exc).__name__}: {exc}"
-            log.error("%s: sync failed: %s", sched.label, message, exc_info=not isinstance(exc, PhotosyncError))
-            sched.finished("crashed", message)
-            return
-        sched.finished(result, error, retry_at, counts)
-        busy = {k: n for k, n in counts.items() if k != "skip"}
-        asked, self.asked = name in self.asked, self.asked - {name}
-        if result == "ok":
-            # "Flickr: synced: 2 uploaded, 1 created album"; nothing to do is said when asked
-            (log.info if busy or asked else log.debug)(
-                "%s: %s", sched.label, f"synced: {counts_in_words(busy)}" if busy
-                else "nothing to do" + (" (asked to sync now)" if asked else ""))
-        elif result == "auth":
-            log.error("%s: authorization refused (%s); retrying in %g min or after `photosync auth %s`",
-                      sched.label, error, self.config.daemon.auth_retry_minutes, name)
-            self._token_changes[name] = self._token_changed(name)
-        elif result == "unavailable":
-            log.warning("%s: unavailable (%s); retrying in %.0f s", sched.label, error,
-                        (sched.retry_at or time.time()) - time.time())
-        else:
-            log.warning("%s: %s", sched.label, error)
-
-    def _check_reauthorized(self) -> None:
-        """A remote refused for authorization retries at once when its token file changes."""
-        for name, sched in self.schedules.items():
-            if sched.last_result == "auth" and sched.retry_at is not None:
-                if self._token_changed(name) != self._token_changes.get(name):
-                    log.info("%s: token file changed; retrying now", sched.label)
-                    sched.force()
-
-    def _token_changed(self, name: str) -> float | None:
-        """When the token file last changed: a new token, or a `chmod 600` of one refused."""
-        try:
-            return (Path(self.config.state_dir) / "tokens" / f"{name}.json").stat().st_ctime
-        except OSError:
-            return None
+            self.remotes.changed_locally()
 
     # -- config reload ------------------------------------------------------------------------
     def _reload(self) -> None:
@@ -509,8 +315,8 @@ class Service:
             new = self.load_config()
         except PhotosyncError as exc:
             problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
-            self.config_error = "config reload failed, still running with the previous config: " + \
-                "; ".join(problems)
+            self.config_error = ("config reload failed, still running with the previous config: "
+                                 + "; ".join(problems))
             log.error("%s", self.config_error)
             self.notifier.reloaded()
             return
@@ -523,75 +329,37 @@ class Service:
         self.root = os.path.abspath(new.library.root)
         self.settler.settle = new.daemon.settle_seconds
         self.settler.max_delay = new.daemon.max_batch_delay_seconds
-        if self.root != old_root or self.watcher is None:
-            if self.watcher is not None:
-                self.watcher.stop()
-                self.watcher = None
-            self.next_rescan = None
-            self._start_watching()
-        else:
-            self.watcher.set_rules(compile_rules(new.library))
-        self._sync_schedules()
-        for sched in self.schedules.values():
-            sched.changed_locally()
-        self.scan_wanted = True
+        self._rewatch(changed_root=self.root != old_root)
+        self.remotes.configure(new)
+        self.remotes.changed_locally()
+        self.scans.wanted = True
         log.info("config reloaded from %s", new.source)
         self.notifier.reloaded()
 
-    def _sync_schedules(self) -> None:
-        """One schedule (and thread) per enabled remote; timings from the current config."""
-        d = self.config.daemon
-        timing = Timing(poll=d.poll_minutes * 60, first_backoff=min(30.0, d.poll_minutes * 60),
-                        max_backoff=d.max_backoff_minutes * 60, auth_retry=d.auth_retry_minutes * 60)
-        enabled = registry.enabled(self.config)
-        for name in list(self.schedules):
-            if name not in enabled:
-                del self.schedules[name]
-        for name in enabled:
-            if name in self.schedules:
-                self.schedules[name].timing = timing
-            else:
-                self.schedules[name] = RemoteSchedule(name, registry.label(name), timing, time.time)
-                self.pools.setdefault(name, ThreadPoolExecutor(1, thread_name_prefix=f"photosync-{name}"))
+    def _rewatch(self, changed_root: bool) -> None:
+        """Watch the new root (or try inotify again), or apply the new rules to the watcher."""
+        if changed_root or self.watcher is None:
+            if self.watcher is not None:
+                self.watcher.stop()
+                self.watcher = None
+            self.scans.next_rescan = None
+            self._start_watching()
+        else:
+            self.watcher.set_rules(compile_rules(self.config.library))
 
     # -- status -------------------------------------------------------------------------------
     def _publish(self, state: str | None = None) -> None:
         state = state or ("stopping" if self.stopping.is_set() else "running")
-        pending = len(self.settler.pending) + len(self.settler.ready)
-        remotes = {}
-        for name, s in self.schedules.items():
-            nxt = s.next_wakeup()
-            remotes[name] = {"label": s.label, "state": s.state, "last_started": s.last_started,
-                             "last_finished": s.last_finished, "last_result": s.last_result,
-                             "last_error": s.last_error, "last_summary": s.last_summary,
-                             "next_sync": None if s.running or s.dirty else nxt}
-        doc = {"pid": os.getpid(), "started": self.started, "state": state, "mode": self.mode,
-               "root": self.root, "pending": pending, "scanning": self.scan_job is not None,
-               "batches": self.batches, "last_batch": self.last_batch, "last_scan": self.last_scan,
-               "config_error": self.config_error, "warning": self.warning, "parked": self.parked,
-               "remotes": remotes, "web": self.companion.web_url()}  # web: issue 21
-        if state == "stopped":
-            doc["stopped"] = time.time()
+        doc = DaemonStatus(
+            pid=os.getpid(), started=self.started, state=state, mode=self.mode, root=self.root,
+            pending=len(self.settler.pending) + len(self.settler.ready),
+            scanning=self.scans.job is not None, batches=self.scans.batches,
+            last_batch=self.scans.last_batch, last_scan=self.scans.last_scan,
+            config_error=self.config_error, warning=self.warning,
+            parked=self.remotes.parked, remotes=self.remotes.status(),
+            web=self.companion.web_url(),
+            stopped=time.time() if state == "stopped" else None)
         if doc != self._last_doc:
             self._last_doc = doc
             write_status(self.config.state_dir, doc)
-        self.notifier.status(self._one_line(doc))
-
-    def _one_line(self, doc: dict) -> str:
-        parts = []
-        if doc["scanning"]:
-            parts.append("scanning")
-        if doc["pending"]:
-            parts.append(f"{doc['pending']} file(s) settling")
-        for r in doc["remotes"].values():
-            text = r["state"]
-            if r["state"] == "idle" and r["last_result"]:
-                text = {"ok": "ok", "items_failed": "some items failed"}.get(r["last_result"], r["last_result"])
-            parts.append(f"{r['label']}: {text}")
-        if doc["parked"]:
-            parts.append(f"{doc['parked']} parked")
-        if self.mode == "polling":
-            parts.append("polling (no inotify)")
-        if doc["config_error"]:
-            parts.append("config reload failed")
-        return "; ".join(parts) or "idle"
+        self.notifier.status(doc.one_line())

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 Signature = tuple[int, int, int] | None  # (size, mtime_ns, ctime_ns); None: the path is missing
 StatFn = Callable[[str], os.stat_result]
@@ -40,8 +40,9 @@ class Settler:
     """``touch(path)`` on every event; ``tick()`` when :meth:`next_deadline` comes; then
     ``take_batch()`` when :meth:`batch_due`."""
 
-    def __init__(self, settle_seconds: float, max_delay: float, *, clock: Callable[[], float] = time.monotonic,
-                 stat: StatFn = os.stat, open_timeout: float = 600.0):
+    def __init__(self, settle_seconds: float, max_delay: float, *,
+                 clock: Callable[[], float] = time.monotonic, stat: StatFn = os.stat,
+                 open_timeout: float = 600.0):
         self.settle = settle_seconds
         self.max_delay = max_delay
         self.open_timeout = open_timeout  # a writer silent this long is taken for gone

@@ -1,10 +1,11 @@
-"""The daemon's status file, and ``photosync status``: what runs, how the last syncs went, what fails.
+"""``photosync status``: what runs, how the last syncs went, what fails.
 
-The running daemon rewrites ``state_dir/daemon.json`` atomically whenever its state changes
-(pid, start time, watch mode, pending files, each remote's last sync and next one). ``photosync
-status`` reads that file, checks the pid is alive and is the one holding the state lock, and
-adds what the database knows (failed and parked items, unreadable files, the last one-shot
-run), so it works the same while the daemon runs (SQLite WAL: readers never wait) and after.
+The running daemon rewrites ``state_dir/daemon.json`` (:mod:`document`) atomically whenever its
+state changes (pid, start time, watch mode, pending files, each remote's last sync and next
+one). ``photosync status`` reads that file, checks the pid is alive and is the one holding the
+state lock, and adds what the database knows (failed and parked items, unreadable files, the
+last one-shot run), so it works the same while the daemon runs (SQLite WAL: readers never wait)
+and after.
 """
 
 from __future__ import annotations
@@ -12,32 +13,20 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photosync.auth.tokens import TokenStore, write_private
+from photosync.auth.tokens import TokenStore
 from photosync.config import Config
 from photosync.daemon import failures
+from photosync.daemon.document import DaemonStatus, RemoteStatus, read_status
 from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.library import index
 from photosync.remotes import registry
 from photosync.state.db import open_db
-
-STATUS_FILE = "daemon.json"
-
-
-def write_status(state_dir: Path, doc: dict[str, Any]) -> None:
-    """Replace the status file atomically (readers never see half a document)."""
-    write_private(Path(state_dir) / STATUS_FILE,
-                  json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
-
-
-def read_status(state_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((Path(state_dir) / STATUS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def lock_holder(state_dir: Path) -> int | None:
@@ -53,7 +42,7 @@ def running_daemon(state_dir: Path) -> int | None:
     """The pid of the ``photosync watch`` holding this state dir, or None."""
     doc = read_status(state_dir)
     holder = lock_holder(state_dir)
-    if doc and holder and doc.get("pid") == holder and doc.get("state") != "stopped":
+    if doc and holder and doc.pid == holder and doc.state != "stopped":
         return holder
     return None
 
@@ -68,46 +57,81 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def collect(config: Config, now: float | None = None) -> dict[str, Any]:
-    """Everything ``photosync status`` shows, as one JSON-able document."""
+@dataclass(frozen=True)
+class RemoteView:
+    """One enabled remote in ``photosync status``: its authorization, and what the running
+    daemon says of it (None when no daemon runs)."""
+
+    label: str
+    authorization: str
+    live: RemoteStatus | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "authorization": self.authorization,
+                **(self.live.shown() if self.live else {})}
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Everything ``photosync status`` shows; ``to_dict`` is its ``--json`` document."""
+
+    pid: int | None  # the running daemon's
+    live: DaemonStatus | None  # its status document, while it runs
+    other_process: int | None  # not running: who holds the state directory instead
+    remotes: dict[str, RemoteView]
+    failed: list[dict[str, Any]]
+    unreadable: list[dict[str, Any]]
+    last_run: dict[str, Any] | None
+    uptime_seconds: int | None = None
+    stopped: float | None = None  # not running: when it stopped
+
+    def to_dict(self) -> dict[str, Any]:
+        daemon: dict[str, Any] = {"running": self.live is not None, "pid": self.pid}
+        if self.live is not None:
+            daemon.update(self.live.shown(), uptime_seconds=self.uptime_seconds)
+        else:
+            daemon.update(other_process=self.other_process, stopped=self.stopped)
+        return {"daemon": daemon, "remotes": {n: r.to_dict() for n, r in self.remotes.items()},
+                "failed": self.failed, "unreadable": self.unreadable, "last_run": self.last_run}
+
+
+def collect(config: Config, now: float | None = None) -> StatusReport:
+    """Everything ``photosync status`` shows."""
     now = time.time() if now is None else now
     state_dir = config.state_dir
-    doc = read_status(state_dir) or {}
+    doc = read_status(state_dir)
     pid = running_daemon(state_dir)
-    daemon: dict[str, Any] = {"running": pid is not None, "pid": pid}
-    if pid is not None:
-        daemon.update({k: doc.get(k) for k in ("started", "mode", "pending", "scanning", "batches",
-                                               "last_batch", "config_error", "warning")})
-        daemon["uptime_seconds"] = round(now - doc["started"]) if doc.get("started") else None
-    else:
-        other = lock_holder(state_dir)
-        daemon["other_process"] = other  # a one-shot sync holding the lock, for instance
-        daemon["stopped"] = doc.get("stopped")
+    live = doc if pid is not None else None
+    other = lock_holder(state_dir) if live is None else None
     conn = open_db(state_dir)
     try:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
-        last_run = conn.execute("SELECT * FROM runs WHERE dry_run = 0 AND (finished IS NOT NULL "
-                                "OR ?) ORDER BY id DESC LIMIT 1",
-                                (pid is None and lock_holder(state_dir) is None,)).fetchone()
+        last_run = _last_run_row(conn, unfinished_too=live is None and other is None)
     finally:
         conn.close()
-    remotes = {name: _remote(config, name, (doc.get("remotes") or {}).get(name) if pid else None)
+    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None)
                for name in registry.REMOTES if registry.section(config, name).enabled}
-    return {"daemon": daemon, "remotes": remotes, "failed": failing, "unreadable": unreadable,
-            "last_run": _run(last_run)}
+    return StatusReport(
+        pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
+        unreadable=unreadable, last_run=_run(last_run),
+        uptime_seconds=round(now - live.started) if live and live.started else None,
+        stopped=doc.stopped if doc and live is None else None)
 
 
-def _remote(config: Config, name: str, live: dict[str, Any] | None) -> dict[str, Any]:
+def _last_run_row(conn: sqlite3.Connection, unfinished_too: bool) -> Any:
+    """The last real sync run; one never finished counts only when nothing holds the state
+    directory (else it may be running)."""
+    return conn.execute("SELECT * FROM runs WHERE dry_run = 0 AND (finished IS NOT NULL "
+                        "OR ?) ORDER BY id DESC LIMIT 1", (unfinished_too,)).fetchone()
+
+
+def _remote(config: Config, name: str, live: RemoteStatus | None) -> RemoteView:
     has_token = TokenStore(config.state_dir).path(name).exists()
     authorization = "authorized" if has_token else f"not authorized: run `photosync auth {name}`"
-    out: dict[str, Any] = {"label": registry.label(name), "authorization": authorization}
-    if live:
-        if live.get("last_result") == "auth":
-            out["authorization"] = f"refused: {live.get('last_error')}; run `photosync auth {name}`"
-        out.update({k: live.get(k) for k in ("state", "last_started", "last_finished", "last_result",
-                                             "last_error", "last_summary", "next_sync")})
-    return out
+    if live and live.last_result == "auth":
+        authorization = f"refused: {live.last_error}; run `photosync auth {name}`"
+    return RemoteView(registry.label(name), authorization, live)
 
 
 def _run(row: Any) -> dict[str, Any] | None:
@@ -121,41 +145,55 @@ def _run(row: Any) -> dict[str, Any] | None:
             "interrupted": row["finished"] is None or row["exit_code"] == EXIT_INTERRUPTED}
 
 
-def render(doc: dict[str, Any], now: float | None = None) -> str:
+def render(report: StatusReport, now: float | None = None) -> str:
     """The text form of :func:`collect`."""
     now = time.time() if now is None else now
-    lines: list[str] = []
-    d = doc["daemon"]
-    if d["running"]:
-        lines.append(f"photosync watch: running (pid {d['pid']}, up {_ago(d.get('uptime_seconds'))}, "
-                     f"{d.get('mode') or '?'}; {d.get('pending') or 0} file(s) settling"
-                     f"{', scanning' if d.get('scanning') else ''})")
-        for key in ("config_error", "warning"):
-            if d.get(key):
-                lines.append(f"  {d[key]}")
-    else:
-        other = f"; pid {d['other_process']} holds the state directory" if d.get("other_process") else ""
-        lines.append(f"photosync watch: not running{other}")
-    for name, r in doc["remotes"].items():
-        lines.append(f"{r['label']}: {r['authorization']}")
-        if r.get("last_finished"):
-            lines.append(f"  last sync {_when(r['last_finished'], now)}: {_result(r)}")
-        if r.get("state"):
-            nxt = f", next {_when(r['next_sync'], now)}" if r.get("next_sync") else ""
-            lines.append(f"  {r['state']}{nxt}")
-    if doc.get("last_run") and not d["running"]:
-        lines += _last_run_lines(doc["last_run"], now)
-    failing = doc["failed"]
-    if failing:
-        lines.append(f"failed items ({sum(f['parked'] for f in failing)} parked):")
-        for f in failing:
-            what = "parked" if f["parked"] else f"retry {_when(f['next_retry'], now)}"
-            lines.append(f"  {f['remote']} {f['action']} {f['path'] or f['remote_id']}: {f['error']} "
-                         f"({f['attempts']} attempt(s), {what})")
-    if doc["unreadable"]:
-        lines.append(f"unreadable local files: {len(doc['unreadable'])}")
-        lines += [f"  {u['path']}: {u['error']}" for u in doc["unreadable"][:20]]
+    lines = _daemon_lines(report)
+    for view in report.remotes.values():
+        lines += _remote_lines(view, now)
+    if report.last_run and report.live is None:
+        lines += _last_run_lines(report.last_run, now)
+    lines += _failed_lines(report.failed, now)
+    if report.unreadable:
+        lines.append(f"unreadable local files: {len(report.unreadable)}")
+        lines += [f"  {u['path']}: {u['error']}" for u in report.unreadable[:20]]
     return "\n".join(lines)
+
+
+def _daemon_lines(report: StatusReport) -> list[str]:
+    live = report.live
+    if live is None:
+        other = (f"; pid {report.other_process} holds the state directory"
+                 if report.other_process else "")
+        return [f"photosync watch: not running{other}"]
+    scanning = ", scanning" if live.scanning else ""
+    return [f"photosync watch: running (pid {report.pid}, up {_ago(report.uptime_seconds)}, "
+            f"{live.mode or '?'}; {live.pending or 0} file(s) settling{scanning})"] + [
+        f"  {problem}" for problem in (live.config_error, live.warning) if problem]
+
+
+def _remote_lines(view: RemoteView, now: float) -> list[str]:
+    lines = [f"{view.label}: {view.authorization}"]
+    live = view.live
+    if live is None:
+        return lines
+    if live.last_finished:
+        lines.append(f"  last sync {_when(live.last_finished, now)}: {_result(live)}")
+    if live.state:
+        nxt = f", next {_when(live.next_sync, now)}" if live.next_sync else ""
+        lines.append(f"  {live.state}{nxt}")
+    return lines
+
+
+def _failed_lines(failing: list[dict[str, Any]], now: float) -> list[str]:
+    if not failing:
+        return []
+    lines = [f"failed items ({sum(f['parked'] for f in failing)} parked):"]
+    for f in failing:
+        what = "parked" if f["parked"] else f"retry {_when(f['next_retry'], now)}"
+        lines.append(f"  {f['remote']} {f['action']} {f['path'] or f['remote_id']}: "
+                     f"{f['error']} ({f['attempts']} attempt(s), {what})")
+    return lines
 
 
 def _last_run_lines(run: dict[str, Any], now: float) -> list[str]:
@@ -177,12 +215,13 @@ def _last_run_lines(run: dict[str, Any], now: float) -> list[str]:
     return lines
 
 
-def _result(r: dict[str, Any]) -> str:
-    summary = ", ".join(f"{n} {k}" for k, n in sorted((r.get("last_summary") or {}).items()) if k != "skip")
+def _result(r: RemoteStatus) -> str:
+    counts = sorted((r.last_summary or {}).items())
+    summary = ", ".join(f"{n} {k}" for k, n in counts if k != "skip")
     text = {"ok": "ok", "items_failed": "some items failed", "unavailable": "remote unavailable",
-            "auth": "authorization refused", "crashed": "failed"}.get(r.get("last_result") or "", "?")
-    if r.get("last_error"):
-        text += f" ({r['last_error']})"
+            "auth": "authorization refused", "crashed": "failed"}.get(r.last_result or "", "?")
+    if r.last_error:
+        text += f" ({r.last_error})"
     return text + (f"; {summary}" if summary else "")
 
 
@@ -218,5 +257,5 @@ def refuse_while_watching(state_dir: Path, nudge: bool) -> None:
         except OSError:
             pass
     raise LockedError(f"photosync watch (pid {pid}) is running for {state_dir} and syncs by "
-                      f"itself{asked}. Follow it with `photosync status` or `journalctl -u photosync`; "
-                      f"stop it first to run a one-shot sync")
+                      f"itself{asked}. Follow it with `photosync status` or "
+                      f"`journalctl -u photosync`; stop it first to run a one-shot sync")

@@ -16,15 +16,25 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
-
-from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileAttribEvent,
-                             FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent,
-                             FileMovedEvent, FileSystemEvent, FileSystemEventHandler)
-from watchdog.observers import Observer
 
 from photosync.library.rules import Rules, is_excluded_dir, is_wanted_file
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger("photosync.daemon")
 MAX_WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")
@@ -59,8 +69,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         writing = True if isinstance(event, FileModifiedEvent) else \
             False if isinstance(event, FileClosedEvent) else None
-        paths = [event.src_path, event.dest_path] if isinstance(event, (FileMovedEvent, DirMovedEvent)) \
-            else [event.src_path]
+        moved = isinstance(event, FileMovedEvent | DirMovedEvent)
+        paths = [event.src_path, event.dest_path] if moved else [event.src_path]
         for raw in paths:
             if not raw:
                 continue
@@ -77,7 +87,7 @@ class Watcher:
         self.root = os.path.abspath(root)
         self.rules = rules
         self.on_change = on_change
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._handler = _Handler(self.root, rules, on_change)
 
     def start(self) -> None:

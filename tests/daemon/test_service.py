@@ -11,6 +11,7 @@ from pathlib import Path
 
 from photosync.auth.tokens import TokenStore
 from photosync.daemon import failures
+from photosync.daemon.document import DaemonStatus
 from photosync.daemon.watcher import WatchLimitReached
 from photosync.errors import AuthorizationNeeded, ItemError, RemoteUnavailable, UploadsRefused
 from photosync.remotes.memory import MemoryRemote
@@ -288,3 +289,30 @@ def test_the_log_names_each_file_and_says_when_a_requested_sync_had_nothing_to_d
     service.request("now")
     wait_for(lambda: "Flickr: nothing to do (asked to sync now)"
              in [r.getMessage() for r in caplog.records], message="a nothing-to-do line")
+
+
+DAEMON_KEYS = {"pid", "started", "state", "mode", "root", "pending", "scanning", "batches",
+               "last_batch", "last_scan", "config_error", "warning", "parked", "remotes",
+               "web"}  # web: the dashboard's address (issue 21)
+REMOTE_KEYS = {"label", "state", "last_started", "last_finished", "last_result", "last_error",
+               "last_summary", "next_sync"}
+
+
+def test_the_status_file_keeps_its_keys_and_reads_back_whole(harness):
+    """daemon.json is a contract (``photosync status``, a dashboard): its keys stay, and the
+    DaemonStatus readers get from it writes back the same document."""
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr})
+    h.start()
+    h.wait_idle()
+    put(h.root, "a.jpg", 1)
+    wait_for(lambda: names(flickr) == ["a.jpg"])
+    doc = h.wait_idle()
+    assert set(doc) == DAEMON_KEYS and set(doc["remotes"]["flickr"]) == REMOTE_KEYS
+    assert set(doc["last_batch"]) == {"files", "at"}
+    assert set(doc["last_scan"]) == {"at", "summary", "held"}
+    assert DaemonStatus.from_dict(doc).to_dict() == doc
+    h.stop()
+    stopped = h.status()
+    assert stopped["state"] == "stopped" and set(stopped) == DAEMON_KEYS | {"stopped"}
+    assert DaemonStatus.from_dict(stopped).to_dict() == stopped

@@ -102,3 +102,22 @@ def test_a_damaged_state_database_stops_the_daemon_with_one_line_exit_2(daemon, 
     assert "Traceback" not in result.stderr
     damaged = [line for line in result.stderr.splitlines() if "is damaged" in line]
     assert len(damaged) == 1 and "(file is not a database)" in damaged[0], result.stderr
+
+
+def test_status_json_keeps_its_daemon_keys_while_running_and_after(daemon, cli):
+    """The ``daemon`` part of ``photosync status --json`` is a contract: the same keys whether
+    the status file is read by the old dict code or the DaemonStatus record."""
+    daemon.start()
+    wait_for(lambda: daemon.status().get("last_scan"), message="the first scan")
+    put(daemon.root, "a.jpg", 1)
+    wait_for(lambda: daemon.status().get("batches") == 1, message="a batch")
+    doc = json.loads(cli("--config", str(daemon.config), "status", "--json", timeout=30).stdout)
+    assert set(doc) == {"daemon", "remotes", "failed", "unreadable", "last_run"}
+    assert set(doc["daemon"]) == {"running", "pid", "started", "mode", "pending", "scanning",
+                                  "batches", "last_batch", "config_error", "warning",
+                                  "uptime_seconds"}
+    assert doc["daemon"]["batches"] == 1 and doc["daemon"]["last_batch"]["files"] == 1
+    daemon.stop()
+    after = json.loads(cli("--config", str(daemon.config), "status", "--json", timeout=30).stdout)
+    assert set(after["daemon"]) == {"running", "pid", "other_process", "stopped"}
+    assert after["daemon"]["stopped"] >= doc["daemon"]["started"]
