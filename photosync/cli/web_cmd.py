@@ -25,8 +25,8 @@ def run_url(app: App) -> int:
     web = cfg.daemon.web
     if not web.enabled:
         raise UsageError("the dashboard is off (daemon.web.enabled: false in the config)")
-    doc = read_status(cfg.state_dir) or {}
-    base = doc.get("web") if running_daemon(cfg.state_dir) else None
+    doc = read_status(cfg.state_dir)
+    base = doc.web if doc is not None and running_daemon(cfg.state_dir) else None
     if not base:
         host, _, port = web.listen.rpartition(":")
         if port == "0":

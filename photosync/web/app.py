@@ -132,7 +132,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     # -- pages --------------------------------------------------------------------------------
     @app.route("/")
     def overview() -> str:
-        doc = collect(config())
+        doc = collect(config()).to_dict()
         with db() as conn:
             totals = {row[0]: (row[1], row[2] or 0) for row in conn.execute(
                 "SELECT status, COUNT(*), SUM(size) FROM files GROUP BY status")}
