@@ -23,6 +23,7 @@ from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.library import index
 from photosync.remotes import registry
 from photosync.state.db import open_db
+from photosync.state.runs import Run, last_run
 
 STATUS_FILE = "daemon.json"
 
@@ -87,15 +88,13 @@ def collect(config: Config, now: float | None = None) -> dict[str, Any]:
     try:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
-        last_run = conn.execute("SELECT * FROM runs WHERE dry_run = 0 AND (finished IS NOT NULL "
-                                "OR ?) ORDER BY id DESC LIMIT 1",
-                                (pid is None and lock_holder(state_dir) is None,)).fetchone()
+        last = last_run(conn, unfinished=pid is None and lock_holder(state_dir) is None)
     finally:
         conn.close()
     remotes = {name: _remote(config, name, (doc.get("remotes") or {}).get(name) if pid else None)
                for name in registry.REMOTES if registry.section(config, name).enabled}
     return {"daemon": daemon, "remotes": remotes, "failed": failing, "unreadable": unreadable,
-            "last_run": _run(last_run)}
+            "last_run": _run(last)}
 
 
 def _remote(config: Config, name: str, live: dict[str, Any] | None) -> dict[str, Any]:
@@ -110,15 +109,14 @@ def _remote(config: Config, name: str, live: dict[str, Any] | None) -> dict[str,
     return out
 
 
-def _run(row: Any) -> dict[str, Any] | None:
+def _run(run: Run | None) -> dict[str, Any] | None:
     """The last sync run; ``interrupted`` when Ctrl-C stopped it (exit 130) or it never finished
     (killed, the machine stopped) while nothing holds the state directory."""
-    if row is None:
+    if run is None:
         return None
-    return {"id": row["id"], "started": row["started"], "finished": row["finished"],
-            "exit_code": row["exit_code"], "summary": json.loads(row["summary"] or "{}"),
-            "errors": json.loads(row["errors"] or "[]"),
-            "interrupted": row["finished"] is None or row["exit_code"] == EXIT_INTERRUPTED}
+    return {"id": run.id, "started": run.started, "finished": run.finished,
+            "exit_code": run.exit_code, "summary": run.summary, "errors": run.errors,
+            "interrupted": run.finished is None or run.exit_code == EXIT_INTERRUPTED}
 
 
 def render(doc: dict[str, Any], now: float | None = None) -> str:
