@@ -20,8 +20,8 @@ from photosync.auth.tokens import TokenStore, write_private
 from photosync.config import Config
 from photosync.daemon import failures
 from photosync.errors import EXIT_INTERRUPTED, LockedError
-from photosync.library import index
 from photosync.remotes import registry
+from photosync.state import index
 from photosync.state.db import open_db
 from photosync.state.runs import Run, last_run
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from photosync.remotes.base import RemoteItem
 from photosync.state.db import transaction

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from photosync.state.db import transaction
 from photosync.sync.plan import Pair

@@ -24,11 +24,11 @@ from photosync.errors import (AuthorizationNeeded, ItemError, LocalDiskError, No
                               PhotosyncError, RemoteError, UploadsRefused)
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
-from photosync.library.scan import read_again
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
                                      unique_path)
 from photosync.remotes.pool import run_pool
+from photosync.state.index import read_again
 from photosync.state.journal import journal_end, journal_start
 from photosync.state.listings import cached_items, cached_items_by_id, update_cache
 from photosync.state.pairs import save_pairs

@@ -20,13 +20,13 @@ from photosync.config import Config
 from photosync.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE,
                               AuthorizationNeeded, LocalDiskError, PhotosyncError,
                               RemoteError, TokenFileError, TransientError)
-from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
 from photosync.remotes import registry
 from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import RetryingRemote
+from photosync.state import index
 from photosync.state.db import db_path, open_db, rolling_backup
 from photosync.state.listings import cached_items
 from photosync.state.lock import StateLock
