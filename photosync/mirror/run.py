@@ -23,7 +23,6 @@ from photosync.mirror.albums import mirror_albums
 from photosync.mirror.layout import Layout
 from photosync.mirror.photo import MirrorPhoto, from_record
 from photosync.mirror.source import FlickrSource, Stream, Who
-from photosync.mirror.store import MirrorStore, StreamRow
 from photosync.mirror.stream import Page, walk_changes, walk_fifo, walk_lifo
 from photosync.mirror.work import Done, Settings, Task, execute, failure, has_size, plan
 from photosync.remotes.flickr_api import server_time
@@ -32,6 +31,7 @@ from photosync.remotes.files import fsync_dir
 from photosync.remotes.pool import Outcome, run_pool
 from photosync.state.db import open_db
 from photosync.state.lock import StateLock
+from photosync.state.mirror import MirrorStore, StreamRow
 
 log = logging.getLogger("photosync.mirror")
 Progress = Callable[[str, int], Callable[[Any], None]]  # cli.progress.action_progress

@@ -18,7 +18,7 @@ from photosync.mirror.layout import Layout
 from photosync.mirror.metadata import comment_list, photo_document, write_json
 from photosync.mirror.photo import MirrorPhoto
 from photosync.mirror.source import FlickrSource
-from photosync.mirror.store import PhotoRow
+from photosync.state.mirror import PhotoRow
 
 
 @dataclass(frozen=True)
