@@ -16,13 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from photosync.auth.tokens import TokenStore, write_private
+from photosync.atomic import write_atomic
+from photosync.auth.tokens import TokenStore
 from photosync.config import Config
 from photosync.daemon import failures
 from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.remotes import registry
 from photosync.state import index
 from photosync.state.db import open_db
+from photosync.state.private import FILE_MODE
 from photosync.state.runs import Run, last_run
 
 STATUS_FILE = "daemon.json"
@@ -30,8 +32,8 @@ STATUS_FILE = "daemon.json"
 
 def write_status(state_dir: Path, doc: dict[str, Any]) -> None:
     """Replace the status file atomically (readers never see half a document)."""
-    write_private(Path(state_dir) / STATUS_FILE,
-                  json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
+    write_atomic(Path(state_dir) / STATUS_FILE,
+                 json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"), mode=FILE_MODE)
 
 
 def read_status(state_dir: Path) -> dict[str, Any] | None:

@@ -16,14 +16,15 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from photosync.atomic import fsync_file, place, temp_path
 from photosync.errors import StateDamaged, UsageError
+from photosync.state.private import FILE_MODE
 
 log = logging.getLogger("photosync.state.db")
 
@@ -330,14 +331,18 @@ def _backup_name(at: float) -> str:
 
 def backup(conn: sqlite3.Connection, dest: Path) -> Path:
     """A consistent copy of the open database (WAL included), written atomically, mode 0600."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
-    target = sqlite3.connect(tmp)
+    tmp = temp_path(dest)
     try:
-        conn.backup(target)
-    finally:
-        target.close()
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, dest)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        target = sqlite3.connect(tmp)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
+        fsync_file(tmp)
+        place(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     log.debug("state database backed up to %s", dest)
     return dest
