@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -242,6 +244,29 @@ def open_db(state_dir: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def open_memory_copy(state_dir: Path) -> sqlite3.Connection:
+    """A private in-memory copy of the state database (for a dry run), migrated as needed.
+
+    The real file is never opened: closing the last connection to a WAL database checkpoints it
+    (after a killed run the WAL holds commits), and an old schema would be migrated, both of which
+    rewrite ``photosync.db``. Its files are copied (read only) instead.
+    """
+    with tempfile.TemporaryDirectory(prefix="photosync-dry-run-") as tmp:
+        source = db_path(state_dir)
+        for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
+            part = source.with_name(source.name + suffix)
+            if part.exists():
+                shutil.copyfile(part, Path(tmp) / part.name)
+        real = open_db(Path(tmp))
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            real.backup(copy)
+        finally:
+            real.close()
+    copy.row_factory = sqlite3.Row
+    return copy
 
 
 @contextmanager

@@ -8,9 +8,7 @@ One remote failing (authorization, outage) never stops the others.
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import RetryingRemote
 from photosync.state import index
-from photosync.state.db import db_path, open_db, rolling_backup
+from photosync.state.db import open_db, open_memory_copy, rolling_backup
 from photosync.state.listings import cached_items
 from photosync.state.lock import StateLock
 from photosync.state.pairs import load_pairs
@@ -191,28 +189,8 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
 
 
 def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
-    """The state database, or for a dry run a private in-memory copy of it.
-
-    A dry run never opens the real file: closing the last connection to a WAL database
-    checkpoints it (after a killed run the WAL holds commits), and an old schema would be
-    migrated, both of which rewrite ``photosync.db``. Its files are copied (read only) instead.
-    """
-    if not dry_run:
-        return open_db(state_dir)
-    with tempfile.TemporaryDirectory(prefix="photosync-dry-run-") as tmp:
-        source = db_path(state_dir)
-        for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
-            part = source.with_name(source.name + suffix)
-            if part.exists():
-                shutil.copyfile(part, Path(tmp) / part.name)
-        real = open_db(Path(tmp))
-        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        try:
-            real.backup(copy)
-        finally:
-            real.close()
-    copy.row_factory = sqlite3.Row
-    return copy
+    """The state database, or for a dry run a private in-memory copy of it."""
+    return open_memory_copy(state_dir) if dry_run else open_db(state_dir)
 
 
 def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
