@@ -78,17 +78,6 @@ def failed_files(conn: sqlite3.Connection) -> list[LocalFile]:
     return _select(conn, "status = 'failed'")
 
 
-def file_by_id(conn: sqlite3.Connection, file_id: int) -> LocalFile | None:
-    found = _select(conn, "id = ?", (file_id,))
-    return found[0] if found else None
-
-
-def file_by_path(conn: sqlite3.Connection, path: str) -> LocalFile | None:
-    """The file that exists (present or failed) at ``path``, if any."""
-    found = _select(conn, "path = ? AND status != 'gone'", (path,))
-    return found[0] if found else None
-
-
 def read_again(conn: sqlite3.Connection, path: str) -> None:
     """Make the next scan read ``path`` even if its size and mtime look unchanged: its bytes were
     found to differ from the index (an in-place rewrite may keep both, e.g. ``cp -p``)."""

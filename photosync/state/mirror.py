@@ -79,12 +79,6 @@ class MirrorStore:
                 self.conn.execute("UPDATE mirror_streams SET full_walk_at = ? WHERE dest = ?",
                                   (time.time(), self.dest))
 
-    def invalidate(self) -> None:
-        """A run began that may be interrupted: until it completes, no shortcut is trusted."""
-        with transaction(self.conn):
-            self.conn.execute("UPDATE mirror_streams SET watermark = NULL WHERE dest = ?",
-                              (self.dest,))
-
     # -- photos ------------------------------------------------------------------------------
     def photos(self, ids: list[str]) -> dict[str, PhotoRow]:
         out: dict[str, PhotoRow] = {}
