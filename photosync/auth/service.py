@@ -11,9 +11,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from photosync.auth.tokens import TokenStore, register_secrets, write_private
+from photosync.atomic import write_atomic
+from photosync.auth.tokens import TokenStore, register_secrets
 from photosync.errors import (EXIT_OK, EXIT_REMOTE, EXIT_USAGE, AuthorizationNeeded, PhotosyncError,
                               RemoteUnavailable, UsageError)
+from photosync.state.private import FILE_MODE
 
 # remote name -> (label, its flow module: LABEL, authorize, check, validate, describe, NOT_AUTHORIZED).
 # Imported on use: the OAuth libraries cost a noticeable part of a second at every start.
@@ -118,7 +120,7 @@ def export_token(name: str, token: dict[str, Any], path: Path) -> Path:
     """Write ``token`` with its kind into ``path`` (mode 0600) for `photosync auth import`."""
     document = {"format": EXPORT_FORMAT, "version": 1, "kind": name, "token": token}
     path = Path(path).expanduser()
-    write_private(path, json.dumps(document, indent=1).encode() + b"\n")
+    write_atomic(path, json.dumps(document, indent=1).encode() + b"\n", mode=FILE_MODE)
     return path
 
 

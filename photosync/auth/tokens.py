@@ -11,17 +11,19 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from photosync.atomic import fsync_folder, write_atomic
 from photosync.errors import TokenFileError
 from photosync.log import register_secret
+from photosync.state.private import FILE_MODE
 
 # Keys whose values are secrets, in either remote's token dict.
-SECRET_KEYS = ("token", "refresh_token", "client_secret", "id_token", "oauth_token", "oauth_token_secret",
-               "api_secret")
+SECRET_KEYS = ("token", "refresh_token", "client_secret", "id_token", "oauth_token",
+               "oauth_token_secret", "api_secret")
 
 
 def register_secrets(data: dict[str, Any]) -> None:
@@ -68,11 +70,12 @@ class TokenStore:
         return data
 
     def save(self, name: str, data: dict[str, Any]) -> Path:
-        """Write ``data`` atomically (temp file 0600 in the same folder, fsync, rename, fsync folder)."""
+        """Write ``data`` atomically and durably, 0600 from the start (``photosync/atomic.py``)."""
         register_secrets(data)
         self._make_folder()
         path = self.path(name)
-        write_private(path, json.dumps(data, indent=1, sort_keys=True).encode() + b"\n")
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode() + b"\n",
+                     mode=FILE_MODE)
         return path
 
     def _make_folder(self) -> None:
@@ -91,7 +94,8 @@ class TokenStore:
 
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
-        """Hold an exclusive lock on ``name``'s token across processes (e.g. while refreshing it)."""
+        """Hold an exclusive lock on ``name``'s token across processes (e.g. while refreshing
+        it)."""
         self._make_folder()
         fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -99,31 +103,3 @@ class TokenStore:
             yield
         finally:
             os.close(fd)  # closing releases the lock
-
-
-def write_private(path: Path, content: bytes) -> None:
-    """Atomically replace ``path`` with ``content``, readable by its owner only."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        view = memoryview(content)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
-    fsync_folder(path.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename or unlink in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

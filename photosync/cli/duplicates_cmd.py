@@ -6,8 +6,8 @@ import argparse
 import json
 
 from photosync.cli.app import App
-from photosync.library.index import LocalFile, duplicate_groups
 from photosync.state.db import open_db
+from photosync.state.index import LocalFile, duplicate_groups
 
 
 def register(sub: argparse._SubParsersAction) -> None:

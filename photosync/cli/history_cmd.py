@@ -10,7 +10,7 @@ from typing import Any
 from photosync.cli.app import App
 from photosync.errors import UsageError
 from photosync.state.db import open_db
-from photosync.sync import history
+from photosync.state import history
 
 
 def register(sub: argparse._SubParsersAction) -> None:

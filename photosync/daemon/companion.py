@@ -25,7 +25,8 @@ from photosync.notify.alerts import Alerter
 from photosync.remotes import registry
 from photosync.remotes.retry import OnRetry
 from photosync.state.db import open_db
-from photosync.sync import history, trash
+from photosync.state import history
+from photosync.sync import trash
 from photosync.sync.run import Progress, RemoteFactory, RemoteReport
 from photosync.web.metrics import Metrics
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from photosync.auth.tokens import write_private
+from photosync.atomic import write_atomic
+from photosync.state.private import FILE_MODE
 
 STATUS_FILE = "daemon.json"
 SHOWN = {"shown": True}  # field metadata: ``photosync status`` shows this field
@@ -149,8 +150,9 @@ def _known(cls: type, doc: dict[str, Any]) -> dict[str, Any]:
 
 def write_status(state_dir: Path, status: DaemonStatus) -> None:
     """Replace the status file atomically (readers never see half a document)."""
-    write_private(Path(state_dir) / STATUS_FILE,
-                  json.dumps(status.to_dict(), indent=1, sort_keys=True).encode("utf-8"))
+    write_atomic(Path(state_dir) / STATUS_FILE,
+                 json.dumps(status.to_dict(), indent=1, sort_keys=True).encode("utf-8"),
+                 mode=FILE_MODE)
 
 
 def read_status(state_dir: Path) -> DaemonStatus | None:

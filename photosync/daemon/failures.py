@@ -14,8 +14,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import replace
+from typing import Any
 
+from photosync.state import failures as store
 from photosync.state.db import transaction
+from photosync.state.failures import Failing
 from photosync.sync.plan import Action, Plan
 
 # Actions about a remote item (download side) are keyed by its id; the rest by the local path.
@@ -38,11 +41,11 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan,
                 now: float | None = None) -> Plan:
     """Skip the actions of items that wait for a retry or are parked; forget what changed."""
     now = time.time() if now is None else now
-    rows = {(r["action"], r["item"]): r for r in conn.execute(
-        "SELECT * FROM daemon_failures WHERE remote = ?", (remote,))}
+    rows = store.of_remote(conn, remote)
     if not rows:
         return plan
-    actions, seen = [], set()
+    actions: list[Action] = []
+    seen: set[tuple[str, str]] = set()
     stale: list[tuple[str, str]] = []
     for action in plan.actions:
         item, fingerprint = key_of(action)
@@ -51,21 +54,23 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan,
             actions.append(action)
             continue
         seen.add((action.kind, item))
-        if row["fingerprint"] != fingerprint:
+        if row.fingerprint != fingerprint:
             stale.append((action.kind, item))  # it changed: a fresh start
             actions.append(action)
-        elif row["parked"]:
-            actions.append(_skip(action, f"parked after {row['attempts']} failed attempts "
-                                         f"(last: {row['error']}); retried when it changes"))
-        elif row["next_retry"] is not None and row["next_retry"] > now:
-            when = time.strftime('%H:%M:%S', time.localtime(row['next_retry']))
-            actions.append(_skip(action, f"failed {row['attempts']} time(s) "
-                                         f"(last: {row['error']}); retried at {when}"))
+        elif row.parked:
+            actions.append(_skip(action, f"parked after {row.attempts} failed attempts "
+                                         f"(last: {row.error}); retried when it changes"))
+        elif row.next_retry is not None and row.next_retry > now:
+            at = time.strftime('%H:%M:%S', time.localtime(row.next_retry))
+            actions.append(_skip(action, f"failed {row.attempts} time(s) (last: {row.error}); "
+                                         f"retried at {at}"))
         else:
             actions.append(action)
     if not plan.aborted:
         stale += [key for key in rows if key not in seen]  # nothing to do for it any more
-    _forget(conn, remote, stale)
+    if stale:
+        with transaction(conn):
+            store.delete(conn, remote, stale)
     return replace(plan, actions=actions)
 
 
@@ -84,52 +89,35 @@ def record(conn: sqlite3.Connection, remote: str, outcomes: list, *, max_attempt
             action = outcome.action
             item, fingerprint = key_of(action)
             if outcome.error is None:
-                conn.execute("DELETE FROM daemon_failures WHERE remote = ? AND action = ? AND item = ?",
-                             (remote, action.kind, item))
+                store.delete(conn, remote, [(action.kind, item)])
                 continue
-            row = conn.execute("SELECT attempts, fingerprint, first_failed FROM daemon_failures "
-                               "WHERE remote = ? AND action = ? AND item = ?",
-                               (remote, action.kind, item)).fetchone()
-            same = row is not None and row["fingerprint"] == fingerprint
-            attempts = row["attempts"] + 1 if same else 1
+            row = store.get(conn, remote, action.kind, item)
+            same = row is not None and row.fingerprint == fingerprint
+            attempts = row.attempts + 1 if row is not None and same else 1
             parked = attempts >= max_attempts
             next_retry = None if parked else now + retry_delay(attempts, first_delay)
             if next_retry is not None:
                 earliest = next_retry if earliest is None else min(earliest, next_retry)
-            conn.execute(
-                "INSERT OR REPLACE INTO daemon_failures (remote, action, item, fingerprint, path, "
-                "remote_id, attempts, error, first_failed, last_failed, next_retry, parked) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (remote, action.kind, item, fingerprint, action.path, action.remote_id, attempts,
-                 outcome.error, row["first_failed"] if same else now, now, next_retry, int(parked)))
+            first = row.first_failed if row is not None and same else now
+            store.put(conn, Failing(remote, action.kind, item, fingerprint, action.path,
+                                    action.remote_id, attempts, outcome.error, first, now,
+                                    next_retry, parked))
     return earliest
 
 
 def pending_retry(conn: sqlite3.Connection, remote: str) -> float | None:
     """The earliest retry time among this remote's waiting (not parked) items."""
-    row = conn.execute("SELECT MIN(next_retry) FROM daemon_failures WHERE remote = ? AND parked = 0",
-                       (remote,)).fetchone()
-    return row[0]
+    return store.pending_retry(conn, remote)
 
 
 def unpark_all(conn: sqlite3.Connection) -> int:
     """Give every waiting or parked item a fresh start; returns how many."""
-    with transaction(conn):
-        return conn.execute("DELETE FROM daemon_failures").rowcount
+    return store.delete_all(conn)
 
 
-def listing(conn: sqlite3.Connection) -> list[dict]:
+def listing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every failing item, parked ones first, for ``photosync status``."""
-    rows = conn.execute("SELECT * FROM daemon_failures ORDER BY parked DESC, remote, item")
-    return [{"remote": r["remote"], "action": r["action"], "path": r["path"], "remote_id": r["remote_id"],
-             "error": r["error"], "attempts": r["attempts"], "parked": bool(r["parked"]),
-             "first_failed": r["first_failed"], "last_failed": r["last_failed"],
-             "next_retry": r["next_retry"]} for r in rows]
-
-
-def _forget(conn: sqlite3.Connection, remote: str, keys: list[tuple[str, str]]) -> None:
-    if not keys:
-        return
-    with transaction(conn):
-        conn.executemany("DELETE FROM daemon_failures WHERE remote = ? AND action = ? AND item = ?",
-                         [(remote, kind, item) for kind, item in keys])
+    return [{"remote": f.remote, "action": f.action, "path": f.path, "remote_id": f.remote_id,
+             "error": f.error, "attempts": f.attempts, "parked": f.parked,
+             "first_failed": f.first_failed, "last_failed": f.last_failed,
+             "next_retry": f.next_retry} for f in store.listing(conn)]

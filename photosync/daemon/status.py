@@ -24,9 +24,11 @@ from photosync.config import Config
 from photosync.daemon import failures
 from photosync.daemon.document import DaemonStatus, RemoteStatus, read_status
 from photosync.errors import EXIT_INTERRUPTED, LockedError
-from photosync.library import index
 from photosync.remotes import registry
+from photosync.state import index
 from photosync.state.db import open_db
+from photosync.state.private import FILE_MODE
+from photosync.state.runs import Run, last_run
 
 
 def lock_holder(state_dir: Path) -> int | None:
@@ -107,23 +109,17 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
     try:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
-        last_run = _last_run_row(conn, unfinished_too=live is None and other is None)
+        last = last_run(conn, unfinished=live is None and other is None)
     finally:
         conn.close()
     remotes = {name: _remote(config, name, live.remotes.get(name) if live else None)
                for name in registry.REMOTES if registry.section(config, name).enabled}
     return StatusReport(
         pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
-        unreadable=unreadable, last_run=_run(last_run),
+        unreadable=unreadable, last_run=_run(last),
         uptime_seconds=round(now - live.started) if live and live.started else None,
         stopped=doc.stopped if doc and live is None else None)
 
-
-def _last_run_row(conn: sqlite3.Connection, unfinished_too: bool) -> Any:
-    """The last real sync run; one never finished counts only when nothing holds the state
-    directory (else it may be running)."""
-    return conn.execute("SELECT * FROM runs WHERE dry_run = 0 AND (finished IS NOT NULL "
-                        "OR ?) ORDER BY id DESC LIMIT 1", (unfinished_too,)).fetchone()
 
 
 def _remote(config: Config, name: str, live: RemoteStatus | None) -> RemoteView:
@@ -134,15 +130,14 @@ def _remote(config: Config, name: str, live: RemoteStatus | None) -> RemoteView:
     return RemoteView(registry.label(name), authorization, live)
 
 
-def _run(row: Any) -> dict[str, Any] | None:
+def _run(run: Run | None) -> dict[str, Any] | None:
     """The last sync run; ``interrupted`` when Ctrl-C stopped it (exit 130) or it never finished
     (killed, the machine stopped) while nothing holds the state directory."""
-    if row is None:
+    if run is None:
         return None
-    return {"id": row["id"], "started": row["started"], "finished": row["finished"],
-            "exit_code": row["exit_code"], "summary": json.loads(row["summary"] or "{}"),
-            "errors": json.loads(row["errors"] or "[]"),
-            "interrupted": row["finished"] is None or row["exit_code"] == EXIT_INTERRUPTED}
+    return {"id": run.id, "started": run.started, "finished": run.finished,
+            "exit_code": run.exit_code, "summary": run.summary, "errors": run.errors,
+            "interrupted": run.finished is None or run.exit_code == EXIT_INTERRUPTED}
 
 
 def render(report: StatusReport, now: float | None = None) -> str:

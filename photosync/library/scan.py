@@ -1,4 +1,5 @@
-"""``photosync scan``: bring the index up to date with the library folder, reading as little as possible.
+"""``photosync scan``: bring the index up to date with the library folder, reading as little as
+possible.
 
 A file whose (inode, size, mtime_ns) at the same path is unchanged is never opened (the device
 number is updated but not compared: NFS/SMB remounts renumber it). A new path whose (device,
@@ -15,15 +16,15 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
 
 from photosync.config import LibraryConfig
 from photosync.library.outcome import Decoded, is_permanent
 from photosync.library.pool import DecodePool
 from photosync.library.rules import compile_rules
 from photosync.library.walk import FileEntry, Problem, Walker
-from photosync.state.db import transaction
+from photosync.state.scans import DATA_COLUMNS, Copy, Counts, Known, LiveRow, ScanStore
 
 
 @dataclass(frozen=True)
@@ -67,24 +68,6 @@ class ScanProgress:
 ProgressFn = Callable[[ScanProgress], None]
 
 
-class _Known(NamedTuple):
-    """What the index knew about a path before this scan."""
-
-    id: int
-    size: int | None
-    mtime_ns: int | None
-    inode: int | None
-    dev: int | None
-    status: str
-    error: str | None
-
-
-_DATA_COLUMNS = ("size", "mtime_ns", "dev", "inode", "md5", "sha256", "signature",
-                 "signature_im_version", "signature_quantum", "date_taken", "date_subsec",
-                 "date_offset", "width", "height", "media")
-_HASH_COLUMNS = _DATA_COLUMNS[4:]
-
-
 def scan(conn: sqlite3.Connection, library: LibraryConfig, *, workers: int | None = None,
          progress: ProgressFn | None = None,
          hold: Callable[[FileEntry], bool] | None = None) -> ScanResult:
@@ -99,72 +82,35 @@ def scan(conn: sqlite3.Connection, library: LibraryConfig, *, workers: int | Non
     return scanner.run()
 
 
-def read_again(conn: sqlite3.Connection, path: str) -> None:
-    """Make the next scan read ``path`` even if its size and mtime look unchanged: its bytes were
-    found to differ from the index (an in-place rewrite may keep both, e.g. ``cp -p``)."""
-    with transaction(conn):
-        conn.execute("UPDATE files SET mtime_ns = NULL WHERE path = ? AND status != 'gone'",
-                     (path,))
-
-
-class _Writer:
-    """Batches writes into one transaction per ``batch`` statements or ``seconds``."""
-
-    def __init__(self, conn: sqlite3.Connection, batch: int = 500, seconds: float = 1.0):
-        self.conn, self.batch, self.seconds = conn, batch, seconds
-        self.pending: list[tuple[str, tuple[object, ...]]] = []
-        self.last = time.monotonic()
-
-    def add(self, sql: str, params: tuple[object, ...]) -> None:
-        self.pending.append((sql, params))
-        if len(self.pending) >= self.batch or time.monotonic() - self.last > self.seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            with transaction(self.conn):
-                for sql, params in self.pending:
-                    self.conn.execute(sql, params)
-            self.pending = []
-        self.last = time.monotonic()
-
-
 class _Scanner:
     def __init__(self, conn: sqlite3.Connection, library: LibraryConfig, workers: int | None,
                  progress: ProgressFn | None):
-        self.conn = conn
         self.library = library
         self.rules = compile_rules(library)
         self.workers = workers or library.workers or None
         self.progress = progress
         self.result = ScanResult()
-        self.writer = _Writer(conn)
-        self.now = time.time()
-        # Rows not yet seen in this walk, as raw tuples (path, id, size, mtime_ns, inode, dev):
-        # a 100,000-file rescan compares these and nothing else.
-        self.live: dict[str, tuple] = {}
-        self.bad: dict[str, _Known] = {}  # failed rows not yet seen
+        self.store = ScanStore(conn, time.time())
+        self.live: dict[str, LiveRow] = {}  # present rows not yet seen in this walk
+        self.bad: dict[str, Known] = {}  # failed rows not yet seen
         self.albums: dict[str, str | None] | None = None  # loaded only when the album rules changed
         # Rows whose path now holds another inode: an in-place save (changed), unless the old inode
         # turns up at another path (a move; the new file at the old path is then new).
         self.replaced: set[int] = set()
         self.moved_away: set[int] = set()
-        self.deferred: list[tuple[tuple[FileEntry, _Known | None], Decoded]] | None = []
-        self.adopt: list[tuple[FileEntry, list[sqlite3.Row]]] = []
+        self.deferred: list[tuple[tuple[FileEntry, Known | None], Decoded]] | None = []
+        self.adopt: list[tuple[FileEntry, list[Copy]]] = []
         self.blocked: list[str] = []  # folders that could not be read
         self.found = self.to_read = 0
         self.last_progress = 0.0
         self.any_hashed = False  # a first scan need not look for moved files
         self.hold: Callable[[FileEntry], bool] | None = None
-        self.decoder: tuple[int, int | None] | None = None  # (IM major, quantum) of this run's decodes
+        self.decoder: tuple[int, int | None] | None = None  # (IM major, quantum) of this run
 
     def run(self) -> ScanResult:
         started = time.monotonic()
         self._load_known()
-        with transaction(self.conn):
-            scan_id = self.conn.execute(
-                "INSERT INTO scans (root, started, album_rules) VALUES (?, ?, ?)",
-                (str(self.library.root), self.now, self._album_rules())).lastrowid
+        scan_id = self.store.start(str(self.library.root), self._album_rules())
         try:
             with DecodePool(self.workers) as pool:
                 self.pool = pool
@@ -180,7 +126,7 @@ class _Scanner:
                 self.result.decoded = pool.submitted
             self._mark_gone()  # only after a complete walk
         finally:
-            self.writer.flush()  # interrupted or not, what was read is kept
+            self.store.flush()  # interrupted or not, what was read is kept
         self.result.elapsed = time.monotonic() - started
         self.result.failed.sort(key=lambda f: f.path)
         self._finish_scan(scan_id)
@@ -190,29 +136,24 @@ class _Scanner:
     def _album_rules(self) -> str:
         """What albums depend on besides the path; when it changes, every album is rechecked."""
         r = self.rules
-        return json.dumps([[p.pattern for p in r.exclude_in_title], r.album_separator, r.root_album])
+        return json.dumps([[p.pattern for p in r.exclude_in_title], r.album_separator,
+                           r.root_album])
 
     def _load_known(self) -> None:
-        cursor = self.conn.cursor()
-        cursor.row_factory = None  # plain tuples: 100,000 rows load several times faster
-        self.live = {row[0]: row for row in cursor.execute(
-            "SELECT path, id, size, mtime_ns, inode, dev FROM files WHERE +status = 'present'")}
-        self.bad = {row[0]: _Known(*row[1:6], "failed", row[6]) for row in cursor.execute(
-            "SELECT path, id, size, mtime_ns, inode, dev, error FROM files WHERE status = 'failed'")}
-        self.any_hashed = bool(self.live) or cursor.execute(
-            "SELECT 1 FROM files WHERE md5 IS NOT NULL LIMIT 1").fetchone() is not None
-        last = cursor.execute("SELECT album_rules FROM scans WHERE finished IS NOT NULL "
-                              "ORDER BY id DESC LIMIT 1").fetchone()
-        if last is None or last[0] != self._album_rules():
-            self.albums = dict(cursor.execute("SELECT path, album FROM files WHERE status = 'present'"))
+        self.live = self.store.live()
+        self.bad = self.store.failed()
+        self.any_hashed = bool(self.live) or self.store.any_hashed()
+        if self.store.last_album_rules() != self._album_rules():
+            self.albums = self.store.albums()
 
     def _walk(self) -> None:
-        walker = Walker(str(self.library.root), self.rules, self.library.follow_symlinks_outside_root)
+        walker = Walker(str(self.library.root), self.rules,
+                        self.library.follow_symlinks_outside_root)
         live_pop, albums = self.live.pop, self.albums
         for batch in walker.batches():
-            self.found += len(batch)  # the folder is listed: its files are found, before any is read
+            self.found += len(batch)  # the folder is listed: its files are found before any is read
             for item in batch:
-                if type(item) is Problem:
+                if isinstance(item, Problem):
                     self._problem(item)
                     continue
                 row = live_pop(item.path, None)
@@ -220,12 +161,13 @@ class _Scanner:
                     self._not_present(item)
                 elif row[2] == item.size and row[3] == item.mtime_ns and row[4] == item.inode:
                     self.result.unchanged += 1
-                    if row[5] != item.dev or (albums is not None and albums.get(item.path) != item.album):
+                    if row[5] != item.dev or (albums is not None
+                                              and albums.get(item.path) != item.album):
                         self._touch(item, row[1])
                 else:
                     if row[4] != item.inode:
                         self.replaced.add(row[1])
-                    self._read(item, _Known(*row[1:], "present", None))
+                    self._read(item, Known(*row[1:], "present", None))
             self._report(walking=True)
 
     def _not_present(self, item: FileEntry) -> None:
@@ -249,23 +191,18 @@ class _Scanner:
             self.blocked.append(problem.path)
         row = self.live.pop(problem.path, None) or self.bad.pop(problem.path, None)
         if row is not None:
-            self.writer.add("UPDATE files SET status = 'failed', error = ?, updated = ? WHERE id = ?",
-                            (problem.reason, self.now, row[1] if type(row) is tuple else row.id))
+            self.store.mark_failed(row.id if isinstance(row, Known) else row[1], problem.reason)
 
     def _touch(self, item: FileEntry, file_id: int) -> None:
         """An unchanged file whose album (rules changed) or device number (remount) did."""
-        self.writer.add("UPDATE files SET album = ?, dev = ?, updated = ? WHERE id = ?",
-                        (item.album, item.dev, self.now, file_id))
+        self.store.touch(file_id, item.album, item.dev)
 
-    def _same_file(self, item: FileEntry) -> list[sqlite3.Row]:
+    def _same_file(self, item: FileEntry) -> list[Copy]:
         """Known rows with hashes for the same file: same inode, size and mtime (a move/link)."""
-        rows = self.conn.execute(
-            "SELECT * FROM files WHERE inode = ? AND size = ? AND mtime_ns = ? "
-            "AND md5 IS NOT NULL AND status != 'failed' ORDER BY id",
-            (item.inode, item.size, item.mtime_ns)).fetchall()
-        return [r for r in rows if r["dev"] == item.dev or r["path"] == item.path]
+        rows = self.store.copies(item.inode, item.size, item.mtime_ns)
+        return [r for r in rows if r.dev == item.dev or r.path == item.path]
 
-    def _read(self, item: FileEntry, known: _Known | None) -> None:
+    def _read(self, item: FileEntry, known: Known | None) -> None:
         if self.hold is not None and self.hold(item):
             self.result.held.append(item.path)
             return
@@ -273,7 +210,7 @@ class _Scanner:
         for tag, decoded in self.pool.submit((item, known), item.abs_path, item.media):
             self._record(tag, decoded)
 
-    def _record(self, tag: tuple[FileEntry, _Known | None], decoded: Decoded) -> None:
+    def _record(self, tag: tuple[FileEntry, Known | None], decoded: Decoded) -> None:
         item, known = tag
         if known is not None and known.id in self.replaced:
             if self.deferred is not None:  # moves are not resolved yet
@@ -287,63 +224,45 @@ class _Scanner:
             self._failed(item, known, decoded.error)
         elif known is None:
             self.result.new += 1
-            self._insert(item, [getattr(decoded, c) for c in _DATA_COLUMNS])
+            self.store.insert(item.path, [getattr(decoded, c) for c in DATA_COLUMNS], item.album)
         else:
             if known.status == "present":
                 self.result.changed += 1
             else:
                 self.result.new += 1
-            values = [getattr(decoded, c) for c in _DATA_COLUMNS]
-            sets = ", ".join(f"{c} = ?" for c in _DATA_COLUMNS)
-            self.writer.add(f"UPDATE files SET {sets}, album = ?, status = 'present', error = NULL, "
-                            f"updated = ?, gone_since = NULL WHERE id = ?",
-                            (*values, item.album, self.now, known.id))
+            self.store.update(known.id, [getattr(decoded, c) for c in DATA_COLUMNS], item.album)
         self._report(walking=True)
 
-    def _failed(self, item: FileEntry, known: _Known | None, reason: str) -> None:
+    def _failed(self, item: FileEntry, known: Known | None, reason: str) -> None:
         self.result.failed.append(Failure(item.path, reason))
         if known is not None:
-            self.writer.add("UPDATE files SET status = 'failed', error = ?, updated = ? WHERE id = ?",
-                            (reason, self.now, known.id))
-            return
-        self.writer.add(
-            "INSERT INTO files (path, size, mtime_ns, dev, inode, media, album, status, error, "
-            "first_seen, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'failed', ?, ?, ?)",
-            (item.path, item.size, item.mtime_ns, item.dev, item.inode, item.media, item.album,
-             reason, self.now, self.now))
-
-    def _insert(self, item: FileEntry, values: list[object]) -> None:
-        columns = ", ".join(_DATA_COLUMNS)
-        marks = ", ".join("?" * len(_DATA_COLUMNS))
-        self.writer.add(f"INSERT INTO files (path, {columns}, album, status, first_seen, updated) "
-                        f"VALUES (?, {marks}, ?, 'present', ?, ?)",
-                        (item.path, *values, item.album, self.now, self.now))
+            self.store.mark_failed(known.id, reason)
+        else:
+            self.store.insert_failed(item.path, item.size, item.mtime_ns, item.dev, item.inode,
+                                     item.media, item.album, reason)
 
     def _resolve_adoptions(self) -> None:
         """New paths that are known files: moves take the old row along, links copy it."""
         used: set[int] = set()
         for item, candidates in self.adopt:
-            fresh = [c for c in candidates if c["id"] not in used]
-            source = next((c for c in fresh if c["status"] == "present" and (
-                c["path"] in self.live or c["id"] in self.replaced)), None) or next(
-                (c for c in fresh if c["status"] == "gone"), None)
+            fresh = [c for c in candidates if c.id not in used]
+            source = next((c for c in fresh if c.status == "present" and (
+                c.path in self.live or c.id in self.replaced)), None) or next(
+                (c for c in fresh if c.status == "gone"), None)
             if source is None:
                 self.result.new += 1
-                values = [item.size, item.mtime_ns, item.dev, item.inode,
-                          *(candidates[0][c] for c in _HASH_COLUMNS)]
-                self._insert(item, values)
+                values = [item.size, item.mtime_ns, item.dev, item.inode, *candidates[0].hashes]
+                self.store.insert(item.path, values, item.album)
                 continue
-            used.add(source["id"])
-            if source["id"] in self.replaced:
-                self.moved_away.add(source["id"])
-            self.live.pop(source["path"], None)
-            if source["status"] == "gone" and source["path"] == item.path:
+            used.add(source.id)
+            if source.id in self.replaced:
+                self.moved_away.add(source.id)
+            self.live.pop(source.path, None)
+            if source.status == "gone" and source.path == item.path:
                 self.result.new += 1  # it came back where it was
             else:
                 self.result.moved += 1
-            self.writer.add("UPDATE files SET path = ?, album = ?, dev = ?, status = 'present', "
-                            "error = NULL, gone_since = NULL, updated = ? WHERE id = ?",
-                            (item.path, item.album, item.dev, self.now, source["id"]))
+            self.store.adopt(source.id, item.path, item.album, item.dev)
         self.adopt = []
 
     def _recompute_stale_signatures(self) -> None:
@@ -353,19 +272,14 @@ class _Scanner:
         nothing does not load ImageMagick, and so cannot tell.)"""
         if self.decoder is None:
             return
-        self.writer.flush()
-        rows = self.conn.execute(
-            "SELECT id, path, size, mtime_ns, inode, dev, album FROM files WHERE status = 'present' "
-            "AND signature IS NOT NULL AND (signature_im_version IS NOT ? OR signature_quantum IS NOT ?)",
-            self.decoder).fetchall()
         root = str(self.library.root)
-        for row in rows:
-            if row["path"] in self.live:
+        for row in self.store.stale_signatures(*self.decoder):
+            if row.path in self.live:
                 continue  # not seen by this walk: it is gone
-            item = FileEntry(row["path"], os.path.join(root, row["path"]), row["size"],
-                             row["mtime_ns"], row["dev"], row["inode"], row["album"], "photo")
-            self._read(item, _Known(row["id"], row["size"], row["mtime_ns"], row["inode"],
-                                    row["dev"], "present", None))
+            item = FileEntry(row.path, os.path.join(root, row.path), row.size, row.mtime_ns,
+                             row.dev, row.inode, row.album, "photo")
+            self._read(item, Known(row.id, row.size, row.mtime_ns, row.inode, row.dev,
+                                   "present", None))
         for tag, decoded in self.pool.finish():
             self._record(tag, decoded)
 
@@ -376,17 +290,13 @@ class _Scanner:
             if any(path == b or path.startswith(b + "/") for b in self.blocked):
                 continue  # below an unreadable folder: unknown, not gone
             self.result.gone += 1
-            self.writer.add("UPDATE files SET status = 'gone', gone_since = ?, updated = ? "
-                            "WHERE id = ?", (self.now, self.now, file_id))
+            self.store.mark_gone(file_id)
         self.live, self.bad = {}, {}
 
-    def _finish_scan(self, scan_id: int | None) -> None:
+    def _finish_scan(self, scan_id: int) -> None:
         r = self.result
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE scans SET finished = ?, new = ?, changed = ?, moved = ?, gone = ?, "
-                "failed = ?, decoded = ? WHERE id = ?",
-                (time.time(), r.new, r.changed, r.moved, r.gone, len(r.failed), r.decoded, scan_id))
+        self.store.finish(scan_id, Counts(r.new, r.changed, r.moved, r.gone, len(r.failed),
+                                          r.decoded))
 
     def _report(self, walking: bool, force: bool = False) -> None:
         if self.progress is None:

@@ -1,20 +1,19 @@
 """The JSON sidecars: ``<id>.<ext>.json`` beside each photo, ``album.json``, ``collection.json``.
 
 Levels (``--info-level``): 0 ids, title, dates, media, original format; 1 adds description, tags,
-machine tags, license, geo, privacy and URLs; 2 adds the comments. Every file is written to a
-temp name, fsynced and renamed, so a sidecar is either the old one or the new one, never half.
+machine tags, license, geo, privacy and URLs; 2 adds the comments. Every file is replaced
+atomically (``photosync/atomic.py``), so a sidecar is either the old one or the new one, never half.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from photosync.atomic import write_atomic
 from photosync.mirror.photo import MirrorPhoto
-from photosync.remotes.files import PART_PREFIX, PART_SUFFIX
 from photosync.remotes.flickr_items import as_list, as_text
 
 PAGE_URL = "https://www.flickr.com/photos/{owner}/{id}/"
@@ -70,8 +69,9 @@ def collection_document(node: Mapping[str, Any]) -> dict[str, Any]:
             "collections": [as_text(c.get("id")) for c in as_list(node.get("collection"))]}
 
 
-def write_json(path: Path, doc: Any) -> bool:
-    """Write ``doc`` to ``path`` atomically unless it already holds exactly that; True if written."""
+def write_json(path: Path, doc: Any, sync_folder: bool = True) -> bool:
+    """Write ``doc`` to ``path`` atomically unless it already holds exactly that; True if written.
+    (``sync_folder``: see ``photosync/atomic.py``.)"""
     data = (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
     try:
         if path.read_bytes() == data:
@@ -79,16 +79,7 @@ def write_json(path: Path, doc: Any) -> bool:
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f"{PART_PREFIX}{uuid.uuid4().hex}{PART_SUFFIX}"
-    try:
-        with open(tmp, "xb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, sync_folder=sync_folder)
     return True
 
 

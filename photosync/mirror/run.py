@@ -18,20 +18,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from photosync.atomic import fsync_folder
 from photosync.errors import NotFound, UsageError
 from photosync.mirror.albums import mirror_albums
 from photosync.mirror.layout import Layout
 from photosync.mirror.photo import MirrorPhoto, from_record
 from photosync.mirror.source import FlickrSource, Stream, Who
-from photosync.mirror.store import MirrorStore, StreamRow
 from photosync.mirror.stream import Page, walk_changes, walk_fifo, walk_lifo
 from photosync.mirror.work import Done, Settings, Task, execute, failure, has_size, plan
 from photosync.remotes.flickr_api import server_time
 from photosync.remotes.flickr_feed import CURSOR_MARGIN
-from photosync.remotes.files import fsync_dir
 from photosync.remotes.pool import Outcome, run_pool
 from photosync.state.db import open_db
 from photosync.state.lock import StateLock
+from photosync.state.mirror import MirrorStore, StreamRow
 
 log = logging.getLogger("photosync.mirror")
 Progress = Callable[[str, int], Callable[[Any], None]]  # cli.progress.action_progress
@@ -166,7 +166,7 @@ class _Run:
             self._record(outcome)
             self.tick(outcome)
         if self.layout.stream.is_dir():  # the files' renames, once: a lost one is fetched again
-            fsync_dir(self.layout.stream)
+            fsync_folder(self.layout.stream)
         if failed and isinstance(failed[0], NotFound):
             raise UsageError(f"Flickr has no user {stream.nsid}") from None
         if failed:

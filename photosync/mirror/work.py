@@ -18,7 +18,7 @@ from photosync.mirror.layout import Layout
 from photosync.mirror.metadata import comment_list, photo_document, write_json
 from photosync.mirror.photo import MirrorPhoto
 from photosync.mirror.source import FlickrSource
-from photosync.mirror.store import PhotoRow
+from photosync.state.mirror import PhotoRow
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,10 @@ def execute(task: Task, source: FlickrSource, settings: Settings) -> Done:
         comments = None
         if settings.info_level >= 2 and photo.comments != 0:  # none listed: nothing to ask
             comments = comment_list(source.comments(photo.id))
+        # beside the photo: its folder is fsynced once after the walk, as for the photos
         wrote_meta = write_json(task.file.with_name(task.file.name + ".json"),
-                                photo_document(photo, settings.info_level, comments))
+                                photo_document(photo, settings.info_level, comments),
+                                sync_folder=False)
         level = settings.info_level
     if task.file.exists():
         _set_mtime(task.file, photo)

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from photosync.auth.tokens import write_private
+from photosync.atomic import write_atomic
+from photosync.state.private import FILE_MODE
 from photosync.errors import UsageError
 from photosync.log import redact
 
@@ -65,7 +66,7 @@ class Alerter:
 
     def _save(self) -> None:
         try:
-            write_private(self.path, json.dumps(self._sent, indent=1).encode())
+            write_atomic(self.path, json.dumps(self._sent, indent=1).encode(), mode=FILE_MODE)
         except OSError as exc:
             log.warning("cannot write %s: %s", self.path, exc.strerror)
 

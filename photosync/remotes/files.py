@@ -19,16 +19,14 @@ import re
 import shutil
 import tempfile
 import unicodedata
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable, Container, Iterator, Sequence
 
+from photosync.atomic import is_partial, place, temp_path
 from photosync.errors import Conflict, ItemError, LocalDiskError, TransientError
 from photosync.remotes.base import RemoteItem
 
-PART_PREFIX = ".photosync-"
-PART_SUFFIX = ".part"
 MAX_NAME_BYTES = 255
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
@@ -118,11 +116,6 @@ def extension_of(item: RemoteItem) -> str | None:
     return guessed.lstrip(".") if guessed else own
 
 
-def is_partial(name: str) -> bool:
-    """True for our in-progress download files, which the scanner must never take for photos."""
-    return name.startswith(PART_PREFIX) and name.endswith(PART_SUFFIX)
-
-
 def remove_partials(root: Path) -> int:
     """Delete temp files a killed run left under ``root``; return how many."""
     count = 0
@@ -198,7 +191,7 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size
     """
     with local_disk(dest.parent):
         created = _make_folders(dest.parent)
-    tmp = dest.parent / f"{PART_PREFIX}{uuid.uuid4().hex}{PART_SUFFIX}"
+    tmp = temp_path(dest)
     try:
         with local_disk(dest.parent):
             with open(tmp, "xb") as raw:
@@ -208,9 +201,10 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size
                 os.fsync(raw.fileno())
         _verify(dest, out, expected_size, expected_md5, tmp if verify_image else None)
         with local_disk(dest.parent):
-            _place(tmp, dest, overwrite)
-            if fsync_folder or created:
-                fsync_dir(dest.parent)
+            try:
+                place(tmp, dest, overwrite=overwrite, sync_folder=fsync_folder or bool(created))
+            except FileExistsError:
+                raise Conflict(f"{dest}: already exists; not overwritten") from None
         return dest
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -248,28 +242,3 @@ def _verify(dest: Path, out: _HashingWriter, size: int | None, md5: str | None,
                 pass
         except WandException as exc:
             raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") from None
-
-
-def _place(tmp: Path, dest: Path, overwrite: bool) -> None:
-    """Move ``tmp`` to ``dest``; without ``overwrite``, atomically refuse an existing ``dest``."""
-    if overwrite:
-        os.replace(tmp, dest)
-        return
-    try:
-        os.link(tmp, dest)  # fails if dest exists, with no window for a race
-    except FileExistsError:
-        raise Conflict(f"{dest}: already exists; not overwritten") from None
-    except OSError:  # no hard links on this file system (some SMB/FAT mounts)
-        if dest.exists():
-            raise Conflict(f"{dest}: already exists; not overwritten") from None
-        os.rename(tmp, dest)
-        return
-    tmp.unlink()
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

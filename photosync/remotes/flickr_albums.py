@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from photosync.auth.tokens import write_private
+from photosync.atomic import write_atomic
 from photosync.remotes.base import Album
 from photosync.remotes.flickr_api import FlickrClient, server_time
 from photosync.remotes.flickr_items import MARKER, as_int, as_list, as_text
+from photosync.state.private import FILE_MODE
 
 PER_PAGE = 500
 log = logging.getLogger("photosync.remotes.flickr")
@@ -77,7 +78,8 @@ class AlbumIndex:
             return
         sets = [asdict(e) for e in self._sets.values() if e.members is not None and not e.dirty]
         try:
-            write_private(self.cache, json.dumps({"owner": self.owner, "sets": sets}).encode())
+            write_atomic(self.cache, json.dumps({"owner": self.owner, "sets": sets}).encode(),
+                         mode=FILE_MODE)
         except OSError as exc:
             log.debug("cannot write the Flickr album cache %s: %s", self.cache, exc)
 

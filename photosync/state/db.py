@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
-import threading
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
+from photosync.atomic import fsync_file, place, temp_path
 from photosync.errors import StateDamaged, UsageError
+from photosync.state.private import FILE_MODE
 
 log = logging.getLogger("photosync.state.db")
 
@@ -248,6 +251,29 @@ def open_db(state_dir: Path) -> sqlite3.Connection:
     return conn
 
 
+def open_memory_copy(state_dir: Path) -> sqlite3.Connection:
+    """A private in-memory copy of the state database (for a dry run), migrated as needed.
+
+    The real file is never opened: closing the last connection to a WAL database checkpoints it
+    (after a killed run the WAL holds commits), and an old schema would be migrated, both of which
+    rewrite ``photosync.db``. Its files are copied (read only) instead.
+    """
+    with tempfile.TemporaryDirectory(prefix="photosync-dry-run-") as tmp:
+        source = db_path(state_dir)
+        for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
+            part = source.with_name(source.name + suffix)
+            if part.exists():
+                shutil.copyfile(part, Path(tmp) / part.name)
+        real = open_db(Path(tmp))
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            real.backup(copy)
+        finally:
+            real.close()
+    copy.row_factory = sqlite3.Row
+    return copy
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection, immediate: bool = True) -> Iterator[sqlite3.Connection]:
     """BEGIN (IMMEDIATE: take the write lock now) ... COMMIT, or ROLLBACK on any exception."""
@@ -335,14 +361,18 @@ def _backup_name(at: float) -> str:
 
 def backup(conn: sqlite3.Connection, dest: Path) -> Path:
     """A consistent copy of the open database (WAL included), written atomically, mode 0600."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
-    target = sqlite3.connect(tmp)
+    tmp = temp_path(dest)
     try:
-        conn.backup(target)
-    finally:
-        target.close()
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, dest)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        target = sqlite3.connect(tmp)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
+        fsync_file(tmp)
+        place(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     log.debug("state database backed up to %s", dest)
     return dest

@@ -31,7 +31,8 @@ class StateLock:
             os.close(fd)
             who = f"process {holder}" if holder else "another process"
             raise LockedError(f"{who} is already using the state directory {self.path.parent} "
-                              f"(lock file {self.path}); wait for it to finish or stop it") from None
+                              f"(lock file {self.path}); wait for it to finish or stop it"
+                              ) from None
         except BaseException:
             os.close(fd)
             raise
@@ -52,7 +53,7 @@ class StateLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def __enter__(self) -> "StateLock":
+    def __enter__(self) -> StateLock:
         self.acquire()
         return self
 

@@ -24,12 +24,14 @@ from photosync.errors import (AuthorizationNeeded, ItemError, LocalDiskError, No
                               PhotosyncError, RemoteError, UploadsRefused)
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
-from photosync.library.scan import read_again
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
                                      unique_path)
 from photosync.remotes.pool import run_pool
-from photosync.sync import state
+from photosync.state.index import read_again
+from photosync.state.journal import journal_end, journal_start
+from photosync.state.listings import cached_items, cached_items_by_id, update_cache
+from photosync.state.pairs import save_pairs
 from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, remote_extension
 
 log = logging.getLogger("photosync.sync")
@@ -82,8 +84,8 @@ class Executor:
 
     def apply(self, plan: Plan) -> list[Outcome]:
         # Workers only read this map; it is loaded here, in the thread that owns the connection.
-        self._item_map = {i.id: i for i in state.cached_items(self.conn, self.remote.name)}
-        state.save_pairs(self.conn, self.remote.name, plan.relink, plan.forget)
+        self._item_map = {i.id: i for i in cached_items(self.conn, self.remote.name)}
+        save_pairs(self.conn, self.remote.name, plan.relink, plan.forget)
         outcomes: list[Outcome] = []
         todo = [a for a in plan.actions if a.kind != "skip"]
         downloads = [a.size or 0 for a in todo if a.kind in DOWNLOADS]
@@ -105,7 +107,7 @@ class Executor:
                 return
             if index and self.wait:
                 time.sleep(self.wait)
-            yield action, state.journal_start(self.conn, self.run_id, action)
+            yield action, journal_start(self.conn, self.run_id, action)
 
     def _work(self, job: tuple[Action, int]) -> Done:
         action = job[0]
@@ -127,9 +129,9 @@ class Executor:
 
     def _record(self, action: Action, entry: int, done: Done | None, error: Exception | None) -> str | None:
         if error is None and done is not None:
-            state.save_pairs(self.conn, self.remote.name, done.pairs, done.forget)
-            state.update_cache(self.conn, self.remote.name, done.items, done.removed)
-            state.journal_end(self.conn, entry)
+            save_pairs(self.conn, self.remote.name, done.pairs, done.forget)
+            update_cache(self.conn, self.remote.name, done.items, done.removed)
+            journal_end(self.conn, entry)
             if action.kind in DOWNLOADS:
                 self._to_download[0] -= action.size or 0
                 self._to_download[1] -= 1
@@ -139,7 +141,7 @@ class Executor:
             read_again(self.conn, action.path)  # even if its size and time look unchanged
         if isinstance(error, RemoteError) and self.fatal is None:
             self.fatal = error
-        state.journal_end(self.conn, entry, message)
+        journal_end(self.conn, entry, message)
         # An error that stops this remote (or its uploads) is said once, not once per queued photo.
         stops = isinstance(error, RemoteError | UploadsRefused | LocalDiskError)
         if not (stops and message in self._said):
@@ -221,7 +223,7 @@ class Executor:
     def apply_albums(self, actions: list[Action]) -> list[Outcome]:
         outcomes = []
         for action in actions:
-            entry = state.journal_start(self.conn, self.run_id, action)
+            entry = journal_start(self.conn, self.run_id, action)
             try:
                 getattr(self, f"_do_{action.kind}")(action)
                 error = None
@@ -231,7 +233,7 @@ class Executor:
                 error = _describe(exc)
                 if isinstance(exc, RemoteError):
                     self.fatal = exc
-            state.journal_end(self.conn, entry, error)
+            journal_end(self.conn, entry, error)
             outcomes.append(Outcome(action, error))
             self.on_done(outcomes[-1])
             if error is None:
@@ -271,13 +273,13 @@ class Executor:
             return
         changed = []
         exclusive = self.remote.capabilities.exclusive_albums
-        for item in state.cached_items_by_id(self.conn, self.remote.name, a.also_ids):
+        for item in cached_items_by_id(self.conn, self.remote.name, a.also_ids):
             if a.kind == "remove_from_album":
                 albums = tuple(t for t in item.albums if t != a.album)
             else:
                 albums = (a.album,) if exclusive else tuple(dict.fromkeys((*item.albums, a.album)))
             changed.append(replace(item, albums=albums))
-        state.update_cache(self.conn, self.remote.name, changed, [])
+        update_cache(self.conn, self.remote.name, changed, [])
 
     # -- helpers -------------------------------------------------------------------------
     def _item(self, remote_id: str) -> RemoteItem:

@@ -12,7 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from photosync.remotes.base import CursorExpired, Remote, RemoteItem, changes_since, list_all
-from photosync.sync import state
+from photosync.state.journal import close_unfinished, unfinished_uploads
+from photosync.state.listings import cached_items, cursor_of, replace_cache, update_cache
 
 log = logging.getLogger("photosync.sync")
 
@@ -27,7 +28,7 @@ class RemoteView:
 def observe(conn: sqlite3.Connection, remote: Remote, *, full: bool, full_every_hours: float,
             now: float) -> RemoteView:
     _recover_interrupted_uploads(conn, remote)
-    known = state.cursor_of(conn, remote.name)
+    known = cursor_of(conn, remote.name)
     if full or known is None or now - known[1] > full_every_hours * 3600:
         return _full_listing(conn, remote, now)
     try:
@@ -35,24 +36,24 @@ def observe(conn: sqlite3.Connection, remote: Remote, *, full: bool, full_every_
     except CursorExpired:
         log.info("%s: the change cursor expired; listing everything", remote.name)
         return _full_listing(conn, remote, now)
-    state.update_cache(conn, remote.name, changes.changed, changes.removed_ids, changes.cursor)
-    return RemoteView(state.cached_items(conn, remote.name),
+    update_cache(conn, remote.name, changes.changed, changes.removed_ids, changes.cursor)
+    return RemoteView(cached_items(conn, remote.name),
                       remote.capabilities.changes_report_deletions, False)
 
 
 def _full_listing(conn: sqlite3.Connection, remote: Remote, now: float) -> RemoteView:
     listing = list_all(remote)
-    state.replace_cache(conn, remote.name, listing.items, listing.cursor, now)
+    replace_cache(conn, remote.name, listing.items, listing.cursor, now)
     return RemoteView(listing.items, True, True)
 
 
 def _recover_interrupted_uploads(conn: sqlite3.Connection, remote: Remote) -> None:
     """An upload a killed run started may have landed: look it up by signature, never redo it."""
     found: list[RemoteItem] = []
-    for _entry, signature in state.unfinished_uploads(conn, remote.name):
+    for _entry, signature in unfinished_uploads(conn, remote.name):
         found.extend(remote.find_by_signature(signature))
     if found:
         log.info("%s: %d upload(s) of an interrupted run had landed; they are used, not repeated",
                  remote.name, len(found))
-        state.update_cache(conn, remote.name, found, [])
-    state.close_unfinished(conn, remote.name)
+        update_cache(conn, remote.name, found, [])
+    close_unfinished(conn, remote.name)

@@ -29,7 +29,7 @@ PairStatus = Literal["synced", "local_deleted", "remote_deleted"]
 
 
 class LocalPhoto(Protocol):
-    """What the planner needs of an indexed local file (``photosync.library.index.LocalFile``)."""
+    """What the planner needs of an indexed local file (``photosync.state.index.LocalFile``)."""
 
     path: str
     size: int

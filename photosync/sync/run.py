@@ -8,9 +8,7 @@ One remote failing (authorization, outage) never stops the others.
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +18,18 @@ from photosync.config import Config
 from photosync.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE,
                               AuthorizationNeeded, LocalDiskError, PhotosyncError,
                               RemoteError, TokenFileError, TransientError)
-from photosync.library import index
 from photosync.library.rules import compile_rules, normalise_extensions
 from photosync.library.scan import ScanResult, scan
 from photosync.remotes import registry
 from photosync.remotes.base import Remote, RemoteItem
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import OnRetry, RetryingRemote
-from photosync.state.db import db_path, open_db, rolling_backup
+from photosync.state import index
+from photosync.state.db import open_db, open_memory_copy, rolling_backup
+from photosync.state.listings import cached_items
 from photosync.state.lock import StateLock
-from photosync.sync import state
+from photosync.state.pairs import load_pairs
+from photosync.state.runs import finish_run, start_run
 from photosync.sync.execute import Executor, Outcome, download_destination
 from photosync.sync.observe import observe
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
@@ -112,17 +112,17 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
     try:
         if not options.dry_run and options.local_scan:
             remove_partials(config.library.root)
-        run_id = state.start_run(conn, options.dry_run)
+        run_id = start_run(conn, options.dry_run)
         try:
             _run(conn, config, options, factory, progress, clock, scan_progress, report, run_id)
         except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
             ctrl_c = isinstance(exc, KeyboardInterrupt)
             why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error":
                                               f"stopped before the end ({exc or type(exc).__name__})"}
-            state.finish_run(conn, run_id, EXIT_INTERRUPTED if ctrl_c else EXIT_PARTIAL,
+            finish_run(conn, run_id, EXIT_INTERRUPTED if ctrl_c else EXIT_PARTIAL,
                              summary(report), errors(report) + [why])
             raise
-        state.finish_run(conn, run_id, report.exit_code, summary(report), errors(report))
+        finish_run(conn, run_id, report.exit_code, summary(report), errors(report))
         if not options.dry_run:
             rolling_backup(conn, config.state_dir, clock())
     finally:
@@ -191,28 +191,8 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
 
 
 def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
-    """The state database, or for a dry run a private in-memory copy of it.
-
-    A dry run never opens the real file: closing the last connection to a WAL database
-    checkpoints it (after a killed run the WAL holds commits), and an old schema would be
-    migrated, both of which rewrite ``photosync.db``. Its files are copied (read only) instead.
-    """
-    if not dry_run:
-        return open_db(state_dir)
-    with tempfile.TemporaryDirectory(prefix="photosync-dry-run-") as tmp:
-        source = db_path(state_dir)
-        for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
-            part = source.with_name(source.name + suffix)
-            if part.exists():
-                shutil.copyfile(part, Path(tmp) / part.name)
-        real = open_db(Path(tmp))
-        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        try:
-            real.backup(copy)
-        finally:
-            real.close()
-    copy.row_factory = sqlite3.Row
-    return copy
+    """The state database, or for a dry run a private in-memory copy of it."""
+    return open_memory_copy(state_dir) if dry_run else open_db(state_dir)
 
 
 def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
@@ -231,7 +211,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         policy = policy_for(config, name, remote, view.complete, options.direction,
                             local_complete=not scan_failed, transfers_done=transfers_done,
                             force_deletes=options.force_deletes)
-        pairs = state.load_pairs(conn, name)
+        pairs = load_pairs(conn, name)
         report.plan = plan(local, view.items, pairs, policy)
         if options.plan_filter is not None:
             report.plan = options.plan_filter(conn, name, report.plan)
@@ -254,8 +234,8 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
         report.outcomes = executor.apply(report.plan)
         report.files = {id(o.action): o.file for o in report.outcomes if o.file}
         if executor.fatal is None:
-            items = {i.id: i for i in state.cached_items(conn, name)}
-            _album_phase(remote, policy, report, state.load_pairs(conn, name), items, dates, adopt,
+            items = {i.id: i for i in cached_items(conn, name)}
+            _album_phase(remote, policy, report, load_pairs(conn, name), items, dates, adopt,
                          executor, progress)
         report.full = str(executor.full) if executor.full is not None else None
         report.disk = executor.disk

@@ -14,7 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from photosync.auth.tokens import write_private
+from photosync.atomic import write_atomic
+from photosync.state.private import FILE_MODE
 from photosync.log import register_secret
 
 TOKEN_FILE = "web-token"
@@ -31,7 +32,7 @@ def token(state_dir: Path) -> str:
     if not value:
         Path(state_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         value = secrets.token_urlsafe(32)
-        write_private(path, value.encode("ascii") + b"\n")
+        write_atomic(path, value.encode("ascii") + b"\n", mode=FILE_MODE)
     register_secret(value)
     return value
 

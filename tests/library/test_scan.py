@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from photosync.library.index import duplicate_groups, failed_files, gone_files, present_files
+from photosync.state.index import duplicate_groups, failed_files, gone_files, present_files
 
 
 def test_cold_scan_indexes_photos_with_albums(root, conn, run_scan, put, rows):

@@ -29,7 +29,7 @@ from photosync.remotes.base import Page, list_all
 from photosync.remotes.faults import Fault
 from photosync.remotes.memory import MemoryRemote
 from photosync.state.db import open_db
-from photosync.sync import state
+from photosync.state.pairs import load_pairs
 from photosync.sync.run import SyncOptions, sync
 
 # "0 copies" sorts before the others; "2023" holds only album folders (issue 15)
@@ -284,7 +284,7 @@ class SyncMachine(RuleBasedStateMachine):
             return []
         conn = open_db(self.tmp / "state")
         try:
-            return [p for p in state.load_pairs(conn, self.remote.name) if p.status == "synced"]
+            return [p for p in load_pairs(conn, self.remote.name) if p.status == "synced"]
         finally:
             conn.close()
 

@@ -1,7 +1,9 @@
-"""The read side of the local index, for the sync engine and the CLI.
+"""The local index (migration 1), read by the sync engine, the CLI and ``photosync status``.
 
-Rows become frozen :class:`LocalFile` values; nothing here writes. Signatures are only comparable
-between files whose ``signature_im_version`` and ``signature_quantum`` are equal.
+Rows become frozen :class:`LocalFile` values. The scanner's own reads and writes are in
+:mod:`photosync.state.scans`; the one write here, :func:`read_again`, is the sync engine's.
+Signatures are only comparable between files whose ``signature_im_version`` and
+``signature_quantum`` are equal.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+
+from photosync.state.db import transaction
 
 Status = Literal["present", "gone", "failed"]
 
@@ -53,7 +57,8 @@ def _to_file(row: sqlite3.Row | tuple) -> LocalFile:
     return LocalFile(*values)
 
 
-def _select(conn: sqlite3.Connection, where: str, params: tuple[object, ...] = ()) -> list[LocalFile]:
+def _select(conn: sqlite3.Connection, where: str,
+            params: tuple[object, ...] = ()) -> list[LocalFile]:
     rows = conn.execute(f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path, id", params)
     return [_to_file(row) for row in rows]
 
@@ -74,14 +79,17 @@ def failed_files(conn: sqlite3.Connection) -> list[LocalFile]:
 
 
 def file_by_id(conn: sqlite3.Connection, file_id: int) -> LocalFile | None:
+    """The indexed file with this id (the dashboard serves thumbnails by id, never by path)."""
     found = _select(conn, "id = ?", (file_id,))
     return found[0] if found else None
 
 
-def file_by_path(conn: sqlite3.Connection, path: str) -> LocalFile | None:
-    """The file that exists (present or failed) at ``path``, if any."""
-    found = _select(conn, "path = ? AND status != 'gone'", (path,))
-    return found[0] if found else None
+def read_again(conn: sqlite3.Connection, path: str) -> None:
+    """Make the next scan read ``path`` even if its size and mtime look unchanged: its bytes were
+    found to differ from the index (an in-place rewrite may keep both, e.g. ``cp -p``)."""
+    with transaction(conn):
+        conn.execute("UPDATE files SET mtime_ns = NULL WHERE path = ? AND status != 'gone'",
+                     (path,))
 
 
 def duplicate_groups(conn: sqlite3.Connection) -> list[list[LocalFile]]:
