@@ -17,10 +17,11 @@ empty folders: a file someone put into an album folder by hand is left alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
-from photosync.remotes.files import MAX_NAME_BYTES, ensure_inside, is_partial, remove_partials, safe_name
+from photosync.remotes.files import ensure_inside, remove_partials
+from photosync.remotes.names import MAX_NAME_BYTES, is_partial, safe_name
 
 STREAM, ALBUMS, COLLECTIONS, LOOSE = "photostream", "Albums", "Collections", "Not in any album"
 ALBUM_JSON, COLLECTION_JSON = "album.json", "collection.json"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from photosync.mirror.photo import MirrorPhoto
-from photosync.remotes.files import PART_PREFIX, PART_SUFFIX
 from photosync.remotes.flickr_items import as_list, as_text
+from photosync.remotes.names import PART_PREFIX, PART_SUFFIX
 
 PAGE_URL = "https://www.flickr.com/photos/{owner}/{id}/"
 
@@ -71,7 +72,8 @@ def collection_document(node: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_json(path: Path, doc: Any) -> bool:
-    """Write ``doc`` to ``path`` atomically unless it already holds exactly that; True if written."""
+    """Write ``doc`` to ``path`` atomically unless it already holds exactly that; True if
+    written."""
     data = (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
     try:
         if path.read_bytes() == data:

@@ -1,8 +1,7 @@
-"""The local-write side of every remote: safe names, no-clobber paths, atomic verified downloads.
+"""The local-write side of every remote: no-clobber paths, atomic verified downloads, sendable
+copies, partial-file cleanup (the pure name rules are :mod:`photosync.remotes.names`).
 
-Names coming from a remote (Flickr titles, Drive file names, album titles) are untrusted: they
-may hold ``/``, ``..``, NUL, control characters, Windows-reserved names, or be longer than a file
-system allows. Nothing a remote says may make us write outside the library root or over an
+Nothing a remote says may make us write outside the library root or over an
 existing photo. A download is written to a hidden temp file in the target folder (the scanner
 ignores it), fsynced, verified, then linked into place; on any failure nothing is left behind.
 An upload sends a private copy of the photo, read once and hashed on the way, and only when that
@@ -13,27 +12,17 @@ never sent under the signature of another version.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
 import uuid
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Container, Iterator, Sequence
+from typing import BinaryIO
 
 from photosync.errors import Conflict, ItemError, LocalDiskError, TransientError
-from photosync.remotes.base import RemoteItem
-
-PART_PREFIX = ".photosync-"
-PART_SUFFIX = ".part"
-MAX_NAME_BYTES = 255
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-             *(f"LPT{i}" for i in range(1, 10))}
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\<>:"|?*]')
-_EXT = re.compile(r"^[A-Za-z0-9]{1,10}$")
+from photosync.remotes.names import PART_PREFIX, PART_SUFFIX, fit_name, is_partial, safe_name
 
 
 class UnsafePath(ItemError):
@@ -42,37 +31,6 @@ class UnsafePath(ItemError):
 
 class ChangedSinceIndexed(ItemError):
     """A photo's bytes are no longer those the index read (rewritten during the run)."""
-
-
-def safe_name(untrusted: str, ext: str | None = None) -> str:
-    """A single safe path component for ``untrusted``, ending in ``.ext`` when ``ext`` is given.
-
-    Unicode is kept (NFC-normalised); separators, control and SMB-unsafe characters become
-    ``_``; leading dots and trailing dots/spaces go; reserved device names get a ``_`` prefix;
-    the result fits in 255 UTF-8 bytes. Never empty.
-    """
-    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", untrusted))
-    name = name.lstrip(". ").rstrip(". ")
-    suffix = ""
-    ext = (ext or "").lstrip(".")
-    if ext and _EXT.match(ext):
-        suffix = "." + ext.lower()
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)].rstrip(". ")
-    if not name:
-        name = "untitled"
-    if name.split(".")[0].upper() in _RESERVED:
-        name = "_" + name
-    return _fit(name, suffix)
-
-
-def _fit(stem: str, suffix: str, limit: int = MAX_NAME_BYTES) -> str:
-    """``stem + suffix`` cut (at a character boundary) to ``limit`` UTF-8 bytes."""
-    room = limit - len(suffix.encode())
-    data = stem.encode()
-    if len(data) > room:
-        stem = data[:room].decode("utf-8", "ignore").rstrip(". ") or "untitled"
-    return stem + suffix
 
 
 def unique_path(folder: Path, name: str, taken: Container[Path] = ()) -> Path:
@@ -85,7 +43,8 @@ def unique_path(folder: Path, name: str, taken: Container[Path] = ()) -> Path:
         stem, suffix = name, ""
     n = 2
     while candidate.exists() or candidate.is_symlink() or candidate in taken:
-        candidate = folder / _fit(stem, f" ({n}){suffix}")  # a long stem is cut, not the counter
+        # a long stem is cut, not the counter
+        candidate = folder / fit_name(stem, f" ({n}){suffix}")
         n += 1
     return candidate
 
@@ -105,22 +64,6 @@ def safe_destination(root: Path, folders: Sequence[str], untrusted_name: str,
     folder = root.joinpath(*(safe_name(part) for part in folders if part.strip()))
     ensure_inside(root, folder)
     return ensure_inside(root, unique_path(folder, safe_name(untrusted_name, ext), taken))
-
-
-def extension_of(item: RemoteItem) -> str | None:
-    """The extension to save ``item`` with: its name's own when it agrees with the MIME type
-    (Drive names), else one derived from the MIME type (Flickr titles have none)."""
-    _stem, dot, ext = item.name.rpartition(".")
-    own = ext.lower() if dot and _EXT.match(ext) else None
-    if own and (item.mime is None or mimetypes.guess_type(f"x.{own}")[0] == item.mime):
-        return own
-    guessed = mimetypes.guess_extension(item.mime) if item.mime else None
-    return guessed.lstrip(".") if guessed else own
-
-
-def is_partial(name: str) -> bool:
-    """True for our in-progress download files, which the scanner must never take for photos."""
-    return name.startswith(PART_PREFIX) and name.endswith(PART_SUFFIX)
 
 
 def remove_partials(root: Path) -> int:
@@ -177,7 +120,7 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
         copy = Path(folder) / path.name
         with open(path, "rb") as source, open(copy, "xb") as raw:
             out = _HashingWriter(raw, Path(folder).parent)
-            shutil.copyfileobj(source, out)  # type: ignore[misc]
+            shutil.copyfileobj(source, out)
         md5 = out.md5.hexdigest()
         if indexed_md5 is not None and md5 != indexed_md5.lower():
             raise ChangedSinceIndexed("changed since it was indexed (still being written?); "
@@ -200,12 +143,11 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size
         created = _make_folders(dest.parent)
     tmp = dest.parent / f"{PART_PREFIX}{uuid.uuid4().hex}{PART_SUFFIX}"
     try:
-        with local_disk(dest.parent):
-            with open(tmp, "xb") as raw:
-                out = _HashingWriter(raw, dest.parent)
-                write(out)  # type: ignore[arg-type]
-                raw.flush()
-                os.fsync(raw.fileno())
+        with local_disk(dest.parent), open(tmp, "xb") as raw:
+            out = _HashingWriter(raw, dest.parent)
+            write(out)  # type: ignore[arg-type]
+            raw.flush()
+            os.fsync(raw.fileno())
         _verify(dest, out, expected_size, expected_md5, tmp if verify_image else None)
         with local_disk(dest.parent):
             _place(tmp, dest, overwrite)
@@ -247,7 +189,8 @@ def _verify(dest: Path, out: _HashingWriter, size: int | None, md5: str | None,
             with Image.ping(filename=str(image)):
                 pass
         except WandException as exc:
-            raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") from None
+            raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") \
+                from None
 
 
 def _place(tmp: Path, dest: Path, overwrite: bool) -> None:

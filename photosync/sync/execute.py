@@ -28,9 +28,10 @@ from photosync.library.scan import read_again
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
                                      unique_path)
+from photosync.remotes.names import remote_extension
 from photosync.remotes.pool import run_pool
 from photosync.sync import state
-from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, remote_extension
+from photosync.sync.plan import Action, Pair, Plan, Policy, content_version
 
 log = logging.getLogger("photosync.sync")
 TRASH = ".photosync-trash"

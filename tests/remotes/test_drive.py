@@ -78,7 +78,7 @@ from photosync.emulators.images import make_image  # noqa: E402
 from photosync.errors import AuthorizationNeeded, Conflict, TransientError  # noqa: E402
 from photosync.remotes.base import changes_since, list_all  # noqa: E402
 from photosync.remotes.drive_transfer import download  # noqa: E402
-from photosync.remotes.files import is_partial  # noqa: E402
+from photosync.remotes.names import is_partial  # noqa: E402
 from photosync.remotes.retry import RetryingRemote  # noqa: E402
 
 from .contract import FakeClock  # noqa: E402
