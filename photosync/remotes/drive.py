@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from photosync.errors import Conflict, ItemError, NotFound, TransientError
-from photosync.remotes.base import Album, Capabilities, Changes, CursorExpired, Page, RemoteItem
+from photosync.remotes.base import (Album, Capabilities, Changes, Collection, CursorExpired, Page,
+                                    RemoteItem)
 from photosync.remotes.drive_api import Services
 from photosync.remotes.drive_transfer import (CHUNK, RESUMABLE_OVER, IdPool, Uploader, download,
                                               sniff_mime)
@@ -64,8 +65,7 @@ class DriveRemote:
         self.limiter = limiter or RateLimiter(None)
         self.capabilities = Capabilities(
             hashes=frozenset({"md5"}), albums=True, exclusive_albums=True, ordered_albums=False,
-            replace_in_place=True, changes_report_deletions=True, rate_limit=self.limiter.rate,
-            max_page_size=1000)
+            replace_in_place=True, changes_report_deletions=True)
         self.services = Services(credentials, endpoint, self.limiter, timeout)
         self.ids = IdPool(self.services)
         self.uploader = Uploader(self.services, chunk_size,
@@ -361,6 +361,9 @@ class DriveRemote:
             raise NotFound(f"drive: {item_id} is in the trash")
 
     # -- albums (folders) ---------------------------------------------------------------------
+    def list_collections(self) -> list[Collection]:
+        return []  # Drive has folders, no collections
+
     def list_albums(self) -> list[Album]:
         tree = self._load_tree()
         members: dict[str, list[tuple[str, str]]] = {}

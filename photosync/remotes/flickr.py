@@ -58,9 +58,7 @@ class FlickrRemote:
         self.page_size = max(1, min(page_size, 500))
         self.capabilities = Capabilities(hashes=frozenset(), albums=True, exclusive_albums=False,
                                          ordered_albums=True, replace_in_place=True,
-                                         changes_report_deletions=False,
-                                         rate_limit=self.limiter.rate, max_page_size=500,
-                                         collections=True)
+                                         changes_report_deletions=False)
         self.index = AlbumIndex(self.client, self.page_size, album_cache, user_nsid)
         self._indexed = False  # album membership read in this process
         self._album_locks: dict[str, threading.Lock] = {}
