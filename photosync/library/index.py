@@ -53,7 +53,8 @@ def _to_file(row: sqlite3.Row | tuple) -> LocalFile:
     return LocalFile(*values)
 
 
-def _select(conn: sqlite3.Connection, where: str, params: tuple[object, ...] = ()) -> list[LocalFile]:
+def _select(conn: sqlite3.Connection, where: str,
+            params: tuple[object, ...] = ()) -> list[LocalFile]:
     rows = conn.execute(f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path, id", params)
     return [_to_file(row) for row in rows]
 
@@ -71,17 +72,6 @@ def gone_files(conn: sqlite3.Connection) -> list[LocalFile]:
 def failed_files(conn: sqlite3.Connection) -> list[LocalFile]:
     """Files found but not indexable, each with its ``error``."""
     return _select(conn, "status = 'failed'")
-
-
-def file_by_id(conn: sqlite3.Connection, file_id: int) -> LocalFile | None:
-    found = _select(conn, "id = ?", (file_id,))
-    return found[0] if found else None
-
-
-def file_by_path(conn: sqlite3.Connection, path: str) -> LocalFile | None:
-    """The file that exists (present or failed) at ``path``, if any."""
-    found = _select(conn, "path = ? AND status != 'gone'", (path,))
-    return found[0] if found else None
 
 
 def duplicate_groups(conn: sqlite3.Connection) -> list[list[LocalFile]]:

@@ -41,9 +41,6 @@ class Layout:
     def file(self, name: str) -> Path:
         return ensure_inside(self.dest, self.stream / safe_name(name))
 
-    def sidecar(self, name: str) -> Path:
-        return self.file(name).with_name(safe_name(name) + ".json")
-
     def album_dir(self, title: str, album_id: str) -> Path:
         return ensure_inside(self.dest, self.albums / folder_name(title, album_id))
 
@@ -76,16 +73,14 @@ def link_name(position: int, name: str) -> str:
     return f"{position:04d}_{name}"
 
 
-def sync_links(folder: Path, wanted: Mapping[str, Path]) -> int:
-    """Make ``folder`` hold exactly the symlinks ``wanted`` (name -> target), relative; return
-    how many links were made or removed. Other files and sub-folders are not touched."""
+def sync_links(folder: Path, wanted: Mapping[str, Path]) -> None:
+    """Make ``folder`` hold exactly the symlinks ``wanted`` (name -> target), relative. Other
+    files and sub-folders are not touched."""
     folder.mkdir(parents=True, exist_ok=True)
-    changes = 0
     existing = {e.name: e for e in os.scandir(folder) if e.is_symlink()}
     for name, entry in existing.items():
         if name not in wanted:
             os.unlink(entry.path)
-            changes += 1
     for name, target in wanted.items():
         relative = os.path.relpath(target, folder)
         current = existing.get(name)
@@ -97,8 +92,6 @@ def sync_links(folder: Path, wanted: Mapping[str, Path]) -> int:
         elif path.exists():
             continue  # a real file of the user's under our name: never replaced
         os.symlink(relative, path)
-        changes += 1
-    return changes
 
 
 def prune(parent: Path, keep: Iterable[str]) -> int:

@@ -50,34 +50,33 @@ class MirrorStore:
 
     # -- the stream ---------------------------------------------------------------------------
     def stream(self) -> StreamRow | None:
-        row = self.conn.execute("SELECT * FROM mirror_streams WHERE dest = ?", (self.dest,)).fetchone()
+        row = self.conn.execute("SELECT * FROM mirror_streams WHERE dest = ?",
+                                (self.dest,)).fetchone()
         if row is None:
             return None
-        return StreamRow(row["user_nsid"], row["username"], bool(row["owner_view"]), row["watermark"],
-                         row["full_walk_at"], json.loads(row["settings"] or "{}"))
+        return StreamRow(row["user_nsid"], row["username"], bool(row["owner_view"]),
+                         row["watermark"], row["full_walk_at"], json.loads(row["settings"] or "{}"))
 
     def start(self, nsid: str, username: str | None, owner_view: bool) -> None:
         """Claim ``dest`` for this stream (keeps the watermark of an earlier complete run)."""
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO mirror_streams (dest, user_nsid, username, owner_view) VALUES (?, ?, ?, ?)"
+                "INSERT INTO mirror_streams (dest, user_nsid, username, owner_view)"
+                " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(dest) DO UPDATE SET user_nsid = excluded.user_nsid,"
-                " username = COALESCE(excluded.username, username), owner_view = excluded.owner_view",
+                " username = COALESCE(excluded.username, username),"
+                " owner_view = excluded.owner_view",
                 (self.dest, nsid, username, int(owner_view)))
 
     def finish(self, watermark: int | None, full_walk: bool, settings: dict[str, Any]) -> None:
         """A run completed: the next one may start from ``watermark``."""
         with transaction(self.conn):
-            self.conn.execute("UPDATE mirror_streams SET watermark = ?, settings = ? WHERE dest = ?",
+            self.conn.execute("UPDATE mirror_streams SET watermark = ?, settings = ?"
+                              " WHERE dest = ?",
                               (watermark, json.dumps(settings, sort_keys=True), self.dest))
             if full_walk:
                 self.conn.execute("UPDATE mirror_streams SET full_walk_at = ? WHERE dest = ?",
                                   (time.time(), self.dest))
-
-    def invalidate(self) -> None:
-        """A run began that may be interrupted: until it completes, no shortcut is trusted."""
-        with transaction(self.conn):
-            self.conn.execute("UPDATE mirror_streams SET watermark = NULL WHERE dest = ?", (self.dest,))
 
     # -- photos ------------------------------------------------------------------------------
     def photos(self, ids: list[str]) -> dict[str, PhotoRow]:
@@ -86,7 +85,8 @@ class MirrorStore:
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                    f"SELECT id, path, size, version, info_level, last_update, status FROM mirror_photos"
+                    "SELECT id, path, size, version, info_level, last_update, status"
+                    " FROM mirror_photos"
                     f" WHERE dest = ? AND id IN ({marks})", (self.dest, *chunk)):
                 out[row["id"]] = PhotoRow(*tuple(row))
         return out
@@ -94,7 +94,8 @@ class MirrorStore:
     def complete_files(self) -> list[tuple[str, int, int | None]]:
         """(path, size, info level) of every photo whose file this mirror holds."""
         return [(r["path"], r["size"], r["info_level"]) for r in self.conn.execute(
-            "SELECT path, size, info_level FROM mirror_photos WHERE dest = ? AND status = 'complete'"
+            "SELECT path, size, info_level FROM mirror_photos"
+            " WHERE dest = ? AND status = 'complete'"
             " AND path IS NOT NULL AND size IS NOT NULL", (self.dest,))]
 
     def known(self) -> dict[str, str | None]:
