@@ -9,7 +9,9 @@ Few calls: a full listing is one ``changes.getStartPageToken`` (the cursor, take
 folder listing (every folder we own, ``pageSize=1000``), then the photos of the whole tree in
 pages of 1,000 (``'A' in parents or 'B' in parents ...``, 40 folders per query). Everything goes
 through :mod:`photosync.remotes.drive_api` (paced, errors mapped) and
-:mod:`photosync.remotes.drive_transfer` (idempotent and resumable uploads, verified downloads).
+:mod:`photosync.remotes.drive_transfer` (idempotent and resumable uploads, verified downloads);
+the folder tree is :mod:`photosync.remotes.drive_folders`, reading answers
+:mod:`photosync.remotes.drive_rows`.
 Drive lets a folder hold several files of the same name: photosync tells them apart by id only,
 never by name, and reports such clashes (``same_name``, and a warning) after each listing.
 """
@@ -36,9 +38,9 @@ from photosync.remotes.base import (
     RemoteItem,
 )
 from photosync.remotes.drive_api import Services
+from photosync.remotes.drive_folders import Folders, pages
 from photosync.remotes.drive_rows import (
     FILE_FIELDS,
-    FOLDER_FIELDS,
     SIGNATURE_KEY,
     file_changes,
     folder_changes,
@@ -55,7 +57,7 @@ from photosync.remotes.drive_transfer import (
     download,
     sniff_mime,
 )
-from photosync.remotes.drive_tree import ALBUM_MARK, FOLDER, ROOT_MARK, Folder, Tree, split_path
+from photosync.remotes.drive_tree import FOLDER, Tree, split_path
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.drive")
@@ -83,15 +85,13 @@ class DriveRemote:
             hashes=frozenset({"md5"}), albums=True, exclusive_albums=True, ordered_albums=False,
             replace_in_place=True, changes_report_deletions=True)
         self.services = Services(credentials, endpoint, self.limiter, timeout)
+        self.folders = Folders(self.services, self.folder)
         self.ids = IdPool(self.services)
         self.uploader = Uploader(self.services, chunk_size,
                                  RESUMABLE_OVER if resumable_over is None else resumable_over)
         # (album, name, ids) of the last listing
         self.same_name: list[tuple[str, str, list[str]]] = []
         self._lock = threading.RLock()
-        self._write_lock = threading.Lock()  # folder creation: one thread at a time
-        self._tree: Tree | None = None
-        self._my_drive: str | None = None
         self._listings: OrderedDict[str, _Listing] = OrderedDict()
 
     # -- listing and changes ------------------------------------------------------------------
@@ -99,7 +99,7 @@ class DriveRemote:
         if token is None:
             cursor = self._call(lambda s: s.changes().getStartPageToken(fields="startPageToken"),
                                 "starting the change feed")["startPageToken"]
-            tree = self._load_tree()
+            tree = self.folders.load()
             key, query_no, drive_token = uuid.uuid4().hex[:12], 0, None
             with self._lock:
                 self._listings[key] = _Listing(cursor, tree, photo_queries(tree.ids()))
@@ -128,12 +128,11 @@ class DriveRemote:
         return Page(items, None, state.cursor)
 
     def changes_page(self, cursor: str) -> Changes:
-        old = self._tree or self._load_tree()
+        old = self.folders.now()
         answer = self._change_feed(cursor)
         changes = answer.get("changes", [])
         tree, moved_in, moved_out = folder_changes(old, changes)
-        with self._lock:
-            self._tree = tree
+        self.folders.set(tree)
         removed = [row["id"] for row in self._files_in(moved_out)]
         changed = {i.id: i for i in (item_of(row, tree) for row in self._files_in(moved_in)) if i}
         in_files, out_files = file_changes(changes, tree)
@@ -167,103 +166,10 @@ class DriveRemote:
                         "oldest", path)
         self.same_name = clashes
 
-    # -- the folder tree ----------------------------------------------------------------------
-    def _load_tree(self) -> Tree:
-        """Every folder we own, in one paged listing; the library's part of it as a Tree."""
-        rows = list(self._pages(lambda s, token: s.files().list(
-            q=f"mimeType = '{FOLDER}' and trashed = false and 'me' in owners",
-            pageSize=1000, pageToken=token, spaces="drive",
-            fields=f"nextPageToken,files({FOLDER_FIELDS})"), "listing folders"))
-        folders = [Folder.from_api(r) for r in rows]
-        tree = Tree.build(self._find_root(folders), folders)
-        with self._lock:
-            self._tree = tree
-        return tree
-
-    def _find_root(self, folders: list[Folder]) -> str | None:
-        """The id of ``self.folder`` in My Drive among ``folders``, or None when missing."""
-        parts = split_path(self.folder)
-        top = self._top_folders(folders, parts[0])
-        if len(top) > 1:
-            log.warning("drive: %d folders named %r in My Drive; using %s", len(top), parts[0],
-                        top[0].id)
-        current = top[0].id if top else None
-        lookup = Tree(None, {f.id: f for f in folders})
-        for part in parts[1:]:
-            child = lookup.child(current, part) if current else None
-            current = child.id if child else None
-        return current
-
-    def _top_folders(self, folders: list[Folder], name: str) -> list[Folder]:
-        """Top-level folders called ``name``, the best first. My Drive's own id is the parent of
-        our top-level folders; asked for only when such folders sit in different parents (one
-        may be shared with us)."""
-        ids = {f.id for f in folders}
-        top = [f for f in folders if f.name == name and f.parent not in ids]
-        if len({f.parent for f in top}) > 1:
-            my_drive = self._my_drive_id()
-            top = [f for f in top if f.parent == my_drive]
-        top.sort(key=lambda f: (not f.owned, f.created, f.id))
-        return top
-
-    def _my_drive_id(self) -> str:
-        if self._my_drive is None:
-            self._my_drive = self._call(lambda s: s.files().get(fileId="root", fields="id"),
-                                        "finding My Drive")["id"]
-        return self._my_drive
-
-    def _tree_now(self) -> Tree:
-        with self._lock:
-            tree = self._tree
-        return tree or self._load_tree()
-
-    def _ensure_folder(self, path: str) -> str:
-        """The folder id of album ``path`` ("" = the library root), created where missing."""
-        with self._write_lock:
-            tree = self._tree_now()
-            if tree.root_id is None:
-                tree = self._make_root(tree)
-            current = tree.root_id
-            assert current is not None
-            for part in split_path(path):
-                found = tree.child(current, part) or self._existing_folder(current, part)
-                if found is None:
-                    found = self._create_folder(part, current, {ALBUM_MARK: "1"})
-                with self._lock:
-                    tree.put(found)
-                current = found.id
-            return current
-
-    def _make_root(self, tree: Tree) -> Tree:
-        parent = "root"
-        for part in split_path(self.folder):
-            found = self._existing_folder(parent, part) or \
-                self._create_folder(part, parent, {ROOT_MARK: "1"})
-            parent = found.id
-        with self._lock:
-            root = Folder(parent, split_path(self.folder)[-1], None, True)
-            self._tree = Tree(parent, {parent: root})
-            return self._tree
-
-    def _existing_folder(self, parent: str, name: str) -> Folder | None:
-        """A folder made meanwhile by another process (or a lost answer), looked up by name."""
-        rows = self._call(lambda s: s.files().list(
-            q=f"name = {quote(name)} and {quote(parent)} in parents and mimeType = '{FOLDER}' "
-              "and trashed = false", pageSize=10, spaces="drive",
-            fields=f"files({FOLDER_FIELDS})"), "looking up a folder").get("files", [])
-        folders = sorted((Folder.from_api(r) for r in rows), key=lambda f: (not f.owned, f.created))
-        return folders[0] if folders else None
-
-    def _create_folder(self, name: str, parent: str, marks: dict[str, str]) -> Folder:
-        row = self._call(lambda s: s.files().create(
-            body={"name": name, "mimeType": FOLDER, "parents": [parent], "appProperties": marks},
-            fields=FOLDER_FIELDS), f"creating folder {name}")
-        return Folder.from_api(row)
-
     def _files_in(self, folder_ids: list[str]) -> Iterator[dict]:
         """Every photo row directly in these folders (all pages)."""
         for query in photo_queries(folder_ids):
-            yield from self._pages(self._photo_list(query), "listing photos")
+            yield from pages(self.services, self._photo_list(query), "listing photos")
 
     def _photo_list(self, query: str) -> Callable[[Any, str | None], Any]:
         """The request for one page of the photos ``query`` finds."""
@@ -273,20 +179,11 @@ class DriveRemote:
                                         fields=f"nextPageToken,files({FILE_FIELDS})")
         return make
 
-    def _pages(self, make: Callable[[Any, str | None], Any], what: str) -> Iterator[dict]:
-        token: str | None = None
-        while True:
-            answer = self._call(_page_request(make, token), what)
-            yield from answer.get("files", [])
-            token = answer.get("nextPageToken")
-            if not token:
-                return
-
     # -- items --------------------------------------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
         key = (str(path), signature)
         file_id = self.ids.for_upload(key)
-        parent = self._ensure_folder(album or "")
+        parent = self.folders.ensure(album or "")
         mime = sniff_mime(path, name)
         body = {"id": file_id, "name": name, "parents": [parent], "mimeType": mime,
                 "appProperties": {SIGNATURE_KEY: signature}}
@@ -297,8 +194,7 @@ class DriveRemote:
         except Conflict:  # an earlier attempt with this id landed; its answer was lost
             row = self._row(file_id, FILE_FIELDS)
         except NotFound:  # the album folder went away since we looked
-            with self._lock:
-                self._tree = None
+            self.folders.set(None)
             raise TransientError(f"{what}: its Drive folder disappeared; looking again") from None
         self.ids.done(key)
         return self._export(row)
@@ -325,13 +221,13 @@ class DriveRemote:
                    f"trashing {item_id}")
 
     def find_by_signature(self, signature: str) -> list[RemoteItem]:
-        rows = list(self._pages(lambda s, token: s.files().list(
+        rows = list(pages(self.services, lambda s, token: s.files().list(
             q=f"appProperties has {{ key='{SIGNATURE_KEY}' and value={quote(signature)} }} "
               "and trashed = false", pageSize=100, pageToken=token, spaces="drive",
             fields=f"nextPageToken,files({FILE_FIELDS})"), "searching by signature"))
-        tree = self._tree_now()
+        tree = self.folders.now()
         if any(tree.album_of(r.get("parents")) is None for r in rows):
-            tree = self._load_tree()  # a folder made elsewhere since we last looked
+            tree = self.folders.load()  # a folder made elsewhere since we last looked
         return [i for i in (item_of(r, tree) for r in rows) if i]
 
     def set_signature(self, item_id: str, signature: str) -> None:
@@ -346,7 +242,7 @@ class DriveRemote:
         return []  # Drive has folders, no collections
 
     def list_albums(self) -> list[Album]:
-        tree = self._load_tree()
+        tree = self.folders.load()
         members: dict[str, list[tuple[str, str]]] = {}
         for row in self._files_in(tree.ids()):
             if is_media(row):
@@ -358,14 +254,14 @@ class DriveRemote:
 
     def create_album(self, title: str, first_item_id: str) -> Album:
         row = self._live_row(first_item_id, "id,parents,trashed")
-        existed = self._tree_now().resolve(title) is not None
-        folder_id = self._ensure_folder(title)
+        existed = self.folders.now().resolve(title) is not None
+        folder_id = self.folders.ensure(title)
         self._move(row, folder_id)
         ids: tuple[str, ...] = (first_item_id,)
         if existed:
             ids = tuple(r["id"] for r in sorted(self._files_in([folder_id]),
                                                  key=lambda r: (r.get("createdTime", ""), r["id"])))
-        folder = self._tree_now().folders.get(folder_id)
+        folder = self.folders.now().folders.get(folder_id)
         return Album(folder_id, "/".join(split_path(title)), ids, bool(folder and folder.owned))
 
     def add_to_album(self, album_id: str, item_id: str) -> None:
@@ -391,7 +287,7 @@ class DriveRemote:
         if not folder.owned:
             raise Conflict(f"drive: folder {tree.path_of(album_id)!r} was not created by "
                            "photosync; kept")
-        children = list(self._pages(lambda s, token: s.files().list(
+        children = list(pages(self.services, lambda s, token: s.files().list(
             q=f"{quote(album_id)} in parents and trashed = false", pageSize=1000, pageToken=token,
             spaces="drive", fields="nextPageToken,files(id,mimeType,parents)"), "listing an album"))
         if any(not is_media(c) for c in children):
@@ -401,13 +297,12 @@ class DriveRemote:
             self._move(child, tree.root_id or "root")
         self._call(lambda s: s.files().update(fileId=album_id, body={"trashed": True}, fields="id"),
                    "trashing an album folder")
-        with self._lock:
-            tree.drop(album_id)
+        self.folders.drop(tree, album_id)
 
     def _album(self, album_id: str) -> Tree:
-        tree = self._tree_now()
+        tree = self.folders.now()
         if album_id not in tree.folders:
-            tree = self._load_tree()
+            tree = self.folders.load()
         if album_id not in tree.folders or album_id == tree.root_id:
             raise NotFound(f"drive: no album folder {album_id}")
         return tree
@@ -433,10 +328,10 @@ class DriveRemote:
         return row
 
     def _export(self, row: dict) -> RemoteItem:
-        tree = self._tree_now()
+        tree = self.folders.now()
         item = item_of(row, tree)
         if item is None and tree.album_of(row.get("parents")) is None:
-            item = item_of(row, self._load_tree())
+            item = item_of(row, self.folders.load())
         if item is None:
             raise ItemError(f"drive: {row.get('name')} is not a photo or video in {self.folder}")
         return item
@@ -449,8 +344,3 @@ def from_config(config: Any, state_dir: Path) -> DriveRemote:
     return DriveRemote(load_credentials(config, state_dir), config.drive.endpoint,
                        config.drive.folder, limiter=limiter_for("drive", config))
 
-
-def _page_request(make: Callable[[Any, str | None], Any], token: str | None
-                  ) -> Callable[[Any], Any]:
-    """``make`` bound to one page token (a lambda in the paging loop would see the next one)."""
-    return lambda service: make(service, token)

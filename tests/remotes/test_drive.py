@@ -104,7 +104,7 @@ def test_nested_folders_are_albums_and_user_folders_are_kept(drive_remotes, tmp_
     c = remote.upload(jpeg(tmp_path, 3), "c.jpg", None, "c" * 64)
     assert (a.albums, b.albums, c.albums) == (("2021/Trip/Day 1",), ("2021",), ())
     svc = service_for(url)
-    root = remote._tree_now().root_id
+    root = remote.folders.now().root_id
     mine = svc.files().create(body={"name": "Family", "parents": [root],
                                     "mimeType": "application/vnd.google-apps.folder"}).execute()
     albums = {x.title: x for x in remote.list_albums()}
