@@ -128,8 +128,8 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
         yield copy, md5
 
 
-def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size: int | None = None,
-                    expected_md5: str | None = None, verify_image: bool = True,
+def atomic_download(dest: Path, write: Callable[[BinaryIO], object],
+                    expected_size: int | None = None, expected_md5: str | None = None, verify_image: bool = True,
                     overwrite: bool = False, fsync_folder: bool = True) -> Path:
     """Have ``write(file)`` produce the content of ``dest``, verified and atomically in place.
 

@@ -14,14 +14,22 @@ import mimetypes
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from photosync.errors import Conflict, NotFound, TransientError
-from photosync.remotes.base import (Album, Capabilities, Changes, Collection, CursorExpired, Page,
-                                    RemoteItem)
+from photosync.remotes.base import (
+    Album,
+    Capabilities,
+    Changes,
+    Collection,
+    CursorExpired,
+    Page,
+    RemoteItem,
+)
 from photosync.remotes.faults import Fault, FaultPlan
 from photosync.remotes.files import atomic_download
 from photosync.remotes.pace import RateLimiter
