@@ -129,8 +129,9 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
 
 
 def atomic_download(dest: Path, write: Callable[[BinaryIO], object],
-                    expected_size: int | None = None, expected_md5: str | None = None, verify_image: bool = True,
-                    overwrite: bool = False, fsync_folder: bool = True) -> Path:
+                    expected_size: int | None = None, expected_md5: str | None = None,
+                    verify_image: bool = True, overwrite: bool = False,
+                    fsync_folder: bool = True) -> Path:
     """Have ``write(file)`` produce the content of ``dest``, verified and atomically in place.
 
     Size and MD5 mismatches raise ``TransientError`` (a cut transfer; worth retrying); an
