@@ -323,10 +323,7 @@ class _Scanner:
         """New paths that are known files: moves take the old row along, links copy it."""
         used: set[int] = set()
         for item, candidates in self.adopt:
-            fresh = [c for c in candidates if c["id"] not in used]
-            source = next((c for c in fresh if c["status"] == "present" and (
-                c["path"] in self.live or c["id"] in self.replaced)), None) or next(
-                (c for c in fresh if c["status"] == "gone"), None)
+            source = self._adoption_source([c for c in candidates if c["id"] not in used])
             if source is None:
                 self.result.new += 1
                 values = [item.size, item.mtime_ns, item.dev, item.inode,
@@ -345,6 +342,12 @@ class _Scanner:
                             "error = NULL, gone_since = NULL, updated = ? WHERE id = ?",
                             (item.path, item.album, item.dev, self.now, source["id"]))
         self.adopt = []
+
+    def _adoption_source(self, fresh: list[sqlite3.Row]) -> sqlite3.Row | None:
+        """The row a new path takes over: a present file moved or replaced, else a gone one."""
+        return next((c for c in fresh if c["status"] == "present" and (
+            c["path"] in self.live or c["id"] in self.replaced)), None) or next(
+            (c for c in fresh if c["status"] == "gone"), None)
 
     def _recompute_stale_signatures(self) -> None:
         """Signatures from another ImageMagick (major version or quantum depth) are not comparable
