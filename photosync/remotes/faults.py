@@ -36,6 +36,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._counted: list[list] = []  # [fault, remaining]
         self._random: list[tuple[Fault, random.Random]] = []
+        self.injected = 0  # faults fired so far
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -56,8 +57,10 @@ class FaultPlan:
                 fault, remaining = entry
                 if remaining > 0 and fault.method in ("*", method):
                     entry[1] -= 1
+                    self.injected += 1
                     return fault
             for fault, rng in self._random:
                 if fault.method in ("*", method) and rng.random() < fault.rate:
+                    self.injected += 1
                     return fault
         return None
