@@ -118,5 +118,3 @@ class TransientError(PhotosyncError):
         self.limiter = limiter
 
 
-class TooManyDeletes(PhotosyncError):
-    """A run would delete more than ``sync.max_delete`` items: nothing is deleted."""

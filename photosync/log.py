@@ -53,7 +53,9 @@ def setup(verbosity: int = 0) -> None:
     logging.getLogger("photosync").setLevel(level)
     # googleapiclient.http warns "Encountered 403 Forbidden with reason ..." on every 403/429
     # answer, before photosync reports (or retries) it in its own words
-    for noisy in ("googleapiclient.discovery_cache", "googleapiclient.http", "urllib3", "flickrapi"):
+    noisy_loggers = ("googleapiclient.discovery_cache", "googleapiclient.http", "urllib3",
+                     "flickrapi")
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.ERROR if verbosity < 2 else logging.DEBUG)
     for talker in CREDENTIAL_LOGGERS:  # never DEBUG, not even with -vv
         logging.getLogger(talker).setLevel(logging.INFO)

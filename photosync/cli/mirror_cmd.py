@@ -8,8 +8,8 @@ from pathlib import Path
 
 from photosync.cli.app import App
 from photosync.cli.progress import action_progress
-from photosync.mirror.report import render
-from photosync.mirror.run import MirrorOptions, MirrorStats, mirror
+from photosync.mirror.report import MirrorStats, render
+from photosync.mirror.run import MirrorOptions, mirror
 from photosync.mirror.source import Who
 
 
@@ -17,11 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("mirror", help="back up a whole Flickr photostream to a folder")
     services = parser.add_subparsers(dest="service", metavar="SERVICE", required=True,
                                      help="the service to mirror from")
-    flickr = services.add_parser("flickr", help="mirror a Flickr photostream (resumable, incremental)")
+    flickr = services.add_parser("flickr",
+                                 help="mirror a Flickr photostream (resumable, incremental)")
     who = flickr.add_mutually_exclusive_group(required=True)
     who.add_argument("--username", metavar="NAME", help="a user's public photos, by screen name")
-    who.add_argument("--user-id", metavar="NSID", help="a user's public photos, by NSID (12345678@N00)")
-    who.add_argument("--me", action="store_true", help="your own stream, private photos too (photosync auth flickr)")
+    who.add_argument("--user-id", metavar="NSID",
+                     help="a user's public photos, by NSID (12345678@N00)")
+    who.add_argument("--me", action="store_true",
+                     help="your own stream, private photos too (photosync auth flickr)")
     flickr.add_argument("dest", metavar="DEST", type=Path, help="the mirror folder")
     order = flickr.add_mutually_exclusive_group()
     order.add_argument("--lifo", dest="fifo", action="store_false", help="newest first (default)")
@@ -32,12 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     flickr.add_argument("--info-level", type=int, choices=[0, 1, 2], default=0,
                         help="0: ids, title, dates, media; 1: + description, tags, geo, privacy, "
                              "license, URLs; 2: + comments")
-    flickr.add_argument("--verify", action="store_true", help="check every file and re-download damaged ones")
+    flickr.add_argument("--verify", action="store_true",
+                        help="check every file and re-download damaged ones")
     flickr.add_argument("--ignore-photos", action="store_true", help="videos only")
     flickr.add_argument("--ignore-videos", action="store_true", help="photos only")
     flickr.add_argument("--delete-unknown", action="store_true",
                         help="remove local photos no longer in the stream")
-    flickr.add_argument("--statistics", action="store_true", help="print counters at the end (and on Ctrl-C)")
+    flickr.add_argument("--statistics", action="store_true",
+                        help="print counters at the end (and on Ctrl-C)")
     flickr.set_defaults(func=run_mirror)
 
 

@@ -21,8 +21,3 @@ def init_worker() -> None:
     from photosync.library import magick
     magick.init_worker()
 
-
-def imagemagick_version() -> tuple[int, int]:
-    """(major version, quantum depth) that signatures are computed with here."""
-    from photosync.library import magick
-    return magick.IM_VERSION, magick.IM_QUANTUM

@@ -30,21 +30,31 @@ def exif_date(original: str | None, subsec: str | None, offset: str | None
     Blank, zero ("0000:00:00 00:00:00") or impossible dates count as absent, not as failures.
     """
     match = _EXIF_DATE.match(original or "")
-    if not match:
+    iso = _iso(match) if match else None
+    if match is None or iso is None:
         return None, None, None
-    y, mo, d, h, mi, s = (int(g) for g in match.groups())
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61 and y > 0):
-        return None, None, None
-    iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{min(s, 59):02d}"
-    subsec = (subsec or "").strip().rstrip("\0").strip()
-    offset = (offset or "").strip().rstrip("\0").strip()
+    subsec = _clean(subsec)
+    offset = _clean(offset)
     # Some writers put them in the date itself: "2021:06:07 08:09:10.123+02:00".
-    inline = _INLINE.match(original[match.end():]) if original else None
+    inline = _INLINE.match(match.string[match.end():])
     if inline and not subsec.isdigit():
         subsec = inline.group(1) or ""
     if inline and not _OFFSET.match(offset):
         offset = inline.group(2) or ""
     return iso, subsec if subsec.isdigit() else None, offset if _OFFSET.match(offset) else None
+
+
+def _iso(match: re.Match[str]) -> str | None:
+    """The ISO form of a matched EXIF date; None for a zero or impossible one."""
+    y, mo, d, h, mi, s = (int(g) for g in match.groups())
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61 and y > 0):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{min(s, 59):02d}"
+
+
+def _clean(text: str | None) -> str:
+    """An EXIF ASCII value without padding spaces and NULs."""
+    return (text or "").strip().rstrip("\0").strip()
 
 
 def date_tags(data: bytes, profile: bytes | None) -> dict[int, str]:

@@ -245,10 +245,7 @@ class _Scanner:
         """New paths that are known files: moves take the old row along, links copy it."""
         used: set[int] = set()
         for item, candidates in self.adopt:
-            fresh = [c for c in candidates if c.id not in used]
-            source = next((c for c in fresh if c.status == "present" and (
-                c.path in self.live or c.id in self.replaced)), None) or next(
-                (c for c in fresh if c.status == "gone"), None)
+            source = self._adoption_source([c for c in candidates if c.id not in used])
             if source is None:
                 self.result.new += 1
                 values = [item.size, item.mtime_ns, item.dev, item.inode, *candidates[0].hashes]
@@ -264,6 +261,12 @@ class _Scanner:
                 self.result.moved += 1
             self.store.adopt(source.id, item.path, item.album, item.dev)
         self.adopt = []
+
+    def _adoption_source(self, fresh: list[Copy]) -> Copy | None:
+        """The row a new path takes over: a present file moved or replaced, else a gone one."""
+        return next((c for c in fresh if c.status == "present" and (
+            c.path in self.live or c.id in self.replaced)), None) or next(
+            (c for c in fresh if c.status == "gone"), None)
 
     def _recompute_stale_signatures(self) -> None:
         """Signatures from another ImageMagick (major version or quantum depth) are not comparable

@@ -13,13 +13,20 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mod
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from photosync.errors import UsageError
 from photosync.library.outcome import os_reason
-from photosync.library.rules import (Rules, album_for, classify, is_excluded_dir, is_wanted_file,
-                                     media_for)
+from photosync.library.rules import (
+    Rules,
+    album_for,
+    classify,
+    is_excluded_dir,
+    is_wanted_file,
+    media_for,
+)
 
 
 class FileEntry(NamedTuple):
@@ -154,7 +161,8 @@ class Walker:
             if is_excluded_dir(self.rules, name):
                 return
             if not valid_utf8(name):
-                items.append(Problem(printable(rel), "folder name is not valid UTF-8: rename it", True))
+                items.append(Problem(printable(rel), "folder name is not valid UTF-8: rename it",
+                                     True))
                 return
             subdirs.append(_Dir(path, rel, folder.parts + (name,)))
         elif entry.is_symlink():
@@ -162,8 +170,8 @@ class Walker:
         elif classify(self.rules, name) is not None:
             items.append(Problem(printable(rel), "not a regular file"))
 
-    def _symlink(self, entry: os.DirEntry[str], path: str, rel: str, folder: _Dir, album: str | None,
-                 subdirs: list[_Dir]) -> Iterator[FileEntry | Problem]:
+    def _symlink(self, entry: os.DirEntry[str], path: str, rel: str, folder: _Dir,
+                 album: str | None, subdirs: list[_Dir]) -> Iterator[FileEntry | Problem]:
         name = entry.name
         if not valid_utf8(name):
             if is_wanted_file(self.rules, name):
@@ -180,18 +188,8 @@ class Walker:
         target = os.path.realpath(path)
         inside = target == self.real_root or target.startswith(self.real_root + os.sep)
         if stat_mod.S_ISDIR(st.st_mode):
-            if is_excluded_dir(self.rules, name):
-                return
-            here = os.path.realpath(folder.abs_path)
-            if here == target or here.startswith(target + os.sep) or \
-                    (st.st_dev, st.st_ino) in self.visited:
-                yield Problem(printable(rel), "symlink loop: it points to a folder above it")
-            elif not inside and not self.follow_outside:
-                yield Problem(printable(rel), "symlink to a folder outside library.root, not "
-                                              "followed (see library.follow_symlinks_outside_root)")
-            elif not inside:
-                self.visited.add((st.st_dev, st.st_ino))
-                subdirs.append(_Dir(path, rel, folder.parts + (name,)))
+            if not is_excluded_dir(self.rules, name):
+                yield from self._symlinked_dir(st, target, inside, path, rel, folder, subdirs)
             return
         if not stat_mod.S_ISREG(st.st_mode) or not is_wanted_file(self.rules, name) or inside:
             return
@@ -201,3 +199,18 @@ class Walker:
         else:
             yield FileEntry(rel, path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino,
                             album, media_for(name))
+
+    def _symlinked_dir(self, st: os.stat_result, target: str, inside: bool, path: str, rel: str,
+                       folder: _Dir, subdirs: list[_Dir]) -> Iterator[Problem]:
+        """A symlink to a folder: followed once when it leads outside the root and config says
+        so; a loop or a folder inside the root (walked anyway) is not followed."""
+        here = os.path.realpath(folder.abs_path)
+        if here == target or here.startswith(target + os.sep) or \
+                (st.st_dev, st.st_ino) in self.visited:
+            yield Problem(printable(rel), "symlink loop: it points to a folder above it")
+        elif not inside and not self.follow_outside:
+            yield Problem(printable(rel), "symlink to a folder outside library.root, not "
+                                          "followed (see library.follow_symlinks_outside_root)")
+        elif not inside:
+            self.visited.add((st.st_dev, st.st_ino))
+            subdirs.append(_Dir(path, rel, folder.parts + (os.path.basename(path),)))

@@ -7,30 +7,29 @@ Only photos whose file is in ``photostream/`` are linked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from photosync.mirror.layout import (ALBUM_JSON, COLLECTION_JSON, Layout, folder_name, link_name,
-                                     prune, sync_links)
+from photosync.mirror.layout import (
+    ALBUM_JSON,
+    COLLECTION_JSON,
+    Layout,
+    folder_name,
+    link_name,
+    prune,
+    sync_links,
+)
 from photosync.mirror.metadata import album_document, collection_document, read_json, write_json
 from photosync.mirror.source import FlickrSource
 from photosync.remotes.files import ensure_inside
 from photosync.remotes.flickr_items import as_int, as_list, as_text
 
 
-@dataclass
-class AlbumsResult:
-    albums: int = 0
-    collections: int = 0
-    links_changed: int = 0
-
-
 def mirror_albums(source: FlickrSource, nsid: str, layout: Layout,
-                  present: Mapping[str, str]) -> AlbumsResult:
+                  present: Mapping[str, str]) -> None:
     """Bring Albums/, Collections/ and "Not in any album"/ in line with Flickr; ``present`` maps
     photo id -> file name in photostream/."""
-    result = AlbumsResult()
     in_albums: set[str] = set()
     folders: dict[str, str] = {}  # album id -> folder name
     for album in source.albums(nsid):
@@ -40,17 +39,15 @@ def mirror_albums(source: FlickrSource, nsid: str, layout: Layout,
         write_json(folder / ALBUM_JSON, {**album_document(album, members), "listed": _count(album)})
         wanted = {link_name(n, present[m]): layout.stream / present[m]
                   for n, m in enumerate((m for m in members if m in present), start=1)}
-        result.links_changed += sync_links(folder, wanted)
+        sync_links(folder, wanted)
         in_albums.update(members)
         folders[album_id] = folder.name
-        result.albums += 1
     prune(layout.albums, folders.values())
     loose = {name: layout.stream / name for pid, name in present.items() if pid not in in_albums}
-    result.links_changed += sync_links(layout.loose, loose)
+    sync_links(layout.loose, loose)
     tree = source.collections(nsid)
-    kept = {_collection(layout, layout.collections, node, folders, result) for node in tree}
+    kept = {_collection(layout, layout.collections, node, folders) for node in tree}
     prune(layout.collections, kept)
-    return result
 
 
 def _count(album: Mapping[str, Any]) -> int:
@@ -66,8 +63,8 @@ def _members(source: FlickrSource, nsid: str, album: Mapping[str, Any], folder: 
     return source.album_members(as_text(album.get("id")), nsid)
 
 
-def _collection(layout: Layout, parent: Path, node: Mapping[str, Any], albums: Mapping[str, str],
-                result: AlbumsResult) -> str:
+def _collection(layout: Layout, parent: Path, node: Mapping[str, Any],
+                albums: Mapping[str, str]) -> str:
     """One collection folder (links to its albums, sub-folders for its collections); its name."""
     name = folder_name(as_text(node.get("title")), as_text(node.get("id")))
     folder = ensure_inside(layout.dest, parent / name)
@@ -75,9 +72,8 @@ def _collection(layout: Layout, parent: Path, node: Mapping[str, Any], albums: M
     write_json(folder / COLLECTION_JSON, collection_document(node))
     wanted = {albums[sid]: layout.albums / albums[sid]
               for sid in (as_text(s.get("id")) for s in as_list(node.get("set"))) if sid in albums}
-    result.links_changed += sync_links(folder, wanted)
-    children = {_collection(layout, folder, child, albums, result)
+    sync_links(folder, wanted)
+    children = {_collection(layout, folder, child, albums)
                 for child in as_list(node.get("collection"))}
     prune(folder, children)
-    result.collections += 1
     return name

@@ -17,10 +17,12 @@ empty folders: a file someone put into an album folder by hand is left alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
-from photosync.remotes.files import MAX_NAME_BYTES, ensure_inside, is_partial, remove_partials, safe_name
+from photosync.atomic import is_partial
+from photosync.remotes.files import ensure_inside, remove_partials
+from photosync.remotes.names import MAX_NAME_BYTES, safe_name
 
 STREAM, ALBUMS, COLLECTIONS, LOOSE = "photostream", "Albums", "Collections", "Not in any album"
 ALBUM_JSON, COLLECTION_JSON = "album.json", "collection.json"
@@ -39,9 +41,6 @@ class Layout:
 
     def file(self, name: str) -> Path:
         return ensure_inside(self.dest, self.stream / safe_name(name))
-
-    def sidecar(self, name: str) -> Path:
-        return self.file(name).with_name(safe_name(name) + ".json")
 
     def album_dir(self, title: str, album_id: str) -> Path:
         return ensure_inside(self.dest, self.albums / folder_name(title, album_id))
@@ -75,16 +74,14 @@ def link_name(position: int, name: str) -> str:
     return f"{position:04d}_{name}"
 
 
-def sync_links(folder: Path, wanted: Mapping[str, Path]) -> int:
-    """Make ``folder`` hold exactly the symlinks ``wanted`` (name -> target), relative; return
-    how many links were made or removed. Other files and sub-folders are not touched."""
+def sync_links(folder: Path, wanted: Mapping[str, Path]) -> None:
+    """Make ``folder`` hold exactly the symlinks ``wanted`` (name -> target), relative. Other
+    files and sub-folders are not touched."""
     folder.mkdir(parents=True, exist_ok=True)
-    changes = 0
     existing = {e.name: e for e in os.scandir(folder) if e.is_symlink()}
     for name, entry in existing.items():
         if name not in wanted:
             os.unlink(entry.path)
-            changes += 1
     for name, target in wanted.items():
         relative = os.path.relpath(target, folder)
         current = existing.get(name)
@@ -96,8 +93,6 @@ def sync_links(folder: Path, wanted: Mapping[str, Path]) -> int:
         elif path.exists():
             continue  # a real file of the user's under our name: never replaced
         os.symlink(relative, path)
-        changes += 1
-    return changes
 
 
 def prune(parent: Path, keep: Iterable[str]) -> int:

@@ -11,9 +11,10 @@ Original" follows Flickr's URL rule (``/photos/<owner>/<id>/play/orig/<originals
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from photosync.remotes.flickr_items import PRIVACY, as_int, as_text, parse_taken
 

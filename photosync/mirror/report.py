@@ -1,8 +1,32 @@
-"""The mirror's summary line and its ``--statistics`` block."""
+"""The mirror's counters, its summary line and its ``--statistics`` block."""
 
 from __future__ import annotations
 
-from photosync.mirror.run import MirrorStats
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class MirrorStats:
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    deleted: int = 0
+    repaired: int = 0
+    bytes: int = 0
+    api_calls: int = 0
+    downloads: int = 0
+    mode: str = ""
+    failures: list[str] = field(default_factory=list)
+    refused: str | None = None  # why deletions were refused
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.refused else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("failures",)}
 
 
 def size_text(count: int) -> str:

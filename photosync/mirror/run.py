@@ -13,16 +13,18 @@ walk can see deletions, so ``--delete-unknown`` and ``--verify`` always walk.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from photosync.atomic import fsync_folder
 from photosync.errors import NotFound, UsageError
 from photosync.mirror.albums import mirror_albums
 from photosync.mirror.layout import Layout
 from photosync.mirror.photo import MirrorPhoto, from_record
+from photosync.mirror.report import MirrorStats
 from photosync.mirror.source import FlickrSource, Stream, Who
 from photosync.mirror.stream import Page, walk_changes, walk_fifo, walk_lifo
 from photosync.mirror.work import Done, Settings, Task, execute, failure, has_size, plan
@@ -58,29 +60,6 @@ class MirrorOptions:
         return {"info_level": self.info_level, "image_only": self.image_only,
                 "info_only": self.info_only, "ignore_photos": self.ignore_photos,
                 "ignore_videos": self.ignore_videos}
-
-
-@dataclass
-class MirrorStats:
-    new: int = 0
-    updated: int = 0
-    skipped: int = 0
-    failed: int = 0
-    deleted: int = 0
-    repaired: int = 0
-    bytes: int = 0
-    api_calls: int = 0
-    downloads: int = 0
-    mode: str = ""
-    failures: list[str] = field(default_factory=list)
-    refused: str | None = None  # why deletions were refused
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed or self.refused else 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k not in ("failures",)}
 
 
 def mirror(config: Any, options: MirrorOptions, stats: MirrorStats,
@@ -154,10 +133,12 @@ class _Run:
                 and time.time() - cached.full_walk_at < self.full_every)
 
     def _walk(self, stream: Stream, cached: StreamRow | None, full: bool) -> int:
-        """Process every page; return the watermark for the next run (fixed before the first page)."""
+        """Process every page; return the watermark for the next run (fixed before the first
+        page)."""
         self.watermark: int | None = None
         if full:
-            pages: Iterator[Page] = (walk_fifo if self.options.fifo else walk_lifo)(self.source, stream.nsid)
+            walk = walk_fifo if self.options.fifo else walk_lifo
+            pages: Iterator[Page] = walk(self.source, stream.nsid)
         else:
             assert cached is not None and cached.watermark is not None
             pages = walk_changes(self.source, cached.watermark)
@@ -193,7 +174,8 @@ class _Run:
         self.seen.update(p.id for p in photos)
         wanted = [p for p in photos if self._wanted(p)]
         rows = self.store.photos([p.id for p in wanted])
-        tasks = [t for t in (plan(p, rows.get(p.id), self.layout, self.settings) for p in wanted) if t]
+        planned = (plan(p, rows.get(p.id), self.layout, self.settings) for p in wanted)
+        tasks = [t for t in planned if t]
         self.stats.skipped += len(photos) - len(tasks)
         for _ in range(len(photos) - len(tasks)):
             self.tick(Outcome(None))
@@ -220,7 +202,8 @@ class _Run:
                               error=line)
             return
         done = outcome.result
-        relative = done.path.relative_to(self.layout.dest).as_posix() if done.size is not None else None
+        relative = (done.path.relative_to(self.layout.dest).as_posix()
+                    if done.size is not None else None)
         self.store.record(task.photo, relative, done.size, done.version, done.info_level)
         self.stats.bytes += done.downloaded
         if row is None or row.status != "complete":

@@ -51,7 +51,8 @@ class _Wire:
 class FlickrSource:
     """The mirror's requests to Flickr; thread-safe; counts API calls and file downloads."""
 
-    def __init__(self, client: FlickrClient, page_size: int = 500, retry: RetryingRemote | None = None):
+    def __init__(self, client: FlickrClient, page_size: int = 500,
+                 retry: RetryingRemote | None = None):
         self.client = client
         self.page_size = max(1, min(int(page_size), 500))
         self.retry = retry or RetryingRemote(_Wire(client.limiter))  # type: ignore[arg-type]
@@ -60,25 +61,20 @@ class FlickrSource:
         self.downloads = 0
 
     @classmethod
-    def from_config(cls, config: Any, who: Who) -> tuple["FlickrSource", dict[str, Any] | None]:
+    def from_config(cls, config: Any, who: Who) -> tuple[FlickrSource, dict[str, Any] | None]:
         """The source and, for ``--me``, the stored token (``AuthorizationNeeded`` if none)."""
-        from photosync.auth.tokens import TokenStore
-
         section = config.flickr
         if not section.api_key or not section.api_secret:
-            raise UsageError("Flickr is not configured: set flickr.api_key and flickr.api_secret (or "
-                             "PHOTOSYNC_FLICKR_API_KEY / PHOTOSYNC_FLICKR_API_SECRET)")
-        token = None
-        if who.me:
-            token = TokenStore(Path(config.state_dir)).load("flickr")
-            if not token or not token.get("oauth_token") or not token.get("user_nsid"):
-                raise AuthorizationNeeded("--me needs an authorized account: run `photosync auth flickr`")
+            raise UsageError("Flickr is not configured: set flickr.api_key and flickr.api_secret "
+                             "(or PHOTOSYNC_FLICKR_API_KEY / PHOTOSYNC_FLICKR_API_SECRET)")
+        token = _stored_token(config) if who.me else None
+        held = token or {}
         client = FlickrClient(str(section.api_key), str(section.api_secret),
-                              str((token or {}).get("oauth_token") or ""),
-                              str((token or {}).get("oauth_token_secret") or ""), section.endpoint,
+                              str(held.get("oauth_token") or ""),
+                              str(held.get("oauth_token_secret") or ""), section.endpoint,
                               limiter_for("flickr", config),
-                              user_nsid=str((token or {}).get("user_nsid") or ""),
-                              perms=str((token or {}).get("perms") or "read"))
+                              user_nsid=str(held.get("user_nsid") or ""),
+                              perms=str(held.get("perms") or "read"))
         return cls(client, section.mirror_page_size), token
 
     # -- requests ------------------------------------------------------------------------------
@@ -118,7 +114,8 @@ class FlickrSource:
         box = answer.get("photos") or {}
         return as_list(box.get("photo")), box
 
-    def recently_updated(self, since: int, page: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def recently_updated(self, since: int, page: int
+                         ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The caller's photos changed (or uploaded) at or after ``since``, one page."""
         answer = self.call("photos.recentlyUpdated", min_date=max(since, 1), extras=EXTRAS,
                            per_page=self.page_size, page=page)
@@ -170,3 +167,13 @@ class FlickrSource:
                        verify_image=media == "photo", overwrite=True, fsync_folder=False)
             return dest.stat().st_size
         return self.retry.call("download", attempt)
+
+
+def _stored_token(config: Any) -> dict[str, Any]:
+    """The token ``photosync auth flickr`` stored, which ``--me`` needs."""
+    from photosync.auth.tokens import TokenStore
+
+    token = TokenStore(Path(config.state_dir)).load("flickr")
+    if not token or not token.get("oauth_token") or not token.get("user_nsid"):
+        raise AuthorizationNeeded("--me needs an authorized account: run `photosync auth flickr`")
+    return token

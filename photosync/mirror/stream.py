@@ -16,8 +16,9 @@ photo that slid onto a page already read. Hence:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from photosync.mirror.source import FlickrSource
 from photosync.remotes.flickr_feed import ListToken

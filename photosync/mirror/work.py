@@ -54,23 +54,32 @@ class Done:
     wrote_meta: bool = False  # the sidecar's content changed
 
 
-def plan(photo: MirrorPhoto, row: PhotoRow | None, layout: Layout, settings: Settings) -> Task | None:
+def plan(photo: MirrorPhoto, row: PhotoRow | None, layout: Layout,
+         settings: Settings) -> Task | None:
     """The task ``photo`` needs, or None when it is complete."""
     live = row if row is not None and row.status == "complete" else None
     file = layout.dest / row.path if row is not None and row.path else layout.file(photo.name)
-    need_file = need_meta = False
-    if not settings.info_only:
-        need_file = (live is None or live.version != photo.version or live.size is None
-                     or not has_size(file, live.size))
-    if not settings.image_only:
-        need_meta = (live is None or live.info_level != settings.info_level
-                     or live.last_update != photo.last_update
-                     or not file.with_name(file.name + ".json").exists())
+    need_file = not settings.info_only and _needs_file(photo, live, file)
+    need_meta = not settings.image_only and _needs_meta(photo, live, file, settings)
     stale_row = live is None or live.last_update != photo.last_update
     check = settings.verify and not settings.info_only and not need_file
     if not (need_file or need_meta or stale_row or check):
         return None
     return Task(photo, row, file, need_file, need_meta, check)
+
+
+def _needs_file(photo: MirrorPhoto, live: PhotoRow | None, file: Path) -> bool:
+    """No complete file of the photo's current version at ``file``."""
+    return (live is None or live.version != photo.version or live.size is None
+            or not has_size(file, live.size))
+
+
+def _needs_meta(photo: MirrorPhoto, live: PhotoRow | None, file: Path,
+                settings: Settings) -> bool:
+    """No sidecar of the photo's last update at the requested level."""
+    return (live is None or live.info_level != settings.info_level
+            or live.last_update != photo.last_update
+            or not file.with_name(file.name + ".json").exists())
 
 
 def has_size(path: Path, size: int) -> bool:
@@ -94,20 +103,24 @@ def execute(task: Task, source: FlickrSource, settings: Settings) -> Done:
     if need_file:
         size = downloaded = source.download(photo, task.file)
         version = photo.version
-    level = row.info_level if live else None
+    level = row.info_level if row is not None and live else None
     if task.need_meta:
-        comments = None
-        if settings.info_level >= 2 and photo.comments != 0:  # none listed: nothing to ask
-            comments = comment_list(source.comments(photo.id))
-        # beside the photo: its folder is fsynced once after the walk, as for the photos
-        wrote_meta = write_json(task.file.with_name(task.file.name + ".json"),
-                                photo_document(photo, settings.info_level, comments),
-                                sync_folder=False)
+        wrote_meta = _write_sidecar(task.file, photo, source, settings)
         level = settings.info_level
     if task.file.exists():
         _set_mtime(task.file, photo)
     return Done(task.file, size if task.file.exists() else None, version, level, downloaded,
                 repaired, wrote_meta)
+
+
+def _write_sidecar(file: Path, photo: MirrorPhoto, source: FlickrSource,
+                   settings: Settings) -> bool:
+    """Write the photo's JSON sidecar at the requested level; True when its content changed."""
+    comments = None
+    if settings.info_level >= 2 and photo.comments != 0:  # none listed: nothing to ask
+        comments = comment_list(source.comments(photo.id))
+    return write_json(file.with_name(file.name + ".json"),
+                      photo_document(photo, settings.info_level, comments))
 
 
 def file_is_sound(path: Path, media: str) -> bool:
@@ -120,7 +133,7 @@ def file_is_sound(path: Path, media: str) -> bool:
     from wand.image import Image
     try:
         with Image(filename=str(path)) as image:
-            image.signature  # forces a full decode of the pixels
+            _ = image.signature  # forces a full decode of the pixels
     except WandException:
         return False
     return True

@@ -22,10 +22,11 @@ Errors (``photosync.errors``), common to every method unless a method says other
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from photosync.errors import PhotosyncError
 
@@ -94,9 +95,6 @@ class Capabilities:
     ordered_albums: bool = True  # reorder_album means something
     replace_in_place: bool = True  # replace() keeps the id, albums and metadata
     changes_report_deletions: bool = True  # False (Flickr): only a full listing reveals deletions
-    rate_limit: float | None = None  # requests per second the remote allows, None = unknown
-    max_page_size: int = 1000
-    collections: bool = False  # list_collections() answers (Flickr's read-only collection tree)
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ class Collection:
     id: str
     title: str
     album_titles: tuple[str, ...] = ()
-    children: tuple["Collection", ...] = ()
+    children: tuple[Collection, ...] = ()
 
     def describe(self, depth: int = 0) -> list[str]:
         """Indented lines for reports: the collection, its albums, then its children."""
@@ -196,6 +194,10 @@ class Remote(Protocol):
     def list_albums(self) -> list[Album]:
         """Every album (ours and the user's), with member ids in album order."""
 
+    def list_collections(self) -> list[Collection]:
+        """The account's read-only collection tree (Flickr), for reports; [] where a remote has
+        no collections (no request made)."""
+
     def create_album(self, title: str, first_item_id: str) -> Album:
         """Create an album owned by us holding ``first_item_id`` (Flickr needs a primary photo).
 
@@ -220,6 +222,15 @@ class Remote(Protocol):
     def delete_album(self, album_id: str) -> None:
         """Delete an album we own, never its items. ``Conflict`` when not ``owned_by_us`` or
         when the remote cannot drop it without deleting items; ``NotFound``."""
+
+
+@runtime_checkable
+class RetriesEachCall(Protocol):
+    """Optional for a backend: one of whose operations makes many calls (Flickr's album refresh
+    inside a listing page) and wants each of them retried by the retry wrapper's policy."""
+
+    def retry_each_call(self, retry: Callable[[str, Callable[[], Any]], Any]) -> None:
+        """Use ``retry(label, call)`` for each call of a many-call operation."""
 
 
 def list_all(remote: Remote) -> Listing:

@@ -8,8 +8,9 @@ the oldest, deterministically, and the clash is remembered for the report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 FOLDER = "application/vnd.google-apps.folder"
 ALBUM_MARK = "photosync_album"
@@ -25,7 +26,7 @@ class Folder:
     created: str = ""  # RFC 3339, sorts as text
 
     @classmethod
-    def from_api(cls, row: dict[str, Any]) -> "Folder":
+    def from_api(cls, row: dict[str, Any]) -> Folder:
         parents = row.get("parents") or [None]
         marks = row.get("appProperties") or {}
         return cls(row["id"], row.get("name", ""), parents[0], marks.get(ALBUM_MARK) == "1",
@@ -40,7 +41,7 @@ class Tree:
     folders: dict[str, Folder] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, root_id: str | None, all_folders: Iterable[Folder]) -> "Tree":
+    def build(cls, root_id: str | None, all_folders: Iterable[Folder]) -> Tree:
         """Keep the folders whose ancestry reaches ``root_id``."""
         by_id = {f.id: f for f in all_folders}
         tree = cls(root_id)
@@ -83,7 +84,7 @@ class Tree:
 
     def album_of(self, parents: list[str] | None) -> tuple[str, ...] | None:
         """The ``albums`` of a file with these parents: () in the root, None outside the tree."""
-        path = self.path_of((parents or [None])[0])
+        path = self.path_of(parents[0]) if parents else None
         if path is None:
             return None
         return (path,) if path else ()

@@ -1,8 +1,7 @@
-"""The local-write side of every remote: safe names, no-clobber paths, atomic verified downloads.
+"""The local-write side of every remote: no-clobber paths, atomic verified downloads, sendable
+copies, partial-file cleanup (the pure name rules are :mod:`photosync.remotes.names`).
 
-Names coming from a remote (Flickr titles, Drive file names, album titles) are untrusted: they
-may hold ``/``, ``..``, NUL, control characters, Windows-reserved names, or be longer than a file
-system allows. Nothing a remote says may make us write outside the library root or over an
+Nothing a remote says may make us write outside the library root or over an
 existing photo. A download is written to a hidden temp file in the target folder (the scanner
 ignores it), fsynced, verified, then linked into place; on any failure nothing is left behind.
 An upload sends a private copy of the photo, read once and hashed on the way, and only when that
@@ -13,25 +12,17 @@ never sent under the signature of another version.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Container, Iterator, Sequence
+from typing import BinaryIO
 
 from photosync.atomic import is_partial, place, temp_path
 from photosync.errors import Conflict, ItemError, LocalDiskError, TransientError
-from photosync.remotes.base import RemoteItem
-
-MAX_NAME_BYTES = 255
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-             *(f"LPT{i}" for i in range(1, 10))}
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\<>:"|?*]')
-_EXT = re.compile(r"^[A-Za-z0-9]{1,10}$")
+from photosync.remotes.names import fit_name, safe_name
 
 
 class UnsafePath(ItemError):
@@ -40,37 +31,6 @@ class UnsafePath(ItemError):
 
 class ChangedSinceIndexed(ItemError):
     """A photo's bytes are no longer those the index read (rewritten during the run)."""
-
-
-def safe_name(untrusted: str, ext: str | None = None) -> str:
-    """A single safe path component for ``untrusted``, ending in ``.ext`` when ``ext`` is given.
-
-    Unicode is kept (NFC-normalised); separators, control and SMB-unsafe characters become
-    ``_``; leading dots and trailing dots/spaces go; reserved device names get a ``_`` prefix;
-    the result fits in 255 UTF-8 bytes. Never empty.
-    """
-    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", untrusted))
-    name = name.lstrip(". ").rstrip(". ")
-    suffix = ""
-    ext = (ext or "").lstrip(".")
-    if ext and _EXT.match(ext):
-        suffix = "." + ext.lower()
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)].rstrip(". ")
-    if not name:
-        name = "untitled"
-    if name.split(".")[0].upper() in _RESERVED:
-        name = "_" + name
-    return _fit(name, suffix)
-
-
-def _fit(stem: str, suffix: str, limit: int = MAX_NAME_BYTES) -> str:
-    """``stem + suffix`` cut (at a character boundary) to ``limit`` UTF-8 bytes."""
-    room = limit - len(suffix.encode())
-    data = stem.encode()
-    if len(data) > room:
-        stem = data[:room].decode("utf-8", "ignore").rstrip(". ") or "untitled"
-    return stem + suffix
 
 
 def unique_path(folder: Path, name: str, taken: Container[Path] = ()) -> Path:
@@ -83,7 +43,8 @@ def unique_path(folder: Path, name: str, taken: Container[Path] = ()) -> Path:
         stem, suffix = name, ""
     n = 2
     while candidate.exists() or candidate.is_symlink() or candidate in taken:
-        candidate = folder / _fit(stem, f" ({n}){suffix}")  # a long stem is cut, not the counter
+        # a long stem is cut, not the counter
+        candidate = folder / fit_name(stem, f" ({n}){suffix}")
         n += 1
     return candidate
 
@@ -103,17 +64,6 @@ def safe_destination(root: Path, folders: Sequence[str], untrusted_name: str,
     folder = root.joinpath(*(safe_name(part) for part in folders if part.strip()))
     ensure_inside(root, folder)
     return ensure_inside(root, unique_path(folder, safe_name(untrusted_name, ext), taken))
-
-
-def extension_of(item: RemoteItem) -> str | None:
-    """The extension to save ``item`` with: its name's own when it agrees with the MIME type
-    (Drive names), else one derived from the MIME type (Flickr titles have none)."""
-    _stem, dot, ext = item.name.rpartition(".")
-    own = ext.lower() if dot and _EXT.match(ext) else None
-    if own and (item.mime is None or mimetypes.guess_type(f"x.{own}")[0] == item.mime):
-        return own
-    guessed = mimetypes.guess_extension(item.mime) if item.mime else None
-    return guessed.lstrip(".") if guessed else own
 
 
 def remove_partials(root: Path) -> int:
@@ -170,7 +120,7 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
         copy = Path(folder) / path.name
         with open(path, "rb") as source, open(copy, "xb") as raw:
             out = _HashingWriter(raw, Path(folder).parent)
-            shutil.copyfileobj(source, out)  # type: ignore[misc]
+            shutil.copyfileobj(source, out)
         md5 = out.md5.hexdigest()
         if indexed_md5 is not None and md5 != indexed_md5.lower():
             raise ChangedSinceIndexed("changed since it was indexed (still being written?); "
@@ -178,9 +128,10 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
         yield copy, md5
 
 
-def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size: int | None = None,
-                    expected_md5: str | None = None, verify_image: bool = True,
-                    overwrite: bool = False, fsync_folder: bool = True) -> Path:
+def atomic_download(dest: Path, write: Callable[[BinaryIO], object],
+                    expected_size: int | None = None, expected_md5: str | None = None,
+                    verify_image: bool = True, overwrite: bool = False,
+                    fsync_folder: bool = True) -> Path:
     """Have ``write(file)`` produce the content of ``dest``, verified and atomically in place.
 
     Size and MD5 mismatches raise ``TransientError`` (a cut transfer; worth retrying); an
@@ -193,12 +144,11 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], None], expected_size
         created = _make_folders(dest.parent)
     tmp = temp_path(dest)
     try:
-        with local_disk(dest.parent):
-            with open(tmp, "xb") as raw:
-                out = _HashingWriter(raw, dest.parent)
-                write(out)  # type: ignore[arg-type]
-                raw.flush()
-                os.fsync(raw.fileno())
+        with local_disk(dest.parent), open(tmp, "xb") as raw:
+            out = _HashingWriter(raw, dest.parent)
+            write(out)  # type: ignore[arg-type]
+            raw.flush()
+            os.fsync(raw.fileno())
         _verify(dest, out, expected_size, expected_md5, tmp if verify_image else None)
         with local_disk(dest.parent):
             try:
@@ -241,4 +191,30 @@ def _verify(dest: Path, out: _HashingWriter, size: int | None, md5: str | None,
             with Image.ping(filename=str(image)):
                 pass
         except WandException as exc:
-            raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") from None
+            raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") \
+                from None
+
+
+def _place(tmp: Path, dest: Path, overwrite: bool) -> None:
+    """Move ``tmp`` to ``dest``; without ``overwrite``, atomically refuse an existing ``dest``."""
+    if overwrite:
+        os.replace(tmp, dest)
+        return
+    try:
+        os.link(tmp, dest)  # fails if dest exists, with no window for a race
+    except FileExistsError:
+        raise Conflict(f"{dest}: already exists; not overwritten") from None
+    except OSError:  # no hard links on this file system (some SMB/FAT mounts)
+        if dest.exists():
+            raise Conflict(f"{dest}: already exists; not overwritten") from None
+        os.rename(tmp, dest)
+        return
+    tmp.unlink()
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -21,19 +21,30 @@ secret (``extra["content_version"]``), which Flickr changes whenever the file is
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
-from photosync.remotes.base import Album, Capabilities, Changes, Page, RemoteItem, Collection
+from photosync.remotes.base import Album, Capabilities, Changes, Collection, Page, RemoteItem
 from photosync.remotes.files import atomic_download
 from photosync.remotes.flickr_albums import AlbumIndex
 from photosync.remotes.flickr_api import FlickrClient, _mapped, server_time
 from photosync.remotes.flickr_feed import CURSOR_MARGIN, ChangeCursor, ListToken
-from photosync.remotes.flickr_items import (COMPATIBLE, EXTRAS, MARKER, OUR_NAMESPACE, PRIVACY,
-                                            as_int, as_list, as_text, item_from_info,
-                                            item_from_record, signature_tag, title_for)
+from photosync.remotes.flickr_items import (
+    COMPATIBLE,
+    EXTRAS,
+    MARKER,
+    OUR_NAMESPACE,
+    PRIVACY,
+    as_int,
+    as_list,
+    as_text,
+    item_from_info,
+    item_from_record,
+    signature_tag,
+    title_for,
+)
 from photosync.remotes.pace import RateLimiter
 
 RECENT_UPLOADS = 86400  # find_by_signature also scans the last day's uploads (search index lag)
@@ -58,9 +69,7 @@ class FlickrRemote:
         self.page_size = max(1, min(page_size, 500))
         self.capabilities = Capabilities(hashes=frozenset(), albums=True, exclusive_albums=False,
                                          ordered_albums=True, replace_in_place=True,
-                                         changes_report_deletions=False,
-                                         rate_limit=self.limiter.rate, max_page_size=500,
-                                         collections=True)
+                                         changes_report_deletions=False)
         self.index = AlbumIndex(self.client, self.page_size, album_cache, user_nsid)
         self._indexed = False  # album membership read in this process
         self._album_locks: dict[str, threading.Lock] = {}
@@ -76,7 +85,8 @@ class FlickrRemote:
     def list_collections(self) -> list[Collection]:
         """The account's collection tree (``collections.getTree``: one call)."""
         answer = self.client.call("collections.getTree", user_id="me")
-        return [_collection(c) for c in as_list((answer.get("collections") or {}).get("collection"))]
+        tree = (answer.get("collections") or {}).get("collection")
+        return [_collection(c) for c in as_list(tree)]
 
     # -- listing and changes ------------------------------------------------------------------
     def list_page(self, token: str | None) -> Page:
@@ -130,8 +140,9 @@ class FlickrRemote:
     # -- items ------------------------------------------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
         public, friend, family = PRIVACY[self.privacy]
-        rsp = self.client.send_file(Path(path), title=title_for(name), tags=signature_tag(signature),
-                                    is_public=public, is_friend=friend, is_family=family)
+        rsp = self.client.send_file(Path(path), title=title_for(name),
+                                    tags=signature_tag(signature), is_public=public,
+                                    is_friend=friend, is_family=family)
         photo_id = (rsp.findtext("photoid") or "").strip()
         if not photo_id:
             raise TransientError(f"upload of {name}: Flickr answered without a photo id")
@@ -174,7 +185,7 @@ class FlickrRemote:
         return found
 
     def set_signature(self, item_id: str, signature: str) -> None:
-        tags = as_list(((self._raw_info(item_id).get("tags") or {}).get("tag")))
+        tags = as_list((self._raw_info(item_id).get("tags") or {}).get("tag"))
         want = signature_tag(signature)
         ours = [(as_text(t.get("id")), as_text(t.get("raw")).strip().lower()) for t in tags
                 if as_text(t.get("raw")).strip().lower().startswith(OUR_NAMESPACE)]
@@ -288,14 +299,18 @@ def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
                     .get("size"))
     videos = [s for s in sizes if as_text(s.get("media")) == "video" and _is_video_file(s)]
     if videos:
-        best = next((s for s in videos if as_text(s.get("label")) == "Video Original"), None)
-        return as_text((best or _largest(videos)).get("source")), "video"
+        return as_text(_labelled(videos, "Video Original").get("source")), "video"
     if any(as_text(s.get("media")) == "video" for s in sizes):
         raise NotFound(f"flickr: video {item_id} offers no downloadable video size")
-    best = next((s for s in sizes if as_text(s.get("label")) == "Original"), None)
-    if best is None and not sizes:
+    if not sizes:
         raise NotFound(f"flickr: photo {item_id} has no downloadable size")
-    return as_text((best or _largest(sizes)).get("source")), "photo"
+    return as_text(_labelled(sizes, "Original").get("source")), "photo"
+
+
+def _labelled(sizes: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    """The size called ``label``, else the largest."""
+    best = next((s for s in sizes if as_text(s.get("label")) == label), None)
+    return best or _largest(sizes)
 
 
 def _is_video_file(size: dict[str, Any]) -> bool:

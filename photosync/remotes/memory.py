@@ -14,13 +14,22 @@ import mimetypes
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from photosync.errors import Conflict, NotFound, TransientError
-from photosync.remotes.base import (Album, Capabilities, Changes, CursorExpired, Page, RemoteItem)
+from photosync.remotes.base import (
+    Album,
+    Capabilities,
+    Changes,
+    Collection,
+    CursorExpired,
+    Page,
+    RemoteItem,
+)
 from photosync.remotes.faults import Fault, FaultPlan
 from photosync.remotes.files import atomic_download
 from photosync.remotes.pace import RateLimiter
@@ -57,8 +66,7 @@ class MemoryRemote:
                  name: str = "memory"):
         self.name = name
         self.page_size = page_size
-        self.capabilities = capabilities or Capabilities(
-            hashes=frozenset({"md5"}), max_page_size=page_size)
+        self.capabilities = capabilities or Capabilities(hashes=frozenset({"md5"}))
         self.limiter = limiter or RateLimiter(None)
         self.clock = clock
         self.faults = FaultPlan()
@@ -186,6 +194,9 @@ class MemoryRemote:
                 item.signature = signature
                 self._touch(item)
         self._request("set_signature", run)
+
+    def list_collections(self) -> list[Collection]:
+        return []
 
     def list_albums(self) -> list[Album]:
         return self._request("list_albums",

@@ -22,15 +22,30 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity import wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from photosync.errors import NotFound, RemoteUnavailable, TransientError
 from photosync.remotes import registry
-from photosync.remotes.base import Album, Changes, Collection, Page, Remote, RemoteItem, find_album
+from photosync.remotes.base import (
+    Album,
+    Changes,
+    Collection,
+    Page,
+    Remote,
+    RemoteItem,
+    RetriesEachCall,
+    find_album,
+)
 
 log = logging.getLogger("photosync.remotes.retry")
 T = TypeVar("T")
@@ -64,9 +79,8 @@ class RetryingRemote:
         self._on_retry = on_retry
         self._lock = threading.Lock()
         self._exhausted_in_a_row = 0
-        adopt = getattr(remote, "retry_each_call", None)
-        if adopt is not None:  # a backend operation made of many calls: retried call by call
-            adopt(self.call)
+        if isinstance(remote, RetriesEachCall):  # an operation of many calls: retried one by one
+            remote.retry_each_call(self.call)
 
     # -- read-only and idempotent operations: plain retries -----------------------------
     def list_page(self, token: str | None) -> Page:
@@ -125,7 +139,8 @@ class RetryingRemote:
             nonlocal sent
             if sent:
                 for album in self.inner.list_albums():
-                    if album.title == title and album.owned_by_us and first_item_id in album.item_ids:
+                    if (album.title == title and album.owned_by_us
+                            and first_item_id in album.item_ids):
                         return album
             sent = True
             return self.inner.create_album(title, first_item_id)

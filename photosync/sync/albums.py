@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from photosync.remotes.base import Album, RemoteItem
-from photosync.remotes.files import safe_name
+from photosync.remotes.names import safe_name
 from photosync.sync.plan import Action, Pair, Policy
 
 ALBUM_KINDS = ("create_album", "add_to_album", "remove_from_album", "reorder_album", "delete_album")

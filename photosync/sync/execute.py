@@ -27,12 +27,14 @@ from photosync.library.rules import Rules, album_for
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
                                      unique_path)
+from photosync.remotes.names import remote_extension
 from photosync.remotes.pool import run_pool
 from photosync.state.index import read_again
 from photosync.state.journal import journal_end, journal_start
 from photosync.state.listings import cached_items, cached_items_by_id, update_cache
 from photosync.state.pairs import save_pairs
-from photosync.sync.plan import Action, Pair, Plan, Policy, content_version, remote_extension
+from photosync.remotes.names import remote_extension
+from photosync.sync.plan import Action, Pair, Plan, Policy, content_version
 
 log = logging.getLogger("photosync.sync")
 TRASH = ".photosync-trash"

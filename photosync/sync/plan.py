@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Iterable, Literal, Protocol, Sequence
 
 from photosync.remotes.base import Capabilities, RemoteItem
-from photosync.remotes.files import extension_of, safe_name
+from photosync.remotes.names import remote_extension, safe_name
 
 ActionKind = Literal["upload", "download", "replace_remote", "replace_local", "conflict",
                      "delete_remote", "delete_local", "move", "retag", "skip",
@@ -504,20 +504,6 @@ def _present_locally(view: _View, item: RemoteItem, policy: Policy
         return view.by_name_and_date().get(name_date_key(item.name, item.date_taken)), \
             "file name and date taken"
     return None, ""
-
-
-_MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/tiff": "tif",
-             "image/heic": "heic", "image/heif": "heif", "image/webp": "webp"}
-
-
-def remote_extension(item: RemoteItem) -> str:
-    """The file extension a remote item's original has (Flickr's originalformat, Drive's name)."""
-    fmt = item.extra.get("format")
-    if fmt:
-        return str(fmt).lower()
-    # A name's extension counts only when it is one and agrees with the MIME type: "../../evil"
-    # and "CON" are both saved by their MIME type.
-    return extension_of(item) or _MIME_EXT.get(item.mime or "", "jpg")
 
 
 def _indexable(item: RemoteItem, policy: Policy) -> bool:

@@ -222,8 +222,7 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
             if hasattr(config, name) else False
         if options.dry_run:
             report.files = _predicted_files(config.library.root, report.plan, view.items)
-            if remote.capabilities.collections:
-                report.plan.notes.extend(_collections_note(remote, report.label))
+            report.plan.notes.extend(_collections_note(remote, report.label))
             _album_phase(remote, policy, report, _predicted_pairs(pairs, report.plan), view.items,
                          dates, adopt, None, None)
             return report

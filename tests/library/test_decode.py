@@ -13,7 +13,7 @@ import pytest
 from wand.image import Image
 
 from photosync.emulators.images import make_image, with_exif_date
-from photosync.library.decode import decode_file, imagemagick_version
+from photosync.library.decode import decode_file
 from photosync.library.exif import date_tags, exif_date
 from photosync.library.magick import IM_QUANTUM, IM_VERSION
 
@@ -56,7 +56,7 @@ def test_signature_equals_identify(tmp_path: Path, fmt: str, alpha: bool):
     assert len(got.signature) == 64
     assert (got.width, got.height) == (40, 30)
     assert (got.signature_im_version, got.signature_quantum) == (IM_VERSION, IM_QUANTUM)
-    assert imagemagick_version() == (IM_VERSION, IM_QUANTUM) and IM_VERSION in (6, 7)
+    assert IM_VERSION in (6, 7)
     assert got.media == "photo"
 
 

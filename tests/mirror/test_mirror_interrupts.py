@@ -12,7 +12,8 @@ from pathlib import Path
 
 from photosync import config as config_mod
 from photosync.emulators import admin
-from photosync.mirror.run import MirrorOptions, MirrorStats, mirror
+from photosync.mirror.report import MirrorStats
+from photosync.mirror.run import MirrorOptions, mirror
 from photosync.mirror.source import Who
 
 

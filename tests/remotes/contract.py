@@ -37,7 +37,9 @@ from photosync.emulators.images import make_image
 from photosync.errors import Conflict, NotFound, TransientError
 from photosync.remotes.base import Remote, RemoteItem, changes_since, list_all
 from photosync.remotes.faults import Fault
-from photosync.remotes.files import extension_of, is_partial, safe_destination
+from photosync.remotes.files import safe_destination
+from photosync.atomic import is_partial
+from photosync.remotes.names import remote_extension
 from photosync.remotes.pace import RateLimiter
 from photosync.remotes.pool import run_pool
 from photosync.remotes.retry import RetryingRemote
@@ -309,8 +311,8 @@ class RemoteContract:
         before = set(tmp_path.iterdir())
         for item in list_all(h.remote).items:
             folders = item.albums[0].split("/") if item.albums else []
-            assert extension_of(item) in ("jpg", "jpeg")
-            dest = safe_destination(root, folders, item.name, extension_of(item))
+            assert remote_extension(item) in ("jpg", "jpeg")
+            dest = safe_destination(root, folders, item.name, remote_extension(item))
             h.remote.download(item.id, dest)
             assert dest.resolve().is_relative_to(root.resolve())
             assert len(dest.name.encode()) <= 255

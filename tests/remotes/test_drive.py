@@ -78,7 +78,7 @@ from photosync.emulators.images import make_image  # noqa: E402
 from photosync.errors import AuthorizationNeeded, Conflict, TransientError  # noqa: E402
 from photosync.remotes.base import changes_since, list_all  # noqa: E402
 from photosync.remotes.drive_transfer import download  # noqa: E402
-from photosync.remotes.files import is_partial  # noqa: E402
+from photosync.atomic import is_partial  # noqa: E402
 from photosync.remotes.retry import RetryingRemote  # noqa: E402
 
 from .contract import FakeClock  # noqa: E402
@@ -104,7 +104,7 @@ def test_nested_folders_are_albums_and_user_folders_are_kept(drive_remotes, tmp_
     c = remote.upload(jpeg(tmp_path, 3), "c.jpg", None, "c" * 64)
     assert (a.albums, b.albums, c.albums) == (("2021/Trip/Day 1",), ("2021",), ())
     svc = service_for(url)
-    root = remote._tree_now().root_id
+    root = remote.folders.now().root_id
     mine = svc.files().create(body={"name": "Family", "parents": [root],
                                     "mimeType": "application/vnd.google-apps.folder"}).execute()
     albums = {x.title: x for x in remote.list_albums()}

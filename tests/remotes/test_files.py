@@ -7,12 +7,18 @@ import os
 from pathlib import Path
 
 import pytest
-
 from photosync.emulators.images import make_image
 from photosync.errors import Conflict, ItemError, TransientError
-from photosync.remotes.files import (UnsafePath, atomic_download, ensure_inside, extension_of,
-                                     is_partial, remove_partials, safe_destination, safe_name,
-                                     unique_path)
+from photosync.remotes.files import (
+    UnsafePath,
+    atomic_download,
+    ensure_inside,
+    remove_partials,
+    safe_destination,
+    unique_path,
+)
+from photosync.atomic import is_partial
+from photosync.remotes.names import extension_of, remote_extension, safe_name
 
 JPEG = make_image("files-test")
 
@@ -165,3 +171,14 @@ def test_temp_file_is_in_the_target_folder(tmp_path: Path) -> None:
 def test_extension_of(name: str, mime: str | None, ext: str | None) -> None:
     from photosync.remotes.base import RemoteItem
     assert extension_of(RemoteItem(id="1", name=name, mime=mime)) == ext
+
+
+@pytest.mark.parametrize("name, mime, extra, ext", [
+    ("Sunset", "image/jpeg", {"format": "PNG"}, "png"),  # Flickr's originalformat wins
+    ("IMG_1.JPG", "image/jpeg", {}, "jpg"),
+    ("../../evil", None, {}, "jpg"),  # no extension, no MIME type: saved as a JPEG
+    ("CON", "image/heic", {}, "heic"),
+])
+def test_remote_extension(name: str, mime: str | None, extra: dict, ext: str) -> None:
+    from photosync.remotes.base import RemoteItem
+    assert remote_extension(RemoteItem(id="1", name=name, mime=mime, extra=extra)) == ext

@@ -10,7 +10,7 @@ from photosync.remotes.pace import RateLimiter
 
 from .contract import Harness, RemoteContract
 
-FLICKR_LIKE = Capabilities(hashes=frozenset(), changes_report_deletions=False, max_page_size=500)
+FLICKR_LIKE = Capabilities(hashes=frozenset(), changes_report_deletions=False)
 DRIVE_LIKE = Capabilities(hashes=frozenset({"md5"}), exclusive_albums=True, ordered_albums=False)
 
 
