@@ -15,7 +15,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Protocol
 
 import platformdirs
 import yaml
@@ -23,7 +23,7 @@ import yaml
 from photosync.errors import ConfigError, UsageError
 
 APP = "photosync"
-Direction = Literal["both", "upload", "download"]
+Direction = Literal["both", "upload", "download"]  # which way a remote syncs (one word set)
 Check = Callable[[Any], "str | None"]  # returns a problem description, or None when fine
 
 
@@ -79,6 +79,14 @@ class LibraryConfig:
     root_album: str | None = None
     follow_symlinks_outside_root: bool = False
     workers: int = field(default=0, metadata=_meta(check=_not_negative))  # decode processes; 0: all cores
+
+
+class RemoteSection(Protocol):
+    """What every remote's section (``flickr:``, ``drive:``) has, as the sync engine reads it."""
+
+    enabled: bool
+    direction: Direction
+    download_dir: str
 
 
 @dataclass

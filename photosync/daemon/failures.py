@@ -16,7 +16,8 @@ import time
 from dataclasses import replace
 
 from photosync.state.db import transaction
-from photosync.sync.plan import Action, Plan
+from photosync.sync.actions import Action, Skip
+from photosync.sync.plan import Plan
 
 # Actions about a remote item (download side) are keyed by its id; the rest by the local path.
 _REMOTE_SIDE = frozenset({"download", "replace_local", "conflict", "delete_local", "retag"})
@@ -67,7 +68,7 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan, now: float | 
 
 
 def _skip(action: Action, reason: str) -> Action:
-    return replace(action, kind="skip", reason=reason)
+    return Skip.of(action, reason)
 
 
 def record(conn: sqlite3.Connection, remote: str, outcomes: list, *, max_attempts: int,
