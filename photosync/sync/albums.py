@@ -77,8 +77,10 @@ def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], poli
 
 
 def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Policy,
-                adopt: bool = False) -> tuple[list[AlbumKind], list[str]]:
-    """Album actions making ``albums`` match ``members``; and messages about albums left alone."""
+                adopt: bool = False, folders: Iterable[str | None] = ()
+                ) -> tuple[list[AlbumKind], list[str]]:
+    """Album actions making ``albums`` match ``members``; and messages about albums left alone.
+    ``folders``: the albums local photos are in, paired or not: none of them is deleted."""
     if not policy.capabilities.albums or not policy.uploads:
         return [], []
     wanted: dict[str, list[Member]] = defaultdict(list)
@@ -104,7 +106,8 @@ def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Poli
                             f"to use it)")
         else:
             actions.extend(_fill(album, ordered, policy))
-    actions.extend(_empty_ours(albums, ours, wanted, policy))
+    in_use = {album_key(f, policy.album_separator) for f in folders if f}
+    actions.extend(_empty_ours(albums, ours, wanted, in_use, policy))
     return actions, messages
 
 
@@ -137,11 +140,12 @@ def _fill(album: Album, ordered: list[str], policy: Policy) -> list[AlbumKind]:
 
 
 def _empty_ours(albums: Sequence[Album], ours: dict[str, Member], wanted: dict[str, list[Member]],
-                policy: Policy) -> list[AlbumKind]:
+                in_use: set[str], policy: Policy) -> list[AlbumKind]:
     """Take our photos out of our albums they no longer belong to; delete albums left empty."""
     actions: list[AlbumKind] = []
     titles = [a.title for a in albums] + list(wanted)
-    wanted_keys = {album_key(t, policy.album_separator) for t in wanted}
+    # A folder still holding photos (one kept after its remote copy went) keeps its album.
+    wanted_keys = {album_key(t, policy.album_separator) for t in wanted} | in_use
     for album in sorted(albums, key=lambda a: a.id):
         if album.owned_by_us:
             actions.extend(_empty_one(album, ours, wanted_keys, titles, policy))

@@ -8,10 +8,10 @@ copy of the database as usual. The album phase then plans from those pairs, as a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from photosync.remotes.base import Remote, RemoteItem
+from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.sync.actions import AlbumKind, DeleteRemote, Pair, ReplaceRemote, Retag, Upload
 from photosync.sync.execute import Done, Executor
 
@@ -22,11 +22,28 @@ NEW = "new:"  # the made-up id of a dry run's upload
 class DryRun(Executor):
     """An executor that changes nothing outside the in-memory database."""
 
+    # Where an album is a folder (Drive), an upload lands in it: album title -> made-up ids.
+    _uploaded_into: dict[str, list[str]] = field(default_factory=dict)
+
     def _upload(self, a: Upload) -> Done:
-        exclusive = self.remote.capabilities.exclusive_albums
+        into = a.album if self.remote.capabilities.exclusive_albums else None
         item = RemoteItem(f"{NEW}{a.path}", a.name, a.size, a.md5, a.signature,
-                          albums=(a.album,) if exclusive and a.album else ())
+                          albums=(into,) if into else ())
+        if into:
+            self._uploaded_into.setdefault(into, []).append(item.id)
         return Done([Pair(item.id, a.signature, a.path, None, a.album)], items=[item])
+
+    def list_albums(self) -> list[Album]:
+        """The albums as the remote would list them after these uploads (a folder an upload
+        goes to is made by the upload, as on Drive)."""
+        albums = sorted(self.remote.list_albums(), key=lambda al: not al.owned_by_us)
+        for title, ids in sorted(self._uploaded_into.items()):
+            at = next((n for n, al in enumerate(albums) if al.title == title), None)
+            if at is None:
+                albums.append(Album(f"{NEW}{title}", title, tuple(ids), owned_by_us=True))
+            else:
+                albums[at] = replace(albums[at], item_ids=(*albums[at].item_ids, *ids))
+        return albums
 
     def _replace_remote(self, a: ReplaceRemote) -> Done:
         return Done([Pair(a.remote_id, a.signature, a.path, a.pair.version, a.album)])

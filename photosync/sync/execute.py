@@ -33,7 +33,7 @@ from photosync.errors import (
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
 from photosync.library.scan import read_again
-from photosync.remotes.base import Remote, RemoteItem
+from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (
     ChangedSinceIndexed,
     safe_destination,
@@ -283,6 +283,10 @@ class Executor:
         return Done([replace(a.pair, path=a.path, album=a.album, status="synced")])
 
     # -- album actions: few, and in order (create before delete), so not pooled -----------
+    def list_albums(self) -> list[Album]:
+        """The remote's albums, for the album phase to plan from."""
+        return self.remote.list_albums()
+
     def apply_albums(self, actions: list[AlbumKind]) -> list[Outcome]:
         outcomes = []
         for action in actions:

@@ -321,7 +321,8 @@ def _album_phase(ctx: RunContext, remote: Remote, policy: Policy, report: Remote
     moved = any(isinstance(a, Move) for a in report.plan.actions)
     if not policy.capabilities.albums or not moved and albums_in_step(members, items, policy):
         return
-    actions, messages = plan_albums(members, remote.list_albums(), policy, adopt)
+    actions, messages = plan_albums(members, executor.list_albums(), policy, adopt,
+                                    folders={f.album for f in ctx.local})
     report.plan.actions.extend(actions)
     report.plan.notes.extend(messages)
     if actions:
