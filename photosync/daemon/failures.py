@@ -35,7 +35,8 @@ def retry_delay(attempts: int, first: float) -> float:
     return first * 4 ** (attempts - 1)
 
 
-def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan, now: float | None = None) -> Plan:
+def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan, now: float | None = None
+                ) -> Plan:
     """Skip the actions of items that wait for a retry or are parked; forget what changed."""
     now = time.time() if now is None else now
     rows = {(r["action"], r["item"]): r for r in conn.execute(
@@ -57,8 +58,9 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan, now: float | 
             actions.append(_skip(action, f"parked after {row['attempts']} failed attempts "
                                          f"(last: {row['error']}); retried when it changes"))
         elif row["next_retry"] is not None and row["next_retry"] > now:
-            actions.append(_skip(action, f"failed {row['attempts']} time(s) (last: {row['error']}); "
-                                         f"retried at {time.strftime('%H:%M:%S', time.localtime(row['next_retry']))}"))
+            at = time.strftime('%H:%M:%S', time.localtime(row['next_retry']))
+            actions.append(_skip(action, f"failed {row['attempts']} time(s) (last: "
+                                         f"{row['error']}); retried at {at}"))
         else:
             actions.append(action)
     if not plan.aborted:

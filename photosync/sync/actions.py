@@ -12,7 +12,7 @@ The report reads every kind through the same five names (``path``, ``remote_id``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 PairStatus = Literal["synced", "local_deleted", "remote_deleted"]
@@ -210,3 +210,19 @@ DELETIONS = (DeleteRemote.kind, DeleteLocal.kind)
 KINDS = tuple(k.kind for k in (Upload, Download, ReplaceRemote, ReplaceLocal, Conflict,
                                DeleteRemote, DeleteLocal, Move, Retag, Skip, CreateAlbum,
                                AddToAlbum, RemoveFromAlbum, ReorderAlbum, DeleteAlbum))
+
+
+@dataclass
+class Plan:
+    """Everything a run will do for one remote, plus pair updates that need no remote I/O."""
+
+    remote: str
+    actions: list[Action] = field(default_factory=list)
+    relink: list[Pair] = field(default_factory=list)  # pairs to (re)write as they are
+    forget: list[str] = field(default_factory=list)  # remote ids whose pairs are obsolete
+    messages: list[str] = field(default_factory=list)  # why something was held back
+    notes: list[str] = field(default_factory=list)  # worth telling, but nothing failed
+    aborted: str | None = None  # set: nothing at all is done for this remote
+
+    def count(self, *kinds: str) -> int:
+        return sum(1 for a in self.actions if a.kind in kinds)

@@ -173,12 +173,17 @@ def _empty_one(album: Album, ours: dict[str, Member], wanted_keys: set[str], tit
                                        members=tuple(leaving),
                                        reason=f"{len(leaving)} photo(s) left folder "
                                               f"{album.title!r}"))
-    if key not in wanted_keys and (not staying or moved_out) \
+    if _goes(key not in wanted_keys, not staying or bool(moved_out)) \
             and not _only_a_parent(album, titles, policy):
         actions.append(DeleteAlbum(remote=policy.remote, title=album.title, album_id=album.id,
                                    reason=f"folder {album.title!r} has no photos any more; the "
                                           f"album photosync made for it goes"))
     return actions
+
+
+def _goes(unwanted: bool, emptied: bool) -> bool:
+    """An album of ours goes when no local folder wants it and it is (or is being) emptied."""
+    return unwanted and emptied
 
 
 def _only_a_parent(album: Album, titles: list[str], policy: Policy) -> bool:

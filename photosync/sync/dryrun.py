@@ -13,7 +13,8 @@ from pathlib import Path
 
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.sync.actions import AlbumKind, DeleteRemote, Pair, ReplaceRemote, Retag, Upload
-from photosync.sync.execute import Done, Executor
+from photosync.sync.done import Done
+from photosync.sync.execute import Executor
 
 NEW = "new:"  # the made-up id of a dry run's upload
 

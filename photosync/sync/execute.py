@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import assert_never
 
 from photosync.errors import (
-    AuthorizationNeeded,
     ItemError,
     LocalDiskError,
     NotFound,
@@ -36,14 +35,12 @@ from photosync.library.scan import read_again
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (
     ChangedSinceIndexed,
-    safe_destination,
     sendable_copy,
     unique_path,
 )
 from photosync.remotes.pool import run_pool
 from photosync.sync import state
 from photosync.sync.actions import (
-    Action,
     AddToAlbum,
     AlbumKind,
     Conflict,
@@ -63,6 +60,7 @@ from photosync.sync.actions import (
     Skip,
     Upload,
 )
+from photosync.sync.done import Done, Outcome, describe, download_destination
 from photosync.sync.match import content_version, remote_extension
 from photosync.sync.plan import Plan
 from photosync.sync.policy import Policy
@@ -72,23 +70,6 @@ TRASH = ".photosync-trash"
 UPLOADS = (Upload, ReplaceRemote)  # what a remote that refuses uploads refuses
 CREATES = (Download, Conflict)  # actions that make a new local file (the report names it)
 DOWNLOADS = (Download, ReplaceLocal, Conflict)  # what a full local disk refuses
-
-
-@dataclass
-class Done:
-    """What one action changed, for the main thread to record."""
-
-    pairs: list[Pair] = field(default_factory=list)
-    forget: list[str] = field(default_factory=list)
-    items: list[RemoteItem] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Outcome:
-    action: Action
-    error: str | None = None
-    file: str | None = None  # download, conflict: the file it created, relative to the root
 
 
 @dataclass
@@ -199,7 +180,7 @@ class Executor:
                 self._to_download[0] -= action.size or 0
                 self._to_download[1] -= 1
             return None
-        message = _describe(error)
+        message = describe(error)
         if isinstance(error, ChangedSinceIndexed) and action.path:
             read_again(self.conn, action.path)  # even if its size and time look unchanged
         if isinstance(error, RemoteError) and self.fatal is None:
@@ -298,7 +279,7 @@ class Executor:
                 if not isinstance(action, DeleteAlbum | RemoveFromAlbum):
                     error = "album not found"
             except Exception as exc:  # noqa: BLE001 - reported per album, the run goes on
-                error = _describe(exc)
+                error = describe(exc)
                 if isinstance(exc, RemoteError):
                     self.fatal = exc
             state.journal_end(self.conn, entry, error)
@@ -405,19 +386,3 @@ class Executor:
         else:
             os.replace(path, dest)
         return dest
-
-
-def download_destination(root: Path, a: Download, item: RemoteItem, taken: set[Path]) -> Path:
-    """The free file name a download gets in its folder (``a.path``), not one of ``taken``."""
-    return safe_destination(root, a.path.split("/") if a.path else [], a.name or item.name,
-                            remote_extension(item), taken)
-
-
-def _describe(error: Exception | None) -> str:
-    if error is None:
-        return "unknown error"
-    if isinstance(error, AuthorizationNeeded | PhotosyncError):
-        return str(error)
-    if isinstance(error, OSError):
-        return f"{error.strerror or error}" + (f": {error.filename}" if error.filename else "")
-    return f"{type(error).__name__}: {error}"

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from photosync.remotes.base import RemoteItem
 from photosync.sync.actions import (
-    DELETIONS,
-    TRANSFERS,
     Action,
     Conflict,
     DeleteLocal,
@@ -27,12 +25,14 @@ from photosync.sync.actions import (
     Download,
     Move,
     Pair,
+    Plan,
     ReplaceLocal,
     ReplaceRemote,
     Retag,
     Skip,
     Upload,
 )
+from photosync.sync.limits import limit_deletions, limit_operations
 from photosync.sync.match import (
     LocalPhoto,
     View,
@@ -45,26 +45,10 @@ from photosync.sync.match import (
 )
 from photosync.sync.policy import Evidence, Policy
 
-__all__ = ["Action", "Pair", "Plan", "plan"]  # Action and Pair: the state module's imports
+__all__ = ["Action", "Pair", "Plan", "plan"]  # Action, Pair, Plan: other modules' imports
 
 NOTHING_AMISS = Evidence()  # a complete listing and scan, nothing done yet, no forced deletes
 Side = Literal["same", "changed", "deleted", "missing"]
-
-
-@dataclass
-class Plan:
-    """Everything a run will do for one remote, plus pair updates that need no remote I/O."""
-
-    remote: str
-    actions: list[Action] = field(default_factory=list)
-    relink: list[Pair] = field(default_factory=list)  # pairs to (re)write as they are
-    forget: list[str] = field(default_factory=list)  # remote ids whose pairs are obsolete
-    messages: list[str] = field(default_factory=list)  # why something was held back
-    notes: list[str] = field(default_factory=list)  # worth telling, but nothing failed
-    aborted: str | None = None  # set: nothing at all is done for this remote
-
-    def count(self, *kinds: str) -> int:
-        return sum(1 for a in self.actions if a.kind in kinds)
 
 
 def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Sequence[Pair],
@@ -86,8 +70,8 @@ def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Seque
         if signature not in view.claimed_sigs:
             planner.new_local(signature)
     planner.new_remote()
-    _limit_deletions(result, policy, evidence, _in_sync(pairs))
-    _limit_operations(result, policy, evidence.transfers_done)
+    limit_deletions(result, policy, evidence, _in_sync(pairs))
+    limit_operations(result, policy, evidence.transfers_done)
     return result
 
 
@@ -354,57 +338,3 @@ class _Planner:
                           path=download_folder(album, policy), remote_id=item.id,
                           signature=item.signature, album=album, size=item.size, name=item.name,
                           duplicates=dups))
-
-
-def _limit_deletions(out: Plan, policy: Policy, evidence: Evidence, in_sync: int) -> None:
-    """rclone's rules: no deletion on a side whose evidence is incomplete; none past max_delete
-    deletions or past max_delete_percent of the photos in sync on either side (a share that
-    mounts with a few stray photos must not delete the rest everywhere), unless forced."""
-    label = policy.label
-    if out.count(DeleteLocal.kind) and not evidence.listing_complete:
-        out.actions = [a for a in out.actions if not isinstance(a, DeleteLocal)]
-        out.messages.append(f"{label}: a listing was incomplete, so no local file is deleted "
-                            f"this run")
-    if out.count(DeleteRemote.kind) and not evidence.local_complete:
-        out.actions = [a for a in out.actions if not isinstance(a, DeleteRemote)]
-        out.messages.append(f"{label}: the library scan had errors, so nothing is deleted on "
-                            f"{label} this run")
-    if evidence.force_deletes:
-        return
-    deletions = out.count(*DELETIONS)
-    if deletions > policy.max_delete:
-        _hold_deletions(out, f"{label}: {deletions} deletions planned, more than "
-                             f"sync.max_delete ({policy.max_delete})")
-        return
-    for kind, side in ((DeleteRemote.kind, label), (DeleteLocal.kind, "the library")):
-        count = out.count(kind)
-        if count and count * 100 > policy.max_delete_percent * in_sync:
-            share = count * 100 / in_sync
-            _hold_deletions(out, f"{label}: {count} of the {in_sync} photos in sync would "
-                                 f"be deleted from {side} ({share:.0f}%), more than "
-                                 f"sync.max_delete_percent ({policy.max_delete_percent:g}%)")
-            return
-
-
-def _hold_deletions(out: Plan, why: str) -> None:
-    out.actions = [a for a in out.actions if a.kind not in DELETIONS]
-    out.messages.append(f"{why}: none made. Check what happened (is the share mounted with every "
-                        f"photo?), then run `photosync sync --force-deletes` once (or raise the "
-                        f"limit) if they are intended.")
-
-
-def _limit_operations(out: Plan, policy: Policy, transfers_done: int) -> None:
-    if not policy.max_operations:
-        return
-    kept: list[Action] = []
-    transfers = transfers_done
-    for action in out.actions:
-        if action.kind in TRANSFERS:
-            transfers += 1
-            if transfers > policy.max_operations:
-                kept.append(Skip.of(action, f"{action.kind} postponed: over "
-                                            f"sync.max_operations ({policy.max_operations}) "
-                                            f"this run"))
-                continue
-        kept.append(action)
-    out.actions = kept

@@ -20,7 +20,6 @@ from photosync.config import (
 from photosync.library.rules import normalise_extensions
 from photosync.remotes.base import Capabilities
 
-
 # Where a remote with no config section of its own (the memory remote of the tests and the demo)
 # puts remote-only photos; every configured remote has its own ``download_dir``.
 UNCONFIGURED_DOWNLOADS = "Downloads"

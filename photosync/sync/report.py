@@ -46,9 +46,7 @@ def to_json(report: SyncReport) -> dict[str, Any]:
 
 def to_text(report: SyncReport) -> str:
     doc = to_json(report)
-    lines = [("Dry run: nothing was changed. " if report.dry_run else "") +
-             (f"Library: {report.scan.summary()}" if report.scan else "")]
-    lines += _table(report)
+    lines = [_heading(report)] + _table(report)
     stopped = {r.name: r.error for r in report.remotes if r.error}
     order = {r.name: n for n, r in enumerate(report.remotes)}
     said: set[tuple[str, str]] = set()
@@ -64,6 +62,11 @@ def to_text(report: SyncReport) -> str:
         lines.append(f"{len(doc['errors'])} error(s):")
         lines += _error_lines(doc["errors"])
     return "\n".join(line for line in lines if line)
+
+
+def _heading(report: SyncReport) -> str:
+    return (("Dry run: nothing was changed. " if report.dry_run else "")
+            + (f"Library: {report.scan.summary()}" if report.scan else ""))
 
 
 def _failed(entry: dict[str, Any], stopped: Mapping[str, str | None],

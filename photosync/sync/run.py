@@ -158,8 +158,8 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
             _run(ctx, scan_progress)
         except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
             ctrl_c = isinstance(exc, KeyboardInterrupt)
-            why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error":
-                                              f"stopped before the end ({exc or type(exc).__name__})"}
+            stopped = f"stopped before the end ({exc or type(exc).__name__})"
+            why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error": stopped}
             state.finish_run(conn, run_id, EXIT_INTERRUPTED if ctrl_c else EXIT_PARTIAL,
                              summary(report), errors(report) + [why])
             raise

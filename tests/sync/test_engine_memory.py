@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -278,11 +279,13 @@ def test_an_album_whose_folder_keeps_a_photo_is_not_deleted(library, make_config
     """A photo deleted on the remote is kept locally (on_remote_delete: keep): its album there is
     left empty, but its folder still holds the photo, so the album is not deleted."""
     photo(library, "A/x/p1.jpg", 1)
+    shutil.copy(library / "A" / "x" / "p1.jpg", library / "p1.jpg")  # a duplicate elsewhere
     remote = MemoryRemote()
     config = make_config()
     run(config, remote)
     photo(library, "A/sub/p2.jpg", 2)
     (item,) = remote.list_page(None).items
     remote.delete(item.id)
+    remote.seed(make_image(9), "r.jpg")
     _, doc = run(config, remote)
     assert "delete_album" not in kinds(doc), doc
