@@ -207,9 +207,6 @@ Action = PhotoKind | AlbumKind
 
 TRANSFERS = tuple(k.kind for k in (Upload, Download, ReplaceRemote, ReplaceLocal, Conflict))
 DELETIONS = (DeleteRemote.kind, DeleteLocal.kind)
-KINDS = tuple(k.kind for k in (Upload, Download, ReplaceRemote, ReplaceLocal, Conflict,
-                               DeleteRemote, DeleteLocal, Move, Retag, Skip, CreateAlbum,
-                               AddToAlbum, RemoveFromAlbum, ReorderAlbum, DeleteAlbum))
 
 
 @dataclass
