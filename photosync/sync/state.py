@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
+from typing import Iterable
 
 from photosync.remotes.base import RemoteItem
 from photosync.state.db import transaction
