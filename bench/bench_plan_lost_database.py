@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from photosync.remotes.base import Capabilities, RemoteItem
-from photosync.sync.plan import Policy, plan
+from photosync.sync.plan import plan
+from photosync.sync.policy import Policy
 
 
 @dataclass

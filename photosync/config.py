@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import platformdirs
 import yaml
@@ -22,7 +22,7 @@ from photosync.config_yaml import Builder, duplicate_keys, line_map
 from photosync.errors import ConfigError, UsageError
 
 APP = "photosync"
-Direction = Literal["both", "upload", "download"]
+Direction = Literal["both", "upload", "download"]  # which way a remote syncs (one word set)
 Check = Callable[[Any], "str | None"]  # returns a problem description, or None when fine
 
 
@@ -94,6 +94,14 @@ class LibraryConfig:
     follow_symlinks_outside_root: bool = False
     # decode processes; 0: all cores
     workers: int = field(default=0, metadata=_meta(check=_not_negative))
+
+
+class RemoteSection(Protocol):
+    """What every remote's section (``flickr:``, ``drive:``) has, as the sync engine reads it."""
+
+    enabled: bool
+    direction: Direction
+    download_dir: str
 
 
 @dataclass

@@ -30,7 +30,8 @@ def run_sync(app: App) -> int:
     from photosync.sync.run import SyncOptions, sync
 
     args = app.args
-    options = SyncOptions(args.dry_run, args.full, args.remote, args.direction,
+    direction = {"up": "upload", "down": "download"}.get(args.direction, args.direction)
+    options = SyncOptions(args.dry_run, args.full, args.remote, direction,
                           force_deletes=args.force_deletes)
     refuse_while_watching(app.config.state_dir, nudge=not args.dry_run)  # README: "photosync watch"
     display = ScanProgressDisplay(quiet=args.quiet or args.json)

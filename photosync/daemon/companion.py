@@ -24,8 +24,8 @@ from photosync.errors import PhotosyncError, StateDamaged
 from photosync.notify.alerts import Alerter
 from photosync.remotes import registry
 from photosync.remotes.retry import OnRetry
-from photosync.state.db import open_db
 from photosync.state import history
+from photosync.state.db import open_db
 from photosync.sync import trash
 from photosync.sync.run import Progress, RemoteFactory, RemoteReport
 from photosync.web.metrics import Metrics
@@ -237,7 +237,7 @@ class Companion:
         with self._lock:
             self.retrying.pop(name, None)
             self.running.pop(name, None)
-            self.seen[name] = Seen(held, aborted, report.full,
+            self.seen[name] = Seen(held, aborted, report.uploads_refused,
                                    report.error if report.auth_needed else None)
         self._alerts(name, label, report, held + ([aborted] if aborted else []))
 
@@ -259,9 +259,9 @@ class Companion:
                      f"{name}`; the other remotes go on syncing.")
         usage = self.usage.get(name)
         over = usage is not None and usage.full
-        self._toggle(f"full:{name}", report.full is not None or over,
+        self._toggle(f"full:{name}", report.uploads_refused is not None or over,
                      f"photosync: {label} is full",
-                     f"{report.full or 'its storage is used up'}: no more uploads to it until "
+                     f"{report.uploads_refused or 'its storage is used up'}: no more uploads to it until "
                      f"there is room.")
         self._toggle(f"held:{name}", bool(held), f"photosync: deletions held back on {label}",
                      "\n".join(held) + "\nSee the dashboard's Problems page.")

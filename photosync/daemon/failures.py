@@ -19,7 +19,8 @@ from typing import Any
 from photosync.state import failures as store
 from photosync.state.db import transaction
 from photosync.state.failures import Failing
-from photosync.sync.plan import Action, Plan
+from photosync.sync.actions import Action, Skip
+from photosync.sync.plan import Plan
 
 # Actions about a remote item (download side) are keyed by its id; the rest by the local path.
 _REMOTE_SIDE = frozenset({"download", "replace_local", "conflict", "delete_local", "retag"})
@@ -75,7 +76,7 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan,
 
 
 def _skip(action: Action, reason: str) -> Action:
-    return replace(action, kind="skip", reason=reason)
+    return Skip.of(action, reason)
 
 
 def record(conn: sqlite3.Connection, remote: str, outcomes: list, *, max_attempts: int,

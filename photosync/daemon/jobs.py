@@ -118,7 +118,8 @@ def _record_failures(config: Config, name: str, report: RemoteReport) -> tuple[f
     usable = report.error is None
     outcomes = report.outcomes if usable else [o for o in report.outcomes if o.error is None]
     # a full remote is no fault of the files: they are tried again at the next sync, not parked
-    outcomes = [o for o in outcomes if report.full is None or o.error != report.full]
+    refused = report.uploads_refused
+    outcomes = [o for o in outcomes if refused is None or o.error != refused]
     conn = open_db(config.state_dir)
     try:
         failures.record(conn, name, outcomes, max_attempts=config.daemon.max_attempts,

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 
 from photosync.state.db import transaction
-from photosync.sync.plan import Pair
+from photosync.sync.actions import Pair
 
 
 def load_pairs(conn: sqlite3.Connection, remote: str) -> list[Pair]:

@@ -13,15 +13,22 @@ pairs and the index), the remote's albums, and returns actions with reasons.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from photosync.remotes.base import Album, RemoteItem
 from photosync.remotes.names import safe_name
-from photosync.sync.plan import Action, Pair, Policy
-
-ALBUM_KINDS = ("create_album", "add_to_album", "remove_from_album", "reorder_album", "delete_album")
+from photosync.sync.actions import (
+    AddToAlbum,
+    AlbumKind,
+    CreateAlbum,
+    DeleteAlbum,
+    Pair,
+    RemoveFromAlbum,
+    ReorderAlbum,
+)
+from photosync.sync.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class Member:
     path: str
 
     @property
-    def order(self) -> tuple:
+    def order(self) -> tuple[bool, datetime, str, str]:
         return (self.date_taken is None, self.date_taken or datetime.min, self.path.casefold(),
                 self.remote_id)
 
@@ -43,8 +50,8 @@ def members_of(pairs: Iterable[Pair], dates: dict[str, datetime | None],
                ignore_album: str | None = None) -> list[Member]:
     """Members from the pairs in sync; ``dates`` maps a local path to its date taken. Photos of
     ``ignore_album`` (the remote's own download folder) belong to no album on that remote."""
-    return [Member(p.remote_id, None if p.album == ignore_album else p.album, dates.get(p.path), p.path)
-            for p in pairs if p.status == "synced"]
+    return [Member(p.remote_id, None if p.album == ignore_album else p.album, dates.get(p.path),
+                   p.path) for p in pairs if p.status == "synced"]
 
 
 def album_key(title: str, separator: str = "/") -> str:
@@ -53,7 +60,8 @@ def album_key(title: str, separator: str = "/") -> str:
     return separator.join(safe_name(part) for part in title.split(separator) if part.strip())
 
 
-def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], policy: Policy) -> bool:
+def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], policy: Policy
+                   ) -> bool:
     """True when the cached listing already shows every photo in its album: no album listing is
     needed (a no-op sync must not list albums)."""
     for m in members:
@@ -69,8 +77,10 @@ def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], poli
 
 
 def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Policy,
-                adopt: bool = False) -> tuple[list[Action], list[str]]:
-    """Album actions making ``albums`` match ``members``; and messages about albums left alone."""
+                adopt: bool = False, folders: Iterable[str | None] = ()
+                ) -> tuple[list[AlbumKind], list[str]]:
+    """Album actions making ``albums`` match ``members``; and messages about albums left alone.
+    ``folders``: the albums local photos are in, paired or not: none of them is deleted."""
     if not policy.capabilities.albums or not policy.uploads:
         return [], []
     wanted: dict[str, list[Member]] = defaultdict(list)
@@ -79,22 +89,25 @@ def plan_albums(members: Sequence[Member], albums: Sequence[Album], policy: Poli
             wanted[m.album].append(m)
     ours = {m.remote_id: m for m in members}
     by_title = _by_title(albums, policy.album_separator)
-    actions: list[Action] = []
+    actions: list[AlbumKind] = []
     messages: list[str] = []
     for title in sorted(wanted):
         ordered = [m.remote_id for m in sorted(wanted[title], key=lambda m: m.order)]
         album = by_title.get(album_key(title, policy.album_separator))
         if album is None:
-            actions.append(_act("create_album", policy, title, None, ordered,
-                                f"album folder {title!r} has no album on {policy.label} yet"))
+            actions.append(CreateAlbum(remote=policy.remote, title=title, members=tuple(ordered),
+                                       reason=f"album folder {title!r} has no album on "
+                                              f"{policy.label} yet"))
         elif not album.owned_by_us and not adopt and not policy.capabilities.exclusive_albums:
             if set(ordered) <= set(album.item_ids):
                 continue  # the photos came from the user's album: nothing to do
-            messages.append(f"{policy.label}: an album {title!r} exists that photosync did not create; "
-                            f"it is left alone (set {policy.remote}.adopt_albums: true to use it)")
+            messages.append(f"{policy.label}: an album {title!r} exists that photosync did not "
+                            f"create; it is left alone (set {policy.remote}.adopt_albums: true "
+                            f"to use it)")
         else:
             actions.extend(_fill(album, ordered, policy))
-    actions.extend(_empty_ours(albums, ours, wanted, policy))
+    in_use = {album_key(f, policy.album_separator) for f in folders if f}
+    actions.extend(_empty_ours(albums, ours, wanted, in_use, policy))
     return actions, messages
 
 
@@ -106,49 +119,71 @@ def _by_title(albums: Sequence[Album], separator: str) -> dict[str, Album]:
     return chosen
 
 
-def _fill(album: Album, ordered: list[str], policy: Policy) -> list[Action]:
+def _fill(album: Album, ordered: list[str], policy: Policy) -> list[AlbumKind]:
     present = set(album.item_ids)
     missing = [i for i in ordered if i not in present]
-    actions = []
+    actions: list[AlbumKind] = []
     if missing:
-        actions.append(_act("add_to_album", policy, album.title, album.id, missing,
-                            f"{len(missing)} photo(s) of folder {album.title!r} are not in its album"))
+        actions.append(AddToAlbum(remote=policy.remote, title=album.title, album_id=album.id,
+                                  members=tuple(missing),
+                                  reason=f"{len(missing)} photo(s) of folder {album.title!r} are "
+                                         f"not in its album"))
     if policy.capabilities.ordered_albums and album.owned_by_us:
         wanted_set = set(ordered)
         current = [i for i in album.item_ids if i in wanted_set] + missing
         if current != ordered:
-            actions.append(_act("reorder_album", policy, album.title, album.id, ordered,
-                                "photos ordered by date taken, then name; the first is the primary"))
+            actions.append(ReorderAlbum(remote=policy.remote, title=album.title,
+                                        album_id=album.id, members=tuple(ordered),
+                                        reason="photos ordered by date taken, then name; the "
+                                               "first is the primary"))
     return actions
 
 
 def _empty_ours(albums: Sequence[Album], ours: dict[str, Member], wanted: dict[str, list[Member]],
-                policy: Policy) -> list[Action]:
+                in_use: set[str], policy: Policy) -> list[AlbumKind]:
     """Take our photos out of our albums they no longer belong to; delete albums left empty."""
-    actions = []
+    actions: list[AlbumKind] = []
     titles = [a.title for a in albums] + list(wanted)
+    # A folder still holding photos (one kept after its remote copy went) keeps its album.
+    wanted_keys = {album_key(t, policy.album_separator) for t in wanted} | in_use
     for album in sorted(albums, key=lambda a: a.id):
-        if not album.owned_by_us:
-            continue
-        key = album_key(album.title, policy.album_separator)
-        leaving = [i for i in album.item_ids
-                   if i in ours and album_key(ours[i].album or "", policy.album_separator) != key]
-        if policy.capabilities.exclusive_albums:
-            leaving = [i for i in leaving if ours[i].album is None]  # others move with add_to_album
-        staying = [i for i in album.item_ids if i not in leaving]
-        moved_out = policy.capabilities.exclusive_albums and album.item_ids and all(
-            i in ours and album_key(ours[i].album or "", policy.album_separator) != key
-            for i in album.item_ids)
-        if leaving:
-            actions.append(_act("remove_from_album", policy, album.title, album.id, leaving,
-                                f"{len(leaving)} photo(s) left folder {album.title!r}"))
-        wanted_keys = {album_key(t, policy.album_separator) for t in wanted}
-        if key not in wanted_keys and (not staying or moved_out) \
-                and not _only_a_parent(album, titles, policy):
-            actions.append(_act("delete_album", policy, album.title, album.id, (),
-                                f"folder {album.title!r} has no photos any more; the album "
-                                f"photosync made for it goes"))
+        if album.owned_by_us:
+            actions.extend(_empty_one(album, ours, wanted_keys, titles, policy))
     return actions
+
+
+def _empty_one(album: Album, ours: dict[str, Member], wanted_keys: set[str], titles: list[str],
+               policy: Policy) -> list[AlbumKind]:
+    """For one album of ours: photos that left its folder go; the album goes once empty."""
+    key = album_key(album.title, policy.album_separator)
+    exclusive = policy.capabilities.exclusive_albums
+
+    def elsewhere(item_id: str) -> bool:
+        return item_id in ours and album_key(ours[item_id].album or "",
+                                             policy.album_separator) != key
+
+    leaving = [i for i in album.item_ids if elsewhere(i)]
+    if exclusive:
+        leaving = [i for i in leaving if ours[i].album is None]  # others move with add_to_album
+    staying = [i for i in album.item_ids if i not in leaving]
+    moved_out = exclusive and album.item_ids and all(elsewhere(i) for i in album.item_ids)
+    actions: list[AlbumKind] = []
+    if leaving:
+        actions.append(RemoveFromAlbum(remote=policy.remote, title=album.title, album_id=album.id,
+                                       members=tuple(leaving),
+                                       reason=f"{len(leaving)} photo(s) left folder "
+                                              f"{album.title!r}"))
+    if _goes(key not in wanted_keys, not staying or bool(moved_out)) \
+            and not _only_a_parent(album, titles, policy):
+        actions.append(DeleteAlbum(remote=policy.remote, title=album.title, album_id=album.id,
+                                   reason=f"folder {album.title!r} has no photos any more; the "
+                                          f"album photosync made for it goes"))
+    return actions
+
+
+def _goes(unwanted: bool, emptied: bool) -> bool:
+    """An album of ours goes when no local folder wants it and it is (or is being) emptied."""
+    return unwanted and emptied
 
 
 def _only_a_parent(album: Album, titles: list[str], policy: Policy) -> bool:
@@ -159,9 +194,3 @@ def _only_a_parent(album: Album, titles: list[str], policy: Policy) -> bool:
         return False
     below = album.title.rstrip("/") + "/"
     return not album.item_ids or any(t.startswith(below) for t in titles)
-
-
-def _act(kind: str, policy: Policy, title: str, album_id: str | None, ids: Sequence[str],
-         reason: str) -> Action:
-    return Action(kind, policy.remote, reason, None, album_id, None, title, 0,  # type: ignore[arg-type]
-                  also_ids=tuple(ids))

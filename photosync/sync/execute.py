@@ -15,53 +15,71 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import assert_never
 
-from photosync.errors import (AuthorizationNeeded, ItemError, LocalDiskError, NotFound,
-                              PhotosyncError, RemoteError, UploadsRefused)
+from photosync.errors import (
+    ItemError,
+    LocalDiskError,
+    NotFound,
+    PhotosyncError,
+    RemoteError,
+    UploadsRefused,
+)
 from photosync.library.decode import decode_file
 from photosync.library.rules import Rules, album_for
 from photosync.remotes.base import Album, Remote, RemoteItem
-from photosync.remotes.files import (ChangedSinceIndexed, safe_destination, sendable_copy,
-                                     unique_path)
+from photosync.remotes.files import (
+    ChangedSinceIndexed,
+    sendable_copy,
+    unique_path,
+)
 from photosync.remotes.names import remote_extension
 from photosync.remotes.pool import run_pool
 from photosync.state.index import read_again
 from photosync.state.journal import journal_end, journal_start
 from photosync.state.listings import cached_items, cached_items_by_id, update_cache
 from photosync.state.pairs import save_pairs
-from photosync.remotes.names import remote_extension
-from photosync.sync.plan import Action, Pair, Plan, Policy, content_version
+from photosync.sync.actions import (
+    AddToAlbum,
+    AlbumKind,
+    Conflict,
+    CreateAlbum,
+    DeleteAlbum,
+    DeleteLocal,
+    DeleteRemote,
+    Download,
+    Move,
+    Pair,
+    PhotoKind,
+    RemoveFromAlbum,
+    ReorderAlbum,
+    ReplaceLocal,
+    ReplaceRemote,
+    Retag,
+    Skip,
+    Upload,
+)
+from photosync.sync.done import Done, Outcome, describe, download_destination
+from photosync.sync.match import content_version
+from photosync.sync.plan import Plan
+from photosync.sync.policy import Policy
 
 log = logging.getLogger("photosync.sync")
 TRASH = ".photosync-trash"
-UPLOADS = ("upload", "replace_remote")  # what a remote that is full refuses
-CREATES = ("download", "conflict")  # actions that make a new local file (the report names it)
-DOWNLOADS = ("download", "replace_local", "conflict")  # what a full local disk refuses
-
-
-@dataclass
-class Done:
-    """What one action changed, for the main thread to record."""
-
-    pairs: list[Pair] = field(default_factory=list)
-    forget: list[str] = field(default_factory=list)
-    items: list[RemoteItem] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Outcome:
-    action: Action
-    error: str | None = None
-    file: str | None = None  # download, conflict: the file it created, relative to the root
+UPLOADS = (Upload, ReplaceRemote)  # what a remote that refuses uploads refuses
+CREATES = (Download, Conflict)  # actions that make a new local file (the report names it)
+DOWNLOADS = (Download, ReplaceLocal, Conflict)  # what a full local disk refuses
 
 
 @dataclass
 class Executor:
+    """Applies a plan to the library and one remote. :class:`~photosync.sync.dryrun.DryRun`
+    is the same executor with the I/O left out, so both reports come from this one path."""
+
     conn: sqlite3.Connection
     root: Path
     remote: Remote
@@ -72,38 +90,38 @@ class Executor:
     wait: float = 0.0
     on_done: Callable[[Outcome], None] = lambda outcome: None
     fatal: RemoteError | None = None
-    full: UploadsRefused | None = None  # the remote refused an upload: later ones are not tried
+    # The remote refused an upload (storage full, upload limit): later ones are not tried.
+    uploads_refused: UploadsRefused | None = None
     disk: LocalDiskError | None = None  # the library's disk refused a write: no more downloads
     _to_download: list[int] = field(default_factory=lambda: [0, 0])  # bytes, photos not done
-    _albums: dict[str, Album] | None = None
-    _album_lock: threading.Lock = field(default_factory=threading.Lock)
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
     # Names promised to downloads in progress: two remote photos both called DSC_0001 in one
     # album must not pick the same free name in parallel (the second would fail as a conflict).
     _reserved: set[Path] = field(default_factory=set)
     _reserve_lock: threading.Lock = field(default_factory=threading.Lock)
-    _said: set[str] = field(default_factory=set)  # messages of remote-stopping errors already logged
+    _said: set[str] = field(default_factory=set)  # messages of remote-stopping errors logged
 
     def apply(self, plan: Plan) -> list[Outcome]:
         # Workers only read this map; it is loaded here, in the thread that owns the connection.
         self._item_map = {i.id: i for i in cached_items(self.conn, self.remote.name)}
         save_pairs(self.conn, self.remote.name, plan.relink, plan.forget)
         outcomes: list[Outcome] = []
-        todo = [a for a in plan.actions if a.kind != "skip"]
-        downloads = [a.size or 0 for a in todo if a.kind in DOWNLOADS]
+        todo = [a for a in plan.actions if not isinstance(a, Skip | AlbumKind)]
+        downloads = [a.size or 0 for a in todo if isinstance(a, DOWNLOADS)]
         self._to_download = [sum(downloads), len(downloads)]
         if self.disk is not None:  # an earlier pass found the disk full and said so
             self._said.add(str(self.disk))
         for outcome in run_pool(self._journalled(todo), self._work, self.workers):
             action, entry = outcome.item
             error = self._record(action, entry, outcome.result, outcome.error)
-            created = outcome.result.pairs if error is None and action.kind in CREATES else []
+            created = outcome.result.pairs if error is None and outcome.result is not None \
+                and isinstance(action, CREATES) else []
             result = Outcome(action, error, created[0].path if created else None)
             outcomes.append(result)
             self.on_done(result)
         return outcomes
 
-    def _journalled(self, actions: list[Action]) -> Iterator[tuple[Action, int]]:
+    def _journalled(self, actions: Sequence[PhotoKind]) -> Iterator[tuple[PhotoKind, int]]:
         for index, action in enumerate(actions):
             if self.fatal is not None:
                 return
@@ -111,34 +129,61 @@ class Executor:
                 time.sleep(self.wait)
             yield action, journal_start(self.conn, self.run_id, action)
 
-    def _work(self, job: tuple[Action, int]) -> Done:
+    def _work(self, job: tuple[PhotoKind, int]) -> Done:
         action = job[0]
         if self.fatal is not None:
             raise self.fatal
-        if self.full is not None and action.kind in UPLOADS:
-            raise self.full
-        if self.disk is not None and action.kind in DOWNLOADS:
+        if self.uploads_refused is not None and isinstance(action, UPLOADS):
+            raise self.uploads_refused
+        if self.disk is not None and isinstance(action, DOWNLOADS):
             raise self.disk
         try:
-            return getattr(self, f"_do_{action.kind}")(action)
+            return self._dispatch(action)
         except UploadsRefused as exc:  # set here, in the worker: the next job must already see it
-            self.full = self.full or exc
+            self.uploads_refused = self.uploads_refused or exc
             raise
         except LocalDiskError as exc:  # the same: later downloads would meet the same disk
             self.disk = self.disk or LocalDiskError(exc.folder, exc.reason, exc.code,
                                                     (self._to_download[0], self._to_download[1]))
             raise self.disk from exc
 
-    def _record(self, action: Action, entry: int, done: Done | None, error: Exception | None) -> str | None:
+    def _dispatch(self, a: PhotoKind) -> Done:
+        """The dispatch table: which method applies which kind."""
+        match a:
+            case Upload():
+                return self._upload(a)
+            case ReplaceRemote():
+                return self._replace_remote(a)
+            case Download():
+                return self._download(a)
+            case ReplaceLocal():
+                return self._replace_local(a)
+            case Conflict():
+                return self._conflict(a)
+            case DeleteRemote():
+                return self._delete_remote(a)
+            case DeleteLocal():
+                return self._delete_local(a)
+            case Retag():
+                return self._retag(a)
+            case Move():
+                return self._move(a)
+            case Skip():
+                return Done()
+            case _:
+                assert_never(a)
+
+    def _record(self, action: PhotoKind, entry: int, done: Done | None,
+                error: Exception | None) -> str | None:
         if error is None and done is not None:
             save_pairs(self.conn, self.remote.name, done.pairs, done.forget)
             update_cache(self.conn, self.remote.name, done.items, done.removed)
             journal_end(self.conn, entry)
-            if action.kind in DOWNLOADS:
+            if isinstance(action, DOWNLOADS):
                 self._to_download[0] -= action.size or 0
                 self._to_download[1] -= 1
             return None
-        message = _describe(error)
+        message = describe(error)
         if isinstance(error, ChangedSinceIndexed) and action.path:
             read_again(self.conn, action.path)  # even if its size and time look unchanged
         if isinstance(error, RemoteError) and self.fatal is None:
@@ -147,54 +192,55 @@ class Executor:
         # An error that stops this remote (or its uploads) is said once, not once per queued photo.
         stops = isinstance(error, RemoteError | UploadsRefused | LocalDiskError)
         if not (stops and message in self._said):
-            log.warning("%s %s %s: %s", self.remote.name, action.kind, action.path or action.remote_id, message)
+            log.warning("%s %s %s: %s", self.remote.name, action.kind,
+                        action.path or action.remote_id, message)
             if stops:
                 self._said.add(message)
         return message
 
-    # -- one method per action kind --------------------------------------------------------
-    def _do_upload(self, a: Action) -> Done:
+    # -- one method per photo action kind -------------------------------------------------
+    def _upload(self, a: Upload) -> Done:
         # Where an album is a folder (Drive) the upload goes straight into it; elsewhere the album
         # phase puts it in an album photosync owns, never into a user's album of the same title.
         album = a.album if self.remote.capabilities.exclusive_albums else None
         with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
-            item = self.remote.upload(copy, a.name or Path(a.path).name, album, a.signature)
+            item = self.remote.upload(copy, a.name, album, a.signature)
         if not self._stored_as_sent(item, md5):
             self.remote.delete(item.id)  # never left tagged as a picture it does not hold
             raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
                             f"{item.md5}, sent {md5}); removed there, sent again next run")
-        return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
+        return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)],
+                    items=[item])
 
-    def _do_replace_remote(self, a: Action) -> Done:
+    def _replace_remote(self, a: ReplaceRemote) -> Done:
         with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
             item = self.remote.replace(a.remote_id, copy, a.signature)
         if not self._stored_as_sent(item, md5):
-            if a.pair is not None:  # its old tag back: the next run must not take it as synced
-                self.remote.set_signature(item.id, a.pair.signature)
+            # Its old tag back: the next run must not take it as synced.
+            self.remote.set_signature(item.id, a.pair.signature)
             raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
                             f"{item.md5}, sent {md5}); not recorded as synced")
-        return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)], items=[item])
+        return Done([Pair(item.id, a.signature, a.path, content_version(item), a.album)],
+                    items=[item])
 
     @staticmethod
     def _stored_as_sent(item: RemoteItem, md5: str) -> bool:
         """The remote's own answer agrees with what was sent (where it gives an MD5: Drive)."""
         return item.md5 is None or item.md5.lower() == md5
 
-    def _do_download(self, a: Action) -> Done:
+    def _download(self, a: Download) -> Done:
         item = self._item(a.remote_id)
         with self._reserve_lock:
             dest = download_destination(self.root, a, item, self._reserved)
             self._reserved.add(dest)
-        self._download(item, dest)
-        return self._paired_download(item, dest, a.also_ids)
+        return self._paired_download(item, dest, a.duplicates)
 
-    def _do_replace_local(self, a: Action) -> Done:
+    def _replace_local(self, a: ReplaceLocal) -> Done:
         target = self.root / a.path
         self._to_trash(target, keep=True)
-        self._download(self._item(a.remote_id), target, overwrite=True)
-        return self._paired_download(self._item(a.remote_id), target)
+        return self._paired_download(self._item(a.remote_id), target, overwrite=True)
 
-    def _do_conflict(self, a: Action) -> Done:
+    def _conflict(self, a: Conflict) -> Done:
         item = self._item(a.remote_id)
         local = self.root / a.path
         stamp = datetime.now().strftime("%Y-%m-%d")
@@ -202,37 +248,41 @@ class Executor:
         with self._reserve_lock:
             dest = unique_path(local.parent, name, self._reserved)
             self._reserved.add(dest)
-        self._download(item, dest)
         return self._paired_download(item, dest)
 
-    def _do_delete_remote(self, a: Action) -> Done:
+    def _delete_remote(self, a: DeleteRemote) -> Done:
         self.remote.delete(a.remote_id)
         return Done(forget=[a.remote_id], removed=[a.remote_id])
 
-    def _do_delete_local(self, a: Action) -> Done:
+    def _delete_local(self, a: DeleteLocal) -> Done:
         self._to_trash(self.root / a.path, keep=False)
         return Done(forget=[a.remote_id])
 
-    def _do_retag(self, a: Action) -> Done:
+    def _retag(self, a: Retag) -> Done:
         self.remote.set_signature(a.remote_id, a.signature)
         return Done()
 
-    def _do_move(self, a: Action) -> Done:
+    def _move(self, a: Move) -> Done:
         """Only the pair changes here; the album phase moves the photo between albums."""
         return Done([replace(a.pair, path=a.path, album=a.album, status="synced")])
 
     # -- album actions: few, and in order (create before delete), so not pooled -----------
-    def apply_albums(self, actions: list[Action]) -> list[Outcome]:
+    def list_albums(self) -> list[Album]:
+        """The remote's albums, for the album phase to plan from."""
+        return self.remote.list_albums()
+
+    def apply_albums(self, actions: list[AlbumKind]) -> list[Outcome]:
         outcomes = []
         for action in actions:
             entry = journal_start(self.conn, self.run_id, action)
+            error: str | None = None
             try:
-                getattr(self, f"_do_{action.kind}")(action)
-                error = None
+                self._album_action(action)
             except NotFound:
-                error = None if action.kind in ("delete_album", "remove_from_album") else "album not found"
+                if not isinstance(action, DeleteAlbum | RemoveFromAlbum):
+                    error = "album not found"
             except Exception as exc:  # noqa: BLE001 - reported per album, the run goes on
-                error = _describe(exc)
+                error = describe(exc)
                 if isinstance(exc, RemoteError):
                     self.fatal = exc
             journal_end(self.conn, entry, error)
@@ -244,17 +294,27 @@ class Executor:
                 break
         return outcomes
 
-    def _do_create_album(self, a: Action) -> None:
-        album = self.remote.create_album(a.album, a.also_ids[0])
-        self._each(lambda item_id: self.remote.add_to_album(album.id, item_id), a.also_ids[1:])
-        if self.remote.capabilities.ordered_albums and len(a.also_ids) > 1:
-            self.remote.reorder_album(album.id, list(a.also_ids))
-
-    def _do_add_to_album(self, a: Action) -> None:
-        self._each(lambda item_id: self.remote.add_to_album(a.remote_id, item_id), a.also_ids)
-
-    def _do_remove_from_album(self, a: Action) -> None:
-        self._each(lambda item_id: self.remote.remove_from_album(a.remote_id, item_id), a.also_ids)
+    def _album_action(self, a: AlbumKind) -> None:
+        """The album half of the dispatch table."""
+        match a:
+            case CreateAlbum():
+                album = self.remote.create_album(a.title, a.members[0])
+                self._each(lambda item_id: self.remote.add_to_album(album.id, item_id),
+                           a.members[1:])
+                if self.remote.capabilities.ordered_albums and len(a.members) > 1:
+                    self.remote.reorder_album(album.id, list(a.members))
+            case AddToAlbum():
+                self._each(lambda item_id: self.remote.add_to_album(a.album_id, item_id),
+                           a.members)
+            case RemoveFromAlbum():
+                self._each(lambda item_id: self.remote.remove_from_album(a.album_id, item_id),
+                           a.members)
+            case ReorderAlbum():
+                self.remote.reorder_album(a.album_id, list(a.members))
+            case DeleteAlbum():
+                self.remote.delete_album(a.album_id)
+            case _:
+                assert_never(a)
 
     def _each(self, work: Callable[[str], None], item_ids: tuple[str, ...]) -> None:
         """One call per photo, in the transfer pool (order is set afterwards by reorder_album);
@@ -263,23 +323,18 @@ class Executor:
         if errors:
             raise errors[0]
 
-    def _do_reorder_album(self, a: Action) -> None:
-        self.remote.reorder_album(a.remote_id, list(a.also_ids))
-
-    def _do_delete_album(self, a: Action) -> None:
-        self.remote.delete_album(a.remote_id)
-
-    def _cache_albums(self, a: Action) -> None:
-        """Keep the cached listing's album titles current, so the next run needs no album listing."""
-        if a.kind not in ("create_album", "add_to_album", "remove_from_album"):
+    def _cache_albums(self, a: AlbumKind) -> None:
+        """Keep the cached listing's album titles current, so the next run needs no album
+        listing."""
+        if not isinstance(a, CreateAlbum | AddToAlbum | RemoveFromAlbum):
             return
         changed = []
         exclusive = self.remote.capabilities.exclusive_albums
-        for item in cached_items_by_id(self.conn, self.remote.name, a.also_ids):
-            if a.kind == "remove_from_album":
-                albums = tuple(t for t in item.albums if t != a.album)
+        for item in cached_items_by_id(self.conn, self.remote.name, a.members):
+            if isinstance(a, RemoveFromAlbum):
+                albums = tuple(t for t in item.albums if t != a.title)
             else:
-                albums = (a.album,) if exclusive else tuple(dict.fromkeys((*item.albums, a.album)))
+                albums = (a.title,) if exclusive else tuple(dict.fromkeys((*item.albums, a.title)))
             changed.append(replace(item, albums=albums))
         update_cache(self.conn, self.remote.name, changed, [])
 
@@ -287,17 +342,27 @@ class Executor:
     def _item(self, remote_id: str) -> RemoteItem:
         return self._item_map[remote_id]
 
-    def _album(self, title: str) -> Album | None:
-        with self._album_lock:
-            if self._albums is None:
-                self._albums = {}
-                for album in sorted(self.remote.list_albums(), key=lambda al: not al.owned_by_us):
-                    self._albums.setdefault(album.title, album)
-            return self._albums.get(title)
+    def _paired_download(self, item: RemoteItem, dest: Path, also: tuple[str, ...] = (),
+                         overwrite: bool = False) -> Done:
+        """Download ``item`` to ``dest`` and pair it (and its remote duplicates ``also``) with
+        the picture that arrived; tag them where the remote lacks our tag."""
+        signature = self._fetch(item, dest, overwrite)
+        rel = dest.relative_to(self.root).as_posix()
+        album = album_for(self.rules, tuple(rel.split("/")[:-1]))
+        pairs = [Pair(item.id, signature, rel, content_version(item), album)]
+        pairs += [Pair(i, signature, rel, content_version(self._item(i)), album) for i in also]
+        if self.policy.uploads and item.signature != signature:
+            self._tag((item.id, *also), signature)
+        return Done(pairs)
 
-    def _download(self, item: RemoteItem, dest: Path, overwrite: bool = False) -> None:
-        """Download ``item`` to ``dest``; a local write error names the photo, not only the
-        folder or temp file that refused it (a read-only library, a full disk)."""
+    def _tag(self, remote_ids: tuple[str, ...], signature: str) -> None:
+        for remote_id in remote_ids:
+            self.remote.set_signature(remote_id, signature)
+
+    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> str:
+        """Download ``item`` to ``dest``; the signature of the picture that arrived. A local
+        write error names the photo, not only the folder or temp file that refused it (a
+        read-only library, a full disk)."""
         try:
             self.remote.download(item.id, dest, overwrite)
         except OSError as exc:
@@ -305,19 +370,10 @@ class Executor:
             raise ItemError(f"{dest.relative_to(self.root).as_posix()} ({self.remote.name} photo "
                             f"{item.name!r}): cannot be written: {exc.strerror or exc}{where}"
                             ) from None
-
-    def _paired_download(self, item: RemoteItem, dest: Path, also: tuple[str, ...] = ()) -> Done:
         decoded = decode_file(str(dest))
         if decoded.error or not decoded.signature:
             raise PhotosyncError(f"downloaded {dest.name} but cannot read it: {decoded.error}")
-        rel = dest.relative_to(self.root).as_posix()
-        album = album_for(self.rules, tuple(rel.split("/")[:-1]))
-        pairs = [Pair(item.id, decoded.signature, rel, content_version(item), album)]
-        pairs += [Pair(i, decoded.signature, rel, content_version(self._item(i)), album) for i in also]
-        if self.policy.uploads and item.signature != decoded.signature:
-            for remote_id in (item.id, *also):
-                self.remote.set_signature(remote_id, decoded.signature)
-        return Done(pairs)
+        return decoded.signature
 
     def _to_trash(self, path: Path, keep: bool) -> Path:
         """Put ``path`` in the trash folder: a hard link when the original stays (``keep``), a
@@ -333,19 +389,3 @@ class Executor:
         else:
             os.replace(path, dest)
         return dest
-
-
-def download_destination(root: Path, a: Action, item: RemoteItem, taken: set[Path]) -> Path:
-    """The free file name a download gets in its folder (``a.path``), not one of ``taken``."""
-    return safe_destination(root, a.path.split("/") if a.path else [], a.name or item.name,
-                            remote_extension(item), taken)
-
-
-def _describe(error: Exception | None) -> str:
-    if error is None:
-        return "unknown error"
-    if isinstance(error, AuthorizationNeeded | PhotosyncError):
-        return str(error)
-    if isinstance(error, OSError):
-        return f"{error.strerror or error}" + (f": {error.filename}" if error.filename else "")
-    return f"{type(error).__name__}: {error}"

@@ -8,10 +8,11 @@ rename. A download's ``path`` is the file it creates (or would create), relative
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from photosync.sync.actions import TRANSFERS, AlbumAction
 from photosync.sync.execute import Outcome
-from photosync.sync.plan import TRANSFERS
 from photosync.sync.run import RemoteReport, SyncReport, errors, failed, summary
 
 # What a finished action did, in words (the daemon's log, the text report).
@@ -45,9 +46,7 @@ def to_json(report: SyncReport) -> dict[str, Any]:
 
 def to_text(report: SyncReport) -> str:
     doc = to_json(report)
-    lines = [("Dry run: nothing was changed. " if report.dry_run else "") +
-             (f"Library: {report.scan.summary()}" if report.scan else "")]
-    lines += _table(report)
+    lines = [_heading(report)] + _table(report)
     stopped = {r.name: r.error for r in report.remotes if r.error}
     order = {r.name: n for n, r in enumerate(report.remotes)}
     said: set[tuple[str, str]] = set()
@@ -55,14 +54,8 @@ def to_text(report: SyncReport) -> str:
                                                   a["path"] or "", a["album"] or "")):
         where = a["path"] or "-"
         album = f"  album {a['album']!r}" if a.get("album") else ""
-        failed = ""
-        if a.get("error"):
-            failed = "  NOT DONE (see the error below)" if a["error"] == stopped.get(a["remote"]) \
-                else "  FAILED (the same error as above)" if (a["remote"], a["error"]) in said \
-                else f"  FAILED: {a['error']}"
-            said.add((a["remote"], a["error"]))
         lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]"
-                     f"{album}  {a['reason']}" + failed)
+                     f"{album}  {a['reason']}" + _failed(a, stopped, said))
     for m in doc["messages"]:
         lines.append(f"NOTE {m['remote']}: {m['message']}")
     if doc["errors"]:
@@ -71,12 +64,30 @@ def to_text(report: SyncReport) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _heading(report: SyncReport) -> str:
+    return (("Dry run: nothing was changed. " if report.dry_run else "")
+            + (f"Library: {report.scan.summary()}" if report.scan else ""))
+
+
+def _failed(entry: dict[str, Any], stopped: Mapping[str, str | None],
+            said: set[tuple[str, str]]) -> str:
+    """The text report's tail for an action that failed: its error once, then a reference."""
+    error = entry.get("error")
+    if not error:
+        return ""
+    key = (entry["remote"], error)
+    tail = "  NOT DONE (see the error below)" if error == stopped.get(entry["remote"]) \
+        else "  FAILED (the same error as above)" if key in said else f"  FAILED: {error}"
+    said.add(key)
+    return tail
+
+
 def done_line(label: str, outcome: Outcome) -> str:
     """``Flickr: uploaded 2024/Trip/a.jpg``: one finished action (or its failure), in words."""
     a = outcome.action
     what = outcome.file or a.path or a.remote_id or "?"
-    if a.kind.endswith("album") and a.album:
-        what = repr(a.album) + (f" ({len(a.also_ids)} photo(s))" if a.also_ids else "")
+    if isinstance(a, AlbumAction):
+        what = repr(a.title) + (f" ({len(a.members)} photo(s))" if a.members else "")
     if outcome.error:
         return f"{label}: {a.kind.replace('_', ' ')} {what} failed: {outcome.error}"
     return f"{label}: {DONE.get(a.kind, a.kind)} {what}"

@@ -10,39 +10,50 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
 
-from photosync.config import Config
-from photosync.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE,
-                              AuthorizationNeeded, LocalDiskError, PhotosyncError,
-                              RemoteError, TokenFileError, TransientError)
-from photosync.library.rules import compile_rules, normalise_extensions
-from photosync.library.scan import ScanResult, scan
+from photosync.config import Config, Direction, FlickrConfig, RemoteSection
+from photosync.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_REMOTE,
+    AuthorizationNeeded,
+    LocalDiskError,
+    RemoteError,
+    TokenFileError,
+    TransientError,
+)
+from photosync.library.rules import compile_rules
+from photosync.library.scan import ProgressFn, ScanResult, scan
 from photosync.remotes import registry
-from photosync.remotes.base import Remote, RemoteItem
+from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import OnRetry, RetryingRemote
 from photosync.state import index
 from photosync.state.db import open_db, open_memory_copy, rolling_backup
+from photosync.state.index import LocalFile
 from photosync.state.listings import cached_items
 from photosync.state.lock import StateLock
 from photosync.state.pairs import load_pairs
 from photosync.state.runs import finish_run, start_run
-from photosync.sync.execute import Executor, Outcome, download_destination
-from photosync.sync.observe import observe
+from photosync.sync.actions import TRANSFERS, Conflict, Download, Move, ReplaceLocal, Skip
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
-from photosync.sync.plan import TRANSFERS, Pair, Plan, Policy, plan
+from photosync.sync.dryrun import DryRun, read_only
+from photosync.sync.execute import Executor, Outcome
+from photosync.sync.observe import observe
+from photosync.sync.plan import Plan, plan
+from photosync.sync.policy import Evidence, Policy
 
 log = logging.getLogger("photosync.sync")
-Direction = Literal["up", "down", "both"]
 
 
 @dataclass
 class SyncOptions:
     dry_run: bool = False
-    full: bool = False
+    full_listing: bool = False  # --full: list every remote in full, not only its changes
     remotes: list[str] | None = None  # None: every enabled remote
     direction: Direction | None = None  # narrows each remote's configured direction
     force_deletes: bool = False  # this run: neither sync.max_delete nor max_delete_percent holds
@@ -65,9 +76,9 @@ class RemoteReport:
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None  # the remote could not be used
     auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
-    full: str | None = None  # the remote refused uploads (storage full, upload limit): why
+    uploads_refused: str | None = None  # the remote refused uploads (storage full, limit): why
     disk: LocalDiskError | None = None  # the library's disk refused a download: no more this run
-    full_listing: bool = False
+    listed_in_full: bool = False  # this run listed the remote in full (not only its changes)
     # id(action) -> the file a download created (or in a dry run would create), from the root
     files: dict[int, str] = field(default_factory=dict)
 
@@ -93,9 +104,40 @@ RemoteFactory = Callable[[str, Config], Remote]
 Progress = Callable[[str, int], Callable[[Outcome], None]]  # (remote label, total) -> per-item hook
 
 
+@dataclass
+class RunContext:
+    """What every remote's pass of one run shares (instead of a dozen parameters)."""
+
+    conn: sqlite3.Connection
+    config: Config
+    options: SyncOptions
+    factory: RemoteFactory
+    progress: Progress | None
+    clock: Callable[[], float]
+    run_id: int
+    report: SyncReport
+    local: list[LocalFile] = field(default_factory=list)  # the indexed photos with a signature
+    local_complete: bool = True  # the last scan read every file
+
+    def rescan(self, scan_progress: ProgressFn | None) -> None:
+        """Scan the library (when this run scans) and take the indexed photos from it."""
+        if self.options.local_scan:
+            result = scan(self.conn, self.config.library, progress=scan_progress)
+            self.report.scan = self.report.scan or result
+            self.local_complete = not result.failed
+        else:
+            self.local_complete = self.options.local_complete
+        self.local = [f for f in index.present_files(self.conn) if f.signature]
+
+    @property
+    def disk(self) -> LocalDiskError | None:
+        """The library's disk refused a download earlier in this run: later passes skip them."""
+        return next((r.disk for r in self.report.remotes if r.disk is not None), None)
+
+
 def sync(config: Config, options: SyncOptions, factory: RemoteFactory | None = None,
          progress: Progress | None = None, clock: Callable[[], float] = time.time,
-         scan_progress: Callable | None = None) -> SyncReport:
+         scan_progress: ProgressFn | None = None) -> SyncReport:
     """Run one sync under the state lock; ``factory`` builds a remote by name (default: the
     registry's backends)."""
     with StateLock(config.state_dir):
@@ -104,21 +146,22 @@ def sync(config: Config, options: SyncOptions, factory: RemoteFactory | None = N
 
 def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | None = None,
                 progress: Progress | None = None, clock: Callable[[], float] = time.time,
-                scan_progress: Callable | None = None) -> SyncReport:
+                scan_progress: ProgressFn | None = None) -> SyncReport:
     """One sync by a caller that already holds the state lock (the ``watch`` daemon)."""
-    factory = factory or (lambda name, cfg: registry.build(name, cfg))
     report = SyncReport(options.dry_run)
     conn = _connection(config.state_dir, options.dry_run)
     try:
         if not options.dry_run and options.local_scan:
             remove_partials(config.library.root)
         run_id = start_run(conn, options.dry_run)
+        ctx = RunContext(conn, config, options, factory or registry.build,
+                         None if options.dry_run else progress, clock, run_id, report)
         try:
-            _run(conn, config, options, factory, progress, clock, scan_progress, report, run_id)
+            _run(ctx, scan_progress)
         except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
             ctrl_c = isinstance(exc, KeyboardInterrupt)
-            why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error":
-                                              f"stopped before the end ({exc or type(exc).__name__})"}
+            stopped = f"stopped before the end ({exc or type(exc).__name__})"
+            why = INTERRUPTED if ctrl_c else {"remote": None, "path": None, "error": stopped}
             finish_run(conn, run_id, EXIT_INTERRUPTED if ctrl_c else EXIT_PARTIAL,
                              summary(report), errors(report) + [why])
             raise
@@ -133,33 +176,19 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
 INTERRUPTED = {"remote": None, "path": None, "error": "interrupted (Ctrl-C or SIGINT)"}
 
 
-def _run(conn: sqlite3.Connection, config: Config, options: SyncOptions, factory: RemoteFactory,
-         progress: Progress | None, clock: Callable[[], float], scan_progress: Callable | None,
-         report: SyncReport, run_id: int) -> None:
+def _run(ctx: RunContext, scan_progress: ProgressFn | None) -> None:
     """Scan, then each remote (twice when photos downloaded from one go to the others)."""
-    if options.local_scan:
-        report.scan = scan(conn, config.library, progress=scan_progress)
-    local = [f for f in index.present_files(conn) if f.signature]
-    scan_failed = bool(report.scan.failed) if report.scan else not options.local_complete
-    names = options.remotes or registry.enabled(config)
+    ctx.rescan(scan_progress)
+    names = ctx.options.remotes or registry.enabled(ctx.config)
     for name in names:
-        report.remotes.append(_sync_remote(conn, config, options, name, local, factory,
-                                           progress, clock, run_id, scan_failed,
-                                           disk=_disk(report)))
-    if options.local_scan and not options.dry_run and len(names) > 1 and _downloaded(report):
+        ctx.report.remotes.append(_sync_remote(ctx, name))
+    if ctx.options.local_scan and not ctx.options.dry_run and len(names) > 1 \
+            and _downloaded(ctx.report):
         # Photos just downloaded from one remote go to the others in the same run.
-        second = scan(conn, config.library, progress=scan_progress)
-        local = [f for f in index.present_files(conn) if f.signature]
-        for first in report.remotes:
+        ctx.rescan(scan_progress)
+        for first in list(ctx.report.remotes):
             if first.error is None:
-                _merge(first, _sync_remote(conn, config, options, first.name, local, factory,
-                                           progress, clock, run_id, bool(second.failed),
-                                           _transfers_done(first), _disk(report)))
-
-
-def _disk(report: SyncReport) -> LocalDiskError | None:
-    """The library's disk refused a download earlier in this run: later passes skip downloads."""
-    return next((r.disk for r in report.remotes if r.disk is not None), None)
+                _merge(first, _sync_remote(ctx, first.name, _transfers_done(first)))
 
 
 def _transfers_done(report: RemoteReport) -> int:
@@ -168,7 +197,7 @@ def _transfers_done(report: RemoteReport) -> int:
 
 
 def _downloaded(report: SyncReport) -> bool:
-    return any(o.error is None and o.action.kind in ("download", "conflict", "replace_local")
+    return any(o.error is None and isinstance(o.action, Download | Conflict | ReplaceLocal)
                for r in report.remotes for o in r.outcomes)
 
 
@@ -177,14 +206,14 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.outcomes.extend(second.outcomes)
     first.files.update(second.files)
     first.error = first.error or second.error
-    first.full = first.full or second.full
+    first.uploads_refused = first.uploads_refused or second.uploads_refused
     first.disk = first.disk or second.disk
     if second.plan is None:
         return
     if first.plan is None:
         first.plan = second.plan
         return
-    first.plan.actions.extend(a for a in second.plan.actions if a.kind != "skip")
+    first.plan.actions.extend(a for a in second.plan.actions if not isinstance(a, Skip))
     first.plan.messages.extend(m for m in second.plan.messages if m not in first.plan.messages)
     first.plan.notes.extend(m for m in second.plan.notes if m not in first.plan.notes)
     first.plan.aborted = first.plan.aborted or second.plan.aborted
@@ -195,52 +224,39 @@ def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
     return open_memory_copy(state_dir) if dry_run else open_db(state_dir)
 
 
-def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions, name: str,
-                 local: list, factory: RemoteFactory, progress: Progress | None,
-                 clock: Callable[[], float], run_id: int, scan_failed: bool,
-                 transfers_done: int = 0, disk: LocalDiskError | None = None) -> RemoteReport:
+def _section(config: Config, name: str) -> RemoteSection | None:
+    """The typed config section of remote ``name``; None for one without (the test remote)."""
+    section: RemoteSection | None = getattr(config, name, None)
+    return section
+
+
+def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteReport:
+    """Observe, plan, execute (or dry-run) and put albums right, for one remote."""
     report = RemoteReport(name, registry.label(name))
     try:
-        backend = factory(name, config)
-        if options.dry_run:
-            _keep_caches(backend)
-        remote = RetryingRemote(backend, on_retry=options.on_retry)
-        view = observe(conn, remote, full=options.full, full_every_hours=config.sync.full_every_hours,
-                       now=clock())
-        report.full_listing = view.full
-        policy = policy_for(config, name, remote, view.complete, options.direction,
-                            local_complete=not scan_failed, transfers_done=transfers_done,
-                            force_deletes=options.force_deletes)
-        pairs = load_pairs(conn, name)
-        report.plan = plan(local, view.items, pairs, policy)
-        if options.plan_filter is not None:
-            report.plan = options.plan_filter(conn, name, report.plan)
+        backend = ctx.factory(name, ctx.config)
+        if ctx.options.dry_run:
+            read_only(backend)
+        remote = RetryingRemote(backend, on_retry=ctx.options.on_retry)
+        view = observe(ctx.conn, remote, full=ctx.options.full_listing,
+                       full_every_hours=ctx.config.sync.full_every_hours, now=ctx.clock())
+        report.listed_in_full = view.full
+        section = _section(ctx.config, name)
+        policy = Policy.from_config(ctx.config, name, report.label, remote.capabilities, section,
+                                    ctx.options.direction)
+        evidence = Evidence(listing_complete=view.complete, local_complete=ctx.local_complete,
+                            force_deletes=ctx.options.force_deletes,
+                            transfers_done=transfers_done)
+        report.plan = plan(ctx.local, view.items, load_pairs(ctx.conn, name), policy,
+                           evidence)
+        if ctx.options.plan_filter is not None:
+            report.plan = ctx.options.plan_filter(ctx.conn, name, report.plan)
         if report.plan.aborted:
             return report
-        dates = {f.path: f.date_taken for f in local}
-        adopt = bool(getattr(registry.section(config, name), "adopt_albums", False)) \
-            if hasattr(config, name) else False
-        if options.dry_run:
-            report.files = _predicted_files(config.library.root, report.plan, view.items)
+        if ctx.options.dry_run:
             report.plan.notes.extend(_collections_note(remote, report.label))
-            _album_phase(remote, policy, report, _predicted_pairs(pairs, report.plan), view.items,
-                         dates, adopt, None, None)
-            return report
-        executor = Executor(conn, config.library.root, remote, policy, compile_rules(config.library),
-                            run_id, workers=config.sync.workers, wait=config.sync.wait, disk=disk)
-        if progress:
-            executor.on_done = progress(report.label, sum(1 for a in report.plan.actions if a.kind != "skip"))
-        report.outcomes = executor.apply(report.plan)
-        report.files = {id(o.action): o.file for o in report.outcomes if o.file}
-        if executor.fatal is None:
-            items = {i.id: i for i in cached_items(conn, name)}
-            _album_phase(remote, policy, report, load_pairs(conn, name), items, dates, adopt,
-                         executor, progress)
-        report.full = str(executor.full) if executor.full is not None else None
-        report.disk = executor.disk
-        if executor.fatal is not None:
-            report.error = str(executor.fatal)
-            report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)
+        adopt = isinstance(section, FlickrConfig) and section.adopt_albums
+        _execute(ctx, remote, policy, report, adopt)
     # A listing that failed after its retries too, or a token file to fix (this remote only).
     except (RemoteError, TransientError, TokenFileError) as exc:
         report.error = str(exc)
@@ -249,95 +265,58 @@ def _sync_remote(conn: sqlite3.Connection, config: Config, options: SyncOptions,
     return report
 
 
-def _keep_caches(remote: Remote) -> None:
-    """A dry run leaves a backend's own cache files in state_dir (Flickr's album index) as
-    they were: it changes nothing, not even a cache."""
-    index = getattr(remote, "index", None)
-    if index is not None and hasattr(index, "persist"):
-        index.persist = False
+def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteReport,
+             adopt: bool) -> None:
+    """Apply the plan (a dry run records into its in-memory database only), then the albums."""
+    assert report.plan is not None
+    kind = DryRun if ctx.options.dry_run else Executor
+    executor = kind(ctx.conn, ctx.config.library.root, remote, policy,
+                    compile_rules(ctx.config.library), ctx.run_id,
+                    workers=ctx.config.sync.workers,
+                    wait=0.0 if ctx.options.dry_run else ctx.config.sync.wait, disk=ctx.disk)
+    if ctx.progress:
+        executor.on_done = ctx.progress(report.label, sum(1 for a in report.plan.actions
+                                                          if not isinstance(a, Skip)))
+    report.outcomes = executor.apply(report.plan)
+    report.files = {id(o.action): o.file for o in report.outcomes if o.file}
+    if executor.fatal is None:
+        _album_phase(ctx, remote, policy, report, executor, adopt)
+    if executor.uploads_refused is not None:
+        report.uploads_refused = str(executor.uploads_refused)
+    report.disk = executor.disk
+    if executor.fatal is not None:
+        report.error = str(executor.fatal)
+        report.auth_needed = isinstance(executor.fatal, AuthorizationNeeded)
 
 
-def _album_phase(remote: Remote, policy: Policy, report: RemoteReport, pairs: list[Pair],
-                 items: dict[str, RemoteItem] | list[RemoteItem], dates: dict, adopt: bool,
-                 executor: Executor | None, progress: Progress | None) -> None:
-    """Plan (and unless dry-run, apply) the album actions; list albums only when needed."""
-    if isinstance(items, list):
-        items = {i.id: i for i in items}
+def _album_phase(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteReport,
+                 executor: Executor, adopt: bool) -> None:
+    """Plan and apply the album actions; list albums only when needed."""
+    assert report.plan is not None
+    items = {i.id: i for i in cached_items(ctx.conn, remote.name)}
+    dates = {f.path: f.date_taken for f in ctx.local}
     # Photos downloaded into this remote's download folder were in no album there: keep it so.
     own_folder = policy.album_separator.join(p for p in policy.download_dir.split("/") if p)
-    members = members_of(pairs, dates, ignore_album=own_folder)
+    members = members_of(load_pairs(ctx.conn, remote.name), dates, ignore_album=own_folder)
     # The cache shows which albums hold a photo, not which of them are ours: a photo moved out
     # of every album would look in step, so a move always has the albums listed.
-    moved = any(a.kind == "move" for a in report.plan.actions)
+    moved = any(isinstance(a, Move) for a in report.plan.actions)
     if not policy.capabilities.albums or not moved and albums_in_step(members, items, policy):
         return
-    actions, messages = plan_albums(members, remote.list_albums(), policy, adopt)
+    actions, messages = plan_albums(members, executor.list_albums(), policy, adopt,
+                                    folders={f.album for f in ctx.local})
     report.plan.actions.extend(actions)
     report.plan.notes.extend(messages)
-    if executor is not None and actions:
-        if progress:  # its own closing line: album failures are counted where they happen
-            executor.on_done = progress(f"{report.label} albums", len(actions))
+    if actions:
+        if ctx.progress:  # its own closing line: album failures are counted where they happen
+            executor.on_done = ctx.progress(f"{report.label} albums", len(actions))
         report.outcomes.extend(executor.apply_albums(actions))
 
 
-def _collections_note(remote: Remote, label: str) -> list[str]:
+def _collections_note(remote: RetryingRemote, label: str) -> list[str]:
     """Flickr collections are read-only through the API: shown in the dry-run report only."""
     lines = [line for c in remote.list_collections() for line in c.describe(1)]
     return [f"{label} collections (read-only, not synced):\n" + "\n".join(lines)] if lines else []
-
-
-def _predicted_files(root: Path, planned: Plan, items: list[RemoteItem]) -> dict[int, str]:
-    """For a dry run: the file each download would create (names taken now are not reused)."""
-    by_id = {i.id: i for i in items}
-    taken: set[Path] = set()
-    files = {}
-    for a in planned.actions:
-        if a.kind == "download" and a.remote_id in by_id:
-            try:
-                dest = download_destination(root, a, by_id[a.remote_id], taken)
-            except PhotosyncError:  # an unsafe name: the real run reports it
-                continue
-            taken.add(dest)
-            files[id(a)] = dest.relative_to(root).as_posix()
-    return files
-
-
-def _predicted_pairs(pairs: list[Pair], planned: Plan) -> list[Pair]:
-    """For a dry run: the pairs as they would be after the plan, new uploads under made-up ids."""
-    by_id = {p.remote_id: p for p in pairs if p.remote_id not in set(planned.forget)}
-    by_id.update({p.remote_id: p for p in planned.relink})
-    for a in planned.actions:
-        if a.kind == "upload":
-            by_id[f"new:{a.path}"] = Pair(f"new:{a.path}", a.signature or "", a.path, None, a.album)
-        elif a.kind == "move" and a.pair:
-            by_id[a.pair.remote_id] = Pair(a.pair.remote_id, a.pair.signature, a.path, a.pair.version, a.album)
-    return list(by_id.values())
-
-
-def policy_for(config: Config, name: str, remote: Remote, complete: bool,
-               direction: Direction | None, local_complete: bool = True,
-               transfers_done: int = 0, force_deletes: bool = False) -> Policy:
-    section = registry.section(config, name) if hasattr(config, name) else None
-    configured = getattr(section, "direction", "both")
-    return Policy(
-        remote=name, label=registry.label(name), capabilities=remote.capabilities,
-        direction=_narrow(configured, direction),
-        on_local_delete=config.sync.on_local_delete, on_remote_delete=config.sync.on_remote_delete,
-        max_delete=config.sync.max_delete, max_delete_percent=config.sync.max_delete_percent,
-        force_deletes=force_deletes, max_operations=config.sync.max_operations,
-        transfers_done=transfers_done,
-        listing_complete=complete, local_complete=local_complete, download_dir=getattr(section, "download_dir", "Downloads"),
-        download_into_album=getattr(section, "download_into_album", True),
-        album_separator=config.library.album_separator,
-        extensions=normalise_extensions(config.library.extensions))
-
-
-def _narrow(configured: str, requested: Direction | None) -> str:
-    """``--direction`` can only narrow what the config allows, never widen it."""
-    if requested in (None, "both"):
-        return configured
-    wanted = "upload" if requested == "up" else "download"
-    return wanted if configured in ("both", wanted) else "none"
 
 
 def summary(report: SyncReport) -> dict[str, dict[str, int]]:

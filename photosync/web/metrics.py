@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from photosync.state.db import open_db
-from photosync.sync.plan import DELETIONS, TRANSFERS
+from photosync.sync.actions import DELETIONS, TRANSFERS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

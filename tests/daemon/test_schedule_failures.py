@@ -10,7 +10,8 @@ from photosync.daemon import failures
 from photosync.daemon.schedule import RemoteSchedule, Timing
 from photosync.state.db import open_db
 from photosync.sync.execute import Outcome
-from photosync.sync.plan import Action, Plan
+from photosync.sync.actions import Action, Upload
+from photosync.sync.plan import Plan
 
 
 class Clock:
@@ -75,7 +76,8 @@ def test_revoked_authorization_is_retried_rarely_unless_forced():
 
 
 def upload(path: str, signature: str) -> Action:
-    return Action("upload", "flickr", "new locally", path=path, signature=signature)
+    return Upload(remote="flickr", reason="new locally", path=path, signature=signature,
+                  name=path.rsplit("/", 1)[-1])
 
 
 @pytest.fixture

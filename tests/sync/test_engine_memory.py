@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
+
 from photosync.emulators.images import make_image
+from photosync.remotes.base import Capabilities
 from photosync.remotes.memory import MemoryRemote
 from photosync.sync.report import to_json
 from photosync.sync.run import SyncOptions, sync
@@ -241,3 +245,47 @@ def test_a_photo_moved_into_a_folder_with_no_album_leaves_its_album(library, mak
     assert album.title == "x" and len(album.item_ids) == 1
     _, doc = run(config, remote)
     assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+
+
+@pytest.mark.parametrize("capabilities", [None, Capabilities(hashes=frozenset({"md5"}),
+                                                             exclusive_albums=True,
+                                                             ordered_albums=False)],
+                         ids=["sets", "folders"])
+def test_the_dry_run_reports_what_the_real_run_then_does_albums_included(
+        library, make_config, capabilities):
+    """Issue 16: one code path for both reports. New photos in a new and in an existing album
+    folder, a move between folders, a remote-only photo in an album: the dry run's report is the
+    real run's, album actions, paths and counts included."""
+    photo(library, "x/a.jpg", 1)
+    photo(library, "x/b.jpg", 2)
+    photo(library, "y/c.jpg", 3)
+    remote = MemoryRemote(capabilities=capabilities)
+    config = make_config()
+    run(config, remote)
+    photo(library, "x/d.jpg", 4)
+    photo(library, "2021/New/e.jpg", 5)
+    (library / "x" / "b.jpg").rename(library / "y" / "b.jpg")
+    remote.seed(make_image(9), "beach.jpg", albums=("Holidays",))
+    _, dry = run(config, remote, dry_run=True)
+    _, real = run(config, remote)
+    assert dry.pop("dry_run") is True and real.pop("dry_run") is False
+    assert {a["action"] for a in real["actions"]} >= {"upload", "move", "download"}
+    for doc in (dry, real):
+        doc["scan"].pop("seconds")  # how long the scans took: the only thing allowed to differ
+    assert dry == real, json.dumps([dry['actions'], real['actions']], indent=0)
+
+
+def test_an_album_whose_folder_keeps_a_photo_is_not_deleted(library, make_config):
+    """A photo deleted on the remote is kept locally (on_remote_delete: keep): its album there is
+    left empty, but its folder still holds the photo, so the album is not deleted."""
+    photo(library, "A/x/p1.jpg", 1)
+    shutil.copy(library / "A" / "x" / "p1.jpg", library / "p1.jpg")  # a duplicate elsewhere
+    remote = MemoryRemote()
+    config = make_config()
+    run(config, remote)
+    photo(library, "A/sub/p2.jpg", 2)
+    (item,) = remote.list_page(None).items
+    remote.delete(item.id)
+    remote.seed(make_image(9), "r.jpg")
+    _, doc = run(config, remote)
+    assert "delete_album" not in kinds(doc), doc

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 
 from photosync.remotes.base import Capabilities, RemoteItem
-from photosync.sync.plan import Pair, Policy, plan
+from photosync.sync.plan import Pair, plan
+from photosync.sync.policy import Evidence, Policy
 
 FLICKR = Capabilities(hashes=frozenset(), changes_report_deletions=False)
 DRIVE = Capabilities(hashes=frozenset({"md5"}), exclusive_albums=True, ordered_albums=False)
@@ -87,7 +88,7 @@ def test_untagged_remote_duplicates_download_once():
     p = plan([], [item("1", "a.jpg", md5="M"), item("2", "a copy.jpg", md5="M")], [],
              policy(capabilities=DRIVE))
     (download,) = [a for a in p.actions if a.kind == "download"]
-    assert download.remote_id == "1" and download.also_ids == ("2",)
+    assert download.remote_id == "1" and download.duplicates == ("2",)
 
 
 @pytest.mark.parametrize("caps,extra,rule", [
@@ -156,7 +157,7 @@ def test_a_share_that_mounts_with_one_stray_photo_deletes_nothing_remotely():
     assert kinds(p) == [] and "sync.max_delete_percent (50%)" in p.messages[0]
     assert "71 of the 72 photos in sync would be deleted from Remote (99%)" in p.messages[0]
     assert "--force-deletes" in p.messages[0]
-    p = plan(local[:1], remote, pairs, replace(deleting, force_deletes=True))
+    p = plan(local[:1], remote, pairs, deleting, Evidence(force_deletes=True))
     assert [a.kind for a in p.actions] == ["delete_remote"] * 71
 
 
@@ -175,15 +176,15 @@ def test_the_share_guard_trips_under_the_default_count_and_on_the_library_side_t
 
 def test_an_incomplete_listing_proves_no_deletion():
     p = plan([F("a.jpg", "S1")], [item("K", sig="K")], [SYNCED],
-             policy(on_remote_delete="delete-local", listing_complete=False))
+             policy(on_remote_delete="delete-local"), Evidence(listing_complete=False))
     assert [a.kind for a in p.actions if a.kind.startswith("delete")] == []
     # ...but a complete local scan still proves a local deletion
     p = plan([F("k.jpg", "K")], [item("9", sig="S1", version="V1"), item("K", sig="K")], [SYNCED],
-             policy(on_local_delete="delete-remote", listing_complete=False,
-                    max_delete_percent=100))  # 1 of 1 in sync: not the share guard's case
+             policy(on_local_delete="delete-remote", max_delete_percent=100),  # 1 of 1 in
+             Evidence(listing_complete=False))  # sync: not the share guard's case
     assert [a.kind for a in p.actions] == ["delete_remote", "skip"]
     p = plan([F("k.jpg", "K")], [item("9", sig="S1", version="V1"), item("K", sig="K")], [SYNCED],
-             policy(on_local_delete="delete-remote", local_complete=False))
+             policy(on_local_delete="delete-remote"), Evidence(local_complete=False))
     assert "library scan had errors" in p.messages[0]
 
 
