@@ -13,8 +13,8 @@ import logging
 import queue
 import threading
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from photosync.errors import AuthorizationNeeded, UsageError
 
@@ -63,7 +63,7 @@ class CallbackServer:
         self.httpd.server_close()
         self.thread.join(timeout=5)
 
-    def __enter__(self) -> "CallbackServer":
+    def __enter__(self) -> CallbackServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

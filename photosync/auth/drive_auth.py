@@ -19,8 +19,13 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
 
 from photosync.auth.browser import CallbackServer, Prompt, ask_user
-from photosync.auth.drive_credentials import NOT_AUTHORIZED  # noqa: F401 (read by auth.service)
-from photosync.auth.drive_credentials import REVOKED, allow_loopback_http, credentials_from, token_info
+from photosync.auth.drive_credentials import (
+    NOT_AUTHORIZED,  # noqa: F401 (read by auth.service)
+    REVOKED,
+    allow_loopback_http,
+    credentials_from,
+    token_info,
+)
 from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavailable, UsageError
 
 NAME = "drive"

@@ -40,7 +40,7 @@ def load_credentials(config: Any, state_dir: Any) -> Credentials:
     return credentials_from(info, store)
 
 
-def credentials_from(info: dict[str, Any], store: TokenStore | None = None) -> "StoredCredentials":
+def credentials_from(info: dict[str, Any], store: TokenStore | None = None) -> StoredCredentials:
     """Credentials from a token dict; with a store, refreshes coordinate through its file."""
     scopes = info.get("scopes")
     if isinstance(scopes, str):

@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from photosync.atomic import write_atomic
 from photosync.auth.tokens import TokenStore, register_secrets
-from photosync.errors import (EXIT_OK, EXIT_REMOTE, EXIT_USAGE, AuthorizationNeeded, PhotosyncError,
-                              RemoteUnavailable, UsageError)
+from photosync.errors import (
+    EXIT_OK,
+    EXIT_REMOTE,
+    EXIT_USAGE,
+    AuthorizationNeeded,
+    PhotosyncError,
+    RemoteUnavailable,
+    UsageError,
+)
 from photosync.state.private import FILE_MODE
 
 # remote name -> (label, its flow module: LABEL, authorize, check, validate, describe, NOT_AUTHORIZED).

@@ -51,7 +51,7 @@ def _flow_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
 
 
-def _prompt(args: argparse.Namespace) -> "Prompt":
+def _prompt(args: argparse.Namespace) -> Prompt:
     from photosync.auth.browser import Prompt  # http.server: only for the flows
 
     def say(text: str) -> None:

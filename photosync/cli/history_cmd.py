@@ -9,8 +9,8 @@ from typing import Any
 
 from photosync.cli.app import App
 from photosync.errors import UsageError
-from photosync.state.db import open_db
 from photosync.state import history
+from photosync.state.db import open_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:

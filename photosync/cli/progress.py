@@ -11,7 +11,8 @@ import contextlib
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Iterator, TextIO
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TextIO
 
 from photosync.library.scan import ScanProgress
 
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 log = logging.getLogger("photosync.scan")
-_drawn: list["tqdm"] = []  # the bar on the terminal now, if any
+_drawn: list[tqdm] = []  # the bar on the terminal now, if any
 
 
-def new_bar(**options: Any) -> "tqdm":
+def new_bar(**options: Any) -> tqdm:
     """A tqdm bar on the line below the last one, which is closed first."""
     from tqdm import tqdm  # only on a terminal: importing it costs 50 ms of every scan
     close_bar()
@@ -60,7 +61,7 @@ class ScanProgressDisplay:
         self.stream = stream or sys.stderr
         self.interval = interval
         self.quiet = quiet
-        self.bar: "tqdm | None" = None
+        self.bar: tqdm | None = None
         self.last_line = time.monotonic()
 
     def __call__(self, p: ScanProgress) -> None:

@@ -10,10 +10,8 @@ and after.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,6 @@ from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.remotes import registry
 from photosync.state import index
 from photosync.state.db import open_db
-from photosync.state.private import FILE_MODE
 from photosync.state.runs import Run, last_run
 
 

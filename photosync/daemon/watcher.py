@@ -19,7 +19,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from photosync.library.rules import Rules, is_excluded_dir, is_wanted_file
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -35,6 +34,8 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
+
+from photosync.library.rules import Rules, is_excluded_dir, is_wanted_file
 
 log = logging.getLogger("photosync.daemon")
 MAX_WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")

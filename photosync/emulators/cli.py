@@ -12,7 +12,6 @@ from pathlib import Path
 from photosync.emulators import APPS, make_app
 from photosync.emulators.server import EmulatorServer
 
-
 POINT_PHOTOSYNC_AT_IT = """\
 To point photosync at it, with the URL printed on the `ready URL` line:
   flickr: in the config, flickr.endpoint: URL, and flickr.api_key / flickr.api_secret from

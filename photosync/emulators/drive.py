@@ -37,17 +37,31 @@ import copy
 import json
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from photosync.emulators import drive_fields, drive_query
 from photosync.emulators.drive_changes import ChangeLog
-from photosync.emulators.drive_errors import DriveError, invalid_parameter, invalid_query, not_found, rate_limited
+from photosync.emulators.drive_errors import (
+    DriveError,
+    invalid_parameter,
+    invalid_query,
+    not_found,
+    rate_limited,
+)
 from photosync.emulators.drive_feeds import FeedsApi
 from photosync.emulators.drive_files import ContentFacts, DriveFile, resource
 from photosync.emulators.drive_oauth import OAuthServer
-from photosync.emulators.drive_params import (decode_page_token, encode_page_token, id_list, int_param,
-                                              json_body, order_by, sub_selection)
+from photosync.emulators.drive_params import (
+    decode_page_token,
+    encode_page_token,
+    id_list,
+    int_param,
+    json_body,
+    order_by,
+    sub_selection,
+)
 from photosync.emulators.drive_store import DriveStore
 from photosync.emulators.drive_upload import ResumableSessions, Session, media_body, multipart_body
 from photosync.emulators.server import EmulatorApp, Faults, Request, Response
@@ -298,7 +312,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
                 self.store.check_quota(grant["email"], int(request.headers.get("X-Upload-Content-Length") or 0))
                 return self.uploads.start(request, grant["email"], grant["client_id"],
                                           {**meta, "__file_id": file_id}, url)
-        raise invalid_parameter("uploadType", f"Invalid value for: uploadType is not a valid value")
+        raise invalid_parameter("uploadType", "Invalid value for: uploadType is not a valid value")
 
     def _finish_resumable(self, session: Session, data: bytes) -> Response:
         meta = dict(session.meta)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 
 
-def admin_route(app: "DriveEmulator", name: str, request: Request) -> Response | None:
+def admin_route(app: DriveEmulator, name: str, request: Request) -> Response | None:
     route = ROUTES.get((request.method, name))
     if route is None:
         return None
@@ -28,7 +28,7 @@ def admin_route(app: "DriveEmulator", name: str, request: Request) -> Response |
         return response
 
 
-def state(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def state(app: DriveEmulator, body: dict[str, Any]) -> Response:
     with app.lock:
         accounts = sorted(app.store.accounts)
         rows = [({"id": f.id, "name": f.name, "parents": list(f.parents), "mimeType": f.mimeType,
@@ -39,42 +39,42 @@ def state(app: "DriveEmulator", body: dict[str, Any]) -> Response:
     return Response.json({"accounts": accounts, "files": [row for row, _ in rows]})
 
 
-def seed_route(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def seed_route(app: DriveEmulator, body: dict[str, Any]) -> Response:
     return Response.json(seed(app.store, body))
 
 
-def credentials(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def credentials(app: DriveEmulator, body: dict[str, Any]) -> Response:
     return Response.json(app.oauth.client_secrets(app.base_url))
 
 
-def token(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def token(app: DriveEmulator, body: dict[str, Any]) -> Response:
     email = body.get("account") or app.oauth.default_account
     app.store.account(email)
     return Response.json(app.oauth.mint(email, list(body.get("scopes") or [DRIVE_SCOPE]), app.base_url))
 
 
-def revoke(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def revoke(app: DriveEmulator, body: dict[str, Any]) -> Response:
     if not body.get("refresh_token") and not body.get("account"):
         raise ValueError("give refresh_token or account")
     return Response.json({"revoked": app.oauth.revoke(body.get("refresh_token"), body.get("account"))})
 
 
-def expire(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def expire(app: DriveEmulator, body: dict[str, Any]) -> Response:
     return Response.json({"expired": app.oauth.expire(body.get("token"))})
 
 
-def token_lifetime(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def token_lifetime(app: DriveEmulator, body: dict[str, Any]) -> Response:
     app.oauth.lifetime = float(body["seconds"])
     return Response.json({"seconds": app.oauth.lifetime})
 
 
-def account(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def account(app: DriveEmulator, body: dict[str, Any]) -> Response:
     app.oauth.default_account = body["account"]
     app.store.account(body["account"])
     return Response.json({"account": body["account"]})
 
 
-def quota(app: "DriveEmulator", body: dict[str, Any]) -> Response:
+def quota(app: DriveEmulator, body: dict[str, Any]) -> Response:
     limit = body.get("limit")
     app.store.quota_limit = QUOTA_LIMIT if limit is None else int(limit)
     return Response.json({"limit": app.store.quota_limit})

@@ -8,8 +8,9 @@ state), and hands out ``newStartPageToken`` only on its last page.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class ChangeLog:
                 "entries": [[c.seq, c.file_id, c.owner, c.time, c.removed] for c in live]}
 
     @classmethod
-    def restore(cls, state: dict[str, Any]) -> "ChangeLog":
+    def restore(cls, state: dict[str, Any]) -> ChangeLog:
         log = cls()
         log.next_seq = state["next_seq"]
         log.entries = [Change(*row) for row in state["entries"]]

@@ -7,7 +7,6 @@ serves (``rootUrl`` = the emulator), with genuine google-auth credentials minted
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.request
 from typing import Any
@@ -16,6 +15,7 @@ import google_auth_httplib2
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.http import build_http
+
 from photosync.emulators import admin  # noqa: F401 (re-exported for tests)
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"

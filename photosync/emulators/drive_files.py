@@ -12,9 +12,10 @@ import hashlib
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 FOLDER = "application/vnd.google-apps.folder"
 DEFAULT_KEYS = ("kind", "id", "name", "mimeType")
@@ -113,7 +114,7 @@ def image_facts(data: bytes) -> tuple[int | None, int | None, str | None]:
 
 def rfc3339(epoch: float) -> str:
     """Drive's timestamps: ``2020-01-02T03:04:05.678Z``."""
-    when = datetime.fromtimestamp(epoch, timezone.utc)
+    when = datetime.fromtimestamp(epoch, UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 

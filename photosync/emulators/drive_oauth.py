@@ -16,8 +16,9 @@ import hashlib
 import html
 import secrets
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from photosync.emulators.drive_errors import insufficient_scopes, unauthenticated
@@ -53,7 +54,7 @@ class OAuthServer:
     def mint(self, email: str, scopes: list[str], base_url: str) -> dict[str, Any]:
         """An authorized-user document ``Credentials.from_authorized_user_info`` accepts."""
         grant = self._issue(email, self.client["client_id"], scopes)
-        expiry = datetime.fromtimestamp(self.access[grant["access_token"]]["expires"], timezone.utc)
+        expiry = datetime.fromtimestamp(self.access[grant["access_token"]]["expires"], UTC)
         return {"token": grant["access_token"], "refresh_token": grant["refresh_token"],
                 "token_uri": f"{base_url}/token", **self.client, "scopes": scopes, "account": email,
                 "expiry": expiry.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"}

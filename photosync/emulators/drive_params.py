@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from photosync.emulators import drive_fields
 from photosync.emulators.drive_errors import bad_request, invalid_parameter

@@ -11,9 +11,10 @@ caller's email (for ``'me' in owners``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 Predicate = Callable[[Any, str], bool]
 
@@ -211,5 +212,5 @@ def parse_time(text: str) -> float:
     except ValueError as exc:
         raise QueryError(f"bad date {text!r}") from exc
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()

@@ -8,7 +8,7 @@ Everything (ids, names, dates, albums) is deterministic from ``seed``.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from photosync.emulators.drive_files import FOLDER, DriveFile, seeded_id
@@ -27,7 +27,7 @@ def seed(store: DriveStore, body: dict[str, Any]) -> dict[str, Any]:
     account = store.account(email)
     rng = random.Random(f"drive-seed:{seed_value}:{email}")
     taken = datetime.fromisoformat(opts["start"]).replace(tzinfo=None)
-    epoch0 = taken.replace(tzinfo=timezone.utc).timestamp()
+    epoch0 = taken.replace(tzinfo=UTC).timestamp()
     top = account["root"]
     if opts["parent"]:
         top = _folder(store, email, seeded_id(seed_value, email, "parent"), opts["parent"], top, epoch0)
@@ -41,7 +41,7 @@ def seed(store: DriveStore, body: dict[str, Any]) -> dict[str, Any]:
         recipe = BlobStore.recipe({"seed": f"{seed_value}:{email}:{index}", "width": int(opts["width"]),
                                    "height": int(opts["height"]), "format": "jpeg",
                                    "date_taken": taken.isoformat()})
-        created = taken.replace(tzinfo=timezone.utc).timestamp() + 3600 + rng.random()
+        created = taken.replace(tzinfo=UTC).timestamp() + 3600 + rng.random()
         store.files[file_id] = DriveFile(file_id, f"IMG_{index + 1:06d}.jpg", "image/jpeg", email,
                                          [folders[index * albums // max(count, 1)]], created, created,
                                          blob=recipe, originalFilename=f"IMG_{index + 1:06d}.jpg")

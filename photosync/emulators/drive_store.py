@@ -11,7 +11,8 @@ Callers hold ``DriveEmulator.lock`` around every call.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from photosync.emulators.drive_changes import ChangeLog
 from photosync.emulators.drive_errors import DriveError, bad_request, not_found

@@ -15,8 +15,9 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from photosync.emulators.drive_errors import DriveError, bad_request
 from photosync.emulators.server import Request, Response, split_parts

@@ -26,11 +26,24 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from photosync.emulators import flickr_admin, flickr_oauth, flickr_read, flickr_sets, flickr_upload, flickr_write
+from photosync.emulators import (
+    flickr_admin,
+    flickr_oauth,
+    flickr_read,
+    flickr_sets,
+    flickr_upload,
+    flickr_write,
+)
 from photosync.emulators import flickr_format as fmt
 from photosync.emulators.flickr_calls import METHODS, Call
 from photosync.emulators.flickr_oauth import OAuthProblem, OAuthVerifier
-from photosync.emulators.flickr_spec import COMMON_ERRORS, PERM_LEVELS, PERM_NAMES, ApiError, load_specs
+from photosync.emulators.flickr_spec import (
+    COMMON_ERRORS,
+    PERM_LEVELS,
+    PERM_NAMES,
+    ApiError,
+    load_specs,
+)
 from photosync.emulators.flickr_state import FlickrState, Photo
 from photosync.emulators.server import EmulatorApp, Faults, Request, Response
 
@@ -118,6 +131,7 @@ class FlickrEmulator(EmulatorApp):
             return flickr_admin.fake_video(spec["seed"])
         if spec.get("kind") == "solid":
             from datetime import datetime
+
             from photosync.emulators.images import make_seeded_photo
             taken = spec.get("date_taken")
             return make_seeded_photo(spec["variant"], spec["seed"], spec["width"], spec["height"],
@@ -261,6 +275,7 @@ class FlickrEmulator(EmulatorApp):
         if key in self._derived:
             return self._derived[key]
         from wand.image import Image
+
         from photosync.emulators.images import make_image
         if photo.media == "video":
             data = make_image(photo.id, *dims)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from photosync.emulators.flickr_oauth import mint_access_token
@@ -40,13 +40,13 @@ from photosync.emulators.server import BlobStore, Request, Response
 if TYPE_CHECKING:
     from photosync.emulators.flickr import FlickrEmulator
 
-SEED_START = int(datetime(2005, 1, 1, tzinfo=timezone.utc).timestamp())
-SEED_END = int(datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp())
+SEED_START = int(datetime(2005, 1, 1, tzinfo=UTC).timestamp())
+SEED_END = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 WORDS = ("beach", "family", "holiday", "snow", "city", "birthday", "garden", "mountain", "river",
          "friends", "dog", "cat", "sunset", "market", "museum", "concert")
 
 
-def route(app: "FlickrEmulator", name: str, request: Request) -> Response | None:
+def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
     if name == "state" and request.method == "GET":
         with app.lock:
             return Response.json(state_document(app, hashes=request.query.get("hashes") != "0"))
@@ -76,7 +76,7 @@ def route(app: "FlickrEmulator", name: str, request: Request) -> Response | None
     return None
 
 
-def state_document(app: "FlickrEmulator", hashes: bool = True) -> dict[str, Any]:
+def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:
     state = app.state
     return {
         "accounts": [{"user_nsid": a.nsid, "username": a.username, "fullname": a.fullname}
@@ -90,7 +90,7 @@ def state_document(app: "FlickrEmulator", hashes: bool = True) -> dict[str, Any]
     }
 
 
-def _photo_document(app: "FlickrEmulator", p: Photo, hashes: bool) -> dict[str, Any]:
+def _photo_document(app: FlickrEmulator, p: Photo, hashes: bool) -> dict[str, Any]:
     return {
         "id": p.id, "owner": p.owner, "title": p.title, "description": p.description,
         "tags": [t.raw for t in p.tags], "machine_tags": p.machine_tags(),
@@ -104,7 +104,7 @@ def _photo_document(app: "FlickrEmulator", p: Photo, hashes: bool) -> dict[str, 
     }
 
 
-def sha256_of(app: "FlickrEmulator", key: str) -> str:
+def sha256_of(app: FlickrEmulator, key: str) -> str:
     """Stored blobs are named by their sha256; generated ones are made once and remembered."""
     if not key.startswith("gen:"):
         return key
@@ -149,7 +149,7 @@ def _seed_photos(state: FlickrState, nsid: str, rng: random.Random, body: dict[s
     photos = []
     for i in range(count):
         taken_ts = SEED_START + i * step + rng.randrange(step)
-        taken = datetime.fromtimestamp(taken_ts, timezone.utc).replace(tzinfo=None)
+        taken = datetime.fromtimestamp(taken_ts, UTC).replace(tzinfo=None)
         upload_ts = taken_ts + rng.randrange(600, 86400)
         photo_id = state.new_photo_id()
         unique = f"{seed_value}:{nsid}:{i}"
@@ -163,7 +163,7 @@ def _seed_photos(state: FlickrState, nsid: str, rng: random.Random, body: dict[s
                                      "date_taken": None if unknown else taken.isoformat()})
             fmt, media = "jpg", "photo"
         if unknown:
-            taken = datetime.fromtimestamp(upload_ts, timezone.utc).replace(tzinfo=None)
+            taken = datetime.fromtimestamp(upload_ts, UTC).replace(tzinfo=None)
         word = WORDS[rng.randrange(len(WORDS))]
         photo = Photo(photo_id, nsid, token_hex("secret", photo_id), "65535", token_hex("osecret", photo_id),
                       fmt, blob, media, 640 if video else width, 360 if video else height,

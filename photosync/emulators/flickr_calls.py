@@ -6,20 +6,21 @@ raises :class:`ApiError` with a code and lets the method's reflection file suppl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from photosync.emulators import flickr_format as fmt
 from photosync.emulators.flickr_spec import ApiError, MethodSpec
 from photosync.emulators.flickr_state import FlickrState, Photo
 
-METHODS: dict[str, Callable[["Call"], dict[str, Any]]] = {}
+METHODS: dict[str, Callable[[Call], dict[str, Any]]] = {}
 PRIVACY = {1: (1, 0, 0), 2: (0, 1, 0), 3: (0, 0, 1), 4: (0, 1, 1), 5: (0, 0, 0)}
 
 
 def method(name: str) -> Callable:
-    def register(fn: Callable[["Call"], dict[str, Any]]) -> Callable[["Call"], dict[str, Any]]:
+    def register(fn: Callable[[Call], dict[str, Any]]) -> Callable[[Call], dict[str, Any]]:
         METHODS[name] = fn
         return fn
     return register
@@ -125,10 +126,10 @@ def parse_date(value: str) -> datetime | None:
     """A unix timestamp or a MySQL datetime (``YYYY-MM-DD[ HH:MM:SS]``); UTC is the emulator's
     local time."""
     if value.lstrip("-").isdigit():
-        return datetime.fromtimestamp(int(value), timezone.utc)
+        return datetime.fromtimestamp(int(value), UTC)
     for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m"):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=timezone.utc)
+            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
         except ValueError:
             continue
     return None

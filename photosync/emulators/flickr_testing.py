@@ -7,15 +7,10 @@ each other (see API-NOTES: ``OAuthTokenCache.RAM_CACHE``).
 
 from __future__ import annotations
 
-import json
-import urllib.request
-from typing import Any
-
 import flickrapi
 from flickrapi.auth import FlickrAccessToken
+
 from photosync.emulators import admin  # noqa: F401 (re-exported for tests)
-
-
 
 
 def point_at(flickr: flickrapi.FlickrAPI, base_url: str) -> flickrapi.FlickrAPI:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from photosync.emulators.flickr_calls import format_taken
@@ -96,13 +96,13 @@ def _flag(fields: dict[str, str], name: str, default: int) -> int:
     return int(value) if value.isdigit() else default
 
 
-def store_upload(state: "FlickrState", blobs: "BlobStore", owner: str, data: bytes, fields: dict[str, str],
+def store_upload(state: FlickrState, blobs: BlobStore, owner: str, data: bytes, fields: dict[str, str],
                  now: int) -> Photo:
     """Create the photo for an accepted upload (the caller holds the lock)."""
     media = inspect(data)
     key = blobs.put(data)
     photo_id = state.new_photo_id()
-    taken = media.taken or format_taken(datetime.fromtimestamp(now, timezone.utc))
+    taken = media.taken or format_taken(datetime.fromtimestamp(now, UTC))
     photo = Photo(photo_id, owner, token_hex("secret", photo_id), "65535", token_hex("osecret", photo_id),
                   media.format, key, media.media, media.width, media.height, fields.get("title", ""),
                   fields.get("description", ""), now, now, taken, 0, 0 if media.taken else 1,
@@ -112,7 +112,7 @@ def store_upload(state: "FlickrState", blobs: "BlobStore", owner: str, data: byt
     return state.add_photo(photo)
 
 
-def store_replace(state: "FlickrState", blobs: "BlobStore", photo: Photo, data: bytes, now: int) -> Photo:
+def store_replace(state: FlickrState, blobs: BlobStore, photo: Photo, data: bytes, now: int) -> Photo:
     """Swap a photo's original; new secrets (old URLs stop working), metadata kept."""
     media = inspect(data)
     photo.blob = blobs.put(data)
@@ -127,7 +127,7 @@ def store_replace(state: "FlickrState", blobs: "BlobStore", photo: Photo, data: 
     return photo
 
 
-def new_ticket(state: "FlickrState", owner: str, photo_id: str | None) -> Ticket:
+def new_ticket(state: FlickrState, owner: str, photo_id: str | None) -> Ticket:
     ticket = Ticket(f"{state.next()}-72157", owner, photo_id, time.time() + ASYNC_DELAY)
     state.tickets[ticket.id] = ticket
     return ticket

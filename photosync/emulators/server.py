@@ -22,10 +22,11 @@ import socket
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger("photosync.emulators")
@@ -123,23 +124,23 @@ class Response:
     media: bool = False  # a file download: the only kind a "truncate" fault applies to
 
     @classmethod
-    def json(cls, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> "Response":
+    def json(cls, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return cls(status, json.dumps(obj).encode(), dict(headers or {}), "application/json; charset=UTF-8")
 
     @classmethod
-    def xml(cls, text: str, status: int = 200) -> "Response":
+    def xml(cls, text: str, status: int = 200) -> Response:
         return cls(status, text.encode(), {}, "text/xml; charset=utf-8")
 
     @classmethod
-    def html(cls, text: str, status: int = 200) -> "Response":
+    def html(cls, text: str, status: int = 200) -> Response:
         return cls(status, text.encode(), {}, "text/html; charset=utf-8")
 
     @classmethod
-    def redirect(cls, location: str) -> "Response":
+    def redirect(cls, location: str) -> Response:
         return cls(302, b"", {"Location": location})
 
     @classmethod
-    def file(cls, data: bytes, request: Request, content_type: str) -> "Response":
+    def file(cls, data: bytes, request: Request, content_type: str) -> Response:
         """A file body honouring a single ``Range: bytes=a-b`` request header (206/416)."""
         spec = request.headers.get("Range", "")
         headers = {"Accept-Ranges": "bytes"}
@@ -383,8 +384,9 @@ class EmulatorApp(abc.ABC):
         pass
 
     def generate_blob(self, spec: dict[str, Any]) -> bytes:
-        from photosync.emulators.images import make_image
         from datetime import datetime
+
+        from photosync.emulators.images import make_image
         taken = spec.get("date_taken")
         return make_image(spec["seed"], spec.get("width", 64), spec.get("height", 48),
                           spec.get("format", "jpeg"),
@@ -440,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
     # headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK stall
     # every keep-alive answer ~40 ms (about 25 calls/s per client)
     disable_nagle_algorithm = True
-    server: "EmulatorServer"
+    server: EmulatorServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s %s", self.address_string(), format % args)
@@ -579,7 +581,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.server_close()
         self.app.save()
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:
         self.start()
         return self
 

@@ -11,8 +11,9 @@ Files whose album folder is the root belong to ``library.root_album`` (None: no 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 from photosync.config import LibraryConfig
 

@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from photosync.atomic import write_atomic
-from photosync.state.private import FILE_MODE
 from photosync.errors import UsageError
 from photosync.log import redact
+from photosync.state.private import FILE_MODE
 
 log = logging.getLogger("photosync.notify")
 STATE_FILE = "alerts.json"

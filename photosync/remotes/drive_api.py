@@ -23,10 +23,10 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import google_auth_httplib2
 import googleapiclient
@@ -36,8 +36,15 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError, ResumableUploadError
 from googleapiclient.http import build_http
 
-from photosync.errors import (AuthorizationNeeded, Conflict, ItemError, NotFound, PhotosyncError,
-                              TransientError, UploadsRefused)
+from photosync.errors import (
+    AuthorizationNeeded,
+    Conflict,
+    ItemError,
+    NotFound,
+    PhotosyncError,
+    TransientError,
+    UploadsRefused,
+)
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.drive")
@@ -109,8 +116,7 @@ def guarded(fn: Callable[[], T], what: str) -> T:
         if getattr(exc, "retryable", False):
             raise TransientError(f"{what}: token refresh failed: {exc}") from None
         raise AuthorizationNeeded(REVOKED) from None
-    except (TransportError, httplib2.HttpLib2Error, http.client.HTTPException, socket.timeout,
-            ConnectionError, OSError) as exc:
+    except (TimeoutError, TransportError, httplib2.HttpLib2Error, http.client.HTTPException, ConnectionError, OSError) as exc:
         raise TransientError(f"{what}: connection problem: {exc or type(exc).__name__}") from None
 
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
 

@@ -25,18 +25,25 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import flickrapi
 import requests
 from flickrapi.auth import FlickrAccessToken
 from flickrapi.exceptions import FlickrError
 
-from photosync.errors import (AuthorizationNeeded, ItemError, NotFound, RemoteUnavailable,
-                              TransientError, UploadsRefused)
+from photosync.errors import (
+    AuthorizationNeeded,
+    ItemError,
+    NotFound,
+    RemoteUnavailable,
+    TransientError,
+    UploadsRefused,
+)
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.flickr")
@@ -75,7 +82,7 @@ class Endpoints:
     www: str  # photo pages, and the addresses of videos' files
 
     @classmethod
-    def derive(cls, endpoint: str) -> "Endpoints":
+    def derive(cls, endpoint: str) -> Endpoints:
         base = endpoint.rstrip("/")
         if base in (REAL_ENDPOINT, "https://flickr.com"):
             return cls("https://api.flickr.com/services/rest/", "https://up.flickr.com/services/upload/",

@@ -36,13 +36,13 @@ class ListToken:
         return "L" + json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
-    def decode(cls, text: str) -> "ListToken":
+    def decode(cls, text: str) -> ListToken:
         try:
             return cls(**json.loads(text[1:])) if text.startswith("L") else _bad(text)
         except (TypeError, ValueError):
             raise ValueError(f"flickr: not a listing token: {text[:40]!r}") from None
 
-    def next(self, items: list[RemoteItem]) -> "ListToken":
+    def next(self, items: list[RemoteItem]) -> ListToken:
         """The token after a full page of ``items``."""
         oldest = min(int(i.extra.get("dateupload", 0)) for i in items)
         at_oldest = [i.id for i in items if int(i.extra.get("dateupload", 0)) == oldest]
@@ -73,7 +73,7 @@ class ChangeCursor:
         return "C" + json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def decode(cls, text: str) -> "ChangeCursor":
+    def decode(cls, text: str) -> ChangeCursor:
         try:
             if not text.startswith("C"):
                 raise ValueError(text)
@@ -99,7 +99,7 @@ class ChangeCursor:
                 self.at_hi[item.id] = print_
         return out
 
-    def advance(self, last_page: bool) -> "ChangeCursor":
+    def advance(self, last_page: bool) -> ChangeCursor:
         """The cursor for the next call: next page, next phase, or the new resting cursor."""
         if not last_page:
             return ChangeCursor(self.t, self.at_t, self.phase, self.page + 1, self.hi, self.at_hi)

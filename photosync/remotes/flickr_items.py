@@ -12,8 +12,9 @@ and a stale one must never hide a replaced original from the planner.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from photosync.remotes.base import RemoteItem
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from photosync.config import Config
@@ -40,7 +41,7 @@ class RateLimiter:
         self.waits = 0  # times a request had to wait (the rate limit or the remote's "slow down")
 
     @classmethod
-    def per_hour(cls, calls: int, burst: int = 1, **kwargs) -> "RateLimiter":
+    def per_hour(cls, calls: int, burst: int = 1, **kwargs) -> RateLimiter:
         """Flickr-style quota: at most ``calls`` in *any* hour (3,600 by default in the config).
 
         A bucket lets ``burst + rate * t`` through in ``t`` seconds, so the rate is what the burst
@@ -81,7 +82,7 @@ class RateLimiter:
         return max((1 - self._tokens) / self.rate, 1e-6)
 
 
-def limiter_for(service: str, config: "Config") -> RateLimiter:
+def limiter_for(service: str, config: Config) -> RateLimiter:
     """The one limiter of a configured remote: ``flickr.rate_limit_per_hour`` or
     ``drive.rate_limit_per_second`` (bursts of up to one second's worth).
 

@@ -8,9 +8,10 @@ Backends whose client is not thread-safe (httplib2) keep one client per thread t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 I = TypeVar("I")
 R = TypeVar("R")

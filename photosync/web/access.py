@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from photosync.atomic import write_atomic
-from photosync.state.private import FILE_MODE
 from photosync.log import register_secret
+from photosync.state.private import FILE_MODE
 
 TOKEN_FILE = "web-token"
 LINK_SECONDS = 600  # a one-time login link works this long

@@ -27,10 +27,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from photosync import config as config_mod
 from photosync.daemon import failures
 from photosync.daemon.status import collect
-from photosync.state import index
 from photosync.log import redact
+from photosync.state import history, index
 from photosync.state.db import open_db, transaction
-from photosync.state import history
 from photosync.sync import trash
 from photosync.web import metrics as metrics_mod
 from photosync.web.access import Gate
