@@ -47,11 +47,15 @@ class CallbackServer:
             self.httpd = http.server.ThreadingHTTPServer((HOST, port), _handler_for(self))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise UsageError(f"port {port} on {HOST} is in use: pick another with --port, or leave "
-                                 f"--port out to use a free one") from None
+                raise UsageError(
+                    f"port {port} on {HOST} is in use: pick another with --port, or leave "
+                    f"--port out to use a free one"
+                ) from None
             raise UsageError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="oauth-callback", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, name="oauth-callback", daemon=True
+        )
         self.thread.start()
 
     @property
@@ -78,8 +82,11 @@ def _handler_for(server: CallbackServer) -> type[http.server.BaseHTTPRequestHand
                 return
             url = f"http://{HOST}:{server.port}{self.path}"
             problem = server.check(url)
-            text = f"photosync: {problem}" if problem else \
-                "photosync received the authorization. You can close this tab and go back to the terminal."
+            text = (
+                f"photosync: {problem}"
+                if problem
+                else "photosync received the authorization. You can close this tab and go back to the terminal."
+            )
             body = f"<!doctype html><title>photosync</title><p>{html.escape(text)}</p>".encode()
             self.send_response(400 if problem else 200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -98,15 +105,19 @@ def ask_user(auth_url: str, server: CallbackServer, prompt: Prompt, paste_hint: 
     """Send the user to ``auth_url``; return the address the browser came back to (or what they pasted)."""
     paste = False
     if prompt.open_browser:
-        prompt.say(f"Opening your browser to authorize photosync. If nothing opens, visit:\n  {auth_url}")
+        prompt.say(
+            f"Opening your browser to authorize photosync. If nothing opens, visit:\n  {auth_url}"
+        )
         if not _open(auth_url):
             prompt.say("Could not start a browser on this machine.")
             paste = True
     else:
         paste = True
     if paste:
-        prompt.say(f"Open this address in a browser on any computer, sign in and allow access:\n  {auth_url}\n"
-                   f"Then paste here {paste_hint}.")
+        prompt.say(
+            f"Open this address in a browser on any computer, sign in and allow access:\n  {auth_url}\n"
+            f"Then paste here {paste_hint}."
+        )
     return wait_for_answer(server, prompt, paste and prompt.read_line is not None)
 
 
@@ -120,12 +131,16 @@ def _open(url: str) -> bool:
 def wait_for_answer(server: CallbackServer, prompt: Prompt, read_paste: bool) -> str:
     """The first of: a request to the loopback server, a non-empty pasted line; or a timeout."""
     if read_paste:
-        threading.Thread(target=_read_paste, args=(prompt.read_line, server.answers), daemon=True).start()
+        threading.Thread(
+            target=_read_paste, args=(prompt.read_line, server.answers), daemon=True
+        ).start()
     try:
         return server.answers.get(timeout=prompt.timeout)
     except queue.Empty:
-        raise AuthorizationNeeded(f"no answer from the browser within {prompt.timeout:g} s: run the command "
-                                  f"again (--timeout SECONDS waits longer)") from None
+        raise AuthorizationNeeded(
+            f"no answer from the browser within {prompt.timeout:g} s: run the command "
+            f"again (--timeout SECONDS waits longer)"
+        ) from None
 
 
 def _read_paste(read_line: Callable[[], str], answers: queue.Queue[str]) -> None:

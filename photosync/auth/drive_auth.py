@@ -30,8 +30,17 @@ from photosync.errors import AuthorizationNeeded, PhotosyncError, RemoteUnavaila
 
 NAME = "drive"
 LABEL = "Google Drive"
-KEYS = ("token", "refresh_token", "token_uri", "client_id", "client_secret", "scopes", "expiry", "account",
-        "authorized_at")
+KEYS = (
+    "token",
+    "refresh_token",
+    "token_uri",
+    "client_id",
+    "client_secret",
+    "scopes",
+    "expiry",
+    "account",
+    "authorized_at",
+)
 REQUIRED = ("refresh_token", "token_uri", "client_id", "client_secret")
 CLIENT_KEYS = ("client_id", "client_secret", "auth_uri", "token_uri")
 TIMEOUT = 30.0
@@ -39,8 +48,10 @@ TIMEOUT = 30.0
 
 def read_client_secrets(path: Path) -> dict[str, Any]:
     """The client secrets JSON of a "Desktop app" OAuth client, or one line saying what to fix."""
-    fix = ("download the JSON of an OAuth client of type \"Desktop app\" from the Google Cloud console "
-           "(APIs & Services > Credentials) to that path, or point drive.client_secrets at it")
+    fix = (
+        'download the JSON of an OAuth client of type "Desktop app" from the Google Cloud console '
+        "(APIs & Services > Credentials) to that path, or point drive.client_secrets at it"
+    )
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -52,8 +63,10 @@ def read_client_secrets(path: Path) -> dict[str, Any]:
     client = (data.get("installed") or data.get("web")) if isinstance(data, dict) else None
     missing = [k for k in CLIENT_KEYS if not isinstance(client, dict) or not client.get(k)]
     if missing:
-        raise UsageError(f"drive.client_secrets: {path} is not an OAuth client secrets file (no "
-                         f"{', '.join(missing)}): {fix}")
+        raise UsageError(
+            f"drive.client_secrets: {path} is not an OAuth client secrets file (no "
+            f"{', '.join(missing)}): {fix}"
+        )
     return {"installed": client}
 
 
@@ -62,9 +75,13 @@ def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
     with CallbackServer(prompt.port) as server:
         flow, url, state = begin(config, server.redirect_uri)
         server.check = lambda answer: _problem_of(answer, state, config)
-        answer = ask_user(url, server, prompt,
-                          f"the address your browser was sent to (it starts with "
-                          f"{server.redirect_uri}; the page itself may not load)")
+        answer = ask_user(
+            url,
+            server,
+            prompt,
+            f"the address your browser was sent to (it starts with "
+            f"{server.redirect_uri}; the page itself may not load)",
+        )
     return finish(config, flow, answer, state)
 
 
@@ -73,7 +90,9 @@ def begin(config: Any, redirect_uri: str) -> tuple[InstalledAppFlow, str, str]:
     to send the user to, the state the answer must carry). The terminal and the dashboard."""
     path = Path(config.drive.client_secrets)
     client = read_client_secrets(path)
-    allow_loopback_http(client["installed"]["auth_uri"], client["installed"]["token_uri"], config.drive.endpoint)
+    allow_loopback_http(
+        client["installed"]["auth_uri"], client["installed"]["token_uri"], config.drive.endpoint
+    )
     flow = InstalledAppFlow.from_client_config(client, scopes=[config.drive.scope])
     flow.redirect_uri = redirect_uri
     state = secrets.token_urlsafe(24)
@@ -96,20 +115,30 @@ def code_from(answer: str, state: str, config: Any) -> str:
     """The authorization code in the redirect address, after checking its ``state``."""
     query = parse_qs(urlsplit(answer).query) if "://" in answer else parse_qs(answer.lstrip("?"))
     if not query:
-        raise UsageError("that is not the address the browser was sent to: run `photosync auth drive "
-                         "--no-browser` again and paste the whole address")
+        raise UsageError(
+            "that is not the address the browser was sent to: run `photosync auth drive "
+            "--no-browser` again and paste the whole address"
+        )
     if not secrets.compare_digest((query.get("state") or [""])[0], state):
-        raise AuthorizationNeeded("the browser came back with another authorization request than this one "
-                                  "(wrong state; an old tab?): run `photosync auth drive` again")
+        raise AuthorizationNeeded(
+            "the browser came back with another authorization request than this one "
+            "(wrong state; an old tab?): run `photosync auth drive` again"
+        )
     error = (query.get("error") or [""])[0]
     if error == "access_denied":
-        raise AuthorizationNeeded("Google Drive access was denied in the browser: run `photosync auth drive` "
-                                  "again and choose Allow")
+        raise AuthorizationNeeded(
+            "Google Drive access was denied in the browser: run `photosync auth drive` "
+            "again and choose Allow"
+        )
     if error == "invalid_scope":
-        raise UsageError(f"Google refused the scope drive.scope={config.drive.scope!r}: check drive.scope")
+        raise UsageError(
+            f"Google refused the scope drive.scope={config.drive.scope!r}: check drive.scope"
+        )
     if error or not query.get("code"):
-        raise AuthorizationNeeded(f"Google Drive authorization failed ({error or 'no code'}): run "
-                                  f"`photosync auth drive` again")
+        raise AuthorizationNeeded(
+            f"Google Drive authorization failed ({error or 'no code'}): run "
+            f"`photosync auth drive` again"
+        )
     return query["code"][0]
 
 
@@ -128,25 +157,36 @@ def _exchange(flow: InstalledAppFlow, code: str, path: Path, config: Any) -> Any
         raise _insecure(path) from None
     except OAuth2Error as exc:
         if exc.error == "invalid_client":
-            raise UsageError(f"drive.client_secrets: Google does not know the OAuth client in {path} "
-                             f"(invalid_client): download it again from the Google Cloud console") from None
-        raise AuthorizationNeeded(f"Google refused the authorization code ({exc.error}): run `photosync auth "
-                                  f"drive` again") from None
+            raise UsageError(
+                f"drive.client_secrets: Google does not know the OAuth client in {path} "
+                f"(invalid_client): download it again from the Google Cloud console"
+            ) from None
+        raise AuthorizationNeeded(
+            f"Google refused the authorization code ({exc.error}): run `photosync auth drive` again"
+        ) from None
     except requests.RequestException as exc:
-        raise RemoteUnavailable(f"Google's token endpoint is unreachable: {type(exc).__name__}") from None
+        raise RemoteUnavailable(
+            f"Google's token endpoint is unreachable: {type(exc).__name__}"
+        ) from None
     except Warning as exc:  # oauthlib: "Scope has changed" when the user unticked Drive access
-        raise AuthorizationNeeded(f"Google granted other access than drive.scope asks for ({exc}): run "
-                                  f"`photosync auth drive` again and allow every permission") from None
+        raise AuthorizationNeeded(
+            f"Google granted other access than drive.scope asks for ({exc}): run "
+            f"`photosync auth drive` again and allow every permission"
+        ) from None
     creds = flow.credentials
     if not creds.refresh_token:
-        raise AuthorizationNeeded("Google returned no refresh token: remove photosync at "
-                                  "https://myaccount.google.com/permissions, then run `photosync auth drive`")
+        raise AuthorizationNeeded(
+            "Google returned no refresh token: remove photosync at "
+            "https://myaccount.google.com/permissions, then run `photosync auth drive`"
+        )
     return creds
 
 
 def _insecure(path: Path) -> UsageError:
-    return UsageError(f"drive.client_secrets: {path} points at a plain http:// address that is not on this "
-                      f"machine: use the https addresses Google gives")
+    return UsageError(
+        f"drive.client_secrets: {path} points at a plain http:// address that is not on this "
+        f"machine: use the https addresses Google gives"
+    )
 
 
 def _account_of(config: Any, creds: Any) -> str:
@@ -162,12 +202,17 @@ def about(config: Any, creds: Any) -> dict[str, Any]:
     session = AuthorizedSession(creds)
     url = config.drive.endpoint.rstrip("/") + "/drive/v3/about"
     try:
-        answer = session.get(url, params={"fields": "user(emailAddress,displayName)"}, timeout=TIMEOUT)
+        answer = session.get(
+            url, params={"fields": "user(emailAddress,displayName)"}, timeout=TIMEOUT
+        )
     except requests.RequestException as exc:
-        raise RemoteUnavailable(f"Google Drive is unreachable at {config.drive.endpoint}: "
-                                f"{type(exc).__name__}") from None
+        raise RemoteUnavailable(
+            f"Google Drive is unreachable at {config.drive.endpoint}: {type(exc).__name__}"
+        ) from None
     except GoogleAuthError as exc:
-        raise RemoteUnavailable(f"Google Drive token refresh failed: {type(exc).__name__}") from None
+        raise RemoteUnavailable(
+            f"Google Drive token refresh failed: {type(exc).__name__}"
+        ) from None
     if answer.status_code == 401:
         raise AuthorizationNeeded(REVOKED)
     if answer.status_code != 200:
@@ -180,8 +225,11 @@ def check(config: Any, token: dict[str, Any], store: Any = None) -> dict[str, An
     allow_loopback_http(config.drive.endpoint, token.get("token_uri"))
     user = about(config, credentials_from(token, store))
     scopes = token.get("scopes") or []
-    return {"user": user.get("emailAddress") or token.get("account"), "user_id": None,
-            "access": "scope " + " ".join(scopes if isinstance(scopes, list) else [scopes])}
+    return {
+        "user": user.get("emailAddress") or token.get("account"),
+        "user_id": None,
+        "access": "scope " + " ".join(scopes if isinstance(scopes, list) else [scopes]),
+    }
 
 
 def validate(token: dict[str, Any], config: Any | None) -> None:

@@ -25,8 +25,10 @@ from photosync.errors import AuthorizationNeeded
 NAME = "drive"
 NOT_AUTHORIZED = "Google Drive is not authorized yet: run `photosync auth drive`"
 REVOKED = "Google Drive authorization was revoked or expired: run `photosync auth drive`"
-BAD_CLIENT = ("Google Drive refused the OAuth client (invalid_client): check drive.client_secrets, "
-              "then run `photosync auth drive`")
+BAD_CLIENT = (
+    "Google Drive refused the OAuth client (invalid_client): check drive.client_secrets, "
+    "then run `photosync auth drive`"
+)
 EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -56,9 +58,16 @@ def credentials_from(info: dict[str, Any], store: TokenStore | None = None) -> S
 def token_info(creds: Credentials, account: str = "") -> dict[str, Any]:
     """The token dict stored in ``drive.json`` (the keys the contract names)."""
     expiry = creds.expiry.strftime(EXPIRY_FORMAT) + "Z" if creds.expiry else None
-    return {"token": creds.token, "refresh_token": creds.refresh_token, "token_uri": creds.token_uri,
-            "client_id": creds.client_id, "client_secret": creds.client_secret,
-            "scopes": list(creds.scopes or []), "expiry": expiry, "account": account}
+    return {
+        "token": creds.token,
+        "refresh_token": creds.refresh_token,
+        "token_uri": creds.token_uri,
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "scopes": list(creds.scopes or []),
+        "expiry": expiry,
+        "account": account,
+    }
 
 
 def parse_expiry(value: str | None) -> dt.datetime | None:
@@ -71,8 +80,11 @@ def parse_expiry(value: str | None) -> dt.datetime | None:
 def is_fresh(info: dict[str, Any]) -> bool:
     """True when the stored access token is still good for a while (google-auth's threshold)."""
     expiry = parse_expiry(info.get("expiry"))
-    return bool(info.get("token")) and expiry is not None and \
-        _helpers.utcnow() < expiry - _helpers.REFRESH_THRESHOLD
+    return (
+        bool(info.get("token"))
+        and expiry is not None
+        and _helpers.utcnow() < expiry - _helpers.REFRESH_THRESHOLD
+    )
 
 
 class StoredCredentials(Credentials):

@@ -26,7 +26,15 @@ from photosync.remotes.flickr_api import Endpoints, point
 
 NAME = "flickr"
 LABEL = "Flickr"
-KEYS = ("oauth_token", "oauth_token_secret", "user_nsid", "username", "fullname", "perms", "api_key")
+KEYS = (
+    "oauth_token",
+    "oauth_token_secret",
+    "user_nsid",
+    "username",
+    "fullname",
+    "perms",
+    "api_key",
+)
 REQUIRED = ("oauth_token", "oauth_token_secret", "user_nsid")
 NOT_AUTHORIZED = "Flickr is not authorized yet: run `photosync auth flickr`"
 REVOKED = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
@@ -34,18 +42,34 @@ TIMEOUT = 30.0
 VERIFIER = re.compile(r"^[A-Za-z0-9-]{3,64}$")
 
 
-def flickr_api(config: Any, token: dict[str, Any] | None = None, format: str = "parsed-json") -> flickrapi.FlickrAPI:
+def flickr_api(
+    config: Any, token: dict[str, Any] | None = None, format: str = "parsed-json"
+) -> flickrapi.FlickrAPI:
     """A flickrapi instance on ``flickr.endpoint`` (REST and OAuth URLs), holding ``token`` if given."""
     section = config.flickr
     if not section.api_key or not section.api_secret:
-        raise UsageError("Flickr is not configured: set flickr.api_key and flickr.api_secret (or "
-                         "PHOTOSYNC_FLICKR_API_KEY / PHOTOSYNC_FLICKR_API_SECRET)")
+        raise UsageError(
+            "Flickr is not configured: set flickr.api_key and flickr.api_secret (or "
+            "PHOTOSYNC_FLICKR_API_KEY / PHOTOSYNC_FLICKR_API_SECRET)"
+        )
     access = None
     if token:
-        access = FlickrAccessToken(token["oauth_token"], token["oauth_token_secret"], token.get("perms") or "read",
-                                   token.get("fullname") or "", token.get("username") or "", token["user_nsid"])
-    api = flickrapi.FlickrAPI(str(section.api_key), str(section.api_secret), token=access, store_token=False,
-                              format=format, timeout=TIMEOUT)
+        access = FlickrAccessToken(
+            token["oauth_token"],
+            token["oauth_token_secret"],
+            token.get("perms") or "read",
+            token.get("fullname") or "",
+            token.get("username") or "",
+            token["user_nsid"],
+        )
+    api = flickrapi.FlickrAPI(
+        str(section.api_key),
+        str(section.api_secret),
+        token=access,
+        store_token=False,
+        format=format,
+        timeout=TIMEOUT,
+    )
     return point(api, Endpoints.derive(section.endpoint))  # the same URLs as the sync's client
 
 
@@ -63,8 +87,12 @@ def authorize(config: Any, prompt: Prompt) -> dict[str, Any]:
         api, url, request_token = begin(config, server.redirect_uri)
         server.check = lambda url: _problem_of(url, request_token)
         prompt.say(f"Asking Flickr for {wanted_perms(config)[1]}.")
-        answer = ask_user(url, server, prompt,
-                          "the address your browser was sent to (or the verification code Flickr shows)")
+        answer = ask_user(
+            url,
+            server,
+            prompt,
+            "the address your browser was sent to (or the verification code Flickr shows)",
+        )
     finally:
         server.close()
     return finish(config, api, answer, request_token)
@@ -78,8 +106,9 @@ def begin(config: Any, callback: str) -> tuple[flickrapi.FlickrAPI, str, str]:
     return api, api.auth_url(perms=wanted_perms(config)[0]), api.flickr_oauth.resource_owner_key
 
 
-def finish(config: Any, api: flickrapi.FlickrAPI, answer: str,
-           request_token: str) -> dict[str, Any]:
+def finish(
+    config: Any, api: flickrapi.FlickrAPI, answer: str, request_token: str
+) -> dict[str, Any]:
     """The token to store, from the address the browser came back to (or the code pasted)."""
     perms = wanted_perms(config)[0]
     oauth = api.flickr_oauth
@@ -88,13 +117,20 @@ def finish(config: Any, api: flickrapi.FlickrAPI, answer: str,
         with _quiet_flickrapi():
             access = oauth.get_access_token()
     except FlickrError as exc:
-        raise AuthorizationNeeded(f"Flickr refused to exchange the verifier ({exc}): run `photosync auth "
-                                  f"flickr` again") from None
+        raise AuthorizationNeeded(
+            f"Flickr refused to exchange the verifier ({exc}): run `photosync auth flickr` again"
+        ) from None
     except requests.RequestException as exc:
         raise _unreachable(config, exc) from None
-    return {"oauth_token": access.token, "oauth_token_secret": access.token_secret, "user_nsid": access.user_nsid,
-            "username": access.username, "fullname": access.fullname, "perms": perms,
-            "api_key": str(config.flickr.api_key)}
+    return {
+        "oauth_token": access.token,
+        "oauth_token_secret": access.token_secret,
+        "user_nsid": access.user_nsid,
+        "username": access.username,
+        "fullname": access.fullname,
+        "perms": perms,
+        "api_key": str(config.flickr.api_key),
+    }
 
 
 @contextlib.contextmanager
@@ -125,18 +161,24 @@ def diagnose_refusal(api: flickrapi.FlickrAPI, config: Any, exc: FlickrError) ->
         api.test.echo()
     except FlickrError as probe:
         if probe.code == 100:
-            return UsageError("Flickr rejected flickr.api_key (error 100: Invalid API Key): copy the key of "
-                              "your app from https://www.flickr.com/services/apps/")
+            return UsageError(
+                "Flickr rejected flickr.api_key (error 100: Invalid API Key): copy the key of "
+                "your app from https://www.flickr.com/services/apps/"
+            )
         if probe.code in (96, 97):
-            return UsageError("Flickr rejected the signature: flickr.api_secret does not belong to "
-                              "flickr.api_key (see https://www.flickr.com/services/apps/)")
+            return UsageError(
+                "Flickr rejected the signature: flickr.api_secret does not belong to "
+                "flickr.api_key (see https://www.flickr.com/services/apps/)"
+            )
     except requests.RequestException as probe_exc:
         return _unreachable(config, probe_exc)
     return RemoteUnavailable(f"Flickr refused to start the authorization ({exc})")
 
 
 def _unreachable(config: Any, exc: Exception) -> RemoteUnavailable:
-    return RemoteUnavailable(f"Flickr is unreachable at {config.flickr.endpoint}: {type(exc).__name__}")
+    return RemoteUnavailable(
+        f"Flickr is unreachable at {config.flickr.endpoint}: {type(exc).__name__}"
+    )
 
 
 def verifier_from(answer: str, request_token: str) -> str:
@@ -144,17 +186,23 @@ def verifier_from(answer: str, request_token: str) -> str:
     if "://" not in answer and "oauth_" not in answer:
         if VERIFIER.match(answer):
             return answer
-        raise UsageError("that is neither the address the browser was sent to nor a verification code: "
-                         "run `photosync auth flickr --no-browser` again")
+        raise UsageError(
+            "that is neither the address the browser was sent to nor a verification code: "
+            "run `photosync auth flickr --no-browser` again"
+        )
     query = parse_qs(urlsplit(answer).query or answer.partition("?")[2] or answer)
     token = (query.get("oauth_token") or [""])[0]
     verifier = (query.get("oauth_verifier") or [""])[0]
     if token != request_token:
-        raise AuthorizationNeeded("the browser came back with another authorization request than this one "
-                                  "(an old tab?): run `photosync auth flickr` again")
+        raise AuthorizationNeeded(
+            "the browser came back with another authorization request than this one "
+            "(an old tab?): run `photosync auth flickr` again"
+        )
     if not verifier:
-        raise AuthorizationNeeded("Flickr access was denied in the browser: run `photosync auth flickr` "
-                                  "again and choose to authorize photosync")
+        raise AuthorizationNeeded(
+            "Flickr access was denied in the browser: run `photosync auth flickr` "
+            "again and choose to authorize photosync"
+        )
     return verifier
 
 
@@ -178,14 +226,21 @@ def check(config: Any, token: dict[str, Any], store: Any = None) -> dict[str, An
         if exc.code == 98:
             raise AuthorizationNeeded(REVOKED) from None
         if exc.code == 100:
-            raise UsageError("Flickr rejected flickr.api_key (error 100: Invalid API Key)") from None
+            raise UsageError(
+                "Flickr rejected flickr.api_key (error 100: Invalid API Key)"
+            ) from None
         if exc.code is None:
-            raise RemoteUnavailable(f"Flickr is unreachable at {config.flickr.endpoint}: {exc}") from None
+            raise RemoteUnavailable(
+                f"Flickr is unreachable at {config.flickr.endpoint}: {exc}"
+            ) from None
         raise RemoteUnavailable(f"Flickr: flickr.test.login failed ({exc})") from None
     user = answer.get("user", {})
     username = user.get("username", {})
-    return {"user": username.get("_content") if isinstance(username, dict) else username,
-            "user_id": user.get("id"), "access": f"perms {token.get('perms') or 'unknown'}"}
+    return {
+        "user": username.get("_content") if isinstance(username, dict) else username,
+        "user_id": user.get("id"),
+        "access": f"perms {token.get('perms') or 'unknown'}",
+    }
 
 
 def validate(token: dict[str, Any], config: Any | None) -> None:
@@ -195,8 +250,10 @@ def validate(token: dict[str, Any], config: Any | None) -> None:
         raise UsageError(f"the Flickr token lacks {', '.join(missing)}")
     key = getattr(getattr(config, "flickr", None), "api_key", None)
     if key and token.get("api_key") and token["api_key"] != str(key):
-        raise UsageError("the Flickr token was made for another API key than flickr.api_key: export it from a "
-                         "photosync that uses the same key")
+        raise UsageError(
+            "the Flickr token was made for another API key than flickr.api_key: export it from a "
+            "photosync that uses the same key"
+        )
 
 
 def describe(token: dict[str, Any]) -> str:

@@ -26,14 +26,18 @@ from photosync.state.private import FILE_MODE
 
 # remote name -> (label, its flow module: LABEL, authorize, check, validate, describe, NOT_AUTHORIZED).
 # Imported on use: the OAuth libraries cost a noticeable part of a second at every start.
-FLOWS: dict[str, tuple[str, str]] = {"flickr": ("Flickr", "photosync.auth.flickr_auth"),
-                                     "drive": ("Google Drive", "photosync.auth.drive_auth")}
+FLOWS: dict[str, tuple[str, str]] = {
+    "flickr": ("Flickr", "photosync.auth.flickr_auth"),
+    "drive": ("Google Drive", "photosync.auth.drive_auth"),
+}
 if TYPE_CHECKING:
     from photosync.auth.browser import Prompt
 
 EXPORT_FORMAT = "photosync-token"
-FORGET_HINT = {"flickr": "https://www.flickr.com/services/auth/list.gne",
-               "drive": "https://myaccount.google.com/permissions"}
+FORGET_HINT = {
+    "flickr": "https://www.flickr.com/services/auth/list.gne",
+    "drive": "https://myaccount.google.com/permissions",
+}
 
 
 def flow(name: str) -> ModuleType:
@@ -57,8 +61,10 @@ def revoke(name: str, config: Any) -> str:
     label = flow(name).LABEL
     if not TokenStore(config.state_dir).delete(name):
         return f"There was no {label} token to forget."
-    return (f"Forgot the {label} token. {label} still lists photosync as allowed until you remove it at "
-            f"{FORGET_HINT[name]}")
+    return (
+        f"Forgot the {label} token. {label} still lists photosync as allowed until you remove it at "
+        f"{FORGET_HINT[name]}"
+    )
 
 
 @dataclass
@@ -74,7 +80,11 @@ class RemoteStatus:
 
     def line(self) -> str:
         if self.state == "authorized":
-            who = self.user + (f" ({self.user_id})" if self.user_id else "") if self.user else "unknown user"
+            who = (
+                self.user + (f" ({self.user_id})" if self.user_id else "")
+                if self.user
+                else "unknown user"
+            )
             return f"{self.label}: authorized as {who}, {self.access}"
         if self.state in ("not-authorized", "revoked") and self.message:
             return self.message  # a whole sentence that names the remote and the fix
@@ -113,7 +123,11 @@ def _status_of(name: str, config: Any) -> RemoteStatus:
         else:
             found = module.check(config, token, store)
             result.state = "authorized"
-            result.user, result.user_id, result.access = found["user"], found["user_id"], found["access"]
+            result.user, result.user_id, result.access = (
+                found["user"],
+                found["user_id"],
+                found["access"],
+            )
     except AuthorizationNeeded as exc:
         result.state, result.message = "revoked", str(exc)
     except RemoteUnavailable as exc:
@@ -138,10 +152,15 @@ def import_token(path: Path, config: Any) -> tuple[str, dict[str, Any]]:
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UsageError(f"{path} is not a token file made by `photosync auth export` "
-                         f"({type(exc).__name__})") from None
-    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT or \
-            document.get("kind") not in FLOWS or not isinstance(document.get("token"), dict):
+        raise UsageError(
+            f"{path} is not a token file made by `photosync auth export` ({type(exc).__name__})"
+        ) from None
+    if (
+        not isinstance(document, dict)
+        or document.get("format") != EXPORT_FORMAT
+        or document.get("kind") not in FLOWS
+        or not isinstance(document.get("token"), dict)
+    ):
         raise UsageError(f"{path} is not a token file made by `photosync auth export`")
     name, token = document["kind"], document["token"]
     register_secrets(token)

@@ -29,6 +29,10 @@ class App:
         make_private(cfg.state_dir)
         fs_type = config_mod.remote_filesystem_type(cfg.state_dir)
         if fs_type:
-            log.warning("state_dir %s is on a network filesystem (%s): SQLite locking is unreliable "
-                        "there; put state_dir on a local disk", cfg.state_dir, fs_type)
+            log.warning(
+                "state_dir %s is on a network filesystem (%s): SQLite locking is unreliable "
+                "there; put state_dir on a local disk",
+                cfg.state_dir,
+                fs_type,
+            )
         return cfg

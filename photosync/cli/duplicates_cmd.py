@@ -11,7 +11,9 @@ from photosync.state.index import LocalFile, duplicate_groups
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("duplicates", help="list local files with the same picture (run scan first)")
+    parser = sub.add_parser(
+        "duplicates", help="list local files with the same picture (run scan first)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run_duplicates)
 
@@ -36,5 +38,8 @@ def run_duplicates(app: App) -> int:
 
 
 def _group_json(group: list[LocalFile]) -> dict[str, object]:
-    return {"signature": group[0].signature, "sha256": None if group[0].signature else group[0].sha256,
-            "files": [{"path": f.path, "size": f.size, "id": f.id} for f in group]}
+    return {
+        "signature": group[0].signature,
+        "sha256": None if group[0].signature else group[0].sha256,
+        "files": [{"path": f.path, "size": f.size, "id": f.id} for f in group],
+    }

@@ -17,9 +17,18 @@ from photosync.log import redact, setup
 # order is the --help order. Only the module of the command being run is imported (start-up time
 # matters: a warm `photosync scan` of 100,000 files takes well under a second).
 COMMANDS: dict[str, str] = {
-    "config": "config_cmd", "scan": "scan_cmd", "duplicates": "duplicates_cmd", "sync": "sync_cmd",
-    "auth": "auth_cmd", "watch": "watch_cmd", "status": "status_cmd", "mirror": "mirror_cmd",
-    "history": "history_cmd", "trash": "trash_cmd", "web": "web_cmd", "notify": "notify_cmd",
+    "config": "config_cmd",
+    "scan": "scan_cmd",
+    "duplicates": "duplicates_cmd",
+    "sync": "sync_cmd",
+    "auth": "auth_cmd",
+    "watch": "watch_cmd",
+    "status": "status_cmd",
+    "mirror": "mirror_cmd",
+    "history": "history_cmd",
+    "trash": "trash_cmd",
+    "web": "web_cmd",
+    "notify": "notify_cmd",
 }
 
 log = logging.getLogger("photosync")
@@ -58,17 +67,26 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog="photosync",
         description="Keep a local photo library in sync with Flickr and Google Drive.",
         epilog="Exit codes: 0 success, 1 finished but some items failed, 2 usage or config error, "
-               "3 a remote could not be used (unreachable, authorization needed or revoked), "
-               "130 interrupted (Ctrl-C).")
-    parser.add_argument("--config", metavar="PATH",
-                        help="config file (default: $PHOTOSYNC_CONFIG or "
-                             "$XDG_CONFIG_HOME/photosync/config.yaml)")
+        "3 a remote could not be used (unreachable, authorization needed or revoked), "
+        "130 interrupted (Ctrl-C).",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $PHOTOSYNC_CONFIG or $XDG_CONFIG_HOME/photosync/config.yaml)",
+    )
     verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: libraries too)")
+    verbosity.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail (-vv: libraries too)"
+    )
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("--version", action="version", version=f"photosync {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                help="`photosync COMMAND --help` tells more")
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        required=True,
+        help="`photosync COMMAND --help` tells more",
+    )
     chosen = _command_in(sys.argv[1:] if argv is None else argv)
     for name, module in COMMANDS.items():
         if chosen in (None, name):
@@ -85,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(app) or 0)
     except sqlite3.DatabaseError as exc:
         from photosync.state.db import damaged, is_damaged
+
         if not is_damaged(exc):
             raise
         print(f"photosync: {damaged(app.config.state_dir, exc)}", file=sys.stderr)

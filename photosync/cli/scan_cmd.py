@@ -14,7 +14,9 @@ from photosync.state.lock import StateLock
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("scan", help="index the library folder: new, changed, moved, gone photos")
+    parser = sub.add_parser(
+        "scan", help="index the library folder: new, changed, moved, gone photos"
+    )
     parser.set_defaults(func=run_scan)
 
 

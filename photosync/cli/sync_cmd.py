@@ -10,15 +10,28 @@ from photosync.remotes import registry
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("sync", help="sync the library with Flickr and Google Drive once")
-    parser.add_argument("--dry-run", action="store_true", help="report what would happen and why; change nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what would happen and why; change nothing"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    parser.add_argument("--full", action="store_true", help="list the remotes fully instead of their changes")
-    parser.add_argument("--remote", choices=sorted(registry.REMOTES), action="append",
-                        help="only this remote (repeatable)")
-    parser.add_argument("--direction", choices=["up", "down", "both"], help="narrow the configured direction")
-    parser.add_argument("--force-deletes", action="store_true",
-                        help="this run only: make the planned deletions even past sync.max_delete "
-                             "or sync.max_delete_percent (a deliberate mass delete)")
+    parser.add_argument(
+        "--full", action="store_true", help="list the remotes fully instead of their changes"
+    )
+    parser.add_argument(
+        "--remote",
+        choices=sorted(registry.REMOTES),
+        action="append",
+        help="only this remote (repeatable)",
+    )
+    parser.add_argument(
+        "--direction", choices=["up", "down", "both"], help="narrow the configured direction"
+    )
+    parser.add_argument(
+        "--force-deletes",
+        action="store_true",
+        help="this run only: make the planned deletions even past sync.max_delete "
+        "or sync.max_delete_percent (a deliberate mass delete)",
+    )
     parser.set_defaults(func=run_sync)
 
 
@@ -31,14 +44,19 @@ def run_sync(app: App) -> int:
 
     args = app.args
     direction = {"up": "upload", "down": "download"}.get(args.direction, args.direction)
-    options = SyncOptions(args.dry_run, args.full, args.remote, direction,
-                          force_deletes=args.force_deletes)
+    options = SyncOptions(
+        args.dry_run, args.full, args.remote, direction, force_deletes=args.force_deletes
+    )
     refuse_while_watching(app.config.state_dir, nudge=not args.dry_run)  # README: "photosync watch"
     display = ScanProgressDisplay(quiet=args.quiet or args.json)
     with terminal_output():
         try:
-            report = sync(app.config, options, progress=None if args.json else action_progress,
-                          scan_progress=display)
+            report = sync(
+                app.config,
+                options,
+                progress=None if args.json else action_progress,
+                scan_progress=display,
+            )
         finally:
             display.close()
     print(render(report, args.json))

@@ -56,6 +56,7 @@ class RunHooks:
 
     def counting(self, progress: Progress) -> Progress:
         """``progress`` that also counts the run's finished actions (a second pass adds more)."""
+
         def start(label: str, total: int) -> Callable[[Any], None]:
             inner = progress(label, total)
             self.total += total
@@ -63,7 +64,9 @@ class RunHooks:
             def each(outcome: Any) -> None:
                 self.done += 1
                 inner(outcome)
+
             return each
+
         return start
 
 
@@ -123,8 +126,11 @@ class Companion:
                 log.info("dashboard on %s (`photosync web url` prints a login link)", self.web.url)
             except OSError as exc:
                 self.web = None
-                log.error("dashboard: cannot listen on %s: %s; syncing goes on without it",
-                          web.listen, exc.strerror or exc)
+                log.error(
+                    "dashboard: cannot listen on %s: %s; syncing goes on without it",
+                    web.listen,
+                    exc.strerror or exc,
+                )
         self.tick()
 
     def stopping(self) -> None:
@@ -157,20 +163,27 @@ class Companion:
             allowed = name in self.allowed
             self.allowed.discard(name)
         if allowed:
-            log.warning("%s: the user allowed the held deletions for this run",
-                        registry.label(name))
+            log.warning(
+                "%s: the user allowed the held deletions for this run", registry.label(name)
+            )
+
         def on_retry(method: str, exc: BaseException, delay: float) -> None:
             with self._lock:
                 self.retrying[name] = (time.time() + delay, str(exc))
 
-        hooks = RunHooks(config, factory or (lambda n, cfg: registry.build(n, cfg)), on_retry,
-                         force_deletes=allowed)
+        hooks = RunHooks(
+            config,
+            factory or (lambda n, cfg: registry.build(n, cfg)),
+            on_retry,
+            force_deletes=allowed,
+        )
         build = hooks.factory
 
         def counting(n: str, cfg: Config) -> Any:
             backend = build(n, cfg)
             hooks.backends.append(backend)
             return backend
+
         hooks.factory = counting
         with self._lock:
             self.running[name] = hooks
@@ -237,8 +250,9 @@ class Companion:
         with self._lock:
             self.retrying.pop(name, None)
             self.running.pop(name, None)
-            self.seen[name] = Seen(held, aborted, report.uploads_refused,
-                                   report.error if report.auth_needed else None)
+            self.seen[name] = Seen(
+                held, aborted, report.uploads_refused, report.error if report.auth_needed else None
+            )
         self._alerts(name, label, report, held + ([aborted] if aborted else []))
 
     def _read_usage(self, name: str, hooks: RunHooks) -> None:
@@ -254,30 +268,47 @@ class Companion:
                 self.metrics.usage(name, used, limit)
 
     def _alerts(self, name: str, label: str, report: RemoteReport, held: list[str]) -> None:
-        self._toggle(f"auth:{name}", report.auth_needed, f"photosync: {label} needs authorization",
-                     f"{report.error}. Reconnect it on the dashboard or run `photosync auth "
-                     f"{name}`; the other remotes go on syncing.")
+        self._toggle(
+            f"auth:{name}",
+            report.auth_needed,
+            f"photosync: {label} needs authorization",
+            f"{report.error}. Reconnect it on the dashboard or run `photosync auth "
+            f"{name}`; the other remotes go on syncing.",
+        )
         usage = self.usage.get(name)
         over = usage is not None and usage.full
-        self._toggle(f"full:{name}", report.uploads_refused is not None or over,
-                     f"photosync: {label} is full",
-                     f"{report.uploads_refused or 'its storage is used up'}: no more uploads to it until "
-                     f"there is room.")
-        self._toggle(f"held:{name}", bool(held), f"photosync: deletions held back on {label}",
-                     "\n".join(held) + "\nSee the dashboard's Problems page.")
+        self._toggle(
+            f"full:{name}",
+            report.uploads_refused is not None or over,
+            f"photosync: {label} is full",
+            f"{report.uploads_refused or 'its storage is used up'}: no more uploads to it until "
+            f"there is room.",
+        )
+        self._toggle(
+            f"held:{name}",
+            bool(held),
+            f"photosync: deletions held back on {label}",
+            "\n".join(held) + "\nSee the dashboard's Problems page.",
+        )
         conn = open_db(self.config.state_dir)
         try:
             parked = [f for f in failures.listing(conn) if f["parked"] and f["remote"] == name]
             streak = history.failing_streak(conn, name)
         finally:
             conn.close()
-        self._toggle(f"parked:{name}", bool(parked), f"photosync: {len(parked)} item(s) parked "
-                     f"on {label}", "\n".join(f"{f['path'] or f['remote_id']}: {f['error']}"
-                                              for f in parked[:10]))
+        self._toggle(
+            f"parked:{name}",
+            bool(parked),
+            f"photosync: {len(parked)} item(s) parked on {label}",
+            "\n".join(f"{f['path'] or f['remote_id']}: {f['error']}" for f in parked[:10]),
+        )
         limit = self.config.notify.failed_runs
-        self._toggle(f"failing:{name}", streak >= limit,
-                     f"photosync: {label} sync failed {limit} times in a row",
-                     f"The last: {report.error or 'see the dashboard Activity page'}")
+        self._toggle(
+            f"failing:{name}",
+            streak >= limit,
+            f"photosync: {label} sync failed {limit} times in a row",
+            f"The last: {report.error or 'see the dashboard Activity page'}",
+        )
 
     def _toggle(self, key: str, on: bool, title: str, body: str) -> None:
         self.alerter.urls = list(self.config.notify.urls)  # a reload may have changed them
@@ -292,9 +323,13 @@ class Companion:
         if not missing:
             with os.scandir(root) as entries:
                 missing = next(entries, None) is None and self._indexed_any()
-        self._toggle("root", missing, "photosync: the library folder is missing",
-                     f"{root} is missing or empty (is the share mounted?). Nothing is synced or "
-                     f"deleted until it is back.")
+        self._toggle(
+            "root",
+            missing,
+            "photosync: the library folder is missing",
+            f"{root} is missing or empty (is the share mounted?). Nothing is synced or "
+            f"deleted until it is back.",
+        )
 
     def _check_testing_token(self, now: float) -> None:
         """drive.app_in_testing: warn a day before the Drive token's 7 days are over."""
@@ -310,18 +345,22 @@ class Companion:
             return
         dies = authorized + TESTING_TOKEN_DAYS * 86400
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(dies))
-        self._toggle("expiring:drive", now >= dies - WARN_BEFORE,
-                     "photosync: Google Drive authorization expires within a day",
-                     f"The OAuth app is in \"Testing\" status (drive.app_in_testing): Google "
-                     f"ends its authorization on {when}, 7 days after it was given. Reconnect "
-                     f"Google Drive on the dashboard's Authorization page or run `photosync auth "
-                     f"drive`; publishing the app (\"In production\") ends this.")
+        self._toggle(
+            "expiring:drive",
+            now >= dies - WARN_BEFORE,
+            "photosync: Google Drive authorization expires within a day",
+            f'The OAuth app is in "Testing" status (drive.app_in_testing): Google '
+            f"ends its authorization on {when}, 7 days after it was given. Reconnect "
+            f"Google Drive on the dashboard's Authorization page or run `photosync auth "
+            f'drive`; publishing the app ("In production") ends this.',
+        )
 
     def _indexed_any(self) -> bool:
         conn = open_db(self.config.state_dir)
         try:
-            return conn.execute("SELECT 1 FROM files WHERE status = 'present' LIMIT 1"
-                                ).fetchone() is not None
+            return (
+                conn.execute("SELECT 1 FROM files WHERE status = 'present' LIMIT 1").fetchone()
+                is not None
+            )
         finally:
             conn.close()
-

@@ -20,9 +20,15 @@ APPS = {
 }
 
 
-def make_app(service: str, data_dir: Path | None = None, rate_limit: int | None = None,
-             auto_approve: bool = False, fault_rate: float = 0.0, fault_seed: int = 0,
-             latency_ms: float = 0.0) -> EmulatorApp:
+def make_app(
+    service: str,
+    data_dir: Path | None = None,
+    rate_limit: int | None = None,
+    auto_approve: bool = False,
+    fault_rate: float = 0.0,
+    fault_seed: int = 0,
+    latency_ms: float = 0.0,
+) -> EmulatorApp:
     module_name, class_name = APPS[service].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     faults = Faults(rate=fault_rate, seed=fault_seed, latency_ms=latency_ms)
@@ -43,8 +49,11 @@ def admin(base_url: str, route: str, body: Any = None, timeout: float = 60) -> A
     """Call an emulator's admin route (``route`` may carry a query): GET without ``body``, POST
     with it as JSON; returns the JSON answer. For tests, benchmarks and the demo."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base_url}/_admin/{route}", data=data,
-                                     method="GET" if data is None else "POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base_url}/_admin/{route}",
+        data=data,
+        method="GET" if data is None else "POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as answer:
         return json.loads(answer.read())

@@ -66,13 +66,22 @@ from photosync.emulators.drive_store import DriveStore
 from photosync.emulators.drive_upload import ResumableSessions, Session, media_body, multipart_body
 from photosync.emulators.server import EmulatorApp, Faults, Request, Response
 
-DISCOVERY = Path(__import__("googleapiclient").__file__).parent / "discovery_cache/documents/drive.v3.json"
-FULL_SCOPES = {"drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly", "drive.photos.readonly"}
+DISCOVERY = (
+    Path(__import__("googleapiclient").__file__).parent / "discovery_cache/documents/drive.v3.json"
+)
+FULL_SCOPES = {
+    "drive",
+    "drive.readonly",
+    "drive.metadata",
+    "drive.metadata.readonly",
+    "drive.photos.readonly",
+}
 CONTENT_SCOPES = ["drive", "drive.readonly", "drive.file", "drive.appdata", "drive.photos.readonly"]
 
 # (HTTP method, path pattern) -> method id; the first match wins.
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    (m, re.compile(p), name) for m, p, name in [
+    (m, re.compile(p), name)
+    for m, p, name in [
         ("GET", r"/drive/v3/files/generateIds", "drive.files.generateIds"),
         ("GET", r"/drive/v3/files", "drive.files.list"),
         ("POST", r"/drive/v3/files", "drive.files.create"),
@@ -91,14 +100,20 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/o/oauth2/approve", "oauth2.approve"),
         ("POST", r"/token|/o/oauth2/token", "oauth2.token"),
         ("POST", r"/revoke|/o/oauth2/revoke", "oauth2.revoke"),
-    ]]
+    ]
+]
 
 
 class DriveEmulator(FeedsApi, EmulatorApp):
     name = "drive"
 
-    def __init__(self, data_dir: Path | None = None, rate_limit: int | None = None,
-                 auto_approve: bool = False, faults: Faults | None = None):
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        rate_limit: int | None = None,
+        auto_approve: bool = False,
+        faults: Faults | None = None,
+    ):
         super().__init__(data_dir, rate_limit, auto_approve, faults)
         self.discovery = json.loads(DISCOVERY.read_text())
         self.schemas = self.discovery["schemas"]
@@ -107,8 +122,11 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         self.facts = ContentFacts(self.blobs.get)
         self.store = DriveStore(self.facts)
         self.uploads = ResumableSessions()
-        self._method_scopes = {m["id"]: m.get("scopes", []) for r in self.discovery["resources"].values()
-                               for m in r.get("methods", {}).values()}
+        self._method_scopes = {
+            m["id"]: m.get("scopes", [])
+            for r in self.discovery["resources"].values()
+            for m in r.get("methods", {}).values()
+        }
         self._discovery_cache: dict[str, bytes] = {}
 
     # --- EmulatorApp hooks -----------------------------------------------------------------
@@ -126,17 +144,25 @@ class DriveEmulator(FeedsApi, EmulatorApp):
 
     def server_error(self, status: int) -> Response:
         if status == 502:  # Google's front end answers 502 with an HTML page, not JSON
-            return Response.html("<!DOCTYPE html><title>Error 502 (Server Error)!!1</title>"
-                                 "<p><b>502.</b> That's an error.", 502)
-        reason, message = ("backendError", "Internal Error") if status == 500 else \
-            ("backendError", "Service Unavailable" if status == 503 else "Bad Gateway")
+            return Response.html(
+                "<!DOCTYPE html><title>Error 502 (Server Error)!!1</title>"
+                "<p><b>502.</b> That's an error.",
+                502,
+            )
+        reason, message = (
+            ("backendError", "Internal Error")
+            if status == 500
+            else ("backendError", "Service Unavailable" if status == 503 else "Bad Gateway")
+        )
         return DriveError(status, reason, message).response()
 
     def handle(self, request: Request) -> Response:
         name, args = self._route(request)
         handler = self._handlers().get(name)
         if handler is None:
-            return DriveError(404, "notFound", f"Not Found: {request.method} {request.path}").response()
+            return DriveError(
+                404, "notFound", f"Not Found: {request.method} {request.path}"
+            ).response()
         try:
             return handler(request, **args)
         except DriveError as error:
@@ -165,14 +191,22 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         return route
 
     def _handlers(self) -> dict[str, Callable[..., Response]]:
-        return {"drive.files.list": self.files_list, "drive.files.get": self.files_get,
-                "drive.files.create": self.files_create, "drive.files.update": self.files_update,
-                "drive.files.delete": self.files_delete, "drive.files.generateIds": self.generate_ids,
-                "drive.changes.getStartPageToken": self.start_token, "drive.changes.list": self.changes_list,
-                "drive.about.get": self.about_get, "discovery.apis.getRest": self.discovery_doc,
-                "oauth2.authorize": lambda r: self.oauth.authorize_page(r, self.auto_approve),
-                "oauth2.approve": self._locked(self.oauth.decide), "oauth2.token": self._locked(self.oauth.token),
-                "oauth2.revoke": self.revoke}
+        return {
+            "drive.files.list": self.files_list,
+            "drive.files.get": self.files_get,
+            "drive.files.create": self.files_create,
+            "drive.files.update": self.files_update,
+            "drive.files.delete": self.files_delete,
+            "drive.files.generateIds": self.generate_ids,
+            "drive.changes.getStartPageToken": self.start_token,
+            "drive.changes.list": self.changes_list,
+            "drive.about.get": self.about_get,
+            "discovery.apis.getRest": self.discovery_doc,
+            "oauth2.authorize": lambda r: self.oauth.authorize_page(r, self.auto_approve),
+            "oauth2.approve": self._locked(self.oauth.decide),
+            "oauth2.token": self._locked(self.oauth.token),
+            "oauth2.revoke": self.revoke,
+        }
 
     def _locked(self, fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
         def run(request: Request) -> Response:
@@ -180,6 +214,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
                 response = fn(request)
                 self.mark_dirty()
                 return response
+
         return run
 
     def _grant(self, request: Request, method: str, content: bool = False) -> dict[str, Any]:
@@ -219,8 +254,15 @@ class DriveEmulator(FeedsApi, EmulatorApp):
     def _warm(self, files: list[DriveFile], selection: drive_fields.Selection | None) -> None:
         """Compute content facts (generating seeded images) outside the lock, so a first listing
         of a large seeded account does not stall every other client."""
-        content = {"size", "md5Checksum", "sha256Checksum", "sha1Checksum", "quotaBytesUsed",
-                   "imageMediaMetadata", "*"}
+        content = {
+            "size",
+            "md5Checksum",
+            "sha256Checksum",
+            "sha1Checksum",
+            "quotaBytesUsed",
+            "imageMediaMetadata",
+            "*",
+        }
         if selection is not None and content & set(selection):
             for f in files:
                 if f.blob:
@@ -240,18 +282,25 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             predicate = drive_query.parse(request.query.get("q", ""), {"root": root})
         except drive_query.QueryError:
             raise invalid_query() from None
-        order = order_by(request.query.get("orderBy", ""),
-                         lambda f: self.facts.size_or_estimate(f.blob) if f.blob else 0)
-        fingerprint = zlib.crc32(f"{request.query.get('q', '')}|{request.query.get('orderBy', '')}".encode())
+        order = order_by(
+            request.query.get("orderBy", ""),
+            lambda f: self.facts.size_or_estimate(f.blob) if f.blob else 0,
+        )
+        fingerprint = zlib.crc32(
+            f"{request.query.get('q', '')}|{request.query.get('orderBy', '')}".encode()
+        )
         offset = decode_page_token(request.query.get("pageToken"), fingerprint)
         email, visible = grant["email"], self._visible(grant)
         inner = sub_selection(selection, "files")
         with self.lock:
-            matches = [f for f in self.store.files.values() if f.owner == email and f.parents
-                       and visible(f) and predicate(f, email)]
+            matches = [
+                f
+                for f in self.store.files.values()
+                if f.owner == email and f.parents and visible(f) and predicate(f, email)
+            ]
             for key, reverse in reversed(order):
                 matches.sort(key=key, reverse=reverse)
-            page = matches[offset:offset + size]
+            page = matches[offset : offset + size]
         self._warm(page, inner)
         with self.lock:
             files = [self._file_json(f, inner) for f in page]
@@ -259,7 +308,9 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         if offset + size < len(matches):
             body["nextPageToken"] = encode_page_token(offset + size, fingerprint)
         if selection is not None:
-            body = drive_fields.apply(body, {k: None if k == "files" else v for k, v in selection.items()})
+            body = drive_fields.apply(
+                body, {k: None if k == "files" else v for k, v in selection.items()}
+            )
         return Response.json(body)
 
     def files_get(self, request: Request, id: str) -> Response:  # noqa: A002 - Drive's path name
@@ -270,8 +321,13 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             if not media:
                 return self._file_answer(request, f)
             if not f.blob:
-                raise DriveError(403, "fileNotDownloadable", "Only files with binary content can be "
-                                 "downloaded. Use Export with Docs Editors files.", location="alt")
+                raise DriveError(
+                    403,
+                    "fileNotDownloadable",
+                    "Only files with binary content can be "
+                    "downloaded. Use Export with Docs Editors files.",
+                    location="alt",
+                )
             blob, mime = f.blob, f.mimeType
         return Response.file(self.blobs.get(blob), request, mime)
 
@@ -309,9 +365,12 @@ class DriveEmulator(FeedsApi, EmulatorApp):
                     self._file(grant, file_id)
             url = f"{self.base_url}/upload/drive/v3/files" + (f"/{file_id}" if file_id else "")
             with self.lock:
-                self.store.check_quota(grant["email"], int(request.headers.get("X-Upload-Content-Length") or 0))
-                return self.uploads.start(request, grant["email"], grant["client_id"],
-                                          {**meta, "__file_id": file_id}, url)
+                self.store.check_quota(
+                    grant["email"], int(request.headers.get("X-Upload-Content-Length") or 0)
+                )
+                return self.uploads.start(
+                    request, grant["email"], grant["client_id"], {**meta, "__file_id": file_id}, url
+                )
         raise invalid_parameter("uploadType", "Invalid value for: uploadType is not a valid value")
 
     def _finish_resumable(self, session: Session, data: bytes) -> Response:
@@ -324,8 +383,15 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         except DriveError as error:
             return error.response()
 
-    def _write(self, request: Request, grant: dict[str, Any], meta: dict[str, Any], data: bytes | None,
-               ctype: str | None, file_id: str | None = None) -> Response:
+    def _write(
+        self,
+        request: Request,
+        grant: dict[str, Any],
+        meta: dict[str, Any],
+        data: bytes | None,
+        ctype: str | None,
+        file_id: str | None = None,
+    ) -> Response:
         blob = None
         if data is not None:
             with self.lock:
@@ -338,8 +404,15 @@ class DriveEmulator(FeedsApi, EmulatorApp):
                 f = self.store.create(grant["email"], grant["client_id"], meta, blob, ctype)
             else:
                 self._file(grant, file_id)
-                f = self.store.update(grant["email"], file_id, meta, id_list(q.get("addParents")),
-                                      id_list(q.get("removeParents")), blob, ctype)
+                f = self.store.update(
+                    grant["email"],
+                    file_id,
+                    meta,
+                    id_list(q.get("addParents")),
+                    id_list(q.get("removeParents")),
+                    blob,
+                    ctype,
+                )
             self.mark_dirty()
             return self._file_answer(request, f)
 
@@ -367,19 +440,27 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             found = self.oauth.revoke(refresh_token=grant["refresh"] if grant else token)
             self.mark_dirty()
         if not found:
-            return Response.json({"error": "invalid_token", "error_description": "Token expired or revoked"}, 400)
+            return Response.json(
+                {"error": "invalid_token", "error_description": "Token expired or revoked"}, 400
+            )
         return Response.json({})
 
     # --- admin -----------------------------------------------------------------------------
     def admin(self, name: str, request: Request) -> Response | None:
         from photosync.emulators.drive_admin import admin_route
+
         return admin_route(self, name, request)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"accounts": self.store.accounts, "files": [f.to_json() for f in self.store.files.values()],
-                "changes": self.store.changes.snapshot(), "issued_ids": sorted(self.store.issued_ids),
-                "oauth": self.oauth.snapshot(), "uploads": self.uploads.snapshot(),
-                "default_account": self.oauth.default_account}
+        return {
+            "accounts": self.store.accounts,
+            "files": [f.to_json() for f in self.store.files.values()],
+            "changes": self.store.changes.snapshot(),
+            "issued_ids": sorted(self.store.issued_ids),
+            "oauth": self.oauth.snapshot(),
+            "uploads": self.uploads.snapshot(),
+            "default_account": self.oauth.default_account,
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         with self.lock:

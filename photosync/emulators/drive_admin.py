@@ -31,9 +31,22 @@ def admin_route(app: DriveEmulator, name: str, request: Request) -> Response | N
 def state(app: DriveEmulator, body: dict[str, Any]) -> Response:
     with app.lock:
         accounts = sorted(app.store.accounts)
-        rows = [({"id": f.id, "name": f.name, "parents": list(f.parents), "mimeType": f.mimeType,
-                  "appProperties": dict(f.appProperties), "trashed": f.trashed, "owner": f.owner}, f.blob)
-                for f in app.store.files.values() if f.parents]
+        rows = [
+            (
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "parents": list(f.parents),
+                    "mimeType": f.mimeType,
+                    "appProperties": dict(f.appProperties),
+                    "trashed": f.trashed,
+                    "owner": f.owner,
+                },
+                f.blob,
+            )
+            for f in app.store.files.values()
+            if f.parents
+        ]
     for row, blob in rows:
         row["md5Checksum"] = app.facts.get(blob).md5 if blob else None
     return Response.json({"accounts": accounts, "files": [row for row, _ in rows]})
@@ -50,13 +63,17 @@ def credentials(app: DriveEmulator, body: dict[str, Any]) -> Response:
 def token(app: DriveEmulator, body: dict[str, Any]) -> Response:
     email = body.get("account") or app.oauth.default_account
     app.store.account(email)
-    return Response.json(app.oauth.mint(email, list(body.get("scopes") or [DRIVE_SCOPE]), app.base_url))
+    return Response.json(
+        app.oauth.mint(email, list(body.get("scopes") or [DRIVE_SCOPE]), app.base_url)
+    )
 
 
 def revoke(app: DriveEmulator, body: dict[str, Any]) -> Response:
     if not body.get("refresh_token") and not body.get("account"):
         raise ValueError("give refresh_token or account")
-    return Response.json({"revoked": app.oauth.revoke(body.get("refresh_token"), body.get("account"))})
+    return Response.json(
+        {"revoked": app.oauth.revoke(body.get("refresh_token"), body.get("account"))}
+    )
 
 
 def expire(app: DriveEmulator, body: dict[str, Any]) -> Response:
@@ -80,7 +97,14 @@ def quota(app: DriveEmulator, body: dict[str, Any]) -> Response:
     return Response.json({"limit": app.store.quota_limit})
 
 
-ROUTES = {("GET", "state"): state, ("POST", "seed"): seed_route, ("GET", "credentials"): credentials,
-          ("POST", "token"): token, ("POST", "revoke"): revoke, ("POST", "expire"): expire,
-          ("POST", "token_lifetime"): token_lifetime, ("POST", "account"): account,
-          ("POST", "quota"): quota}
+ROUTES = {
+    ("GET", "state"): state,
+    ("POST", "seed"): seed_route,
+    ("GET", "credentials"): credentials,
+    ("POST", "token"): token,
+    ("POST", "revoke"): revoke,
+    ("POST", "expire"): expire,
+    ("POST", "token_lifetime"): token_lifetime,
+    ("POST", "account"): account,
+    ("POST", "quota"): quota,
+}

@@ -28,26 +28,29 @@ def discovery_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/discovery/v1/apis/{api}/{apiVersion}/rest"
 
 
-
-
-def mint_credentials(base_url: str, account: str = "tester@example.com",
-                     scopes: list[str] | None = None) -> Credentials:
+def mint_credentials(
+    base_url: str, account: str = "tester@example.com", scopes: list[str] | None = None
+) -> Credentials:
     """Credentials for ``account`` (access + refresh token) without the browser dance.
 
     Trap: ``Credentials.from_authorized_user_info`` ignores the document's ``token_uri`` and always
     uses Google's, so refreshing would leave loopback; ``with_token_uri`` puts the emulator back.
     """
     info = admin(base_url, "token", {"account": account, "scopes": scopes or [DRIVE_SCOPE]})
-    return Credentials.from_authorized_user_info(info, info["scopes"]).with_token_uri(info["token_uri"])
+    return Credentials.from_authorized_user_info(info, info["scopes"]).with_token_uri(
+        info["token_uri"]
+    )
 
 
-def service_for(base_url: str, credentials: Credentials | None = None, timeout: float = 10.0,
-                **account: Any) -> Any:
+def service_for(
+    base_url: str, credentials: Credentials | None = None, timeout: float = 10.0, **account: Any
+) -> Any:
     """A Drive v3 service on the emulator; one per thread (httplib2 is not thread-safe)."""
     with _lock:
         if base_url not in _documents:
-            with urllib.request.urlopen(discovery_url(base_url).format(api="drive", apiVersion="v3"),
-                                        timeout=30) as answer:
+            with urllib.request.urlopen(
+                discovery_url(base_url).format(api="drive", apiVersion="v3"), timeout=30
+            ) as answer:
                 _documents[base_url] = answer.read().decode()
         document = _documents[base_url]
     credentials = credentials or mint_credentials(base_url, **account)

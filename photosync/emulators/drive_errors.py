@@ -9,17 +9,33 @@ from __future__ import annotations
 
 from photosync.emulators.server import Response
 
-STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                404: "NOT_FOUND", 409: "ALREADY_EXISTS", 416: "OUT_OF_RANGE", 429: "RESOURCE_EXHAUSTED",
-                500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE"}
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    416: "OUT_OF_RANGE",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+}
 
 
 class DriveError(Exception):
     """An API error answered in Google's shape; raise it anywhere below a route handler."""
 
-    def __init__(self, code: int, reason: str, message: str, domain: str = "global",
-                 location: str | None = None, location_type: str = "parameter",
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        domain: str = "global",
+        location: str | None = None,
+        location_type: str = "parameter",
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.code, self.reason, self.message, self.domain = code, reason, message, domain
         self.location, self.location_type = location, location_type
@@ -40,7 +56,9 @@ def not_found(file_id: str) -> DriveError:
 
 
 def invalid_parameter(name: str, message: str | None = None) -> DriveError:
-    return DriveError(400, "invalidParameter", message or f"Invalid value for: {name}", location=name)
+    return DriveError(
+        400, "invalidParameter", message or f"Invalid value for: {name}", location=name
+    )
 
 
 def invalid_query() -> DriveError:
@@ -52,25 +70,47 @@ def bad_request(message: str, reason: str = "badRequest") -> DriveError:
 
 
 def unauthenticated(missing: bool) -> DriveError:
-    hint = ("Expected OAuth 2 access token, login cookie or other valid authentication credential. "
-            "See https://developers.google.com/identity/sign-in/web/devconsole-project.")
+    hint = (
+        "Expected OAuth 2 access token, login cookie or other valid authentication credential. "
+        "See https://developers.google.com/identity/sign-in/web/devconsole-project."
+    )
     if missing:
-        return DriveError(401, "required", "Request is missing required authentication credential. " + hint,
-                          location="Authorization", location_type="header",
-                          headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
-    return DriveError(401, "authError", "Request had invalid authentication credentials. " + hint,
-                      location="Authorization", location_type="header",
-                      headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
-                                                   'error="invalid_token"'})
+        return DriveError(
+            401,
+            "required",
+            "Request is missing required authentication credential. " + hint,
+            location="Authorization",
+            location_type="header",
+            headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+        )
+    return DriveError(
+        401,
+        "authError",
+        "Request had invalid authentication credentials. " + hint,
+        location="Authorization",
+        location_type="header",
+        headers={
+            "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
+        },
+    )
 
 
 def insufficient_scopes() -> DriveError:
-    return DriveError(403, "insufficientPermissions", "Request had insufficient authentication scopes.")
+    return DriveError(
+        403, "insufficientPermissions", "Request had insufficient authentication scopes."
+    )
 
 
 def rate_limited(user: bool, retry_after: float) -> DriveError:
     headers = {"Retry-After": str(max(1, int(retry_after)))}
     if user:
-        return DriveError(403, "userRateLimitExceeded", "User rate limit exceeded.",
-                          domain="usageLimits", headers=headers)
-    return DriveError(429, "rateLimitExceeded", "Rate limit exceeded.", domain="usageLimits", headers=headers)
+        return DriveError(
+            403,
+            "userRateLimitExceeded",
+            "User rate limit exceeded.",
+            domain="usageLimits",
+            headers=headers,
+        )
+    return DriveError(
+        429, "rateLimitExceeded", "Rate limit exceeded.", domain="usageLimits", headers=headers
+    )

@@ -42,7 +42,10 @@ class FeedsApi:
         self._grant(request, "drive.changes.getStartPageToken")
         selection = self._fields(request, "StartPageToken")
         with self.lock:
-            body = {"kind": "drive#startPageToken", "startPageToken": self.store.changes.start_token()}
+            body = {
+                "kind": "drive#startPageToken",
+                "startPageToken": self.store.changes.start_token(),
+            }
         return Response.json(drive_fields.apply(body, selection))
 
     def changes_list(self, request: Request) -> Response:
@@ -59,18 +62,32 @@ class FeedsApi:
         inner = sub_selection(sub_selection(selection, "changes"), "file")
         with self.lock:
             page, next_token, new_start = self.store.changes.page(
-                int(token), email, size, include_removed,
-                lambda c: c.removed or visible(self.store.files[c.file_id]))
+                int(token),
+                email,
+                size,
+                include_removed,
+                lambda c: c.removed or visible(self.store.files[c.file_id]),
+            )
             changes = [self._change_json(c, inner) for c in page]
         body: dict[str, Any] = {"kind": "drive#changeList", "changes": changes}
-        body.update({"nextPageToken": next_token} if next_token else {"newStartPageToken": new_start})
+        body.update(
+            {"nextPageToken": next_token} if next_token else {"newStartPageToken": new_start}
+        )
         if selection is not None:
             body = drive_fields.apply(body, selection)
         return Response.json(body)
 
-    def _change_json(self, change: Any, file_selection: drive_fields.Selection | None) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "drive#change", "changeType": "file", "type": "file",
-                               "time": rfc3339(change.time), "removed": change.removed, "fileId": change.file_id}
+    def _change_json(
+        self, change: Any, file_selection: drive_fields.Selection | None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "drive#change",
+            "changeType": "file",
+            "type": "file",
+            "time": rfc3339(change.time),
+            "removed": change.removed,
+            "fileId": change.file_id,
+        }
         if not change.removed:
             out["file"] = self._file_json(self.store.files[change.file_id], file_selection)
         return out
@@ -78,14 +95,27 @@ class FeedsApi:
     def about_get(self, request: Request) -> Response:
         grant = self._grant(request, "drive.about.get")
         if not request.query.get("fields"):
-            raise DriveError(400, "required", "The 'fields' parameter is required for this method.",
-                             location="fields")
+            raise DriveError(
+                400,
+                "required",
+                "The 'fields' parameter is required for this method.",
+                location="fields",
+            )
         selection = self._fields(request, "About")
         with self.lock:
             user = {k: v for k, v in self.store.owner_resource(grant["email"]).items()}
             usage = self.store.usage(grant["email"]) if wants(selection, "storageQuota") else 0
-        body = {"kind": "drive#about", "user": user, "maxUploadSize": str(5 * 1024 ** 4),
-                "appInstalled": False, "canCreateDrives": False,
-                "storageQuota": {"limit": str(self.store.quota_limit), "usage": str(usage), "usageInDrive": str(usage),
-                                 "usageInDriveTrash": "0"}}
+        body = {
+            "kind": "drive#about",
+            "user": user,
+            "maxUploadSize": str(5 * 1024**4),
+            "appInstalled": False,
+            "canCreateDrives": False,
+            "storageQuota": {
+                "limit": str(self.store.quota_limit),
+                "usage": str(usage),
+                "usageInDrive": str(usage),
+                "usageInDriveTrash": "0",
+            },
+        }
         return Response.json(drive_fields.apply(body, selection))

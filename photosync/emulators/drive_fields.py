@@ -28,7 +28,7 @@ def parse(text: str) -> Selection:
     parser = _Parser(text.replace(" ", ""))
     selection = parser.selection()
     if parser.pos != len(parser.text):
-        raise FieldsError(parser.text[parser.pos:] or text)
+        raise FieldsError(parser.text[parser.pos :] or text)
     return selection
 
 
@@ -39,11 +39,13 @@ class _Parser:
 
     def name(self) -> str:
         start = self.pos
-        while self.pos < len(self.text) and (self.text[self.pos].isalnum() or self.text[self.pos] in "_*"):
+        while self.pos < len(self.text) and (
+            self.text[self.pos].isalnum() or self.text[self.pos] in "_*"
+        ):
             self.pos += 1
         if start == self.pos:
             raise FieldsError(self.text[start:] or self.text)
-        return self.text[start:self.pos]
+        return self.text[start : self.pos]
 
     def selection(self) -> Selection:
         result: Selection = {}
@@ -92,7 +94,12 @@ def validate(selection: Selection, schema: str, schemas: dict[str, Any], prefix:
         if target:
             validate(inner, target, schemas, prefix + name + "/")
         elif "properties" in properties[name]:
-            validate(inner, "__inline__", {**schemas, "__inline__": properties[name]}, prefix + name + "/")
+            validate(
+                inner,
+                "__inline__",
+                {**schemas, "__inline__": properties[name]},
+                prefix + name + "/",
+            )
         else:
             raise FieldsError(prefix + name + "/" + next(iter(inner)))
 

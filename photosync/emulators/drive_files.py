@@ -87,8 +87,13 @@ class ContentFacts:
         return 800 + spec.get("width", 64) * spec.get("height", 48) // 10
 
     def learn(self, key: str, data: bytes) -> Facts:
-        facts = Facts(len(data), hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest(),
-                      hashlib.sha1(data).hexdigest(), *image_facts(data))
+        facts = Facts(
+            len(data),
+            hashlib.md5(data).hexdigest(),
+            hashlib.sha256(data).hexdigest(),
+            hashlib.sha1(data).hexdigest(),
+            *image_facts(data),
+        )
         with self._lock:
             self._cache[key] = facts
         return facts
@@ -100,9 +105,14 @@ class ContentFacts:
 
 def image_facts(data: bytes) -> tuple[int | None, int | None, str | None]:
     """(width, height, EXIF DateTimeOriginal) read with Wand ``ping`` (no pixel decoding)."""
-    if not data.startswith(IMAGE_MAGIC) and data[4:12] not in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+    if not data.startswith(IMAGE_MAGIC) and data[4:12] not in (
+        b"ftypheic",
+        b"ftypheix",
+        b"ftypmif1",
+    ):
         return None, None, None  # only hand ImageMagick what is plainly a picture
     from wand.image import Image
+
     try:
         with Image.ping(blob=data) as img:
             meta = img.metadata
@@ -135,8 +145,9 @@ def extension(name: str) -> tuple[str, str]:
     return name.rsplit(".", 1)[1], name.split(".", 1)[1]
 
 
-def resource(f: DriveFile, keys: set[str] | None, facts: Callable[[str], Facts],
-             owner: dict[str, Any]) -> dict[str, Any]:
+def resource(
+    f: DriveFile, keys: set[str] | None, facts: Callable[[str], Facts], owner: dict[str, Any]
+) -> dict[str, Any]:
     """The File resource with only ``keys`` (None: Drive's default kind,id,name,mimeType)."""
     wanted = set(DEFAULT_KEYS) if keys is None else keys
     everything = "*" in wanted
@@ -145,31 +156,55 @@ def resource(f: DriveFile, keys: set[str] | None, facts: Callable[[str], Facts],
     def want(name: str) -> bool:
         return everything or name in wanted
 
-    for name, value in (("kind", "drive#file"), ("id", f.id), ("name", f.name), ("mimeType", f.mimeType)):
+    for name, value in (
+        ("kind", "drive#file"),
+        ("id", f.id),
+        ("name", f.name),
+        ("mimeType", f.mimeType),
+    ):
         if want(name):
             out[name] = value
     _add_plain(out, f, want, owner)
-    if f.blob and any(want(n) for n in ("size", "md5Checksum", "sha256Checksum", "sha1Checksum",
-                                        "quotaBytesUsed", "imageMediaMetadata")):
+    if f.blob and any(
+        want(n)
+        for n in (
+            "size",
+            "md5Checksum",
+            "sha256Checksum",
+            "sha1Checksum",
+            "quotaBytesUsed",
+            "imageMediaMetadata",
+        )
+    ):
         _add_content(out, f, facts(f.blob), want)
     elif want("quotaBytesUsed"):
         out["quotaBytesUsed"] = "0"
     return out
 
 
-def _add_plain(out: dict[str, Any], f: DriveFile, want: Callable[[str], bool], owner: dict[str, Any]) -> None:
+def _add_plain(
+    out: dict[str, Any], f: DriveFile, want: Callable[[str], bool], owner: dict[str, Any]
+) -> None:
     root = not f.parents
     simple: dict[str, Any] = {
         "parents": list(f.parents) if f.parents else None,
-        "createdTime": rfc3339(f.createdTime), "modifiedTime": rfc3339(f.modifiedTime),
+        "createdTime": rfc3339(f.createdTime),
+        "modifiedTime": rfc3339(f.modifiedTime),
         "appProperties": dict(f.appProperties) if f.appProperties else None,
         "properties": dict(f.properties) if f.properties else None,
-        "description": f.description, "trashed": f.trashed,
-        "explicitlyTrashed": f.explicitlyTrashed, "starred": f.starred,
-        "version": str(f.version), "ownedByMe": True, "owners": [owner], "spaces": ["drive"],
+        "description": f.description,
+        "trashed": f.trashed,
+        "explicitlyTrashed": f.explicitlyTrashed,
+        "starred": f.starred,
+        "version": str(f.version),
+        "ownedByMe": True,
+        "owners": [owner],
+        "spaces": ["drive"],
         "originalFilename": (f.originalFilename or f.name) if f.blob else None,
         "headRevisionId": f.blob[:40] if f.blob and not f.blob.startswith("gen:") else None,
-        "shared": False, "viewedByMe": True, "modifiedByMe": True,
+        "shared": False,
+        "viewedByMe": True,
+        "modifiedByMe": True,
     }
     if f.blob:
         simple["fileExtension"], simple["fullFileExtension"] = extension(f.name)
@@ -180,9 +215,16 @@ def _add_plain(out: dict[str, Any], f: DriveFile, want: Callable[[str], bool], o
             out[name] = value
 
 
-def _add_content(out: dict[str, Any], f: DriveFile, facts: Facts, want: Callable[[str], bool]) -> None:
-    content = {"size": str(facts.size), "quotaBytesUsed": str(facts.size), "md5Checksum": facts.md5,
-               "sha256Checksum": facts.sha256, "sha1Checksum": facts.sha1}
+def _add_content(
+    out: dict[str, Any], f: DriveFile, facts: Facts, want: Callable[[str], bool]
+) -> None:
+    content = {
+        "size": str(facts.size),
+        "quotaBytesUsed": str(facts.size),
+        "md5Checksum": facts.md5,
+        "sha256Checksum": facts.sha256,
+        "sha1Checksum": facts.sha1,
+    }
     for name, value in content.items():
         if want(name):
             out[name] = value

@@ -37,8 +37,10 @@ class OAuthServer:
         self.known_scopes = known_scopes
         self.clock = clock
         self.lifetime = 3599.0
-        self.client = {"client_id": f"{secrets.token_hex(6)}-emulated.apps.googleusercontent.com",
-                       "client_secret": "GOCSPX-" + secrets.token_urlsafe(21)}
+        self.client = {
+            "client_id": f"{secrets.token_hex(6)}-emulated.apps.googleusercontent.com",
+            "client_secret": "GOCSPX-" + secrets.token_urlsafe(21),
+        }
         self.codes: dict[str, dict[str, Any]] = {}
         self.access: dict[str, dict[str, Any]] = {}
         self.refresh: dict[str, dict[str, Any]] = {}
@@ -46,18 +48,30 @@ class OAuthServer:
 
     # --- documents for the admin routes ----------------------------------------------------
     def client_secrets(self, base_url: str) -> dict[str, Any]:
-        return {"installed": {**self.client, "project_id": "photosync-emulated",
-                              "auth_uri": f"{base_url}/o/oauth2/auth", "token_uri": f"{base_url}/token",
-                              "auth_provider_x509_cert_url": f"{base_url}/oauth2/v1/certs",
-                              "redirect_uris": ["http://localhost"]}}
+        return {
+            "installed": {
+                **self.client,
+                "project_id": "photosync-emulated",
+                "auth_uri": f"{base_url}/o/oauth2/auth",
+                "token_uri": f"{base_url}/token",
+                "auth_provider_x509_cert_url": f"{base_url}/oauth2/v1/certs",
+                "redirect_uris": ["http://localhost"],
+            }
+        }
 
     def mint(self, email: str, scopes: list[str], base_url: str) -> dict[str, Any]:
         """An authorized-user document ``Credentials.from_authorized_user_info`` accepts."""
         grant = self._issue(email, self.client["client_id"], scopes)
         expiry = datetime.fromtimestamp(self.access[grant["access_token"]]["expires"], UTC)
-        return {"token": grant["access_token"], "refresh_token": grant["refresh_token"],
-                "token_uri": f"{base_url}/token", **self.client, "scopes": scopes, "account": email,
-                "expiry": expiry.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"}
+        return {
+            "token": grant["access_token"],
+            "refresh_token": grant["refresh_token"],
+            "token_uri": f"{base_url}/token",
+            **self.client,
+            "scopes": scopes,
+            "account": email,
+            "expiry": expiry.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z",
+        }
 
     def revoke(self, refresh_token: str | None = None, account: str | None = None) -> int:
         """Revoke refresh tokens (one, or all of an account) and their access tokens."""
@@ -133,11 +147,15 @@ class OAuthServer:
 
     def _approved(self, params: dict[str, str]) -> Response:
         code = "4/0A" + secrets.token_urlsafe(30)
-        self.codes[code] = {"client_id": params["client_id"], "redirect_uri": params["redirect_uri"],
-                            "scopes": params["scope"].split(), "email": params.get("login_hint")
-                            or self.default_account, "challenge": params.get("code_challenge"),
-                            "method": params.get("code_challenge_method", "plain"),
-                            "expires": self.clock() + CODE_LIFETIME}
+        self.codes[code] = {
+            "client_id": params["client_id"],
+            "redirect_uri": params["redirect_uri"],
+            "scopes": params["scope"].split(),
+            "email": params.get("login_hint") or self.default_account,
+            "challenge": params.get("code_challenge"),
+            "method": params.get("code_challenge_method", "plain"),
+            "expires": self.clock() + CODE_LIFETIME,
+        }
         return self._back(params, {"code": code, "scope": params["scope"]})
 
     @staticmethod
@@ -164,7 +182,11 @@ class OAuthServer:
 
     def _exchange_code(self, form: dict[str, str], client_id: str) -> Response:
         pending = self.codes.pop(form.get("code", ""), None)
-        if pending is None or pending["expires"] <= self.clock() or pending["client_id"] != client_id:
+        if (
+            pending is None
+            or pending["expires"] <= self.clock()
+            or pending["client_id"] != client_id
+        ):
             return _token_error("invalid_grant", "Malformed auth code.")
         if form.get("redirect_uri") != pending["redirect_uri"]:
             return _token_error("redirect_uri_mismatch", "Bad Request")
@@ -185,22 +207,54 @@ class OAuthServer:
         if not set(scopes) <= set(stored["scopes"]):
             return _token_error("invalid_scope", "Some requested scopes were invalid.")
         token = "ya29." + secrets.token_urlsafe(40)
-        self.access[token] = {"email": stored["email"], "client_id": client_id, "scopes": scopes,
-                              "expires": self.clock() + self.lifetime, "refresh": form["refresh_token"]}
-        return Response.json({"access_token": token, "expires_in": int(self.lifetime), "scope": " ".join(scopes),
-                              "token_type": "Bearer"}, headers={"Cache-Control": "no-store"})
+        self.access[token] = {
+            "email": stored["email"],
+            "client_id": client_id,
+            "scopes": scopes,
+            "expires": self.clock() + self.lifetime,
+            "refresh": form["refresh_token"],
+        }
+        return Response.json(
+            {
+                "access_token": token,
+                "expires_in": int(self.lifetime),
+                "scope": " ".join(scopes),
+                "token_type": "Bearer",
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
     def _issue(self, email: str, client_id: str, scopes: list[str]) -> dict[str, Any]:
         access, refresh = "ya29." + secrets.token_urlsafe(40), "1//0" + secrets.token_urlsafe(40)
-        self.refresh[refresh] = {"email": email, "client_id": client_id, "scopes": scopes, "revoked": False}
-        self.access[access] = {"email": email, "client_id": client_id, "scopes": scopes,
-                               "expires": self.clock() + self.lifetime, "refresh": refresh}
-        return {"access_token": access, "expires_in": int(self.lifetime), "refresh_token": refresh,
-                "scope": " ".join(scopes), "token_type": "Bearer"}
+        self.refresh[refresh] = {
+            "email": email,
+            "client_id": client_id,
+            "scopes": scopes,
+            "revoked": False,
+        }
+        self.access[access] = {
+            "email": email,
+            "client_id": client_id,
+            "scopes": scopes,
+            "expires": self.clock() + self.lifetime,
+            "refresh": refresh,
+        }
+        return {
+            "access_token": access,
+            "expires_in": int(self.lifetime),
+            "refresh_token": refresh,
+            "scope": " ".join(scopes),
+            "token_type": "Bearer",
+        }
 
     # --- persistence -----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
-        return {"client": self.client, "lifetime": self.lifetime, "access": self.access, "refresh": self.refresh}
+        return {
+            "client": self.client,
+            "lifetime": self.lifetime,
+            "access": self.access,
+            "refresh": self.refresh,
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.client = state["client"]
@@ -216,7 +270,11 @@ def redirect_allowed(uri: str) -> bool:
 
 def pkce(verifier: str, method: str) -> str:
     if method == "S256":
-        return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        return (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
     return verifier
 
 
@@ -225,6 +283,7 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
         from urllib.parse import unquote
+
         raw = base64.b64decode(header[6:]).decode()
         user, _, password = raw.partition(":")
         return unquote(user), unquote(password)
@@ -236,11 +295,15 @@ def _token_error(error: str, description: str, status: int = 400) -> Response:
 
 
 def consent_html(params: dict[str, str], account: str) -> str:
-    hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                     for k, v in params.items())
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in params.items()
+    )
     scopes = "".join(f"<li>{html.escape(s)}</li>" for s in params.get("scope", "").split())
-    return (f"<!doctype html><title>Sign in - Google Accounts (emulated)</title>"
-            f"<h1>photosync wants to access your Google Account</h1><p>{html.escape(account)}</p>"
-            f"<ul>{scopes}</ul><form method=post action=/o/oauth2/approve>{hidden}"
-            f'<button name=decision value=allow>Allow</button> '
-            f'<button name=decision value=deny>Deny</button></form>')
+    return (
+        f"<!doctype html><title>Sign in - Google Accounts (emulated)</title>"
+        f"<h1>photosync wants to access your Google Account</h1><p>{html.escape(account)}</p>"
+        f"<ul>{scopes}</ul><form method=post action=/o/oauth2/approve>{hidden}"
+        f"<button name=decision value=allow>Allow</button> "
+        f"<button name=decision value=deny>Deny</button></form>"
+    )

@@ -13,14 +13,20 @@ from photosync.emulators.drive_errors import bad_request, invalid_parameter
 from photosync.emulators.drive_files import DriveFile
 from photosync.emulators.server import Request
 
-ORDER_KEYS = {"name": lambda f: f.name, "name_natural": lambda f: natural(f.name),
-              "createdTime": lambda f: f.createdTime, "modifiedTime": lambda f: f.modifiedTime,
-              "recency": lambda f: f.modifiedTime, "folder": lambda f: not f.is_folder,
-              "starred": lambda f: f.starred, "modifiedByMeTime": lambda f: f.modifiedTime,
-              "viewedByMeTime": lambda f: f.modifiedTime,
-              # nothing is shared with an account here: every file ties, the next key decides
-              "sharedWithMeTime": lambda f: "",
-              "quotaBytesUsed": lambda f: 0}  # replaced by the files' sizes, see order_by
+ORDER_KEYS = {
+    "name": lambda f: f.name,
+    "name_natural": lambda f: natural(f.name),
+    "createdTime": lambda f: f.createdTime,
+    "modifiedTime": lambda f: f.modifiedTime,
+    "recency": lambda f: f.modifiedTime,
+    "folder": lambda f: not f.is_folder,
+    "starred": lambda f: f.starred,
+    "modifiedByMeTime": lambda f: f.modifiedTime,
+    "viewedByMeTime": lambda f: f.modifiedTime,
+    # nothing is shared with an account here: every file ties, the next key decides
+    "sharedWithMeTime": lambda f: "",
+    "quotaBytesUsed": lambda f: 0,
+}  # replaced by the files' sizes, see order_by
 
 
 def json_body(request: Request) -> dict[str, Any]:
@@ -42,20 +48,29 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     try:
         value = int(raw)
     except ValueError:
-        raise invalid_parameter(name, f"Invalid value '{raw}'. Values must be within the range: "
-                                      f"[{low}, {high}]") from None
+        raise invalid_parameter(
+            name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]"
+        ) from None
     if not low <= value <= high:
-        raise invalid_parameter(name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]")
+        raise invalid_parameter(
+            name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]"
+        )
     return value
 
 
-def order_by(text: str, size: Callable[[DriveFile], int] | None = None) -> list[tuple[Callable[[DriveFile], Any], bool]]:
+def order_by(
+    text: str, size: Callable[[DriveFile], int] | None = None
+) -> list[tuple[Callable[[DriveFile], Any], bool]]:
     """The sort keys of ``orderBy`` (every key of files.list's discovery description, ``desc``
     reverses); ``size`` gives a file's stored bytes for ``quotaBytesUsed``."""
     order = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         words = part.split()
-        if words[0] not in ORDER_KEYS or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+        if (
+            words[0] not in ORDER_KEYS
+            or len(words) > 2
+            or (len(words) == 2 and words[1].lower() not in ("asc", "desc"))
+        ):
             raise invalid_parameter("orderBy", f"Invalid sort key: {part}")
         key = size if words[0] == "quotaBytesUsed" and size else ORDER_KEYS[words[0]]
         order.append((key, len(words) == 2 and words[1].lower() == "desc"))
@@ -74,7 +89,9 @@ def decode_page_token(token: str | None, fingerprint: int) -> int:
     if not token:
         return 0
     try:
-        offset, _, mark = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+        offset, _, mark = (
+            base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+        )
         if int(mark) != fingerprint:
             raise ValueError("token of another query")
         return int(offset)
@@ -86,7 +103,9 @@ def id_list(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def sub_selection(selection: drive_fields.Selection | None, name: str) -> drive_fields.Selection | None:
+def sub_selection(
+    selection: drive_fields.Selection | None, name: str
+) -> drive_fields.Selection | None:
     """The selection of a member: None (Drive's defaults) when no fields were given at all."""
     if selection is None:
         return None

@@ -18,25 +18,37 @@ from typing import Any
 
 Predicate = Callable[[Any, str], bool]
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \s*(?:
       (?P<string>'(?:[^'\\]|\\.)*')
     | (?P<op>!=|<=|>=|=|<|>)
     | (?P<punct>[(){}])
     | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
     | (?P<bad>\S)
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 
 KEYWORDS = {"and", "or", "not", "contains", "in", "has", "true", "false"}
-STRING_FIELDS = {"name": ("=", "!=", "contains"), "mimeType": ("=", "!=", "contains"),
-                 "fullText": ("contains",)}
+STRING_FIELDS = {
+    "name": ("=", "!=", "contains"),
+    "mimeType": ("=", "!=", "contains"),
+    "fullText": ("contains",),
+}
 BOOL_FIELDS = {"trashed", "starred", "sharedWithMe"}
 BARE_BOOLEANS = {"sharedWithMe"}  # may stand alone as a term, as Drive's search guide shows
 DATE_FIELDS = {"modifiedTime", "createdTime", "viewedByMeTime"}
 COLLECTIONS = {"parents", "owners", "writers", "readers"}
 MAPS = {"appProperties", "properties"}
-COMPARE = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-           "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+COMPARE = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 class QueryError(ValueError):
@@ -56,7 +68,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.lastgroup == "bad":
-            raise QueryError(f"unexpected character at {pos}: {text[pos:pos + 10]!r}")
+            raise QueryError(f"unexpected character at {pos}: {text[pos : pos + 10]!r}")
         kind = match.lastgroup or "bad"
         value = match.group(kind)
         if kind == "string":
@@ -135,7 +147,9 @@ class _Parser:
         if field in MAPS:
             return self.map_has(field)
         op = self.peek()
-        if field in BARE_BOOLEANS and op.kind != "op":  # Drive's own example: "sharedWithMe and ..."
+        if (
+            field in BARE_BOOLEANS and op.kind != "op"
+        ):  # Drive's own example: "sharedWithMe and ..."
             return lambda f, me: bool(getattr(f, field, False))
         if op.kind == "op" or op.value == "contains":
             self.pos += 1
@@ -200,8 +214,10 @@ def string_predicate(field: str, op: str, value: str) -> Predicate:
 
     def contains(f: Any, me: str) -> bool:
         name = f.name.lower()
-        return name.startswith(needle) or any(word.startswith(needle)
-                                              for word in re.split(r"[^0-9a-z]+", name) if word)
+        return name.startswith(needle) or any(
+            word.startswith(needle) for word in re.split(r"[^0-9a-z]+", name) if word
+        )
+
     return contains
 
 

@@ -19,13 +19,34 @@ from photosync.emulators.drive_errors import DriveError, bad_request, not_found
 from photosync.emulators.drive_files import FOLDER, ContentFacts, DriveFile, new_id, seeded_id
 from photosync.emulators.drive_query import parse_time
 
-WRITABLE_ON_CREATE = {"id", "name", "mimeType", "parents", "appProperties", "properties", "description",
-                      "createdTime", "modifiedTime", "starred", "originalFilename", "trashed"}
-WRITABLE_ON_UPDATE = {"name", "mimeType", "appProperties", "properties", "description", "modifiedTime",
-                      "starred", "trashed", "originalFilename"}
+WRITABLE_ON_CREATE = {
+    "id",
+    "name",
+    "mimeType",
+    "parents",
+    "appProperties",
+    "properties",
+    "description",
+    "createdTime",
+    "modifiedTime",
+    "starred",
+    "originalFilename",
+    "trashed",
+}
+WRITABLE_ON_UPDATE = {
+    "name",
+    "mimeType",
+    "appProperties",
+    "properties",
+    "description",
+    "modifiedTime",
+    "starred",
+    "trashed",
+    "originalFilename",
+}
 PROPERTY_BYTES = 124
 PROPERTIES_PER_APP = 30
-QUOTA_LIMIT = 15 * 1024 ** 3
+QUOTA_LIMIT = 15 * 1024**3
 
 
 class DriveStore:
@@ -45,8 +66,12 @@ class DriveStore:
         if found:
             return found
         root_id = "0A" + seeded_id("root", email)[1:20] + "Uk9PVA"
-        found = {"email": email, "displayName": email.split("@")[0].title(),
-                 "permissionId": seeded_id("perm", email)[1:21], "root": root_id}
+        found = {
+            "email": email,
+            "displayName": email.split("@")[0].title(),
+            "permissionId": seeded_id("perm", email)[1:21],
+            "root": root_id,
+        }
         self.accounts[email] = found
         now = self.clock()
         self.files[root_id] = DriveFile(root_id, "My Drive", FOLDER, email, [], now, now)
@@ -54,8 +79,13 @@ class DriveStore:
 
     def owner_resource(self, email: str) -> dict[str, Any]:
         acct = self.account(email)
-        return {"kind": "drive#user", "displayName": acct["displayName"], "emailAddress": email,
-                "me": True, "permissionId": acct["permissionId"]}
+        return {
+            "kind": "drive#user",
+            "displayName": acct["displayName"],
+            "emailAddress": email,
+            "me": True,
+            "permissionId": acct["permissionId"],
+        }
 
     # --- reading ---------------------------------------------------------------------------
     def get(self, email: str, file_id: str) -> DriveFile:
@@ -72,51 +102,91 @@ class DriveStore:
     def usage(self, email: str) -> int:
         """Bytes stored. Seeded photos never downloaded yet count with an estimate instead of
         being generated (50,000 of them would take half a minute); Drive's own figure lags too."""
-        return sum(self.facts.size_or_estimate(f.blob) for f in self.files.values()
-                   if f.owner == email and f.blob)
+        return sum(
+            self.facts.size_or_estimate(f.blob)
+            for f in self.files.values()
+            if f.owner == email and f.blob
+        )
 
     def check_quota(self, email: str, adding: int) -> None:
         """Refuse content that would not fit, as Drive does (403 storageQuotaExceeded). Summed
         only under a lowered limit: no test stores 15 GiB."""
         if self.quota_limit < QUOTA_LIMIT and self.usage(email) + adding > self.quota_limit:
-            raise DriveError(403, "storageQuotaExceeded", "The user's Drive storage quota has been exceeded.",
-                             domain="usageLimits")
+            raise DriveError(
+                403,
+                "storageQuotaExceeded",
+                "The user's Drive storage quota has been exceeded.",
+                domain="usageLimits",
+            )
 
     # --- writing ---------------------------------------------------------------------------
-    def create(self, email: str, client: str, meta: dict[str, Any], blob: str | None,
-               content_type: str | None) -> DriveFile:
+    def create(
+        self,
+        email: str,
+        client: str,
+        meta: dict[str, Any],
+        blob: str | None,
+        content_type: str | None,
+    ) -> DriveFile:
         _check_keys(meta, WRITABLE_ON_CREATE)
         acct = self.account(email)
         file_id = self._claim_id(meta.get("id"))
         parents = [self._parent(email, p).id for p in (meta.get("parents") or ["root"])]
         if len(parents) > 1:
-            raise bad_request("A shared drive item must have exactly one parent.", "invalidParameter")
+            raise bad_request(
+                "A shared drive item must have exactly one parent.", "invalidParameter"
+            )
         now = self.clock()
         mime = meta.get("mimeType") or content_type or "application/octet-stream"
         if mime == FOLDER and blob:
             raise bad_request("Folders cannot have content.", "invalidParameter")
-        f = DriveFile(file_id, meta.get("name") or "Untitled", mime, email, parents or [acct["root"]],
-                      _time(meta.get("createdTime"), now), _time(meta.get("modifiedTime"), now),
-                      blob=blob if mime != FOLDER else None,
-                      description=meta.get("description"), originalFilename=meta.get("originalFilename"),
-                      starred=bool(meta.get("starred")), trashed=bool(meta.get("trashed")),
-                      explicitlyTrashed=bool(meta.get("trashed")), app=client)
+        f = DriveFile(
+            file_id,
+            meta.get("name") or "Untitled",
+            mime,
+            email,
+            parents or [acct["root"]],
+            _time(meta.get("createdTime"), now),
+            _time(meta.get("modifiedTime"), now),
+            blob=blob if mime != FOLDER else None,
+            description=meta.get("description"),
+            originalFilename=meta.get("originalFilename"),
+            starred=bool(meta.get("starred")),
+            trashed=bool(meta.get("trashed")),
+            explicitlyTrashed=bool(meta.get("trashed")),
+            app=client,
+        )
         f.appProperties = _merged({}, meta.get("appProperties"))
         f.properties = _merged({}, meta.get("properties"))
         self.files[file_id] = f
         self.changes.record(file_id, email, now)
         return f
 
-    def update(self, email: str, file_id: str, meta: dict[str, Any], add_parents: Iterable[str],
-               remove_parents: Iterable[str], blob: str | None, content_type: str | None) -> DriveFile:
+    def update(
+        self,
+        email: str,
+        file_id: str,
+        meta: dict[str, Any],
+        add_parents: Iterable[str],
+        remove_parents: Iterable[str],
+        blob: str | None,
+        content_type: str | None,
+    ) -> DriveFile:
         if "parents" in meta:
-            raise DriveError(403, "fieldNotWritable", "The parents field is not directly writable in update "
-                             "requests. Use the addParents and removeParents parameters instead.")
+            raise DriveError(
+                403,
+                "fieldNotWritable",
+                "The parents field is not directly writable in update "
+                "requests. Use the addParents and removeParents parameters instead.",
+            )
         _check_keys(meta, WRITABLE_ON_UPDATE)
         f = self.get(email, file_id)
         if self.is_root(f) and (meta or blob):
-            raise DriveError(403, "insufficientFilePermissions",
-                             "The user does not have sufficient permissions for this file.")
+            raise DriveError(
+                403,
+                "insufficientFilePermissions",
+                "The user does not have sufficient permissions for this file.",
+            )
         new_parents = self._moved_parents(email, f, add_parents, remove_parents)
         app_props = _merged(f.appProperties, meta.get("appProperties"))
         props = _merged(f.properties, meta.get("properties"))
@@ -144,8 +214,11 @@ class DriveStore:
     def delete(self, email: str, file_id: str) -> None:
         f = self.get(email, file_id)
         if self.is_root(f):
-            raise DriveError(403, "insufficientFilePermissions",
-                             "The user does not have sufficient permissions for this file.")
+            raise DriveError(
+                403,
+                "insufficientFilePermissions",
+                "The user does not have sufficient permissions for this file.",
+            )
         now = self.clock()
         for victim in [f, *self._descendants(f)]:
             del self.files[victim.id]
@@ -161,10 +234,13 @@ class DriveStore:
         if not wanted:
             return new_id()
         if wanted in self.files:
-            raise DriveError(409, "duplicate", "A file already exists with the provided ID.",
-                             location="file.id")
+            raise DriveError(
+                409, "duplicate", "A file already exists with the provided ID.", location="file.id"
+            )
         if wanted not in self.issued_ids:
-            raise DriveError(400, "fileIdNotUsable", "The provided file ID is not usable.", location="file.id")
+            raise DriveError(
+                400, "fileIdNotUsable", "The provided file ID is not usable.", location="file.id"
+            )
         return wanted
 
     def _parent(self, email: str, parent_id: str) -> DriveFile:
@@ -173,7 +249,9 @@ class DriveStore:
             raise DriveError(403, "cannotAddParent", "The specified parent is not a folder.")
         return parent
 
-    def _moved_parents(self, email: str, f: DriveFile, add: Iterable[str], remove: Iterable[str]) -> list[str]:
+    def _moved_parents(
+        self, email: str, f: DriveFile, add: Iterable[str], remove: Iterable[str]
+    ) -> list[str]:
         parents = list(f.parents)
         for pid in remove:
             real = self.get(email, pid).id
@@ -182,12 +260,17 @@ class DriveStore:
         for pid in add:
             parent = self._parent(email, pid)
             if parent.id == f.id or f.id in self._ancestors(parent):
-                raise DriveError(400, "invalidParent", "A folder cannot be moved into itself or its descendants.")
+                raise DriveError(
+                    400, "invalidParent", "A folder cannot be moved into itself or its descendants."
+                )
             if parent.id not in parents:
                 parents.append(parent.id)
         if len(parents) > 1:
-            raise DriveError(403, "cannotAddParent", "Increasing the number of parents is not allowed. "
-                             "A file can only have one parent.")
+            raise DriveError(
+                403,
+                "cannotAddParent",
+                "Increasing the number of parents is not allowed. A file can only have one parent.",
+            )
         if not parents and not self.is_root(f):
             parents = [self.accounts[email]["root"]]
         return parents
@@ -209,8 +292,11 @@ class DriveStore:
         found: list[DriveFile] = []
         frontier = {folder.id}
         while frontier:
-            children = [f for f in self.files.values() if f.owner == folder.owner
-                        and any(p in frontier for p in f.parents)]
+            children = [
+                f
+                for f in self.files.values()
+                if f.owner == folder.owner and any(p in frontier for p in f.parents)
+            ]
             found.extend(children)
             frontier = {c.id for c in children if c.is_folder}
         return found
@@ -230,8 +316,12 @@ class DriveStore:
 def _check_keys(meta: dict[str, Any], writable: set[str]) -> None:
     for key in meta:
         if key not in writable and key != "kind":
-            raise DriveError(403, "fieldNotWritable", f"The resource body includes fields which are not "
-                             f"directly writable: {key}", location=key)
+            raise DriveError(
+                403,
+                "fieldNotWritable",
+                f"The resource body includes fields which are not directly writable: {key}",
+                location=key,
+            )
 
 
 def _merged(current: dict[str, str], patch: dict[str, Any] | None) -> dict[str, str]:
@@ -242,11 +332,16 @@ def _merged(current: dict[str, str], patch: dict[str, Any] | None) -> dict[str, 
             out.pop(key, None)
             continue
         if len(key.encode()) + len(str(value).encode()) > PROPERTY_BYTES:
-            raise bad_request(f"The property '{key}' is too large: key and value together are limited "
-                              f"to {PROPERTY_BYTES} bytes.", "invalidParameter")
+            raise bad_request(
+                f"The property '{key}' is too large: key and value together are limited "
+                f"to {PROPERTY_BYTES} bytes.",
+                "invalidParameter",
+            )
         out[key] = str(value)
     if len(out) > PROPERTIES_PER_APP:
-        raise bad_request(f"Too many properties: at most {PROPERTIES_PER_APP} per app.", "invalidParameter")
+        raise bad_request(
+            f"Too many properties: at most {PROPERTIES_PER_APP} per app.", "invalidParameter"
+        )
     return out
 
 

@@ -45,12 +45,16 @@ def multipart_body(request: Request) -> tuple[dict[str, Any], bytes, str | None]
         raise bad_request("Multipart upload requires a multipart body.", "badContent")
     parts = split_parts(ctype, request.body)
     if len(parts) != 2:
-        raise bad_request("Multipart upload must have exactly two parts: metadata and media.", "badContent")
+        raise bad_request(
+            "Multipart upload must have exactly two parts: metadata and media.", "badContent"
+        )
     (_, meta_bytes), (media_head, data) = parts
     try:
         meta = json.loads(meta_bytes or b"{}")
     except ValueError as exc:
-        raise bad_request("Invalid JSON payload received in the metadata part.", "parseError") from exc
+        raise bad_request(
+            "Invalid JSON payload received in the metadata part.", "parseError"
+        ) from exc
     if not isinstance(meta, dict):
         raise bad_request("Invalid JSON payload received in the metadata part.", "parseError")
     return meta, data, _content_type(media_head.get_content_type())
@@ -82,12 +86,19 @@ class ResumableSessions:
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def start(self, request: Request, account: str, client: str, meta: dict[str, Any],
-              upload_url: str) -> Response:
+    def start(
+        self, request: Request, account: str, client: str, meta: dict[str, Any], upload_url: str
+    ) -> Response:
         total_header = request.headers.get("X-Upload-Content-Length")
-        session = Session(secrets.token_urlsafe(24), account, client, meta, dict(request.query),
-                          _content_type(request.headers.get("X-Upload-Content-Type")),
-                          int(total_header) if total_header else None)
+        session = Session(
+            secrets.token_urlsafe(24),
+            account,
+            client,
+            meta,
+            dict(request.query),
+            _content_type(request.headers.get("X-Upload-Content-Type")),
+            int(total_header) if total_header else None,
+        )
         with self._lock:
             self.sessions[session.id] = session
             self._locks[session.id] = threading.Lock()
@@ -99,7 +110,9 @@ class ResumableSessions:
         with self._lock:
             session, lock = self.sessions.get(upload_id), self._locks.get(upload_id)
         if session is None or lock is None:
-            raise DriveError(404, "notFound", "Upload session not found or expired.", location="upload_id")
+            raise DriveError(
+                404, "notFound", "Upload session not found or expired.", location="upload_id"
+            )
         with lock:
             if session.result is not None:
                 return session.result
@@ -128,14 +141,24 @@ class ResumableSessions:
         if not query_only:
             start = int(start_s)
             if start <= len(session.data):  # overlap with what arrived is ignored; a gap is refused
-                session.data.extend(body[len(session.data) - start:])
+                session.data.extend(body[len(session.data) - start :])
         return session.total is not None and len(session.data) >= session.total
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Open sessions survive a restart without their partial bytes (the client re-sends)."""
-        return [{"id": s.id, "account": s.account, "client": s.client, "meta": s.meta, "params": s.params,
-                 "content_type": s.content_type, "total": s.total}
-                for s in self.sessions.values() if s.result is None]
+        return [
+            {
+                "id": s.id,
+                "account": s.account,
+                "client": s.client,
+                "meta": s.meta,
+                "params": s.params,
+                "content_type": s.content_type,
+                "total": s.total,
+            }
+            for s in self.sessions.values()
+            if s.result is None
+        ]
 
     def restore(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:

@@ -52,10 +52,22 @@ assert flickr_read and flickr_sets and flickr_write  # imported for their @metho
 REST = "/services/rest/"
 UPLOAD, REPLACE = "/services/upload/", "/services/replace/"
 OAUTH = "/services/oauth/"
-STATIC = re.compile(r"^/(?P<server>\d+)/(?P<id>\d+)_(?P<secret>[0-9a-f]+)(?:_(?P<suffix>[a-z0-9]{1,2}))?\.(?P<ext>[a-z0-9]+)$")
-PLAY = re.compile(r"^/photos/(?P<user>[^/]+)/(?P<id>\d+)/play/(?P<kind>orig|site|player)/(?P<secret>[0-9a-f]+)/?$")
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "tiff": "image/tiff",
-                 "heic": "image/heic", "mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo"}
+STATIC = re.compile(
+    r"^/(?P<server>\d+)/(?P<id>\d+)_(?P<secret>[0-9a-f]+)(?:_(?P<suffix>[a-z0-9]{1,2}))?\.(?P<ext>[a-z0-9]+)$"
+)
+PLAY = re.compile(
+    r"^/photos/(?P<user>[^/]+)/(?P<id>\d+)/play/(?P<kind>orig|site|player)/(?P<secret>[0-9a-f]+)/?$"
+)
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "tiff": "image/tiff",
+    "heic": "image/heic",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "avi": "video/x-msvideo",
+}
 
 
 def endpoint(path: str) -> str:
@@ -67,14 +79,21 @@ def endpoint(path: str) -> str:
 class FlickrEmulator(EmulatorApp):
     name = "flickr"
 
-    def __init__(self, data_dir: Path | None = None, rate_limit: int | None = 3600,
-                 auto_approve: bool = False, faults: Faults | None = None):
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        rate_limit: int | None = 3600,
+        auto_approve: bool = False,
+        faults: Faults | None = None,
+    ):
         super().__init__(data_dir, rate_limit, auto_approve, faults)
         self.state = FlickrState()
         self.oauth = OAuthVerifier(self.state)
         self.specs = load_specs()
         self.hashes: dict[str, str] = {}  # generated blob recipe -> sha256 of its bytes
-        self.max_photos = 0  # per account; past it uploads answer 6 (a free account's 1,000), 0: none
+        self.max_photos = (
+            0  # per account; past it uploads answer 6 (a free account's 1,000), 0: none
+        )
         self._derived: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
@@ -85,7 +104,7 @@ class FlickrEmulator(EmulatorApp):
         if path in (UPLOAD, REPLACE):
             return path.strip("/").rsplit("/", 1)[-1]
         if path.startswith(OAUTH):
-            return "oauth." + path[len(OAUTH):].strip("/")
+            return "oauth." + path[len(OAUTH) :].strip("/")
         return "static"
 
     def rate_limit_key(self, request: Request) -> str | None:
@@ -104,7 +123,7 @@ class FlickrEmulator(EmulatorApp):
         if path in (UPLOAD, REPLACE):
             return self.upload(request, replace=path == REPLACE)
         if path.startswith(OAUTH):
-            return self.oauth_route(request, path[len(OAUTH):].strip("/"))
+            return self.oauth_route(request, path[len(OAUTH) :].strip("/"))
         match = STATIC.match(path)
         if match:
             return self.static(request, match)
@@ -133,9 +152,15 @@ class FlickrEmulator(EmulatorApp):
             from datetime import datetime
 
             from photosync.emulators.images import make_seeded_photo
+
             taken = spec.get("date_taken")
-            return make_seeded_photo(spec["variant"], spec["seed"], spec["width"], spec["height"],
-                                     datetime.fromisoformat(taken) if taken else None)
+            return make_seeded_photo(
+                spec["variant"],
+                spec["seed"],
+                spec["width"],
+                spec["height"],
+                datetime.fromisoformat(taken) if taken else None,
+            )
         return super().generate_blob(spec)
 
     # --- REST -----------------------------------------------------------------------------
@@ -154,7 +179,9 @@ class FlickrEmulator(EmulatorApp):
                 call = self._authorized_call(request, params, spec)
                 payload = METHODS[name](call)
             except ApiError as exc:
-                return fmt.render_error(exc.code, exc.message or spec.message(exc.code), form, params)
+                return fmt.render_error(
+                    exc.code, exc.message or spec.message(exc.code), form, params
+                )
             finally:
                 if self.state.version != version:
                     self.mark_dirty()
@@ -170,14 +197,25 @@ class FlickrEmulator(EmulatorApp):
             raise ApiError(97)
         if spec.requiredperms > PERM_LEVELS[granted] or (spec.needslogin and caller.token is None):
             need = PERM_NAMES[max(spec.requiredperms, 1)]
-            raise ApiError(99, f"Insufficient permissions. Method requires {need} privileges; {granted} granted.")
+            raise ApiError(
+                99,
+                f"Insufficient permissions. Method requires {need} privileges; {granted} granted.",
+            )
         if caller.token is not None:  # OAuth parameters count as arguments wherever they were sent
             params = {**params, "oauth_token": params.get("oauth_token") or caller.token.token}
         for argument in spec.required:
             if not params.get(argument):
                 raise spec.missing_argument_error(argument)
-        return Call(self.state, spec, params, caller.token.nsid if caller.token else None, int(time.time()),
-                    self.base_url, caller.api_key or "", self.blobs)
+        return Call(
+            self.state,
+            spec,
+            params,
+            caller.token.nsid if caller.token else None,
+            int(time.time()),
+            self.base_url,
+            caller.api_key or "",
+            self.blobs,
+        )
 
     # --- OAuth ----------------------------------------------------------------------------
     def oauth_route(self, request: Request, step: str) -> Response:
@@ -187,8 +225,12 @@ class FlickrEmulator(EmulatorApp):
                 return flickr_oauth.request_token(self.state, self.oauth, request)
             if step == "authorize":
                 default = next(iter(self.state.accounts.values()), None)
-                return flickr_oauth.authorize(self.state, request, self.auto_approve,
-                                              default.username if default else "testuser")
+                return flickr_oauth.authorize(
+                    self.state,
+                    request,
+                    self.auto_approve,
+                    default.username if default else "testuser",
+                )
             if step == "access_token":
                 return flickr_oauth.access_token(self.state, self.oauth, request)
         return Response.html("<h1>Page not found</h1>", 404)
@@ -196,17 +238,25 @@ class FlickrEmulator(EmulatorApp):
     # --- upload / replace -----------------------------------------------------------------
     def upload(self, request: Request, replace: bool) -> Response:
         try:
-            fields, files = request.multipart() if "multipart/" in request.headers.get("Content-Type", "") \
+            fields, files = (
+                request.multipart()
+                if "multipart/" in request.headers.get("Content-Type", "")
                 else (request.form(), {})
+            )
             data = files["photo"][2] if "photo" in files else None
             with self.lock:
                 return self._upload_locked(request, fields, data, replace)
         except ApiError as exc:
-            message = exc.message or flickr_upload.UPLOAD_ERRORS.get(exc.code) or COMMON_ERRORS.get(exc.code, "")
+            message = (
+                exc.message
+                or flickr_upload.UPLOAD_ERRORS.get(exc.code)
+                or COMMON_ERRORS.get(exc.code, "")
+            )
             return fmt.render_error(exc.code, message, "rest", {})
 
-    def _upload_locked(self, request: Request, fields: dict[str, str], data: bytes | None,
-                       replace: bool) -> Response:
+    def _upload_locked(
+        self, request: Request, fields: dict[str, str], data: bytes | None, replace: bool
+    ) -> Response:
         try:
             caller = self.oauth.caller(request, {**request.query, **fields}, list(fields.items()))
         except OAuthProblem as exc:
@@ -215,20 +265,29 @@ class FlickrEmulator(EmulatorApp):
             raise ApiError(97)
         granted = caller.token.perms if caller.token else "none"
         if PERM_LEVELS[granted] < PERM_LEVELS["write"]:
-            raise ApiError(99, f"Insufficient permissions. Method requires write privileges; {granted} granted.")
+            raise ApiError(
+                99,
+                f"Insufficient permissions. Method requires write privileges; {granted} granted.",
+            )
         owner, now = caller.token.nsid, int(time.time())
         target = self.state.photos.get(fields.get("photo_id", "")) if replace else None
         if replace and (target is None or target.owner != owner):
             raise ApiError(1)
         if data is None:
             raise ApiError(2)
-        if not replace and self.max_photos and \
-                sum(p.owner == owner for p in self.state.photos.values()) >= self.max_photos:
+        if (
+            not replace
+            and self.max_photos
+            and sum(p.owner == owner for p in self.state.photos.values()) >= self.max_photos
+        ):
             raise ApiError(6)
         is_async = fields.get("async") == "1"
         try:
-            photo = flickr_upload.store_replace(self.state, self.blobs, target, data, now) if target else \
-                flickr_upload.store_upload(self.state, self.blobs, owner, data, fields, now)
+            photo = (
+                flickr_upload.store_replace(self.state, self.blobs, target, data, now)
+                if target
+                else flickr_upload.store_upload(self.state, self.blobs, owner, data, fields, now)
+            )
         except ApiError:
             if not is_async:
                 raise
@@ -238,8 +297,17 @@ class FlickrEmulator(EmulatorApp):
             ticket = flickr_upload.new_ticket(self.state, owner, photo.id if photo else None)
             return fmt.render({"ticketid": fmt.content(ticket.id)}, "rest", {})
         if replace:
-            return fmt.render({"photoid": {"secret": photo.secret, "originalsecret": photo.originalsecret,
-                                           "_content": photo.id}}, "rest", {})
+            return fmt.render(
+                {
+                    "photoid": {
+                        "secret": photo.secret,
+                        "originalsecret": photo.originalsecret,
+                        "_content": photo.id,
+                    }
+                },
+                "rest",
+                {},
+            )
         return fmt.render({"photoid": fmt.content(photo.id)}, "rest", {})
 
     # --- files ----------------------------------------------------------------------------
@@ -252,8 +320,15 @@ class FlickrEmulator(EmulatorApp):
             if suffix == "o":
                 if match["secret"] != photo.originalsecret or match["ext"] != photo.originalformat:
                     return Response(404, b"Not Found")
-                blob, ctype = photo.blob, CONTENT_TYPES.get(photo.originalformat, "application/octet-stream")
-            elif match["secret"] != photo.secret or match["ext"] != "jpg" or suffix not in fmt.SUFFIX_EDGE:
+                blob, ctype = (
+                    photo.blob,
+                    CONTENT_TYPES.get(photo.originalformat, "application/octet-stream"),
+                )
+            elif (
+                match["secret"] != photo.secret
+                or match["ext"] != "jpg"
+                or suffix not in fmt.SUFFIX_EDGE
+            ):
                 return Response(404, b"Not Found")
             else:
                 blob = None
@@ -277,6 +352,7 @@ class FlickrEmulator(EmulatorApp):
         from wand.image import Image
 
         from photosync.emulators.images import make_image
+
         if photo.media == "video":
             data = make_image(photo.id, *dims)
         else:
@@ -295,7 +371,13 @@ class FlickrEmulator(EmulatorApp):
     def play(self, match: re.Match) -> Response:
         with self.lock:
             photo = self.state.photos.get(match["id"])
-            secret = None if photo is None else photo.originalsecret if match["kind"] == "orig" else photo.secret
+            secret = (
+                None
+                if photo is None
+                else photo.originalsecret
+                if match["kind"] == "orig"
+                else photo.secret
+            )
             if photo is None or photo.media != "video" or match["secret"] != secret:
                 return Response(404, b"Not Found")
             return Response.redirect(fmt.static_url(self.base_url, photo, "o"))

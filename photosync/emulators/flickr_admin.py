@@ -42,8 +42,24 @@ if TYPE_CHECKING:
 
 SEED_START = int(datetime(2005, 1, 1, tzinfo=UTC).timestamp())
 SEED_END = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
-WORDS = ("beach", "family", "holiday", "snow", "city", "birthday", "garden", "mountain", "river",
-         "friends", "dog", "cat", "sunset", "market", "museum", "concert")
+WORDS = (
+    "beach",
+    "family",
+    "holiday",
+    "snow",
+    "city",
+    "birthday",
+    "garden",
+    "mountain",
+    "river",
+    "friends",
+    "dog",
+    "cat",
+    "sunset",
+    "market",
+    "museum",
+    "concert",
+)
 
 
 def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
@@ -61,9 +77,18 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
             key = app.state.app_key()
             token = mint_access_token(app.state, account, body.get("perms") or "delete", key)
             app.mark_dirty()
-            return Response.json({"oauth_token": token.token, "oauth_token_secret": token.secret,
-                                  "perms": token.perms, "user_nsid": account.nsid, "username": account.username,
-                                  "fullname": account.fullname, "api_key": key, "api_secret": app.state.apps[key]})
+            return Response.json(
+                {
+                    "oauth_token": token.token,
+                    "oauth_token_secret": token.secret,
+                    "perms": token.perms,
+                    "user_nsid": account.nsid,
+                    "username": account.username,
+                    "fullname": account.fullname,
+                    "api_key": key,
+                    "api_secret": app.state.apps[key],
+                }
+            )
     if name == "quota" and request.method == "POST":
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
@@ -79,27 +104,61 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
 def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:
     state = app.state
     return {
-        "accounts": [{"user_nsid": a.nsid, "username": a.username, "fullname": a.fullname}
-                     for a in state.accounts.values()],
+        "accounts": [
+            {"user_nsid": a.nsid, "username": a.username, "fullname": a.fullname}
+            for a in state.accounts.values()
+        ],
         "photos": [_photo_document(app, p, hashes) for p in state.photos.values()],
-        "photosets": [{"id": s.id, "title": s.title, "description": s.description, "owner": s.owner,
-                       "primary": s.primary, "photos": list(s.photos)}
-                      for owner in state.set_order for s in (state.photosets[i] for i in state.set_order[owner])],
-        "collections": [{"id": c.id, "owner": c.owner, "title": c.title, "description": c.description,
-                         "collections": list(c.children), "sets": list(c.sets)} for c in state.collections.values()],
+        "photosets": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "description": s.description,
+                "owner": s.owner,
+                "primary": s.primary,
+                "photos": list(s.photos),
+            }
+            for owner in state.set_order
+            for s in (state.photosets[i] for i in state.set_order[owner])
+        ],
+        "collections": [
+            {
+                "id": c.id,
+                "owner": c.owner,
+                "title": c.title,
+                "description": c.description,
+                "collections": list(c.children),
+                "sets": list(c.sets),
+            }
+            for c in state.collections.values()
+        ],
     }
 
 
 def _photo_document(app: FlickrEmulator, p: Photo, hashes: bool) -> dict[str, Any]:
     return {
-        "id": p.id, "owner": p.owner, "title": p.title, "description": p.description,
-        "tags": [t.raw for t in p.tags], "machine_tags": p.machine_tags(),
-        "dates": {"posted": p.dateupload, "taken": p.datetaken, "takengranularity": p.granularity,
-                  "takenunknown": p.takenunknown, "lastupdate": p.lastupdate},
+        "id": p.id,
+        "owner": p.owner,
+        "title": p.title,
+        "description": p.description,
+        "tags": [t.raw for t in p.tags],
+        "machine_tags": p.machine_tags(),
+        "dates": {
+            "posted": p.dateupload,
+            "taken": p.datetaken,
+            "takengranularity": p.granularity,
+            "takenunknown": p.takenunknown,
+            "lastupdate": p.lastupdate,
+        },
         "privacy": {"ispublic": p.ispublic, "isfriend": p.isfriend, "isfamily": p.isfamily},
-        "media": p.media, "originalformat": p.originalformat, "secret": p.secret,
-        "originalsecret": p.originalsecret, "server": p.server,
-        "comments": [{"id": c.id, "author": c.author, "text": c.text, "date": c.date} for c in p.comments],
+        "media": p.media,
+        "originalformat": p.originalformat,
+        "secret": p.secret,
+        "originalsecret": p.originalsecret,
+        "server": p.server,
+        "comments": [
+            {"id": c.id, "author": c.author, "text": c.text, "date": c.date} for c in p.comments
+        ],
         "sha256": sha256_of(app, p.blob) if hashes or not p.blob.startswith("gen:") else None,
     }
 
@@ -130,7 +189,9 @@ def seed(state: FlickrState, body: dict[str, Any]) -> dict[str, Any]:
     for entry in names:
         entry = {"username": entry} if isinstance(entry, str) else dict(entry)
         account = state.account(entry["username"], entry.get("fullname"))
-        accounts.append({"user_nsid": account.nsid, "username": account.username, "fullname": account.fullname})
+        accounts.append(
+            {"user_nsid": account.nsid, "username": account.username, "fullname": account.fullname}
+        )
         rng = random.Random(f"{seed_value}:{account.username}")
         photos = _seed_photos(state, account.nsid, rng, body, seed_value)
         made_photos += len(photos)
@@ -139,11 +200,19 @@ def seed(state: FlickrState, body: dict[str, Any]) -> dict[str, Any]:
     return {"accounts": accounts, "photos": made_photos, "photosets": made_sets}
 
 
-def _seed_photos(state: FlickrState, nsid: str, rng: random.Random, body: dict[str, Any],
-                 seed_value: int) -> list[Photo]:
+def _seed_photos(
+    state: FlickrState, nsid: str, rng: random.Random, body: dict[str, Any], seed_value: int
+) -> list[Photo]:
     count = int(body.get("photos", 100))
-    ratios = {k: float(body.get(k, d)) for k, d in (("video_ratio", 0.05), ("comment_ratio", 0.1),
-                                                    ("public_ratio", 0.5), ("unknown_date_ratio", 0.05))}
+    ratios = {
+        k: float(body.get(k, d))
+        for k, d in (
+            ("video_ratio", 0.05),
+            ("comment_ratio", 0.1),
+            ("public_ratio", 0.5),
+            ("unknown_date_ratio", 0.05),
+        )
+    }
     width, height = int(body.get("width", 3000)), int(body.get("height", 2000))
     step = max(1, min(3 * 3600, (SEED_END - SEED_START) // max(count, 1)))
     photos = []
@@ -158,29 +227,56 @@ def _seed_photos(state: FlickrState, nsid: str, rng: random.Random, body: dict[s
         if video:
             blob, fmt, media = BlobStore.recipe({"kind": "video", "seed": unique}), "mp4", "video"
         else:
-            blob = BlobStore.recipe({"kind": "solid", "variant": int(photo_id), "seed": unique,
-                                     "width": width, "height": height,
-                                     "date_taken": None if unknown else taken.isoformat()})
+            blob = BlobStore.recipe(
+                {
+                    "kind": "solid",
+                    "variant": int(photo_id),
+                    "seed": unique,
+                    "width": width,
+                    "height": height,
+                    "date_taken": None if unknown else taken.isoformat(),
+                }
+            )
             fmt, media = "jpg", "photo"
         if unknown:
             taken = datetime.fromtimestamp(upload_ts, UTC).replace(tzinfo=None)
         word = WORDS[rng.randrange(len(WORDS))]
-        photo = Photo(photo_id, nsid, token_hex("secret", photo_id), "65535", token_hex("osecret", photo_id),
-                      fmt, blob, media, 640 if video else width, 360 if video else height,
-                      f"{word.title()} {i + 1}", f"A {word} picture" if rng.random() < 0.3 else "",
-                      upload_ts, upload_ts, taken.strftime("%Y-%m-%d %H:%M:%S"), 0, int(unknown),
-                      int(rng.random() < ratios["public_ratio"]))
+        photo = Photo(
+            photo_id,
+            nsid,
+            token_hex("secret", photo_id),
+            "65535",
+            token_hex("osecret", photo_id),
+            fmt,
+            blob,
+            media,
+            640 if video else width,
+            360 if video else height,
+            f"{word.title()} {i + 1}",
+            f"A {word} picture" if rng.random() < 0.3 else "",
+            upload_ts,
+            upload_ts,
+            taken.strftime("%Y-%m-%d %H:%M:%S"),
+            0,
+            int(unknown),
+            int(rng.random() < ratios["public_ratio"]),
+        )
         photo.tags = [state.new_tag(photo, word, nsid)]
         if rng.random() < ratios["comment_ratio"]:
-            photo.comments = [Comment(f"{photo_id}-{state.next()}", nsid, f"Lovely {word}!",
-                                      upload_ts + 60 * (k + 1)) for k in range(rng.randrange(1, 4))]
+            photo.comments = [
+                Comment(
+                    f"{photo_id}-{state.next()}", nsid, f"Lovely {word}!", upload_ts + 60 * (k + 1)
+                )
+                for k in range(rng.randrange(1, 4))
+            ]
         state.photos[photo_id] = photo
         photos.append(photo)
     return photos
 
 
-def _seed_albums(state: FlickrState, nsid: str, rng: random.Random, photos: list[Photo],
-                 body: dict[str, Any]) -> int:
+def _seed_albums(
+    state: FlickrState, nsid: str, rng: random.Random, photos: list[Photo], body: dict[str, Any]
+) -> int:
     albums = int(body.get("albums", 5)) if photos else 0
     members: list[list[str]] = [[] for _ in range(albums)]
     for i, photo in enumerate(photos):
@@ -191,7 +287,9 @@ def _seed_albums(state: FlickrState, nsid: str, rng: random.Random, photos: list
         if not ids:
             continue
         first = state.photos[ids[0]]
-        pset = state.create_set(nsid, f"Album {k + 1}: {WORDS[k % len(WORDS)]}", "", ids[0], first.dateupload)
+        pset = state.create_set(
+            nsid, f"Album {k + 1}: {WORDS[k % len(WORDS)]}", "", ids[0], first.dateupload
+        )
         state.set_photos(pset, ids)
         sets.append(pset.id)
     if body.get("collections", True) and len(sets) >= 2:
@@ -201,10 +299,14 @@ def _seed_albums(state: FlickrState, nsid: str, rng: random.Random, photos: list
 
 def _seed_collections(state: FlickrState, nsid: str, sets: list[str]) -> None:
     """A root collection holding two sub-collections that split the albums: a nested tree."""
+
     def new(title: str, children: list[str], set_ids: list[str]) -> Collection:
-        coll = Collection(f"{nsid.split('@')[0]}-72157{state.next():012d}", nsid, title, "", children, set_ids)
+        coll = Collection(
+            f"{nsid.split('@')[0]}-72157{state.next():012d}", nsid, title, "", children, set_ids
+        )
         state.collections[coll.id] = coll
         return coll
+
     half = len(sets) // 2
     early, late = new("Early years", [], sets[:half]), new("Later years", [], sets[half:])
     root = new("All albums", [early.id, late.id], [])

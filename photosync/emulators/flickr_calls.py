@@ -23,6 +23,7 @@ def method(name: str) -> Callable:
     def register(fn: Callable[[Call], dict[str, Any]]) -> Callable[[Call], dict[str, Any]]:
         METHODS[name] = fn
         return fn
+
     return register
 
 
@@ -66,8 +67,13 @@ class Call:
     def record(self, photo: Photo, extras: set[str]) -> dict[str, Any]:
         return fmt.photo_record(photo, self.viewer, extras, self.base, self.state.accounts)
 
-    def listing(self, photos: list[Photo], total_as_text: bool = False, cap: int | None = None,
-                default_per_page: int = 100) -> dict[str, Any]:
+    def listing(
+        self,
+        photos: list[Photo],
+        total_as_text: bool = False,
+        cap: int | None = None,
+        default_per_page: int = 100,
+    ) -> dict[str, Any]:
         """Flickr's ``<photos page pages perpage total>`` around one page of records."""
         page, per_page = fmt.paging(self.args, default_per_page)
         reachable = photos[:cap] if cap else photos
@@ -75,8 +81,13 @@ class Call:
         pages = -(-len(photos) // per_page)
         extras = fmt.parse_extras(self.args.get("extras"))
         total: int | str = str(len(photos)) if total_as_text else len(photos)
-        return {"page": page, "pages": pages, "perpage": per_page, "total": total,
-                "photo": [self.record(p, extras) for p in chunk]}
+        return {
+            "page": page,
+            "pages": pages,
+            "perpage": per_page,
+            "total": total,
+            "photo": [self.record(p, extras) for p in chunk],
+        }
 
     def visible(self, photos: list[Photo]) -> list[Photo]:
         """Filter by who may see each photo, ``privacy_filter`` (owner only) and ``media``."""
@@ -101,9 +112,14 @@ class Call:
         lo_tk, hi_tk = self.taken("min_taken_date"), self.taken("max_taken_date")
         if lo_up is None and hi_up is None and lo_tk is None and hi_tk is None:
             return photos
-        return [p for p in photos
-                if (lo_up is None or p.dateupload >= lo_up) and (hi_up is None or p.dateupload <= hi_up)
-                and (lo_tk is None or p.datetaken >= lo_tk) and (hi_tk is None or p.datetaken <= hi_tk)]
+        return [
+            p
+            for p in photos
+            if (lo_up is None or p.dateupload >= lo_up)
+            and (hi_up is None or p.dateupload <= hi_up)
+            and (lo_tk is None or p.datetaken >= lo_tk)
+            and (hi_tk is None or p.datetaken <= hi_tk)
+        ]
 
     def unix(self, arg: str, error: int | None = None) -> int | None:
         value = self.args.get(arg, "").strip()
@@ -145,7 +161,10 @@ def stream(state: FlickrState, owner: str) -> list[Photo]:
     hit = cache.get(("stream", owner))
     if hit and hit[0] == state.version:
         return hit[1]
-    photos = sorted((p for p in state.photos.values() if p.owner == owner),
-                    key=lambda p: (p.dateupload, int(p.id)), reverse=True)
+    photos = sorted(
+        (p for p in state.photos.values() if p.owner == owner),
+        key=lambda p: (p.dateupload, int(p.id)),
+        reverse=True,
+    )
     cache[("stream", owner)] = (state.version, photos)
     return photos

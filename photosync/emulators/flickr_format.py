@@ -22,14 +22,22 @@ MAX_PER_PAGE = 500
 # (label, url extra / size-page code, file suffix, longest edge, square) of Flickr's generated
 # sizes, in getSizes order; the X-Large ones exist only for originals that large, like the rest.
 SIZES = (
-    ("Square", "sq", "s", 75, True), ("Large Square", "q", "q", 150, True),
-    ("Thumbnail", "t", "t", 100, False), ("Small", "s", "m", 240, False),
-    ("Small 320", "n", "n", 320, False), ("Small 400", "w", "w", 400, False),
-    ("Medium", "m", "", 500, False), ("Medium 640", "z", "z", 640, False),
-    ("Medium 800", "c", "c", 800, False), ("Large", "l", "b", 1024, False),
-    ("Large 1600", "h", "h", 1600, False), ("Large 2048", "k", "k", 2048, False),
-    ("X-Large 3K", "3k", "3k", 3072, False), ("X-Large 4K", "4k", "4k", 4096, False),
-    ("X-Large 5K", "5k", "5k", 5120, False), ("X-Large 6K", "6k", "6k", 6144, False),
+    ("Square", "sq", "s", 75, True),
+    ("Large Square", "q", "q", 150, True),
+    ("Thumbnail", "t", "t", 100, False),
+    ("Small", "s", "m", 240, False),
+    ("Small 320", "n", "n", 320, False),
+    ("Small 400", "w", "w", 400, False),
+    ("Medium", "m", "", 500, False),
+    ("Medium 640", "z", "z", 640, False),
+    ("Medium 800", "c", "c", 800, False),
+    ("Large", "l", "b", 1024, False),
+    ("Large 1600", "h", "h", 1600, False),
+    ("Large 2048", "k", "k", 2048, False),
+    ("X-Large 3K", "3k", "3k", 3072, False),
+    ("X-Large 4K", "4k", "4k", 4096, False),
+    ("X-Large 5K", "5k", "5k", 5120, False),
+    ("X-Large 6K", "6k", "6k", 6144, False),
 )
 SUFFIX_EDGE = {suffix: (edge, square) for _, _, suffix, edge, square in SIZES}
 
@@ -67,8 +75,11 @@ def _element(name: str, value: Any) -> str:
         return "".join(_element(name, item) for item in value)
     if not isinstance(value, dict):
         return f"<{name}>{escape(_text(value))}</{name}>\n"
-    attrs = "".join(f" {k}={quoteattr(_text(v))}" for k, v in value.items()
-                    if k != "_content" and v is not None and not isinstance(v, (dict, list)))
+    attrs = "".join(
+        f" {k}={quoteattr(_text(v))}"
+        for k, v in value.items()
+        if k != "_content" and v is not None and not isinstance(v, (dict, list))
+    )
     children = "".join(_element(k, v) for k, v in value.items() if isinstance(v, (dict, list)))
     text = escape(_text(value["_content"])) if "_content" in value else ""
     if not children and not text:
@@ -102,7 +113,7 @@ def paging(args: dict[str, str], default_per_page: int = 100) -> tuple[int, int]
 def page_of(items: list[Any], page: int, per_page: int) -> tuple[list[Any], int]:
     """One page of ``items`` (empty beyond the last page) and the number of pages."""
     pages = math.ceil(len(items) / per_page)
-    return items[(page - 1) * per_page: page * per_page], pages
+    return items[(page - 1) * per_page : page * per_page], pages
 
 
 # --- URLs and sizes -----------------------------------------------------------------------
@@ -142,13 +153,21 @@ def parse_extras(text: str | None) -> set[str]:
     return {e.strip().lower() for e in (text or "").split(",") if e.strip()}
 
 
-def photo_record(photo: Photo, viewer: str | None, extras: set[str], base: str,
-                 accounts: dict[str, Account]) -> dict[str, Any]:
+def photo_record(
+    photo: Photo, viewer: str | None, extras: set[str], base: str, accounts: dict[str, Account]
+) -> dict[str, Any]:
     """A ``<photo>`` of a listing (people.getPhotos, search, photosets.getPhotos...)."""
-    record: dict[str, Any] = {"id": photo.id, "owner": photo.owner, "secret": photo.secret,
-                              "server": photo.server, "farm": FARM, "title": photo.title,
-                              "ispublic": photo.ispublic, "isfriend": photo.isfriend,
-                              "isfamily": photo.isfamily}
+    record: dict[str, Any] = {
+        "id": photo.id,
+        "owner": photo.owner,
+        "secret": photo.secret,
+        "server": photo.server,
+        "farm": FARM,
+        "title": photo.title,
+        "ispublic": photo.ispublic,
+        "isfriend": photo.isfriend,
+        "isfamily": photo.isfamily,
+    }
     for extra in extras:
         adder = _EXTRAS.get(extra)
         if adder:
@@ -158,22 +177,34 @@ def photo_record(photo: Photo, viewer: str | None, extras: set[str], base: str,
     return record
 
 
-def _add_url(record: dict[str, Any], photo: Photo, viewer: str | None, code: str, base: str) -> None:
+def _add_url(
+    record: dict[str, Any], photo: Photo, viewer: str | None, code: str, base: str
+) -> None:
     if code == "o":
         if may_see_original(photo, viewer):
-            record.update(url_o=static_url(base, photo, "o"), height_o=photo.height, width_o=photo.width)
+            record.update(
+                url_o=static_url(base, photo, "o"), height_o=photo.height, width_o=photo.width
+            )
         return
     for _, extra, suffix, edge, square in SIZES:
         if extra == code:
             dims = scaled(photo, edge, square)
             if dims:
-                record.update({f"url_{code}": static_url(base, photo, suffix),
-                               f"height_{code}": dims[1], f"width_{code}": dims[0]})
+                record.update(
+                    {
+                        f"url_{code}": static_url(base, photo, suffix),
+                        f"height_{code}": dims[1],
+                        f"width_{code}": dims[0],
+                    }
+                )
 
 
 def _date_taken(record: dict[str, Any], photo: Photo, *_: Any) -> None:
-    record.update(datetaken=photo.datetaken, datetakengranularity=photo.granularity,
-                  datetakenunknown=str(photo.takenunknown))
+    record.update(
+        datetaken=photo.datetaken,
+        datetakengranularity=photo.granularity,
+        datetakenunknown=str(photo.takenunknown),
+    )
 
 
 def _original_format(record: dict[str, Any], photo: Photo, viewer: str | None, _: Any) -> None:
@@ -186,7 +217,9 @@ def _o_dims(record: dict[str, Any], photo: Photo, viewer: str | None, _: Any) ->
         record.update(o_width=str(photo.width), o_height=str(photo.height))
 
 
-def _owner_name(record: dict[str, Any], photo: Photo, viewer: str | None, accounts: dict[str, Account]) -> None:
+def _owner_name(
+    record: dict[str, Any], photo: Photo, viewer: str | None, accounts: dict[str, Account]
+) -> None:
     account = accounts.get(photo.owner)
     record["ownername"] = account.username if account else ""
 

@@ -40,6 +40,7 @@ class OAuthProblem(Exception):
 @dataclass
 class Caller:
     """Who is calling: the app's key, whether the call was signed, and the user if any."""
+
     api_key: str | None
     signed: bool
     token: AccessToken | None = None
@@ -71,7 +72,9 @@ def oauth_header_params(request: Request) -> dict[str, str]:
     try:
         return {k: utils.unescape(v) for k, v in utils.parse_authorization_header(header)}
     except ValueError:
-        raise OAuthProblem(96, "signature_invalid", "Invalid signature (malformed Authorization header)")
+        raise OAuthProblem(
+            96, "signature_invalid", "Invalid signature (malformed Authorization header)"
+        )
 
 
 def consumer_key(request: Request, params: dict[str, str]) -> str | None:
@@ -80,7 +83,11 @@ def consumer_key(request: Request, params: dict[str, str]) -> str | None:
         header = oauth_header_params(request)
     except OAuthProblem:
         header = {}
-    return header.get("oauth_consumer_key") or params.get("oauth_consumer_key") or params.get("api_key")
+    return (
+        header.get("oauth_consumer_key")
+        or params.get("oauth_consumer_key")
+        or params.get("api_key")
+    )
 
 
 class OAuthVerifier:
@@ -91,10 +98,17 @@ class OAuthVerifier:
         self.nonces = NonceLog()
         self.clock = clock
 
-    def caller(self, request: Request, params: dict[str, str], body_pairs: list[tuple[str, str]],
-               token_kind: str = "access") -> Caller:
+    def caller(
+        self,
+        request: Request,
+        params: dict[str, str],
+        body_pairs: list[tuple[str, str]],
+        token_kind: str = "access",
+    ) -> Caller:
         """Verify the request; ``params`` holds all arguments (query, body, header excluded)."""
-        oauth = oauth_header_params(request) or {k: v for k, v in params.items() if k.startswith("oauth_")}
+        oauth = oauth_header_params(request) or {
+            k: v for k, v in params.items() if k.startswith("oauth_")
+        }
         if "oauth_signature" not in oauth:
             key = params.get("api_key")
             if not key or key not in self.state.apps:
@@ -106,8 +120,12 @@ class OAuthVerifier:
             raise OAuthProblem(100, "consumer_key_unknown", "Invalid API Key (Key not found)")
         token, token_secret = self._token(oauth.get("oauth_token"), key, token_kind)
         if oauth.get("oauth_signature_method") != "HMAC-SHA1":
-            raise OAuthProblem(96, "signature_method_rejected", "Invalid signature (HMAC-SHA1 only)")
-        self._check_signature(request, body_pairs, app_secret, token_secret, oauth["oauth_signature"])
+            raise OAuthProblem(
+                96, "signature_method_rejected", "Invalid signature (HMAC-SHA1 only)"
+            )
+        self._check_signature(
+            request, body_pairs, app_secret, token_secret, oauth["oauth_signature"]
+        )
         self._check_fresh(oauth, key)
         return Caller(key, True, token if isinstance(token, AccessToken) else None)
 
@@ -123,18 +141,27 @@ class OAuthVerifier:
         return token, token.secret
 
     @staticmethod
-    def _check_signature(request: Request, body_pairs: list[tuple[str, str]], app_secret: str,
-                         token_secret: str, sent: str) -> None:
+    def _check_signature(
+        request: Request,
+        body_pairs: list[tuple[str, str]],
+        app_secret: str,
+        token_secret: str,
+        sent: str,
+    ) -> None:
         query = request.url.partition("?")[2]
         header = request.headers.get("Authorization") or ""
         # OAuth parameters may come in the header, the query string or the form body (RFC 5849
         # 3.5; Flickr takes all three): only an OAuth header is a source of signed parameters
         headers = {"Authorization": header} if header.lower().startswith("oauth ") else None
         params = signature.collect_parameters(uri_query=query, body=body_pairs, headers=headers)
-        base = signature.signature_base_string(request.method, signature.base_string_uri(request.url),
-                                               signature.normalize_parameters(params))
+        base = signature.signature_base_string(
+            request.method,
+            signature.base_string_uri(request.url),
+            signature.normalize_parameters(params),
+        )
         expected = signature.sign_hmac_sha1_with_client(
-            base, SimpleNamespace(client_secret=app_secret, resource_owner_secret=token_secret))
+            base, SimpleNamespace(client_secret=app_secret, resource_owner_secret=token_secret)
+        )
         if not secrets.compare_digest(expected, sent):
             raise OAuthProblem(96, "signature_invalid", "Invalid signature")
 
@@ -145,16 +172,21 @@ class OAuthVerifier:
         except ValueError:
             raise OAuthProblem(96, "timestamp_refused", "Invalid signature (bad timestamp)")
         if abs(now - stamp) > TIMESTAMP_WINDOW:
-            raise OAuthProblem(96, "timestamp_refused", "Invalid signature (timestamp out of window)")
+            raise OAuthProblem(
+                96, "timestamp_refused", "Invalid signature (timestamp out of window)"
+            )
         nonce = oauth.get("oauth_nonce", "")
-        if not nonce or not self.nonces.add((key, oauth.get("oauth_token", ""), nonce, str(stamp)), now):
+        if not nonce or not self.nonces.add(
+            (key, oauth.get("oauth_token", ""), nonce, str(stamp)), now
+        ):
             raise OAuthProblem(96, "nonce_used", "Invalid signature (nonce already used)")
 
 
 # --- the three-legged dance -----------------------------------------------------------------
 def problem_response(exc: OAuthProblem) -> Response:
-    return Response(401, urlencode({"oauth_problem": exc.problem}).encode(), {},
-                    "text/plain; charset=utf-8")
+    return Response(
+        401, urlencode({"oauth_problem": exc.problem}).encode(), {}, "text/plain; charset=utf-8"
+    )
 
 
 def _form(values: dict[str, str]) -> Response:
@@ -172,11 +204,21 @@ def request_token(state: FlickrState, verifier: OAuthVerifier, request: Request)
             raise OAuthProblem(97, "parameter_absent")
     except OAuthProblem as exc:
         return problem_response(exc)
-    token = RequestToken(f"{72157720000000000 + state.next()}-{secrets.token_hex(8)}",
-                         secrets.token_hex(8), caller.api_key or "", callback, created=time.time())
+    token = RequestToken(
+        f"{72157720000000000 + state.next()}-{secrets.token_hex(8)}",
+        secrets.token_hex(8),
+        caller.api_key or "",
+        callback,
+        created=time.time(),
+    )
     state.request_tokens[token.token] = token
-    return _form({"oauth_callback_confirmed": "true", "oauth_token": token.token,
-                  "oauth_token_secret": token.secret})
+    return _form(
+        {
+            "oauth_callback_confirmed": "true",
+            "oauth_token": token.token,
+            "oauth_token_secret": token.secret,
+        }
+    )
 
 
 def authorize_page(token: RequestToken, perms: str, username: str) -> Response:
@@ -193,16 +235,22 @@ def authorize_page(token: RequestToken, perms: str, username: str) -> Response:
 <button type="submit" name="decision" value="deny">No thanks</button></form></body></html>""")
 
 
-def authorize(state: FlickrState, request: Request, auto_approve: bool, default_user: str) -> Response:
+def authorize(
+    state: FlickrState, request: Request, auto_approve: bool, default_user: str
+) -> Response:
     params = request.params()
     token = state.request_tokens.get(params.get("oauth_token", ""))
     if token is None or time.time() - token.created > REQUEST_TOKEN_TTL:
-        return Response.html("<h1>Oops! This authorization request is invalid or has expired.</h1>", 400)
+        return Response.html(
+            "<h1>Oops! This authorization request is invalid or has expired.</h1>", 400
+        )
     perms = params.get("perms") or "read"
     if perms not in PERMS:
         return Response.html(f"<h1>Invalid perms {html.escape(perms)!s}</h1>", 400)
     username = params.get("username") or default_user
-    decision = params.get("decision") if request.method == "POST" else ("allow" if auto_approve else None)
+    decision = (
+        params.get("decision") if request.method == "POST" else ("allow" if auto_approve else None)
+    )
     if decision is None:
         return authorize_page(token, perms, username)
     if decision != "allow":
@@ -216,7 +264,9 @@ def authorize(state: FlickrState, request: Request, auto_approve: bool, default_
 def _to_callback(token: RequestToken, values: dict[str, str]) -> Response:
     if token.callback == "oob":
         code = values.get("oauth_verifier", "(denied)")
-        return Response.html(f"<h1>Your verification code</h1><p id='verifier'>{html.escape(code)}</p>")
+        return Response.html(
+            f"<h1>Your verification code</h1><p id='verifier'>{html.escape(code)}</p>"
+        )
     joiner = "&" if "?" in token.callback else "?"
     return Response.redirect(token.callback + joiner + urlencode(values))
 
@@ -234,16 +284,29 @@ def access_token(state: FlickrState, verifier: OAuthVerifier, request: Request) 
     del state.request_tokens[token.token]
     account = state.accounts[token.nsid]
     access = mint_access_token(state, account, token.perms, token.api_key)
-    return _form({"fullname": account.fullname, "oauth_token": access.token,
-                  "oauth_token_secret": access.secret, "user_nsid": account.nsid,
-                  "username": account.username})
+    return _form(
+        {
+            "fullname": account.fullname,
+            "oauth_token": access.token,
+            "oauth_token_secret": access.secret,
+            "user_nsid": account.nsid,
+            "username": account.username,
+        }
+    )
 
 
-def mint_access_token(state: FlickrState, account: Account, perms: str, api_key: str) -> AccessToken:
+def mint_access_token(
+    state: FlickrState, account: Account, perms: str, api_key: str
+) -> AccessToken:
     if perms not in PERMS:
         raise ValueError(f"perms must be one of {', '.join(PERMS)}")
-    token = AccessToken(f"{72157720000000000 + state.next()}-{secrets.token_hex(8)}", secrets.token_hex(8),
-                        account.nsid, perms, api_key)
+    token = AccessToken(
+        f"{72157720000000000 + state.next()}-{secrets.token_hex(8)}",
+        secrets.token_hex(8),
+        account.nsid,
+        perms,
+        api_key,
+    )
     state.access_tokens[token.token] = token
     state.touch()
     return token

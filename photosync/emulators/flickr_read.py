@@ -14,8 +14,16 @@ from photosync.emulators.flickr_state import Photo
 
 SEARCH_CAP = 4000  # Flickr serves at most the first 4,000 results of a search
 MAX_ALL_TAGS = 20  # error 1 beyond this many tags in a tag_mode=all search
-SEARCH_ARGS = ("user_id", "tags", "text", "min_upload_date", "max_upload_date", "min_taken_date",
-               "max_taken_date", "machine_tags")
+SEARCH_ARGS = (
+    "user_id",
+    "tags",
+    "text",
+    "min_upload_date",
+    "max_upload_date",
+    "min_taken_date",
+    "max_taken_date",
+    "machine_tags",
+)
 
 
 @method("flickr.test.echo")
@@ -36,9 +44,17 @@ def check_token(call: Call) -> dict[str, Any]:
     if token is None or token.nsid not in call.state.accounts:
         raise ApiError(98)
     account = call.state.accounts[token.nsid]
-    return {"oauth": {"token": content(token.token), "perms": content(token.perms),
-                      "user": {"nsid": account.nsid, "username": account.username,
-                               "fullname": account.fullname}}}
+    return {
+        "oauth": {
+            "token": content(token.token),
+            "perms": content(token.perms),
+            "user": {
+                "nsid": account.nsid,
+                "username": account.username,
+                "fullname": account.fullname,
+            },
+        }
+    }
 
 
 @method("flickr.test.null")
@@ -51,7 +67,9 @@ def find_by_username(call: Call) -> dict[str, Any]:
     account = call.state.find_user(call.arg("username"))
     if account is None:
         raise ApiError(1)
-    return {"user": {"id": account.nsid, "nsid": account.nsid, "username": content(account.username)}}
+    return {
+        "user": {"id": account.nsid, "nsid": account.nsid, "username": content(account.username)}
+    }
 
 
 @method("flickr.people.getInfo")
@@ -62,14 +80,30 @@ def people_get_info(call: Call) -> dict[str, Any]:
     first_taken = min((p.datetaken for p in photos), default="")
     first_upload = min((p.dateupload for p in photos), default="")
     url = f"{call.base}/photos/{nsid}/"
-    return {"person": {
-        "id": nsid, "nsid": nsid, "ispro": 0, "is_deleted": 0, "iconserver": "0", "iconfarm": 0,
-        "path_alias": None, "has_stats": 0, "username": content(account.username),
-        "realname": content(account.fullname), "location": content(""), "description": content(""),
-        "photosurl": content(url), "profileurl": content(f"{call.base}/people/{nsid}/"),
-        "mobileurl": content(f"{call.base}/m/photos/{nsid}/"),
-        "photos": {"firstdatetaken": content(first_taken), "firstdate": content(str(first_upload)),
-                   "count": content(len(photos))}}}
+    return {
+        "person": {
+            "id": nsid,
+            "nsid": nsid,
+            "ispro": 0,
+            "is_deleted": 0,
+            "iconserver": "0",
+            "iconfarm": 0,
+            "path_alias": None,
+            "has_stats": 0,
+            "username": content(account.username),
+            "realname": content(account.fullname),
+            "location": content(""),
+            "description": content(""),
+            "photosurl": content(url),
+            "profileurl": content(f"{call.base}/people/{nsid}/"),
+            "mobileurl": content(f"{call.base}/m/photos/{nsid}/"),
+            "photos": {
+                "firstdatetaken": content(first_taken),
+                "firstdate": content(str(first_upload)),
+                "count": content(len(photos)),
+            },
+        }
+    }
 
 
 @method("flickr.people.getPhotos")
@@ -110,8 +144,13 @@ def search(call: Call) -> dict[str, Any]:
     photos = _by_machine_tags(call, photos)
     text = call.arg("text").lower()
     if text:
-        photos = [p for p in photos if text in p.title.lower() or text in p.description.lower()
-                  or any(text in t.raw.lower() for t in p.tags)]
+        photos = [
+            p
+            for p in photos
+            if text in p.title.lower()
+            or text in p.description.lower()
+            or any(text in t.raw.lower() for t in p.tags)
+        ]
     return {"photos": call.listing(_sorted(photos, call.arg("sort")), cap=SEARCH_CAP)}
 
 
@@ -144,14 +183,18 @@ def _by_machine_tags(call: Call, photos: list[Photo]) -> list[Photo]:
     text = call.arg("machine_tags")
     if not text:
         return photos
-    queries = [q for q in map(flickr_tags.parse_machine_query, flickr_tags.parse_tag_list(text)) if q]
+    queries = [
+        q for q in map(flickr_tags.parse_machine_query, flickr_tags.parse_tag_list(text)) if q
+    ]
     if not queries:
         raise ApiError(11)
     every = call.arg("machine_tag_mode") == "all"
     if len(queries) > (16 if every else 8):  # "AND" queries up to 16 machine tags, "OR" up to 8
         raise ApiError(12)
     test = all if every else any
-    return [p for p in photos if test(flickr_tags.machine_matches(p.machine_tags(), q) for q in queries)]
+    return [
+        p for p in photos if test(flickr_tags.machine_matches(p.machine_tags(), q) for q in queries)
+    ]
 
 
 def _sorted(photos: list[Photo], order: str) -> list[Photo]:
@@ -168,7 +211,10 @@ SORTS: dict[str, Any] = {
     **{f"date-posted-{d}": lambda p: (p.dateupload, int(p.id)) for d in ("asc", "desc")},
     **{f"date-taken-{d}": lambda p: (p.datetaken, int(p.id)) for d in ("asc", "desc")},
     # interestingness stands for comments here (the emulator keeps no views or faves)
-    **{f"interestingness-{d}": lambda p: (len(p.comments), p.dateupload, int(p.id)) for d in ("asc", "desc")},
+    **{
+        f"interestingness-{d}": lambda p: (len(p.comments), p.dateupload, int(p.id))
+        for d in ("asc", "desc")
+    },
     "relevance": None,
 }
 
@@ -178,33 +224,74 @@ def get_info(call: Call) -> dict[str, Any]:
     photo = call.photo()
     owner = call.state.accounts[photo.owner]
     info: dict[str, Any] = {
-        "id": photo.id, "secret": photo.secret, "server": photo.server, "farm": fmt.FARM,
-        "dateuploaded": str(photo.dateupload), "isfavorite": 0, "license": "0",
-        "safety_level": str(photo.safety_level), "rotation": 0}
+        "id": photo.id,
+        "secret": photo.secret,
+        "server": photo.server,
+        "farm": fmt.FARM,
+        "dateuploaded": str(photo.dateupload),
+        "isfavorite": 0,
+        "license": "0",
+        "safety_level": str(photo.safety_level),
+        "rotation": 0,
+    }
     if fmt.may_see_original(photo, call.viewer):
         info.update(originalsecret=photo.originalsecret, originalformat=photo.originalformat)
     mine = photo.owner == call.viewer
-    info.update({
-        "owner": {"nsid": owner.nsid, "username": owner.username, "realname": owner.fullname,
-                  "location": "", "iconserver": "0", "iconfarm": 0, "path_alias": None},
-        "title": content(photo.title), "description": content(photo.description),
-        "visibility": {"ispublic": photo.ispublic, "isfriend": photo.isfriend, "isfamily": photo.isfamily},
-        "dates": {"posted": str(photo.dateupload), "taken": photo.datetaken,
-                  "takengranularity": photo.granularity, "takenunknown": str(photo.takenunknown),
-                  "lastupdate": str(photo.lastupdate)},
-        "views": "0",
-        "editability": {"cancomment": int(mine), "canaddmeta": int(mine)},
-        "publiceditability": {"cancomment": 1, "canaddmeta": 0},
-        # candownload says whether the caller gets the Original (the owner only, in this emulator)
-        "usage": {"candownload": int(fmt.may_see_original(photo, call.viewer)), "canblog": 0, "canprint": 0,
-                  "canshare": 1},
-        "comments": content(str(len(photo.comments))),
-        "notes": {"note": []}, "people": {"haspeople": 0},
-        "tags": {"tag": [{"id": t.id, "author": t.author, "authorname": _name(call, t.author),
-                          "raw": t.raw, "_content": t.clean, "machine_tag": int(bool(t.machine))}
-                         for t in photo.tags]},
-        "urls": {"url": [{"type": "photopage", "_content": fmt.page_url(call.base, photo)}]},
-        "media": photo.media})
+    info.update(
+        {
+            "owner": {
+                "nsid": owner.nsid,
+                "username": owner.username,
+                "realname": owner.fullname,
+                "location": "",
+                "iconserver": "0",
+                "iconfarm": 0,
+                "path_alias": None,
+            },
+            "title": content(photo.title),
+            "description": content(photo.description),
+            "visibility": {
+                "ispublic": photo.ispublic,
+                "isfriend": photo.isfriend,
+                "isfamily": photo.isfamily,
+            },
+            "dates": {
+                "posted": str(photo.dateupload),
+                "taken": photo.datetaken,
+                "takengranularity": photo.granularity,
+                "takenunknown": str(photo.takenunknown),
+                "lastupdate": str(photo.lastupdate),
+            },
+            "views": "0",
+            "editability": {"cancomment": int(mine), "canaddmeta": int(mine)},
+            "publiceditability": {"cancomment": 1, "canaddmeta": 0},
+            # candownload says whether the caller gets the Original (the owner only, in this emulator)
+            "usage": {
+                "candownload": int(fmt.may_see_original(photo, call.viewer)),
+                "canblog": 0,
+                "canprint": 0,
+                "canshare": 1,
+            },
+            "comments": content(str(len(photo.comments))),
+            "notes": {"note": []},
+            "people": {"haspeople": 0},
+            "tags": {
+                "tag": [
+                    {
+                        "id": t.id,
+                        "author": t.author,
+                        "authorname": _name(call, t.author),
+                        "raw": t.raw,
+                        "_content": t.clean,
+                        "machine_tag": int(bool(t.machine)),
+                    }
+                    for t in photo.tags
+                ]
+            },
+            "urls": {"url": [{"type": "photopage", "_content": fmt.page_url(call.base, photo)}]},
+            "media": photo.media,
+        }
+    )
     if mine:
         info["permissions"] = {"id": photo.id, "permcomment": 3, "permaddmeta": 2}
     return {"photo": info}
@@ -223,35 +310,84 @@ def get_sizes(call: Call) -> dict[str, Any]:
     for label, code, suffix, edge, square in fmt.SIZES:
         dims = fmt.scaled(photo, edge, square)
         if dims:  # the size page is named by the size's code (sq, s, m, l...), not its file suffix
-            sizes.append({"label": label, "width": dims[0], "height": dims[1],
-                          "source": fmt.static_url(call.base, photo, suffix),
-                          "url": f"{page}sizes/{code}/", "media": "photo"})
+            sizes.append(
+                {
+                    "label": label,
+                    "width": dims[0],
+                    "height": dims[1],
+                    "source": fmt.static_url(call.base, photo, suffix),
+                    "url": f"{page}sizes/{code}/",
+                    "media": "photo",
+                }
+            )
     owner = fmt.may_see_original(photo, call.viewer)
     if photo.media == "photo" and owner:
-        sizes.append({"label": "Original", "width": photo.width, "height": photo.height,
-                      "source": fmt.static_url(call.base, photo, "o"), "url": f"{page}sizes/o/", "media": "photo"})
+        sizes.append(
+            {
+                "label": "Original",
+                "width": photo.width,
+                "height": photo.height,
+                "source": fmt.static_url(call.base, photo, "o"),
+                "url": f"{page}sizes/o/",
+                "media": "photo",
+            }
+        )
     if photo.media == "video":
         play = f"{call.base}/photos/{photo.owner}/{photo.id}/play"
         # As on Flickr: the embeddable player (not a file), as large as the video itself.
         player = f"{call.base}/apps/video/stewart.swf?v=71377&photo_id={photo.id}&photo_secret={photo.secret}"
-        sizes.append({"label": "Video Player", "width": photo.width, "height": photo.height,
-                      "source": player, "url": page, "media": "video"})
-        sizes.append({"label": "Site MP4", "width": photo.width, "height": photo.height,
-                      "source": f"{play}/site/{photo.secret}/", "url": page, "media": "video"})
+        sizes.append(
+            {
+                "label": "Video Player",
+                "width": photo.width,
+                "height": photo.height,
+                "source": player,
+                "url": page,
+                "media": "video",
+            }
+        )
+        sizes.append(
+            {
+                "label": "Site MP4",
+                "width": photo.width,
+                "height": photo.height,
+                "source": f"{play}/site/{photo.secret}/",
+                "url": page,
+                "media": "video",
+            }
+        )
         if owner:
-            sizes.append({"label": "Video Original", "width": photo.width, "height": photo.height,
-                          "source": f"{play}/orig/{photo.originalsecret}/", "url": page, "media": "video"})
+            sizes.append(
+                {
+                    "label": "Video Original",
+                    "width": photo.width,
+                    "height": photo.height,
+                    "source": f"{play}/orig/{photo.originalsecret}/",
+                    "url": page,
+                    "media": "video",
+                }
+            )
     return {"sizes": {"canblog": 0, "canprint": 0, "candownload": int(owner), "size": sizes}}
 
 
 # getExif's tag spaces and labels, as Flickr names them; other tags are ExifIFD, labelled by name.
-EXIF_IFD0 = {"Make": "Make", "Model": "Model", "Orientation": "Orientation",
-             "Software": "Software", "DateTime": "Date and Time (Modified)", "Artist": "Artist",
-             "Copyright": "Copyright", "XResolution": "X-Resolution", "YResolution": "Y-Resolution"}
-EXIF_LABELS = {"DateTimeOriginal": "Date and Time (Original)",
-               "DateTimeDigitized": "Date and Time (Digitized)",
-               "OffsetTimeOriginal": "Time Zone Offset",
-               "SubSecTimeOriginal": "Sub Sec Time Original"}
+EXIF_IFD0 = {
+    "Make": "Make",
+    "Model": "Model",
+    "Orientation": "Orientation",
+    "Software": "Software",
+    "DateTime": "Date and Time (Modified)",
+    "Artist": "Artist",
+    "Copyright": "Copyright",
+    "XResolution": "X-Resolution",
+    "YResolution": "Y-Resolution",
+}
+EXIF_LABELS = {
+    "DateTimeOriginal": "Date and Time (Original)",
+    "DateTimeDigitized": "Date and Time (Digitized)",
+    "OffsetTimeOriginal": "Time Zone Offset",
+    "SubSecTimeOriginal": "Sub Sec Time Original",
+}
 EXIF_POINTERS = {"ExifOffset", "GPSInfo", "InteroperabilityOffset"}
 
 
@@ -263,6 +399,7 @@ def get_exif(call: Call) -> dict[str, Any]:
     if photo.media == "photo":
         from wand.exceptions import WandException
         from wand.image import Image
+
         try:
             with Image.ping(blob=call.blobs.get(photo.blob)) as img:
                 tags = {k[5:]: v for k, v in img.metadata.items() if k.startswith("exif:")}
@@ -274,24 +411,47 @@ def get_exif(call: Call) -> dict[str, Any]:
             continue
         space = "IFD0" if name in EXIF_IFD0 else "GPS" if name.startswith("GPS") else "ExifIFD"
         label = EXIF_IFD0.get(name) or EXIF_LABELS.get(name) or name
-        exif.append({"tagspace": space, "tagspaceid": 0, "tag": name, "label": label,
-                     "raw": content(raw)})
+        exif.append(
+            {"tagspace": space, "tagspaceid": 0, "tag": name, "label": label, "raw": content(raw)}
+        )
     camera = " ".join(t for t in (tags.get("Make", ""), tags.get("Model", "")) if t)
-    return {"photo": {"id": photo.id, "secret": photo.secret, "server": photo.server,
-                      "farm": fmt.FARM, "camera": camera, "exif": exif}}
+    return {
+        "photo": {
+            "id": photo.id,
+            "secret": photo.secret,
+            "server": photo.server,
+            "farm": fmt.FARM,
+            "camera": camera,
+            "exif": exif,
+        }
+    }
 
 
 @method("flickr.photos.comments.getList")
 def comments_get_list(call: Call) -> dict[str, Any]:
     photo = call.photo()
     lo, hi = call.unix("min_comment_date"), call.unix("max_comment_date")
-    comments = [c for c in photo.comments if (lo is None or c.date >= lo) and (hi is None or c.date <= hi)]
+    comments = [
+        c for c in photo.comments if (lo is None or c.date >= lo) and (hi is None or c.date <= hi)
+    ]
     out: dict[str, Any] = {"photo_id": photo.id}
     if comments:
-        out["comment"] = [{"id": c.id, "author": c.author, "author_is_deleted": 0,
-                           "authorname": _name(call, c.author), "iconserver": "0", "iconfarm": 0,
-                           "datecreate": str(c.date), "permalink": f"{fmt.page_url(call.base, photo)}#comment{c.id}",
-                           "path_alias": None, "realname": "", "_content": c.text} for c in comments]
+        out["comment"] = [
+            {
+                "id": c.id,
+                "author": c.author,
+                "author_is_deleted": 0,
+                "authorname": _name(call, c.author),
+                "iconserver": "0",
+                "iconfarm": 0,
+                "datecreate": str(c.date),
+                "permalink": f"{fmt.page_url(call.base, photo)}#comment{c.id}",
+                "path_alias": None,
+                "realname": "",
+                "_content": c.text,
+            }
+            for c in comments
+        ]
     return {"comments": out}
 
 
@@ -307,5 +467,12 @@ def check_tickets(call: Call) -> dict[str, Any]:
         elif time.time() < ticket.complete_at:
             out.append({"id": ticket_id, "complete": 0})
         else:
-            out.append({"id": ticket_id, "complete": 1, "photoid": ticket.photo_id, "imported": str(int(ticket.complete_at))})
+            out.append(
+                {
+                    "id": ticket_id,
+                    "complete": 1,
+                    "photoid": ticket.photo_id,
+                    "imported": str(int(ticket.complete_at)),
+                }
+            )
     return {"uploader": {"ticket": out}}

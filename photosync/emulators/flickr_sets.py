@@ -27,16 +27,33 @@ def _set_record(call: Call, pset: Photoset, extras: set[str]) -> dict[str, Any]:
     primary = call.state.photos[pset.primary]
     videos = sum(1 for pid in pset.photos if call.state.photos[pid].media == "video")
     record: dict[str, Any] = {
-        "id": pset.id, "owner": pset.owner, "username": call.state.accounts[pset.owner].username,
-        "primary": pset.primary, "secret": primary.secret, "server": primary.server, "farm": fmt.FARM,
-        "count_views": "0", "count_comments": "0", "count_photos": len(pset.photos) - videos,
-        "count_videos": videos, "title": content(pset.title), "description": content(pset.description),
-        "can_comment": 0, "date_create": str(pset.created), "date_update": str(pset.updated),
-        "photos": len(pset.photos) - videos, "videos": videos, "visibility_can_see_set": 1,
-        "needs_interstitial": 0}
+        "id": pset.id,
+        "owner": pset.owner,
+        "username": call.state.accounts[pset.owner].username,
+        "primary": pset.primary,
+        "secret": primary.secret,
+        "server": primary.server,
+        "farm": fmt.FARM,
+        "count_views": "0",
+        "count_comments": "0",
+        "count_photos": len(pset.photos) - videos,
+        "count_videos": videos,
+        "title": content(pset.title),
+        "description": content(pset.description),
+        "can_comment": 0,
+        "date_create": str(pset.created),
+        "date_update": str(pset.updated),
+        "photos": len(pset.photos) - videos,
+        "videos": videos,
+        "visibility_can_see_set": 1,
+        "needs_interstitial": 0,
+    }
     if extras:
-        record["primary_photo_extras"] = {k: v for k, v in call.record(primary, extras).items()
-                                          if k not in ("id", "owner", "secret", "server", "farm", "title")}
+        record["primary_photo_extras"] = {
+            k: v
+            for k, v in call.record(primary, extras).items()
+            if k not in ("id", "owner", "secret", "server", "farm", "title")
+        }
     return record
 
 
@@ -50,8 +67,13 @@ def get_list(call: Call) -> dict[str, Any]:
     else:
         page, per_page, pages, chunk = 1, len(sets), 1, sets
     extras = fmt.parse_extras(call.arg("primary_photo_extras"))
-    out = {"page": page, "pages": pages, "perpage": per_page, "total": len(sets),
-           "photoset": [_set_record(call, s, extras) for s in chunk]}
+    out = {
+        "page": page,
+        "pages": pages,
+        "perpage": per_page,
+        "total": len(sets),
+        "photoset": [_set_record(call, s, extras) for s in chunk],
+    }
     if nsid == call.viewer:
         out["cancreate"] = 1
     return {"photosets": out}
@@ -71,8 +93,16 @@ def get_photos(call: Call) -> dict[str, Any]:
         record["isprimary"] = "1" if record["id"] == pset.primary else "0"
     listing["per_page"] = listing["perpage"]
     owner = call.state.accounts[pset.owner]
-    return {"photoset": {"id": pset.id, "primary": pset.primary, "owner": pset.owner,
-                         "ownername": owner.username, "title": pset.title, **listing}}
+    return {
+        "photoset": {
+            "id": pset.id,
+            "primary": pset.primary,
+            "owner": pset.owner,
+            "ownername": owner.username,
+            "title": pset.title,
+            **listing,
+        }
+    }
 
 
 @method("flickr.photosets.create")
@@ -80,8 +110,9 @@ def create(call: Call) -> dict[str, Any]:
     if not call.arg("title"):
         raise ApiError(1)
     primary = call.photo("primary_photo_id", code=2, owned=True)
-    pset = call.state.create_set(call.viewer or "", call.arg("title"), call.arg("description"), primary.id,
-                                 call.now)
+    pset = call.state.create_set(
+        call.viewer or "", call.arg("title"), call.arg("description"), primary.id, call.now
+    )
     return {"photoset": {"id": pset.id, "url": f"{call.base}/photos/{pset.owner}/sets/{pset.id}/"}}
 
 
@@ -171,14 +202,24 @@ def get_tree(call: Call) -> dict[str, Any]:
 
 
 def _tree(call: Call, coll: Collection) -> dict[str, Any]:
-    node: dict[str, Any] = {"id": coll.id, "title": coll.title, "description": coll.description,
-                            # absolute, as Flickr's (combo.staticflickr.com/pw/images/...)
-                            "iconlarge": f"{call.base}/pw/images/collection_default_l.gif",
-                            "iconsmall": f"{call.base}/pw/images/collection_default_s.gif"}
+    node: dict[str, Any] = {
+        "id": coll.id,
+        "title": coll.title,
+        "description": coll.description,
+        # absolute, as Flickr's (combo.staticflickr.com/pw/images/...)
+        "iconlarge": f"{call.base}/pw/images/collection_default_l.gif",
+        "iconsmall": f"{call.base}/pw/images/collection_default_s.gif",
+    }
     if coll.children:
         node["collection"] = [_tree(call, call.state.collections[c]) for c in coll.children]
     else:
-        node["set"] = [{"id": s, "title": call.state.photosets[s].title,
-                        "description": call.state.photosets[s].description}
-                       for s in coll.sets if s in call.state.photosets]
+        node["set"] = [
+            {
+                "id": s,
+                "title": call.state.photosets[s].title,
+                "description": call.state.photosets[s].description,
+            }
+            for s in coll.sets
+            if s in call.state.photosets
+        ]
     return node

@@ -91,8 +91,15 @@ def _parse(data: dict) -> MethodSpec:
     errors = {int(err["code"]): err["message"] for err in data["errors"]["error"]}
     name = method["name"]
     required = [a for a in required if a != "api_key" and (name, a) not in NOT_ENFORCED]
-    return MethodSpec(name, tuple(required), tuple(optional), errors, bool(int(method["needslogin"])),
-                      bool(int(method["needssigning"])), int(method["requiredperms"]))
+    return MethodSpec(
+        name,
+        tuple(required),
+        tuple(optional),
+        errors,
+        bool(int(method["needslogin"])),
+        bool(int(method["needssigning"])),
+        int(method["requiredperms"]),
+    )
 
 
 @lru_cache(maxsize=1)

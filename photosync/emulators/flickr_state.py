@@ -133,8 +133,14 @@ class RequestToken:
     created: float = 0.0
 
 
-_KINDS = {"accounts": Account, "photosets": Photoset, "collections": Collection, "tickets": Ticket,
-          "access_tokens": AccessToken, "request_tokens": RequestToken}
+_KINDS = {
+    "accounts": Account,
+    "photosets": Photoset,
+    "collections": Collection,
+    "tickets": Ticket,
+    "access_tokens": AccessToken,
+    "request_tokens": RequestToken,
+}
 
 
 class FlickrState:
@@ -154,7 +160,9 @@ class FlickrState:
         self.counter = 0
         self.version = 0
         self.in_sets: dict[str, set[str]] = {}  # photo id -> set ids (derived)
-        self.cache: dict[Any, Any] = {}  # derived orderings, keyed with the version they were made at
+        self.cache: dict[
+            Any, Any
+        ] = {}  # derived orderings, keyed with the version they were made at
         self.app_key()
 
     # --- ids -------------------------------------------------------------------------------
@@ -178,14 +186,20 @@ class FlickrState:
             if acc.username.lower() == username.lower():
                 return acc
         n = len(self.accounts) + 1
-        acc = Account(f"{10000000 + n * 7919}@N0{n % 10}", username, fullname or username.title(),
-                      int(time.time()) - 10 * 365 * 86400)
+        acc = Account(
+            f"{10000000 + n * 7919}@N0{n % 10}",
+            username,
+            fullname or username.title(),
+            int(time.time()) - 10 * 365 * 86400,
+        )
         self.accounts[acc.nsid] = acc
         self.touch()
         return acc
 
     def find_user(self, username: str) -> Account | None:
-        return next((a for a in self.accounts.values() if a.username.lower() == username.lower()), None)
+        return next(
+            (a for a in self.accounts.values() if a.username.lower() == username.lower()), None
+        )
 
     # --- photos ----------------------------------------------------------------------------
     def new_photo_id(self) -> str:
@@ -206,9 +220,19 @@ class FlickrState:
         self.touch()
 
     # --- photosets -------------------------------------------------------------------------
-    def create_set(self, owner: str, title: str, description: str, primary: str, now: int) -> Photoset:
-        pset = Photoset(str(72157720000000000 + self.next()), owner, title, description, [primary], primary,
-                        now, now)
+    def create_set(
+        self, owner: str, title: str, description: str, primary: str, now: int
+    ) -> Photoset:
+        pset = Photoset(
+            str(72157720000000000 + self.next()),
+            owner,
+            title,
+            description,
+            [primary],
+            primary,
+            now,
+            now,
+        )
         self.photosets[pset.id] = pset
         self.set_order.setdefault(owner, []).insert(0, pset.id)
         self.in_sets.setdefault(primary, set()).add(pset.id)
@@ -244,8 +268,12 @@ class FlickrState:
 
     # --- persistence -----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"apps": self.apps, "counter": self.counter, "set_order": self.set_order,
-                               "collection_roots": self.collection_roots}
+        out: dict[str, Any] = {
+            "apps": self.apps,
+            "counter": self.counter,
+            "set_order": self.set_order,
+            "collection_roots": self.collection_roots,
+        }
         for kind, cls in _KINDS.items():
             out[kind] = [_values(obj) for obj in getattr(self, kind).values()]
         out["photos"] = [_photo_values(p) for p in self.photos.values()]
@@ -263,8 +291,11 @@ class FlickrState:
                 obj = cls(*values)
                 table[getattr(obj, "token", None) or getattr(obj, "id", None) or obj.nsid] = obj
         for values in data.get("photos", []):
-            photo = Photo(*values[:-2], tags=[Tag(*t) for t in values[-2]],
-                          comments=[Comment(*c) for c in values[-1]])
+            photo = Photo(
+                *values[:-2],
+                tags=[Tag(*t) for t in values[-2]],
+                comments=[Comment(*c) for c in values[-1]],
+            )
             self.photos[photo.id] = photo
         for pset in self.photosets.values():
             for pid in pset.photos:

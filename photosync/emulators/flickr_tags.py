@@ -62,17 +62,23 @@ def parse_machine_query(query: str) -> tuple[str | None, str | None, str | None]
 
     def part(text: str) -> str | None:
         return None if text in ("", "*") else text
+
     if not namespace and not predicate and not value:
         return None
     return part(namespace), part(predicate), part(value) if has_value else None
 
 
-def machine_matches(machine_tags: list[str], query: tuple[str | None, str | None, str | None]) -> bool:
+def machine_matches(
+    machine_tags: list[str], query: tuple[str | None, str | None, str | None]
+) -> bool:
     namespace, predicate, value = query
     for tag in machine_tags:
         ns, _, rest = tag.partition(":")
         pred, _, val = rest.partition("=")
-        if (namespace is None or ns == namespace) and (predicate is None or pred == predicate) and \
-                (value is None or val == value):
+        if (
+            (namespace is None or ns == namespace)
+            and (predicate is None or pred == predicate)
+            and (value is None or val == value)
+        ):
             return True
     return False

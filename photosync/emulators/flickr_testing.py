@@ -28,15 +28,28 @@ def point_at(flickr: flickrapi.FlickrAPI, base_url: str) -> flickrapi.FlickrAPI:
 def anonymous_flickrapi(base_url: str, format: str = "parsed-json") -> flickrapi.FlickrAPI:
     """An instance with the emulator's app key and no user (API-key-only calls)."""
     creds = admin(base_url, "credentials")
-    return point_at(flickrapi.FlickrAPI(creds["api_key"], creds["api_secret"], format=format,
-                                        store_token=False), base_url)
+    return point_at(
+        flickrapi.FlickrAPI(
+            creds["api_key"], creds["api_secret"], format=format, store_token=False
+        ),
+        base_url,
+    )
 
 
-def authorized_flickrapi(base_url: str, perms: str = "delete", username: str = "testuser",
-                         format: str = "parsed-json") -> flickrapi.FlickrAPI:
+def authorized_flickrapi(
+    base_url: str, perms: str = "delete", username: str = "testuser", format: str = "parsed-json"
+) -> flickrapi.FlickrAPI:
     """An instance holding a freshly minted access token for ``username`` (created if new)."""
     minted = admin(base_url, "token", {"username": username, "perms": perms})
-    token = FlickrAccessToken(minted["oauth_token"], minted["oauth_token_secret"], minted["perms"],
-                              minted["fullname"], minted["username"], minted["user_nsid"])
-    return point_at(flickrapi.FlickrAPI(minted["api_key"], minted["api_secret"], token=token, format=format),
-                    base_url)
+    token = FlickrAccessToken(
+        minted["oauth_token"],
+        minted["oauth_token_secret"],
+        minted["perms"],
+        minted["fullname"],
+        minted["username"],
+        minted["user_nsid"],
+    )
+    return point_at(
+        flickrapi.FlickrAPI(minted["api_key"], minted["api_secret"], token=token, format=format),
+        base_url,
+    )

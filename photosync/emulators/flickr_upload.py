@@ -26,9 +26,15 @@ if TYPE_CHECKING:
 ASYNC_DELAY = 0.3
 MAX_PHOTO_BYTES = 200 * 1024 * 1024
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
-UPLOAD_ERRORS = {1: "Photo not found", 2: "No photo specified", 3: "General upload failure",
-                 4: "Filesize was zero", 5: "Filetype was not recognised", 6: "User exceeded upload limit",
-                 8: "Filesize was too large"}
+UPLOAD_ERRORS = {
+    1: "Photo not found",
+    2: "No photo specified",
+    3: "General upload failure",
+    4: "Filesize was zero",
+    5: "Filetype was not recognised",
+    6: "User exceeded upload limit",
+    8: "Filesize was too large",
+}
 VIDEO_BRANDS = {b"qt  ": "mov"}
 HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
 
@@ -75,6 +81,7 @@ def inspect(data: bytes) -> Media:
     if media == "video":
         return Media(fmt, media, 640, 360, None)
     from wand.image import Image
+
     try:
         with Image.ping(blob=data) as img:
             width, height = img.width, img.height
@@ -96,30 +103,57 @@ def _flag(fields: dict[str, str], name: str, default: int) -> int:
     return int(value) if value.isdigit() else default
 
 
-def store_upload(state: FlickrState, blobs: BlobStore, owner: str, data: bytes, fields: dict[str, str],
-                 now: int) -> Photo:
+def store_upload(
+    state: FlickrState, blobs: BlobStore, owner: str, data: bytes, fields: dict[str, str], now: int
+) -> Photo:
     """Create the photo for an accepted upload (the caller holds the lock)."""
     media = inspect(data)
     key = blobs.put(data)
     photo_id = state.new_photo_id()
     taken = media.taken or format_taken(datetime.fromtimestamp(now, UTC))
-    photo = Photo(photo_id, owner, token_hex("secret", photo_id), "65535", token_hex("osecret", photo_id),
-                  media.format, key, media.media, media.width, media.height, fields.get("title", ""),
-                  fields.get("description", ""), now, now, taken, 0, 0 if media.taken else 1,
-                  _flag(fields, "is_public", 1), _flag(fields, "is_friend", 0), _flag(fields, "is_family", 0),
-                  _flag(fields, "safety_level", 1), _flag(fields, "hidden", 1))
+    photo = Photo(
+        photo_id,
+        owner,
+        token_hex("secret", photo_id),
+        "65535",
+        token_hex("osecret", photo_id),
+        media.format,
+        key,
+        media.media,
+        media.width,
+        media.height,
+        fields.get("title", ""),
+        fields.get("description", ""),
+        now,
+        now,
+        taken,
+        0,
+        0 if media.taken else 1,
+        _flag(fields, "is_public", 1),
+        _flag(fields, "is_friend", 0),
+        _flag(fields, "is_family", 0),
+        _flag(fields, "safety_level", 1),
+        _flag(fields, "hidden", 1),
+    )
     add_tags(state, photo, fields.get("tags", ""), owner)
     return state.add_photo(photo)
 
 
-def store_replace(state: FlickrState, blobs: BlobStore, photo: Photo, data: bytes, now: int) -> Photo:
+def store_replace(
+    state: FlickrState, blobs: BlobStore, photo: Photo, data: bytes, now: int
+) -> Photo:
     """Swap a photo's original; new secrets (old URLs stop working), metadata kept."""
     media = inspect(data)
     photo.blob = blobs.put(data)
     generation = state.next()
     photo.secret = token_hex("secret", photo.id, generation)
     photo.originalsecret = token_hex("osecret", photo.id, generation)
-    photo.originalformat, photo.media, photo.width, photo.height = media.format, media.media, media.width, media.height
+    photo.originalformat, photo.media, photo.width, photo.height = (
+        media.format,
+        media.media,
+        media.width,
+        media.height,
+    )
     if media.taken:
         photo.datetaken, photo.takenunknown = media.taken, 0
     photo.lastupdate = max(now, photo.lastupdate)

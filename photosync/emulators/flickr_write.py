@@ -83,7 +83,9 @@ def photos_set_meta(call: Call) -> dict[str, Any]:
 @method("flickr.photos.setDates")
 def photos_set_dates(call: Call) -> dict[str, Any]:
     photo = call.photo(owned=True)
-    posted, taken, granularity = (call.arg(a) for a in ("date_posted", "date_taken", "date_taken_granularity"))
+    posted, taken, granularity = (
+        call.arg(a) for a in ("date_posted", "date_taken", "date_taken_granularity")
+    )
     if not (posted or taken or granularity):
         raise ApiError(2)
     if granularity and (not granularity.isdigit() or int(granularity) not in GRANULARITIES):

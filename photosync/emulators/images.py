@@ -17,9 +17,17 @@ from wand.drawing import Drawing
 from wand.image import Image
 
 
-def make_image(seed: int | str, width: int = 64, height: int = 48, fmt: str = "jpeg",
-               date_taken: datetime | None = None, subsec: str | None = None,
-               offset: str | None = None, alpha: bool = False, quality: int = 85) -> bytes:
+def make_image(
+    seed: int | str,
+    width: int = 64,
+    height: int = 48,
+    fmt: str = "jpeg",
+    date_taken: datetime | None = None,
+    subsec: str | None = None,
+    offset: str | None = None,
+    alpha: bool = False,
+    quality: int = 85,
+) -> bytes:
     """A picture unique to ``seed`` (distinct seeds give distinct pixels), encoded as ``fmt``.
 
     ``date_taken`` (and ``subsec``, ``offset`` like ``+02:00``) are written as EXIF for JPEG.
@@ -29,10 +37,16 @@ def make_image(seed: int | str, width: int = 64, height: int = 48, fmt: str = "j
     with Image(width=width, height=height, background=background) as img:
         with Drawing() as draw:
             for _ in range(6):
-                draw.fill_color = Color("#%06x%s" % (rng.randrange(0x1000000), "80" if alpha else ""))
+                draw.fill_color = Color(
+                    "#%06x%s" % (rng.randrange(0x1000000), "80" if alpha else "")
+                )
                 x0, y0 = rng.randrange(width), rng.randrange(height)
-                draw.rectangle(left=x0, top=y0, width=max(1, rng.randrange(1, width)),
-                               height=max(1, rng.randrange(1, height)))
+                draw.rectangle(
+                    left=x0,
+                    top=y0,
+                    width=max(1, rng.randrange(1, width)),
+                    height=max(1, rng.randrange(1, height)),
+                )
             # a pixel row that encodes the seed, so distinct seeds never collide
             for i, byte in enumerate(str(seed).encode()[:width]):
                 draw.fill_color = Color(f"rgb({byte},{(i * 37) % 256},{(byte * 7) % 256})")
@@ -58,8 +72,9 @@ _K1, _K2 = 63, 35  # |Y - 128| + 1.772 |C - 128| <= 127: R, G and B stay within 
 SOLID_VARIANTS = len(_TONES) * _K1 * _K2
 
 
-def make_seeded_photo(variant: int, seed: str, width: int, height: int,
-                      date_taken: datetime | None = None) -> bytes:
+def make_seeded_photo(
+    variant: int, seed: str, width: int, height: int, date_taken: datetime | None = None
+) -> bytes:
     """A ``width`` x ``height`` JPEG in constant time: a solid colour that is ``variant``'s own
     (modulo SOLID_VARIANTS), ``seed`` in a COM segment (distinct bytes even past that)."""
     variant %= SOLID_VARIANTS
@@ -88,12 +103,13 @@ def _segments(jpeg: bytes) -> list[int]:
     offsets, at = [], 2
     while at + 4 <= len(jpeg) and jpeg[at] == 0xFF and jpeg[at + 1] != 0xDA:
         offsets.append(at)
-        at += 2 + struct.unpack(">H", jpeg[at + 2:at + 4])[0]
+        at += 2 + struct.unpack(">H", jpeg[at + 2 : at + 4])[0]
     return offsets
 
 
-def with_exif_date(jpeg: bytes, date_taken: datetime, subsec: str | None = None,
-                   offset: str | None = None) -> bytes:
+def with_exif_date(
+    jpeg: bytes, date_taken: datetime, subsec: str | None = None, offset: str | None = None
+) -> bytes:
     """``jpeg`` with an EXIF APP1 segment carrying DateTimeOriginal (+ SubSec/OffsetTime).
 
     Only the metadata changes: the pixels, and so the ImageMagick signature, stay the same.
@@ -103,8 +119,9 @@ def with_exif_date(jpeg: bytes, date_taken: datetime, subsec: str | None = None,
     return jpeg[:2] + exif_segment(date_taken, subsec, offset) + jpeg[2:]
 
 
-def date_tags(date_taken: datetime, subsec: str | None = None, offset: str | None = None
-              ) -> list[tuple[int, bytes]]:
+def date_tags(
+    date_taken: datetime, subsec: str | None = None, offset: str | None = None
+) -> list[tuple[int, bytes]]:
     """The ASCII EXIF tags of a date taken: DateTimeOriginal, OffsetTimeOriginal, SubSecTimeOriginal."""
     tags = [(0x9003, date_taken.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0")]
     if offset:
@@ -127,12 +144,22 @@ def ascii_ifd(tags: list[tuple[int, bytes]], at: int, endian: str = ">") -> byte
     return struct.pack(endian + "H", len(tags)) + entries + struct.pack(endian + "I", 0) + values
 
 
-def exif_segment(date_taken: datetime, subsec: str | None = None, offset: str | None = None) -> bytes:
+def exif_segment(
+    date_taken: datetime, subsec: str | None = None, offset: str | None = None
+) -> bytes:
     """A big-endian TIFF/EXIF APP1 segment: IFD0 -> ExifIFD with the date tags."""
     ifd0_offset = 8
     exif_offset = ifd0_offset + 2 + 12 + 4
-    ifd0 = struct.pack(">H", 1) + struct.pack(">HHII", 0x8769, 4, 1, exif_offset) + struct.pack(">I", 0)
-    tiff = b"MM\x00\x2a" + struct.pack(">I", ifd0_offset) + ifd0 + \
-        ascii_ifd(date_tags(date_taken, subsec, offset), exif_offset)
+    ifd0 = (
+        struct.pack(">H", 1)
+        + struct.pack(">HHII", 0x8769, 4, 1, exif_offset)
+        + struct.pack(">I", 0)
+    )
+    tiff = (
+        b"MM\x00\x2a"
+        + struct.pack(">I", ifd0_offset)
+        + ifd0
+        + ascii_ifd(date_tags(date_taken, subsec, offset), exif_offset)
+    )
     payload = b"Exif\0\0" + tiff
     return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload

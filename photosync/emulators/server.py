@@ -31,8 +31,16 @@ from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger("photosync.emulators")
 
-FAULT_KINDS = ("http_500", "http_502", "http_503", "rate_limit", "reset", "reset_mid_body",
-               "truncate", "slow")
+FAULT_KINDS = (
+    "http_500",
+    "http_502",
+    "http_503",
+    "rate_limit",
+    "reset",
+    "reset_mid_body",
+    "truncate",
+    "slow",
+)
 # --fault-rate F spreads F over these; "truncate" only ever applies to file downloads.
 DEFAULT_FAULT_MIX = ("http_500", "http_502", "http_503", "rate_limit", "reset", "reset_mid_body")
 
@@ -92,7 +100,9 @@ def split_parts(ctype: str, body: bytes) -> list[tuple[Any, bytes]]:
     Only the small part headers go through the email parser: splitting a 2 MB photo into lines
     in pure Python cost ~130 ms of GIL per upload, which throttled concurrent uploads."""
     head_parser = email.parser.BytesParser(policy=email.policy.HTTP)
-    outer = head_parser.parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n", headersonly=True)
+    outer = head_parser.parsebytes(
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\n", headersonly=True
+    )
     boundary = outer.get_param("boundary")
     if not boundary:
         return []
@@ -101,11 +111,11 @@ def split_parts(ctype: str, body: bytes) -> list[tuple[Any, bytes]]:
         if chunk.startswith(b"--"):
             break  # the closing delimiter
         newline = b"\r\n" if chunk.startswith(b"\r\n") else b"\n"  # some clients send bare LF
-        chunk = chunk[len(newline):] if chunk.startswith(newline) else chunk
-        chunk = chunk[:-len(newline)] if chunk.endswith(newline) else chunk  # before a delimiter
+        chunk = chunk[len(newline) :] if chunk.startswith(newline) else chunk
+        chunk = chunk[: -len(newline)] if chunk.endswith(newline) else chunk  # before a delimiter
         head, _, payload = chunk.partition(newline * 2)
         if head.startswith(newline):  # a part without headers
-            head, payload = b"", chunk[len(newline):]
+            head, payload = b"", chunk[len(newline) :]
         part = head_parser.parsebytes(head + b"\r\n\r\n", headersonly=True)
         encoding = (part.get("Content-Transfer-Encoding") or "").strip().lower()
         if encoding in ("base64", "quoted-printable"):
@@ -125,7 +135,9 @@ class Response:
 
     @classmethod
     def json(cls, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return cls(status, json.dumps(obj).encode(), dict(headers or {}), "application/json; charset=UTF-8")
+        return cls(
+            status, json.dumps(obj).encode(), dict(headers or {}), "application/json; charset=UTF-8"
+        )
 
     @classmethod
     def xml(cls, text: str, status: int = 200) -> Response:
@@ -155,14 +167,16 @@ class Response:
                 return cls(416, b"", {"Content-Range": f"bytes */{total}"})
             end = min(end, total - 1)
             headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-            return cls(206, data[start:end + 1], headers, content_type, media=True)
+            return cls(206, data[start : end + 1], headers, content_type, media=True)
         return cls(200, data, headers, content_type, media=True)
 
 
 class Faults:
     """Fault rates per kind, latency, deterministic choice from a seed. Thread-safe."""
 
-    def __init__(self, rate: float = 0.0, seed: int = 0, latency_ms: float = 0.0, slow_ms: float = 2000.0):
+    def __init__(
+        self, rate: float = 0.0, seed: int = 0, latency_ms: float = 0.0, slow_ms: float = 2000.0
+    ):
         self._lock = threading.Lock()
         self.rates: dict[str, float] = {}
         self.latency_ms = latency_ms
@@ -174,7 +188,9 @@ class Faults:
 
     def set_rate(self, rate: float) -> None:
         """Spread a total fault rate evenly over the default mix of kinds."""
-        self.rates = {kind: rate / len(DEFAULT_FAULT_MIX) for kind in DEFAULT_FAULT_MIX} if rate else {}
+        self.rates = (
+            {kind: rate / len(DEFAULT_FAULT_MIX) for kind in DEFAULT_FAULT_MIX} if rate else {}
+        )
 
     def update(self, settings: dict[str, Any]) -> None:
         """Apply an admin ``POST /_admin/faults`` document (see the emulators' README section)."""
@@ -186,7 +202,9 @@ class Faults:
                 self.set_rate(float(settings["fault_rate"]))
             for kind, rate in (settings.get("rates") or {}).items():
                 if kind not in FAULT_KINDS:
-                    raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+                    raise ValueError(
+                        f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}"
+                    )
                 self.rates[kind] = float(rate)
             if "latency_ms" in settings:
                 self.latency_ms = float(settings["latency_ms"])
@@ -204,8 +222,13 @@ class Faults:
         kind = entry.get("kind", "http_503")
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
-        return {"kind": kind, "method": entry.get("method", "*"), "path": entry.get("path", ""),
-                "times": int(entry.get("times", 1)), "after": int(entry.get("after", 0))}
+        return {
+            "kind": kind,
+            "method": entry.get("method", "*"),
+            "path": entry.get("path", ""),
+            "times": int(entry.get("times", 1)),
+            "after": int(entry.get("after", 0)),
+        }
 
     def _take_once(self, method: str | None, path: str) -> str | None:
         """The first pending one-shot fault matching this request, used up. Lock held."""
@@ -240,8 +263,13 @@ class Faults:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"rates": dict(self.rates), "latency_ms": self.latency_ms, "slow_ms": self.slow_ms,
-                    "seed": self.seed, "once": [dict(e) for e in self.once]}
+            return {
+                "rates": dict(self.rates),
+                "latency_ms": self.latency_ms,
+                "slow_ms": self.slow_ms,
+                "seed": self.seed,
+                "once": [dict(e) for e in self.once],
+            }
 
 
 class CallCounter:
@@ -265,7 +293,11 @@ class CallCounter:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"total": self.total, "methods": dict(self.methods), "statuses": dict(self.statuses)}
+            return {
+                "total": self.total,
+                "methods": dict(self.methods),
+                "statuses": dict(self.statuses),
+            }
 
 
 class RateLimiter:
@@ -341,8 +373,13 @@ class EmulatorApp(abc.ABC):
 
     name = "emulator"
 
-    def __init__(self, data_dir: Path | None = None, rate_limit: int | None = None,
-                 auto_approve: bool = False, faults: Faults | None = None):
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        rate_limit: int | None = None,
+        auto_approve: bool = False,
+        faults: Faults | None = None,
+    ):
         self.data_dir = Path(data_dir) if data_dir else None
         self.lock = threading.RLock()
         self.faults = faults or Faults()
@@ -350,7 +387,9 @@ class EmulatorApp(abc.ABC):
         self.limiter = RateLimiter(rate_limit)
         self.auto_approve = auto_approve
         self.base_url = ""  # set by the server once it listens
-        self.blobs = BlobStore(self.data_dir / "blobs" if self.data_dir else None, self.generate_blob)
+        self.blobs = BlobStore(
+            self.data_dir / "blobs" if self.data_dir else None, self.generate_blob
+        )
         self._dirty = False
 
     # --- hooks for subclasses -------------------------------------------------------------
@@ -387,10 +426,15 @@ class EmulatorApp(abc.ABC):
         from datetime import datetime
 
         from photosync.emulators.images import make_image
+
         taken = spec.get("date_taken")
-        return make_image(spec["seed"], spec.get("width", 64), spec.get("height", 48),
-                          spec.get("format", "jpeg"),
-                          datetime.fromisoformat(taken) if taken else None)
+        return make_image(
+            spec["seed"],
+            spec.get("width", 64),
+            spec.get("height", 48),
+            spec.get("format", "jpeg"),
+            datetime.fromisoformat(taken) if taken else None,
+        )
 
     # --- persistence ----------------------------------------------------------------------
     def mark_dirty(self) -> None:
@@ -453,10 +497,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        request = Request(self.command, split.path, query, self.headers, body, f"http://{host}{self.path}")
+        host = (
+            self.headers.get("Host")
+            or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        )
+        request = Request(
+            self.command, split.path, query, self.headers, body, f"http://{host}{self.path}"
+        )
         if split.path.startswith("/_admin/"):
-            self._send(self._admin(app, split.path[len("/_admin/"):], request))
+            self._send(self._admin(app, split.path[len("/_admin/") :], request))
             return
         self._api(app, request)
 
@@ -478,7 +527,9 @@ class _Handler(BaseHTTPRequestHandler):
             app.calls.record(method, response.status)
             self._send(response)
             return
-        fault = app.faults.pick(media=self._looks_like_media(request), method=method, path=request.url)
+        fault = app.faults.pick(
+            media=self._looks_like_media(request), method=method, path=request.url
+        )
         if fault == "reset":
             app.calls.record(method, "reset")
             self._reset()
@@ -509,9 +560,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _looks_like_media(request: Request) -> bool:
-        return request.method == "GET" and (request.query.get("alt") == "media" or
-                                            request.path.rsplit(".", 1)[-1] in ("jpg", "png", "gif", "mp4",
-                                                                                 "mov", "tif", "heic", "webp"))
+        return request.method == "GET" and (
+            request.query.get("alt") == "media"
+            or request.path.rsplit(".", 1)[-1]
+            in ("jpg", "png", "gif", "mp4", "mov", "tif", "heic", "webp")
+        )
 
     def _send(self, response: Response, cut: bool = False) -> None:
         self.send_response(response.status)
@@ -534,7 +587,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _reset(self) -> None:
         """Drop the connection abruptly (RST), as a dying load balancer does."""
         try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
         except OSError:
             pass
         self.close_connection = True
@@ -563,8 +618,12 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def start(self) -> str:
         self.app.load()
-        serve = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
-                                 name=f"{self.app.name}-emulator", daemon=True)
+        serve = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"{self.app.name}-emulator",
+            daemon=True,
+        )
         saver = threading.Thread(target=self._save_loop, name=f"{self.app.name}-saver", daemon=True)
         self._workers = [serve, saver]
         for thread in self._workers:

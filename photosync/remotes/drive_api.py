@@ -54,8 +54,10 @@ DISCOVERY = Path(googleapiclient.__file__).parent / "discovery_cache/documents/d
 REVOKED = "Google Drive authorization was revoked or expired: run `photosync auth drive`"
 RATE_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "sharingRateLimitExceeded"}
 FULL_REASONS = {"storageQuotaExceeded", "quotaExceeded"}  # the second: as service accounts see it
-FULL = ("Google Drive storage is full (storageQuotaExceeded): no more uploads to Drive in this run; "
-        "free space or add storage at https://one.google.com/storage")
+FULL = (
+    "Google Drive storage is full (storageQuotaExceeded): no more uploads to Drive in this run; "
+    "free space or add storage at https://one.google.com/storage"
+)
 _documents: dict[str, str] = {}
 _documents_lock = threading.Lock()
 
@@ -66,8 +68,12 @@ def discovery_document(endpoint: str) -> str:
     with _documents_lock:
         if root not in _documents:
             doc = json.loads(DISCOVERY.read_text())
-            doc.update(rootUrl=root, mtlsRootUrl=root, baseUrl=root + doc["servicePath"],
-                       batchPath="batch/drive/v3")
+            doc.update(
+                rootUrl=root,
+                mtlsRootUrl=root,
+                baseUrl=root + doc["servicePath"],
+                batchPath="batch/drive/v3",
+            )
             _documents[root] = json.dumps(doc)
         return _documents[root]
 
@@ -116,7 +122,14 @@ def guarded(fn: Callable[[], T], what: str) -> T:
         if getattr(exc, "retryable", False):
             raise TransientError(f"{what}: token refresh failed: {exc}") from None
         raise AuthorizationNeeded(REVOKED) from None
-    except (TimeoutError, TransportError, httplib2.HttpLib2Error, http.client.HTTPException, ConnectionError, OSError) as exc:
+    except (
+        TimeoutError,
+        TransportError,
+        httplib2.HttpLib2Error,
+        http.client.HTTPException,
+        ConnectionError,
+        OSError,
+    ) as exc:
         raise TransientError(f"{what}: connection problem: {exc or type(exc).__name__}") from None
 
 

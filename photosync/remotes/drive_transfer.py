@@ -32,10 +32,24 @@ from photosync.remotes.files import atomic_download
 RESUMABLE_OVER = 1024 * 1024  # see the module docstring
 CHUNK = 8 * 1024 * 1024  # a multiple of 256 KiB, as Drive wants for every chunk but the last
 IDS_PER_CALL = 100
-_MAGIC = [(b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG", "image/png"), (b"GIF8", "image/gif"),
-          (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"), (b"BM", "image/bmp")]
-_FTYP = {b"heic": "image/heic", b"heix": "image/heic", b"mif1": "image/heif", b"qt  ": "video/quicktime",
-         b"isom": "video/mp4", b"mp42": "video/mp4", b"mp41": "video/mp4", b"M4V ": "video/mp4"}
+_MAGIC = [
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG", "image/png"),
+    (b"GIF8", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"BM", "image/bmp"),
+]
+_FTYP = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"mif1": "image/heif",
+    b"qt  ": "video/quicktime",
+    b"isom": "video/mp4",
+    b"mp42": "video/mp4",
+    b"mp41": "video/mp4",
+    b"M4V ": "video/mp4",
+}
 
 MakeRequest = Callable[[Any, MediaIoBaseUpload], Any]  # (service, media) -> HttpRequest
 
@@ -68,8 +82,12 @@ class IdPool:
         with self._lock:
             if key not in self._pending:
                 if not self._free:
-                    answer = self.services.call(lambda s: s.files().generateIds(
-                        count=IDS_PER_CALL, space="drive", fields="ids"), "generating file ids")
+                    answer = self.services.call(
+                        lambda s: s.files().generateIds(
+                            count=IDS_PER_CALL, space="drive", fields="ids"
+                        ),
+                        "generating file ids",
+                    )
                     self._free.extend(answer["ids"])
                 self._pending[key] = self._free.pop()
             return self._pending[key]
@@ -82,7 +100,9 @@ class IdPool:
 class Uploader:
     """Sends a local file with a prepared create/update request; resumes cut sessions."""
 
-    def __init__(self, services: Services, chunk_size: int = CHUNK, resumable_over: int = RESUMABLE_OVER):
+    def __init__(
+        self, services: Services, chunk_size: int = CHUNK, resumable_over: int = RESUMABLE_OVER
+    ):
         if chunk_size % (256 * 1024):
             raise ValueError("chunk_size must be a multiple of 256 KiB")
         self.services = services
@@ -91,7 +111,9 @@ class Uploader:
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, str], str] = {}  # (path, signature) -> session URI
 
-    def send(self, path: Path, mime: str, make: MakeRequest, key: tuple[str, str], what: str) -> dict:
+    def send(
+        self, path: Path, mime: str, make: MakeRequest, key: tuple[str, str], what: str
+    ) -> dict:
         with open(path, "rb") as fh:
             size = path.stat().st_size
             if size <= self.resumable_over:
@@ -99,8 +121,9 @@ class Uploader:
                 return self.services.call(lambda s: make(s, media), what)
             return self._resumable(fh, mime, make, key, what)
 
-    def _resumable(self, fh: BinaryIO, mime: str, make: MakeRequest, key: tuple[str, str],
-                   what: str) -> dict:
+    def _resumable(
+        self, fh: BinaryIO, mime: str, make: MakeRequest, key: tuple[str, str], what: str
+    ) -> dict:
         media = MediaIoBaseUpload(fh, mimetype=mime, chunksize=self.chunk_size, resumable=True)
         request = make(self.services.get(), media)
         with self._lock:
@@ -112,7 +135,9 @@ class Uploader:
         try:
             while response is None:
                 self.services.limiter.acquire()
-                _status, response = guarded(lambda: request.next_chunk(http=self.services.http), what)
+                _status, response = guarded(
+                    lambda: request.next_chunk(http=self.services.http), what
+                )
         except NotFound:  # the session expired on Drive's side: start afresh next time
             self._forget(key)
             raise TransientError(f"{what}: upload session expired; starting again") from None
@@ -133,8 +158,9 @@ class Uploader:
             return len(self._sessions)
 
 
-def download(services: Services, row: dict, dest: Path, overwrite: bool,
-             chunk_size: int = CHUNK) -> Path:
+def download(
+    services: Services, row: dict, dest: Path, overwrite: bool, chunk_size: int = CHUNK
+) -> Path:
     """Fetch the content of the file ``row`` (id, size, md5Checksum, mimeType) into ``dest``."""
     what = f"downloading {row.get('name', row['id'])}"
 
@@ -147,6 +173,11 @@ def download(services: Services, row: dict, dest: Path, overwrite: bool,
             _status, done = guarded(downloader.next_chunk, what)
 
     size = int(row["size"]) if row.get("size") is not None else None
-    return atomic_download(dest, write, size, row.get("md5Checksum"),
-                           verify_image=str(row.get("mimeType", "")).startswith("image/"),
-                           overwrite=overwrite)
+    return atomic_download(
+        dest,
+        write,
+        size,
+        row.get("md5Checksum"),
+        verify_image=str(row.get("mimeType", "")).startswith("image/"),
+        overwrite=overwrite,
+    )

@@ -70,7 +70,9 @@ class AlbumIndex:
         try:
             data = json.loads(self.cache.read_text())
             if data.get("owner") == self.owner:
-                self._sets = {s["id"]: _Set(**{**s, "stamp": tuple(s["stamp"])}) for s in data["sets"]}
+                self._sets = {
+                    s["id"]: _Set(**{**s, "stamp": tuple(s["stamp"])}) for s in data["sets"]
+                }
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.debug("ignoring the Flickr album cache %s: %s", self.cache, exc)
 
@@ -79,8 +81,9 @@ class AlbumIndex:
             return
         sets = [asdict(e) for e in self._sets.values() if e.members is not None and not e.dirty]
         try:
-            write_atomic(self.cache, json.dumps({"owner": self.owner, "sets": sets}).encode(),
-                         mode=FILE_MODE)
+            write_atomic(
+                self.cache, json.dumps({"owner": self.owner, "sets": sets}).encode(), mode=FILE_MODE
+            )
         except OSError as exc:
             log.debug("cannot write the Flickr album cache %s: %s", self.cache, exc)
 
@@ -114,13 +117,19 @@ class AlbumIndex:
 
     def _merge(self, record: dict) -> _Set:
         set_id = as_text(record.get("id"))
-        stamp = (as_int(record.get("date_update")),
-                 as_int(record.get("photos", record.get("count_photos")))
-                 + as_int(record.get("videos", record.get("count_videos"))),
-                 as_text(record.get("primary")))
+        stamp = (
+            as_int(record.get("date_update")),
+            as_int(record.get("photos", record.get("count_photos")))
+            + as_int(record.get("videos", record.get("count_videos"))),
+            as_text(record.get("primary")),
+        )
         old = self._sets.get(set_id)
-        entry = _Set(set_id, as_text(record.get("title")),
-                     MARKER in as_text(record.get("description")), stamp)
+        entry = _Set(
+            set_id,
+            as_text(record.get("title")),
+            MARKER in as_text(record.get("description")),
+            stamp,
+        )
         if old is not None and old.stamp == stamp and not old.dirty:
             entry.members, entry.read_at = old.members, old.read_at
         return entry
@@ -134,8 +143,9 @@ class AlbumIndex:
         members: list[str] = []
         page = 1
         while True:
-            answer = self._call("photosets.getPhotos", photoset_id=entry.id, page=page,
-                                per_page=self.page_size)
+            answer = self._call(
+                "photosets.getPhotos", photoset_id=entry.id, page=page, per_page=self.page_size
+            )
             box = answer.get("photoset") or {}
             photos = as_list(box.get("photo"))
             members.extend(as_text(p.get("id")) for p in photos)
@@ -155,7 +165,9 @@ class AlbumIndex:
 
     def albums(self) -> list[Album]:
         with self._lock:
-            return [Album(e.id, e.title, tuple(e.members or ()), e.owned) for e in self._sets.values()]
+            return [
+                Album(e.id, e.title, tuple(e.members or ()), e.owned) for e in self._sets.values()
+            ]
 
     def find(self, title: str) -> _Set | None:
         """The set called ``title`` (ours first), from the set list read at most once here."""

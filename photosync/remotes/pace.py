@@ -23,8 +23,14 @@ Sleep = Callable[[float], None]
 class RateLimiter:
     """At most ``burst + rate * t`` requests in any window of ``t`` seconds; ``rate=None``: no limit."""
 
-    def __init__(self, rate: float | None = None, burst: int = 1, *,
-                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep):
+    def __init__(
+        self,
+        rate: float | None = None,
+        burst: int = 1,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ):
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive or None")
         if burst < 1:

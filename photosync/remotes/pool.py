@@ -30,7 +30,9 @@ class Outcome(Generic[I, R]):
         return self.error is None
 
 
-def run_pool(items: Iterable[I], work: Callable[[I], R], workers: int = 4) -> Iterator[Outcome[I, R]]:
+def run_pool(
+    items: Iterable[I], work: Callable[[I], R], workers: int = 4
+) -> Iterator[Outcome[I, R]]:
     """Run ``work(item)`` for every item on ``workers`` threads; yield outcomes as they finish.
 
     Exceptions (``Exception`` subclasses) become outcomes; KeyboardInterrupt and friends
@@ -54,8 +56,13 @@ def run_pool(items: Iterable[I], work: Callable[[I], R], workers: int = 4) -> It
                 future.cancel()
 
 
-def _fill(pool: ThreadPoolExecutor, source: Iterator[I], work: Callable[[I], R],
-          pending: dict[Future, I], limit: int) -> None:
+def _fill(
+    pool: ThreadPoolExecutor,
+    source: Iterator[I],
+    work: Callable[[I], R],
+    pending: dict[Future, I],
+    limit: int,
+) -> None:
     while len(pending) < limit:
         try:
             item = next(source)
