@@ -85,7 +85,8 @@ def _handler_for(server: CallbackServer) -> type[http.server.BaseHTTPRequestHand
             text = (
                 f"photosync: {problem}"
                 if problem
-                else "photosync received the authorization. You can close this tab and go back to the terminal."
+                else "photosync received the authorization. You can close this tab and go back "
+                "to the terminal."
             )
             body = f"<!doctype html><title>photosync</title><p>{html.escape(text)}</p>".encode()
             self.send_response(400 if problem else 200)
@@ -102,7 +103,8 @@ def _handler_for(server: CallbackServer) -> type[http.server.BaseHTTPRequestHand
 
 
 def ask_user(auth_url: str, server: CallbackServer, prompt: Prompt, paste_hint: str) -> str:
-    """Send the user to ``auth_url``; return the address the browser came back to (or what they pasted)."""
+    """Send the user to ``auth_url``; return the address the browser came back to (or what they
+    pasted)."""
     paste = False
     if prompt.open_browser:
         prompt.say(
@@ -115,7 +117,8 @@ def ask_user(auth_url: str, server: CallbackServer, prompt: Prompt, paste_hint: 
         paste = True
     if paste:
         prompt.say(
-            f"Open this address in a browser on any computer, sign in and allow access:\n  {auth_url}\n"
+            "Open this address in a browser on any computer, sign in and allow access:\n"
+            f"  {auth_url}\n"
             f"Then paste here {paste_hint}."
         )
     return wait_for_answer(server, prompt, paste and prompt.read_line is not None)

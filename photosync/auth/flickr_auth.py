@@ -45,7 +45,8 @@ VERIFIER = re.compile(r"^[A-Za-z0-9-]{3,64}$")
 def flickr_api(
     config: Any, token: dict[str, Any] | None = None, format: str = "parsed-json"
 ) -> flickrapi.FlickrAPI:
-    """A flickrapi instance on ``flickr.endpoint`` (REST and OAuth URLs), holding ``token`` if given."""
+    """A flickrapi instance on ``flickr.endpoint`` (REST and OAuth URLs), holding ``token`` if
+    given."""
     section = config.flickr
     if not section.api_key or not section.api_secret:
         raise UsageError(
@@ -156,7 +157,8 @@ def _request_token(api: flickrapi.FlickrAPI, config: Any, callback: str) -> None
 
 
 def diagnose_refusal(api: flickrapi.FlickrAPI, config: Any, exc: FlickrError) -> PhotosyncError:
-    """OAuth endpoints only answer HTTP 401: ask the REST API which part of the app's keys is wrong."""
+    """OAuth endpoints only answer HTTP 401: ask the REST API which part of the app's keys is
+    wrong."""
     try:
         api.test.echo()
     except FlickrError as probe:
@@ -182,7 +184,8 @@ def _unreachable(config: Any, exc: Exception) -> RemoteUnavailable:
 
 
 def verifier_from(answer: str, request_token: str) -> str:
-    """The OAuth verifier in a redirect address (checked against our request token) or a bare code."""
+    """The OAuth verifier in a redirect address (checked against our request token) or a bare
+    code."""
     if "://" not in answer and "oauth_" not in answer:
         if VERIFIER.match(answer):
             return answer

@@ -24,7 +24,8 @@ from photosync.errors import (
 )
 from photosync.state.private import FILE_MODE
 
-# remote name -> (label, its flow module: LABEL, authorize, check, validate, describe, NOT_AUTHORIZED).
+# remote name -> (label, its flow module: LABEL, authorize, check, validate, describe,
+# NOT_AUTHORIZED).
 # Imported on use: the OAuth libraries cost a noticeable part of a second at every start.
 FLOWS: dict[str, tuple[str, str]] = {
     "flickr": ("Flickr", "photosync.auth.flickr_auth"),
@@ -62,7 +63,8 @@ def revoke(name: str, config: Any) -> str:
     if not TokenStore(config.state_dir).delete(name):
         return f"There was no {label} token to forget."
     return (
-        f"Forgot the {label} token. {label} still lists photosync as allowed until you remove it at "
+        f"Forgot the {label} token. {label} still lists photosync as allowed until you remove it "
+        "at "
         f"{FORGET_HINT[name]}"
     )
 
@@ -119,7 +121,8 @@ def _status_of(name: str, config: Any) -> RemoteStatus:
         elif token is None:
             result.state, result.message = "not-authorized", module.NOT_AUTHORIZED
         elif not configured:
-            result.message = f"a token for {module.describe(token)} is stored, but {name} is not enabled in the config"
+            result.message = (f"a token for {module.describe(token)} is stored, but {name} is not "
+                              "enabled in the config")
         else:
             found = module.check(config, token, store)
             result.state = "authorized"

@@ -1,4 +1,5 @@
-"""``photosync duplicates [--json]``: local files that show the same picture, biggest groups first."""
+"""``photosync duplicates [--json]``: local files that show the same picture, biggest groups
+first."""
 
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def make_app(
 
 
 def start(service: str, host: str = "127.0.0.1", port: int = 0, **options) -> EmulatorServer:
-    """Start an emulator in this process; ``.url`` is its base URL, ``.app`` its state, ``.stop()``."""
+    """Start an emulator in this process; ``.url`` is its base URL, ``.app`` its state,
+    ``.stop()``."""
     server = EmulatorServer(make_app(service, **options), host, port)
     server.start()
     return server

@@ -13,7 +13,8 @@ Admin routes (bodies are JSON; not part of the real API):
   checksum makes its image once, ~0.7 ms each, so the first state of 50,000 takes ~30 s).
 - ``POST /_admin/seed`` ``{"account": "tester@example.com", "count": 100, "albums": 5, "seed": 0,
   "parent": "Photos" (null: albums in My Drive), "width": 64, "height": 48,
-  "start": "2015-01-01T09:00:00"}`` -> ``{"account", "root", "parent", "albums": [ids], "files": N}``.
+  "start": "2015-01-01T09:00:00"}`` -> ``{"account", "root", "parent", "albums": [ids], "files":
+  N}``.
 - ``POST /_admin/reset`` -> files, accounts, changes, tokens and call counts cleared (the OAuth
   client stays, so a secrets file already handed out keeps working).
 - ``GET /_admin/credentials`` -> ``{"installed": {client_id, client_secret, project_id, auth_uri,
@@ -26,7 +27,8 @@ Admin routes (bodies are JSON; not part of the real API):
 - ``POST /_admin/expire`` ``{"token": ..}`` (omitted: every access token) -> ``{"expired": N}``.
 - ``POST /_admin/token_lifetime`` ``{"seconds": 3599}``: lifetime of access tokens issued next.
 - ``POST /_admin/account`` ``{"account": email}``: who signs in on the consent page.
-- ``POST /_admin/quota`` ``{"limit": bytes}`` (``null``: the default 15 GiB): each account's storage;
+- ``POST /_admin/quota`` ``{"limit": bytes}`` (``null``: the default 15 GiB): each account's
+storage;
   content that would not fit is refused with 403 ``storageQuotaExceeded`` (a resumable upload at
   its start, from ``X-Upload-Content-Length``), and ``about.get`` reports the limit.
 """
@@ -139,7 +141,8 @@ class DriveEmulator(FeedsApi, EmulatorApp):
 
     def rate_limited(self, retry_after: float) -> Response:
         # The configured per-user limit answers 403 userRateLimitExceeded (its retry_after is a
-        # float); an injected rate-limit fault (retry_after 30, an int) answers 429 rateLimitExceeded.
+        # float); an injected rate-limit fault (retry_after 30, an int) answers 429
+        # rateLimitExceeded.
         return rate_limited(isinstance(retry_after, float), retry_after).response()
 
     def server_error(self, status: int) -> Response:

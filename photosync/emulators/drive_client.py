@@ -24,7 +24,8 @@ _lock = threading.Lock()
 
 
 def discovery_url(base_url: str) -> str:
-    """A ``discoveryServiceUrl`` for ``googleapiclient.discovery.build(..., static_discovery=False)``."""
+    """A ``discoveryServiceUrl`` for ``googleapiclient.discovery.build(...,
+    static_discovery=False)``."""
     return base_url.rstrip("/") + "/discovery/v1/apis/{api}/{apiVersion}/rest"
 
 

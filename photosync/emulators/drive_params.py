@@ -1,5 +1,6 @@
 """Drive request parameters: bodies, bounded integers, orderBy, page tokens, id lists, field
-selections of members. Pure functions; every refusal is a :class:`DriveError` shaped like Drive's."""
+selections of members. Pure functions; every refusal is a :class:`DriveError` shaped like
+Drive's."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Covers what real clients send (``'ID' in parents``, ``trashed = false``, ``name = '..'``,
 ``name contains '..'``, ``mimeType = / != '..'``, ``appProperties has { key='k' and value='v' }``,
 ``modifiedTime > '2020-01-01T00:00:00'``, ``'me' in owners``, ``sharedWithMe`` (alone or
-``= true``), ``and``/``or``/``not`` and parentheses) and refuses the rest with :class:`QueryError` (400 ``invalid`` on ``q``), as Drive
+``= true``), ``and``/``or``/``not`` and parentheses) and refuses the rest with :class:`QueryError`
+(400 ``invalid`` on ``q``), as Drive
 does. A predicate takes a :class:`~photosync.emulators.drive_files.DriveFile`-like object and the
 caller's email (for ``'me' in owners``).
 """

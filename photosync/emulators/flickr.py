@@ -13,7 +13,8 @@ Routes (all on the emulator's own host and port):
 
 Each request is checked in Flickr's order: format (111), method (112), API key (100), token (98),
 signature/timestamp/nonce (96), permissions (99: also a needslogin method called with an API key
-alone, as Flickr answers it), signing required (97, for a method that signs without a login), then the method's own
+alone, as Flickr answers it), signing required (97, for a method that signs without a login), then
+the method's own
 required arguments and errors, with the codes and messages of Flickr's reflection files.
 """
 
@@ -191,7 +192,7 @@ class FlickrEmulator(EmulatorApp):
         try:
             caller = self.oauth.caller(request, params, flickr_oauth.body_pairs_of(request))
         except OAuthProblem as exc:
-            raise ApiError(exc.code, exc.message)
+            raise ApiError(exc.code, exc.message) from None
         granted = caller.token.perms if caller.token else "none"
         if spec.needssigning and not caller.signed and not spec.needslogin:
             raise ApiError(97)
@@ -260,7 +261,7 @@ class FlickrEmulator(EmulatorApp):
         try:
             caller = self.oauth.caller(request, {**request.query, **fields}, list(fields.items()))
         except OAuthProblem as exc:
-            raise ApiError(exc.code, exc.message)
+            raise ApiError(exc.code, exc.message) from None
         if not caller.signed:
             raise ApiError(97)
         granted = caller.token.perms if caller.token else "none"

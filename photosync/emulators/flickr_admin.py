@@ -8,7 +8,8 @@
                  "secret", "originalsecret", "server",
                  "comments": [{"id", "author", "text", "date"}], "sha256"}],
      "photosets": [{"id", "title", "description", "owner", "primary", "photos": [ids in order]}],
-     "collections": [{"id", "owner", "title", "description", "collections": [ids], "sets": [ids]}]}``
+     "collections": [{"id", "owner", "title", "description", "collections": [ids], "sets":
+     [ids]}]}``
 ``POST /_admin/seed`` with ``{"seed": 0, "accounts": ["alice", {"username", "fullname"}] (default
   ["testuser"]), "photos": 100 (per account), "albums": 5, "video_ratio": 0.05,
   "comment_ratio": 0.1, "public_ratio": 0.5, "unknown_date_ratio": 0.05, "collections": true,

@@ -1,4 +1,5 @@
-"""How the emulated Flickr writes its answers: REST XML or JSON, photo records, extras, paging, URLs.
+"""How the emulated Flickr writes its answers: REST XML or JSON, photo records, extras, paging,
+URLs.
 
 Answers are built once as a neutral tree (dicts: scalar values are XML attributes, ``_content``
 is element text, dicts and lists are child elements) and rendered either way, which is exactly

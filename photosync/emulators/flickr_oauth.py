@@ -74,7 +74,7 @@ def oauth_header_params(request: Request) -> dict[str, str]:
     except ValueError:
         raise OAuthProblem(
             96, "signature_invalid", "Invalid signature (malformed Authorization header)"
-        )
+        ) from None
 
 
 def consumer_key(request: Request, params: dict[str, str]) -> str | None:
@@ -170,7 +170,8 @@ class OAuthVerifier:
         try:
             stamp = int(oauth.get("oauth_timestamp", ""))
         except ValueError:
-            raise OAuthProblem(96, "timestamp_refused", "Invalid signature (bad timestamp)")
+            raise OAuthProblem(
+                96, "timestamp_refused", "Invalid signature (bad timestamp)") from None
         if abs(now - stamp) > TIMESTAMP_WINDOW:
             raise OAuthProblem(
                 96, "timestamp_refused", "Invalid signature (timestamp out of window)"
@@ -224,7 +225,8 @@ def request_token(state: FlickrState, verifier: OAuthVerifier, request: Request)
 def authorize_page(token: RequestToken, perms: str, username: str) -> Response:
     """What a user sees on Flickr: who asks for which permission, and Allow / Deny."""
     t, p, u = (html.escape(x, quote=True) for x in (token.token, perms, username))
-    return Response.html(f"""<!DOCTYPE html><html><head><title>Flickr (emulated): authorize</title></head>
+    return Response.html(f"""<!DOCTYPE html><html><head><title>Flickr (emulated):
+    authorize</title></head>
 <body><h1>An application wants {p} access to your Flickr account</h1>
 <form method="post" action="/services/oauth/authorize">
 <input type="hidden" name="oauth_token" value="{t}"><input type="hidden" name="perms" value="{p}">

@@ -265,7 +265,8 @@ def get_info(call: Call) -> dict[str, Any]:
             "views": "0",
             "editability": {"cancomment": int(mine), "canaddmeta": int(mine)},
             "publiceditability": {"cancomment": 1, "canaddmeta": 0},
-            # candownload says whether the caller gets the Original (the owner only, in this emulator)
+            # candownload says whether the caller gets the Original (the owner only, in this
+            # emulator)
             "usage": {
                 "candownload": int(fmt.may_see_original(photo, call.viewer)),
                 "canblog": 0,
@@ -335,7 +336,8 @@ def get_sizes(call: Call) -> dict[str, Any]:
     if photo.media == "video":
         play = f"{call.base}/photos/{photo.owner}/{photo.id}/play"
         # As on Flickr: the embeddable player (not a file), as large as the video itself.
-        player = f"{call.base}/apps/video/stewart.swf?v=71377&photo_id={photo.id}&photo_secret={photo.secret}"
+        player = (f"{call.base}/apps/video/stewart.swf?v=71377&photo_id={photo.id}"
+                  f"&photo_secret={photo.secret}")
         sizes.append(
             {
                 "label": "Video Player",

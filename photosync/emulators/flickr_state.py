@@ -274,7 +274,7 @@ class FlickrState:
             "set_order": self.set_order,
             "collection_roots": self.collection_roots,
         }
-        for kind, cls in _KINDS.items():
+        for kind in _KINDS:
             out[kind] = [_values(obj) for obj in getattr(self, kind).values()]
         out["photos"] = [_photo_values(p) for p in self.photos.values()]
         return out

@@ -87,7 +87,7 @@ def inspect(data: bytes) -> Media:
             width, height = img.width, img.height
             exif = img.metadata.get("exif:DateTimeOriginal")
     except Exception:  # a file ImageMagick cannot read: Flickr would refuse it as well
-        raise ApiError(5, UPLOAD_ERRORS[5])
+        raise ApiError(5, UPLOAD_ERRORS[5]) from None
     return Media(fmt, media, width, height, _exif_date(exif))
 
 

@@ -33,12 +33,12 @@ def make_image(
     ``date_taken`` (and ``subsec``, ``offset`` like ``+02:00``) are written as EXIF for JPEG.
     """
     rng = random.Random(f"photosync-image:{seed}")
-    background = Color("none") if alpha else Color("#%06x" % rng.randrange(0x1000000))
+    background = Color("none") if alpha else Color(f"#{rng.randrange(0x1000000):06x}")
     with Image(width=width, height=height, background=background) as img:
         with Drawing() as draw:
             for _ in range(6):
                 draw.fill_color = Color(
-                    "#%06x%s" % (rng.randrange(0x1000000), "80" if alpha else "")
+                    f"#{rng.randrange(0x1000000):06x}{'80' if alpha else ''}"
                 )
                 x0, y0 = rng.randrange(width), rng.randrange(height)
                 draw.rectangle(
@@ -82,7 +82,7 @@ def make_seeded_photo(
     k2, k1 = divmod(rest, _K1)
     data = bytearray(_solid_jpeg(width, height, tone))
     tables = [i for i in _segments(bytes(data)) if data[i + 1] == 0xDB]
-    for at, value in zip(tables, (k1 + 1, k2 + 1)):
+    for at, value in zip(tables, (k1 + 1, k2 + 1), strict=False):
         data[at + 5] = value  # Pq/Tq at +4 (8-bit table), then its first entry: the DC quantiser
     comment = f"photosync seed {seed}".encode()
     jpeg = b"\xff\xd8\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + bytes(data[2:])
@@ -91,7 +91,8 @@ def make_seeded_photo(
 
 @functools.lru_cache(maxsize=16)
 def _solid_jpeg(width: int, height: int, tone: int) -> bytes:
-    with Image(width=width, height=height, background=Color("rgb(%d,%d,%d)" % _TONES[tone])) as img:
+    background = Color("rgb({},{},{})".format(*_TONES[tone]))
+    with Image(width=width, height=height, background=background) as img:
         img.format = "jpeg"
         img.compression_quality = 100
         img.strip()
@@ -122,7 +123,8 @@ def with_exif_date(
 def date_tags(
     date_taken: datetime, subsec: str | None = None, offset: str | None = None
 ) -> list[tuple[int, bytes]]:
-    """The ASCII EXIF tags of a date taken: DateTimeOriginal, OffsetTimeOriginal, SubSecTimeOriginal."""
+    """The ASCII EXIF tags of a date taken: DateTimeOriginal, OffsetTimeOriginal,
+    SubSecTimeOriginal."""
     tags = [(0x9003, date_taken.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0")]
     if offset:
         tags.append((0x9011, offset.encode() + b"\0"))

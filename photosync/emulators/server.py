@@ -12,6 +12,7 @@ the state is never half-changed, exactly like a lost response from a real servic
 from __future__ import annotations
 
 import abc
+import contextlib
 import email.parser
 import email.policy
 import hashlib
@@ -416,10 +417,10 @@ class EmulatorApp(abc.ABC):
     def snapshot(self) -> dict[str, Any]:
         return {}
 
-    def restore(self, state: dict[str, Any]) -> None:
+    def restore(self, state: dict[str, Any]) -> None:  # noqa: B027 - optional hook: no state
         pass
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 - optional hook: nothing to reset
         pass
 
     def generate_blob(self, spec: dict[str, Any]) -> bytes:
@@ -586,17 +587,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reset(self) -> None:
         """Drop the connection abruptly (RST), as a dying load balancer does."""
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
             )
-        except OSError:
-            pass
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 

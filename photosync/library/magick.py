@@ -17,6 +17,7 @@ Videos are not decoded: they have hashes but no signature.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -50,10 +51,9 @@ CHUNK = 4 * MiB
 def init_worker() -> None:
     """Pool initializer: ImageMagick limits for this process."""
     for name, value in IM_LIMITS.items():
-        try:
+        # a policy may forbid raising a limit; its own value then stands
+        with contextlib.suppress(KeyError, ValueError, wand_exc.WandException):
             wand_resource.limits[name] = value
-        except (KeyError, ValueError, wand_exc.WandException):
-            pass  # a policy may forbid raising a limit; its own value then stands
 
 
 def decode_file(path: str, media: str = "photo") -> Decoded:

@@ -89,7 +89,8 @@ class AlbumIndex:
 
     # -- reading -------------------------------------------------------------------------------
     def refresh(self, members: bool = True) -> list[_Set]:
-        """Re-read the set list (one call a 500 sets) and, with ``members``, changed sets' photos."""
+        """Re-read the set list (one call a 500 sets) and, with ``members``, changed sets'
+        photos."""
         with self._lock:
             fresh: dict[str, _Set] = {}
             page = 1

@@ -1,4 +1,5 @@
-"""The Flickr wire: flickrapi pointed at ``flickr.endpoint``, paced, with timeouts and error mapping.
+"""The Flickr wire: flickrapi pointed at ``flickr.endpoint``, paced, with timeouts and error
+mapping.
 
 flickrapi signs requests (OAuth 1.0a, including the multipart upload trick) and nothing else is
 left to it: it is never asked to retry, walk pages, cache tokens or check them (``token_valid``
@@ -14,12 +15,14 @@ are not API queries, so they never spend that budget and wait only when the file
   (``retry_after`` from the Retry-After header);
 - API errors 96-100 and OAuth refusals (HTTP 401) -> ``AuthorizationNeeded``, each with its fix
   (98: authorize again; 100: the API key; 99: more permission);
-- API error 1 -> ``NotFound`` (callers pass ``not_found``/``ignore`` for methods whose codes differ);
+- API error 1 -> ``NotFound`` (callers pass ``not_found``/``ignore`` for methods whose codes
+differ);
 - any other API error -> ``ItemError`` carrying Flickr's message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -50,11 +53,12 @@ log = logging.getLogger("photosync.remotes.flickr")
 
 REAL_ENDPOINT = "https://www.flickr.com"
 AUTH_MESSAGE = "Flickr authorization was revoked or expired: run `photosync auth flickr`"
-UNAVAILABLE = "photo_unavailable"  # Flickr's placeholder image (s.yimg.com/.../photo_unavailable.png)
+# Flickr's placeholder image (s.yimg.com/.../photo_unavailable.png)
+UNAVAILABLE = "photo_unavailable"
 TIMEOUT = (15.0, 120.0)  # (connect, read) seconds for every request
 UPLOAD_LIMIT = 6  # upload error 6: "User exceeded upload limit" (a free account's 1,000 photos)
-FULL = ("Flickr refuses more uploads (error 6: User exceeded upload limit, e.g. a free account's 1,000 "
-        "photos): no more uploads to Flickr in this run")
+FULL = ("Flickr refuses more uploads (error 6: User exceeded upload limit, e.g. a free account's "
+        "1,000 photos): no more uploads to Flickr in this run")
 TRANSIENT_CODES = {105, 106}  # service unavailable; write operation failed (temporary)
 # Errors no retry can fix, each with the one line that names the fix (the run stops: exit 3).
 AUTH_MESSAGES = {
@@ -66,8 +70,8 @@ AUTH_MESSAGES = {
     99: "Flickr refused {method}: the authorization lacks the permission it needs (error 99): run "
         "`photosync auth flickr` again (it asks for delete permission when sync.on_local_delete "
         "is delete-remote)",
-    100: "Flickr rejected flickr.api_key (error 100: Invalid API Key): copy the key of your app from "
-         "https://www.flickr.com/services/apps/",
+    100: "Flickr rejected flickr.api_key (error 100: Invalid API Key): copy the key of your app "
+         "from https://www.flickr.com/services/apps/",
 }
 
 
@@ -85,15 +89,17 @@ class Endpoints:
     def derive(cls, endpoint: str) -> Endpoints:
         base = endpoint.rstrip("/")
         if base in (REAL_ENDPOINT, "https://flickr.com"):
-            return cls("https://api.flickr.com/services/rest/", "https://up.flickr.com/services/upload/",
-                       "https://up.flickr.com/services/replace/", f"{REAL_ENDPOINT}/services/oauth/",
-                       REAL_ENDPOINT)
-        return cls(f"{base}/services/rest/", f"{base}/services/upload/", f"{base}/services/replace/",
-                   f"{base}/services/oauth/", base)
+            return cls("https://api.flickr.com/services/rest/",
+                       "https://up.flickr.com/services/upload/",
+                       "https://up.flickr.com/services/replace/",
+                       f"{REAL_ENDPOINT}/services/oauth/", REAL_ENDPOINT)
+        return cls(f"{base}/services/rest/", f"{base}/services/upload/",
+                   f"{base}/services/replace/", f"{base}/services/oauth/", base)
 
 
 def point(flickr: flickrapi.FlickrAPI, endpoints: Endpoints) -> flickrapi.FlickrAPI:
-    """Set this instance's URLs (never flickrapi's class attributes: other instances keep theirs)."""
+    """Set this instance's URLs (never flickrapi's class attributes: other instances keep
+    theirs)."""
     flickr.REST_URL, flickr.UPLOAD_URL, flickr.REPLACE_URL = (endpoints.rest, endpoints.upload,
                                                               endpoints.replace)
     oauth = flickr.flickr_oauth
@@ -162,10 +168,8 @@ _clock = threading.local()
 
 def _note_server_time(response: requests.Response) -> None:
     """Remember the server's clock (the Date header) as last seen by this thread."""
-    try:
+    with contextlib.suppress(KeyError, TypeError, ValueError):
         _clock.server_time = parsedate_to_datetime(response.headers["Date"]).timestamp()
-    except (KeyError, TypeError, ValueError):
-        pass
 
 
 def server_time() -> float:
@@ -263,9 +267,10 @@ class FlickrClient:
             raise FlickrCallError(_int(answer.get("code"), -1), str(answer.get("message") or ""))
         return answer
 
-    def send_file(self, path: Path, *, replace_id: str | None = None, not_found: Iterable[int] = (1,),
-                  **fields: Any) -> Any:
-        """POST ``path`` to /services/upload/ (or /replace/ for ``replace_id``); the ``<rsp>`` element."""
+    def send_file(self, path: Path, *, replace_id: str | None = None,
+                  not_found: Iterable[int] = (1,), **fields: Any) -> Any:
+        """POST ``path`` to /services/upload/ (or /replace/ for ``replace_id``); the ``<rsp>``
+        element."""
         what = "replace" if replace_id else "upload"
         params = {k: str(v) for k, v in fields.items() if v is not None}
         self.limiter.acquire()
@@ -293,20 +298,23 @@ class FlickrClient:
             self.files_limiter.acquire()
             with _mapped(what):
                 response = session.get(url, stream=True, timeout=TIMEOUT, allow_redirects=False)
-            if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+            moved = response.status_code in (301, 302, 303, 307, 308)
+            if moved and response.headers.get("Location"):
                 url = requests.compat.urljoin(url, response.headers["Location"])
                 response.close()
                 if UNAVAILABLE in requests.compat.urlparse(url).path:
                     # Flickr's "This photo is no longer available" picture: an image that would
                     # pass every check and replace the photo. A stale URL: ask again.
-                    raise TransientError(f"Flickr {what}: file moved (photo unavailable); ask again")
+                    raise TransientError(
+                        f"Flickr {what}: file moved (photo unavailable); ask again")
                 continue
             if response.status_code != 200:
                 response.close()
                 error = status_error(response, what)
                 if isinstance(error, TransientError):
                     error.limiter = self.files_limiter
-                if isinstance(error, NotFound):  # a URL just handed out: the photo changed meanwhile
+                # a URL just handed out: the photo changed meanwhile
+                if isinstance(error, NotFound):
                     raise TransientError(f"Flickr {what}: file moved (HTTP 404); ask again")
                 raise error
             return response

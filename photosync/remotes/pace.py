@@ -21,7 +21,8 @@ Sleep = Callable[[float], None]
 
 
 class RateLimiter:
-    """At most ``burst + rate * t`` requests in any window of ``t`` seconds; ``rate=None``: no limit."""
+    """At most ``burst + rate * t`` requests in any window of ``t`` seconds; ``rate=None``: no
+    limit."""
 
     def __init__(
         self,

@@ -13,15 +13,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-I = TypeVar("I")
+Item = TypeVar("Item")
 R = TypeVar("R")
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[I, R]):
+class Outcome(Generic[Item, R]):
     """What happened to one item: ``result`` when ``error`` is None."""
 
-    item: I
+    item: Item
     result: R | None = None
     error: Exception | None = None
 
@@ -31,8 +31,8 @@ class Outcome(Generic[I, R]):
 
 
 def run_pool(
-    items: Iterable[I], work: Callable[[I], R], workers: int = 4
-) -> Iterator[Outcome[I, R]]:
+    items: Iterable[Item], work: Callable[[Item], R], workers: int = 4
+) -> Iterator[Outcome[Item, R]]:
     """Run ``work(item)`` for every item on ``workers`` threads; yield outcomes as they finish.
 
     Exceptions (``Exception`` subclasses) become outcomes; KeyboardInterrupt and friends
@@ -41,7 +41,7 @@ def run_pool(
     if workers < 1:
         raise ValueError("workers must be at least 1")
     source = iter(items)
-    pending: dict[Future, I] = {}
+    pending: dict[Future, Item] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photosync-transfer") as pool:
         try:
             _fill(pool, source, work, pending, 2 * workers)
@@ -58,9 +58,9 @@ def run_pool(
 
 def _fill(
     pool: ThreadPoolExecutor,
-    source: Iterator[I],
-    work: Callable[[I], R],
-    pending: dict[Future, I],
+    source: Iterator[Item],
+    work: Callable[[Item], R],
+    pending: dict[Future, Item],
     limit: int,
 ) -> None:
     while len(pending) < limit:
@@ -71,7 +71,7 @@ def _fill(
         pending[pool.submit(work, item)] = item
 
 
-def _outcome(item: I, future: Future) -> Outcome:
+def _outcome(item: Item, future: Future) -> Outcome:
     error = future.exception()
     if error is None:
         return Outcome(item, future.result())
