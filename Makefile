@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml bin/setup-system
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-test: setup
+# The gate first (ruff and mypy over photosync/ at zero, config in pyproject.toml), then the suite.
+test: lint
 	bin/setup-test-browser
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
 
-# The gate of issue 16: ruff and mypy over photosync/ at zero (config in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check photosync
 	$(BIN)/mypy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photosync.auth import service
@@ -109,7 +110,7 @@ def run_export(app: App) -> int:
     token = TokenStore(app.config.state_dir).load(name) or service.flow(name).authorize(
         app.config, _prompt(app.args)
     )
-    path = service.export_token(name, token, app.args.file or f"photosync-{name}-token.json")
+    path = service.export_token(name, token, Path(app.args.file or f"photosync-{name}-token.json"))
     print(
         f"Wrote the {service.label(name)} token to {path}: copy it to the other machine, run "
         f"`photosync auth import {path.name}` there, then delete it"

@@ -7,6 +7,7 @@ import importlib
 import logging
 import sqlite3
 import sys
+from typing import Any
 
 from photosync import __version__
 from photosync.cli.app import App
@@ -48,7 +49,7 @@ def _command_in(argv: list[str]) -> str | None:
 class _Commands(argparse._SubParsersAction):
     """Subcommands whose own --help opens with the one-line help they have in the list."""
 
-    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:  # type: ignore[override]
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         kwargs.setdefault("description", kwargs.get("help"))
         return super().add_parser(name, **kwargs)
 

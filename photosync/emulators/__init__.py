@@ -32,7 +32,7 @@ def make_app(
     module_name, class_name = APPS[service].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     faults = Faults(rate=fault_rate, seed=fault_seed, latency_ms=latency_ms)
-    kwargs = {"data_dir": data_dir, "auto_approve": auto_approve, "faults": faults}
+    kwargs: dict[str, Any] = {"data_dir": data_dir, "auto_approve": auto_approve, "faults": faults}
     if rate_limit is not None:
         kwargs["rate_limit"] = rate_limit
     return cls(**kwargs)

@@ -69,7 +69,8 @@ from photosync.emulators.drive_upload import ResumableSessions, Session, media_b
 from photosync.emulators.server import EmulatorApp, Faults, Request, Response
 
 DISCOVERY = (
-    Path(__import__("googleapiclient").__file__).parent / "discovery_cache/documents/drive.v3.json"
+    Path(str(__import__("googleapiclient").__file__)).parent
+    / "discovery_cache/documents/drive.v3.json"
 )
 FULL_SCOPES = {
     "drive",

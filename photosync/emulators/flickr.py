@@ -270,6 +270,7 @@ class FlickrEmulator(EmulatorApp):
                 99,
                 f"Insufficient permissions. Method requires write privileges; {granted} granted.",
             )
+        assert caller.token is not None  # write permission was checked above: a token holds it
         owner, now = caller.token.nsid, int(time.time())
         target = self.state.photos.get(fields.get("photo_id", "")) if replace else None
         if replace and (target is None or target.owner != owner):
@@ -297,6 +298,7 @@ class FlickrEmulator(EmulatorApp):
         if is_async:
             ticket = flickr_upload.new_ticket(self.state, owner, photo.id if photo else None)
             return fmt.render({"ticketid": fmt.content(ticket.id)}, "rest", {})
+        assert photo is not None  # stored (an async failure returned a ticket above)
         if replace:
             return fmt.render(
                 {

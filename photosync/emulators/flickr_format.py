@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -225,7 +226,7 @@ def _owner_name(
     record["ownername"] = account.username if account else ""
 
 
-_EXTRAS = {
+_EXTRAS: dict[str, Callable[..., None]] = {
     "description": lambda r, p, *_: r.update(description=content(p.description)),
     "license": lambda r, p, *_: r.update(license="0"),
     "date_upload": lambda r, p, *_: r.update(dateupload=str(p.dateupload)),

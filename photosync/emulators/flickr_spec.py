@@ -85,7 +85,8 @@ class MethodSpec:
 
 def _parse(data: dict) -> MethodSpec:
     method = data["method"]
-    required, optional = [], []
+    required: list[str] = []
+    optional: list[str] = []
     for arg in data["arguments"]["argument"]:
         (optional if int(arg["optional"]) else required).append(arg["name"])
     errors = {int(err["code"]): err["message"] for err in data["errors"]["error"]}

@@ -291,7 +291,8 @@ class FlickrState:
                 obj = cls(*values)
                 table[getattr(obj, "token", None) or getattr(obj, "id", None) or obj.nsid] = obj
         for values in data.get("photos", []):
-            photo = Photo(
+            # the saved row holds every field in order, tags and comments last
+            photo = Photo(  # type: ignore[misc]
                 *values[:-2],
                 tags=[Tag(*t) for t in values[-2]],
                 comments=[Comment(*c) for c in values[-1]],

@@ -121,7 +121,8 @@ def split_parts(ctype: str, body: bytes) -> list[tuple[Any, bytes]]:
         encoding = (part.get("Content-Transfer-Encoding") or "").strip().lower()
         if encoding in ("base64", "quoted-printable"):
             part.set_payload(payload)
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
         parts.append((part, payload))
     return parts
 
@@ -500,7 +501,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         host = (
             self.headers.get("Host")
-            or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+            or f"{self.server.server_address[0]!s}:{self.server.server_address[1]!s}"
         )
         request = Request(
             self.command, split.path, query, self.headers, body, f"http://{host}{self.path}"
@@ -576,9 +577,10 @@ class _Handler(BaseHTTPRequestHandler):
         if cut:
             self.send_header("Connection", "close")
         # end the headers and send them with the body in one write (one TCP segment when small)
-        self._headers_buffer.append(b"\r\n")
+        buffer = self._headers_buffer  # type: ignore[attr-defined]  # http.server keeps it private
+        buffer.append(b"\r\n")
         if not cut and self.command != "HEAD":
-            self._headers_buffer.append(response.body)
+            buffer.append(response.body)
         self.flush_headers()
         if cut and self.command != "HEAD":
             self.wfile.write(response.body[: len(response.body) // 2])

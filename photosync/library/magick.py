@@ -22,6 +22,7 @@ import ctypes
 import hashlib
 import os
 import re
+from typing import Any
 
 from wand import exceptions as wand_exc
 from wand import resource as wand_resource
@@ -101,7 +102,7 @@ def _hashes(data: bytes, path: str, media: str) -> tuple[str, str]:
     return md5.hexdigest(), sha.hexdigest()
 
 
-def _decode(data: bytes) -> dict[str, object]:
+def _decode(data: bytes) -> dict[str, Any]:
     try:
         with Image(blob=data) as img:
             damage = image_warning(img)

@@ -330,16 +330,15 @@ class _mapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
-            return False
+            return
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                             requests.exceptions.InvalidSchema)):
             raise RemoteUnavailable(f"Flickr endpoint unusable: {exc}") from None
         if isinstance(exc, (requests.RequestException, ConnectionError, TimeoutError,
                             json.JSONDecodeError, SyntaxError)):  # XML: ET or lxml
             raise TransientError(f"Flickr {self.what}: {type(exc).__name__}: {exc}") from None
-        return False
 
 
 def _int(value: Any, default: int = 0) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from photosync.remotes.base import RemoteItem
 
@@ -130,7 +130,8 @@ def item_from_info(info: Mapping[str, Any], albums: tuple[str, ...] = ()) -> Rem
 def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: list[str],
           taken_text: str, unknown: int, granularity: int, albums: tuple[str, ...]) -> RemoteItem:
     fmt = as_text(record.get("originalformat")).lower() or None
-    media = "video" if as_text(record.get("media")) == "video" else "photo"
+    media: Literal["photo", "video"] = (
+        "video" if as_text(record.get("media")) == "video" else "photo")
     uploaded = as_int(record.get("dateupload"))
     extra: dict[str, Any] = {"dateupload": uploaded, "granularity": granularity}
     if fmt:
