@@ -236,9 +236,7 @@ class Companion:
     def _observe(self, name: str, report: RemoteReport, hooks: RunHooks) -> None:
         label = registry.label(name)
         seconds = time.monotonic() - hooks.started
-        limiters = [getattr(b, "limiter", None) for b in hooks.backends]
-        calls = sum(getattr(lim, "acquired", 0) for lim in limiters if lim is not None)
-        waits = sum(getattr(lim, "waits", 0) for lim in limiters if lim is not None)
+        calls, waits = _api_counts(hooks)
         failed = [o for o in report.outcomes if o.error]
         plan = report.plan
         held = [m for m in (plan.messages if plan else []) if "max_delete" in m]
@@ -364,3 +362,10 @@ class Companion:
             )
         finally:
             conn.close()
+
+
+def _api_counts(hooks: RunHooks) -> tuple[int, int]:
+    """(API calls, rate-limit waits) of the backends a sync built, from their limiters."""
+    limiters = [lim for lim in (getattr(b, "limiter", None) for b in hooks.backends) if lim]
+    return (sum(getattr(lim, "acquired", 0) for lim in limiters),
+            sum(getattr(lim, "waits", 0) for lim in limiters))
