@@ -24,7 +24,7 @@ from photosync.errors import PhotosyncError, StateDamaged
 from photosync.notify.alerts import Alerter
 from photosync.remotes import registry
 from photosync.remotes.retry import OnRetry
-from photosync.state import history
+from photosync.state import dashboard, history
 from photosync.state.db import open_db
 from photosync.sync import trash
 from photosync.sync.run import Progress, RemoteFactory, RemoteReport
@@ -356,10 +356,7 @@ class Companion:
     def _indexed_any(self) -> bool:
         conn = open_db(self.config.state_dir)
         try:
-            return (
-                conn.execute("SELECT 1 FROM files WHERE status = 'present' LIMIT 1").fetchone()
-                is not None
-            )
+            return dashboard.indexed_any(conn)
         finally:
             conn.close()
 

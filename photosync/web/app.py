@@ -28,8 +28,8 @@ from photosync import config as config_mod
 from photosync.daemon import failures
 from photosync.daemon.status import collect
 from photosync.log import redact
-from photosync.state import history, index
-from photosync.state.db import open_db, transaction
+from photosync.state import dashboard, history, index
+from photosync.state.db import open_db
 from photosync.sync import trash
 from photosync.web import metrics as metrics_mod
 from photosync.web.access import Gate
@@ -134,8 +134,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     def overview() -> str:
         doc = collect(config()).to_dict()
         with db() as conn:
-            totals = {row[0]: (row[1], row[2] or 0) for row in conn.execute(
-                "SELECT status, COUNT(*), SUM(size) FROM files GROUP BY status")}
+            totals = dashboard.file_totals(conn)
             runs = history.runs(conn, limit=1)
         remotes = []
         for name, r in doc["remotes"].items():
@@ -174,7 +173,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
         if plan.doc:
             paths = [a["path"] for a in plan.doc["actions"] if a["path"]][:PAGE_ROWS]
             with db() as conn:
-                ids = _file_ids(conn, paths)
+                ids = dashboard.photo_ids(conn, paths)
         return page("next.html", plan=plan, ids=ids)
 
     @app.post("/next/refresh")
@@ -191,14 +190,9 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     @app.route("/problems")
     def problems() -> str:
         with db() as conn:
-            failing = conn.execute("SELECT rowid, * FROM daemon_failures "
-                                   "ORDER BY parked DESC, remote, item LIMIT ?", (PAGE_ROWS,))
-            failing_rows = [dict(r) for r in failing]
-            unreadable = conn.execute("SELECT id, path, error FROM files WHERE status = 'failed' "
-                                      "ORDER BY path LIMIT ?", (PAGE_ROWS,)).fetchall()
-            conflicts = conn.execute(
-                "SELECT id, run_id, remote, path, reason, finished FROM journal "
-                "WHERE action = 'conflict' AND state = 'done' ORDER BY id DESC LIMIT 50").fetchall()
+            failing_rows = dashboard.failing_items(conn)
+            unreadable = dashboard.unreadable_files(conn)
+            conflicts = dashboard.recent_conflicts(conn)
         held = {name: s for name, s in companion.seen.items() if s.held or s.aborted}
         root = Path(config().library.root)
         return page("problems.html", failing=failing_rows, unreadable=unreadable,
@@ -208,8 +202,10 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     @app.post("/problems/retry")
     def retry() -> BaseResponse:
         rowid = _int(request.form.get("id"))
-        with db() as conn, transaction(conn):
-            conn.execute("DELETE FROM daemon_failures WHERE rowid = ?", (rowid,))
+        if rowid is None:
+            abort(400)
+        with db() as conn:
+            dashboard.forget_failure(conn, rowid)
         companion.service.request("sync")
         return redirect(url_for("problems"))
 
@@ -291,16 +287,6 @@ def _jpeg(data: bytes | None) -> Response:
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
-
-def _file_ids(conn: sqlite3.Connection, paths: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(paths), 500):
-        chunk = paths[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT path, id FROM files WHERE status = 'present' AND media = "
-                                f"'photo' AND path IN ({marks})", chunk):
-            found[row[0]] = row[1]
-    return found
 
 
 def _state_of(remote: dict[str, Any], seen: Any) -> str:

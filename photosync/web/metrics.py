@@ -7,7 +7,6 @@ state database (indexed counts) and the live daemon. One registry per daemon, no
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from photosync.state import dashboard
 from photosync.state.db import open_db
 from photosync.sync.actions import DELETIONS, TRANSFERS
 
@@ -31,10 +31,8 @@ class _Library(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         conn = open_db(self.state_dir())
         try:
-            files = dict(conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status"
-                                      ).fetchall())
-            parked = _count(conn, "SELECT COUNT(*) FROM daemon_failures WHERE parked = 1")
-            waiting = _count(conn, "SELECT COUNT(*) FROM daemon_failures WHERE parked = 0")
+            files = dashboard.file_counts(conn)
+            parked, waiting = dashboard.failure_counts(conn)
         finally:
             conn.close()
         yield GaugeMetricFamily("photosync_photos_indexed", "Local photos in the index",
@@ -48,9 +46,6 @@ class _Library(Collector):
         yield GaugeMetricFamily("photosync_items_retrying", "Failed items waiting for a retry",
                                 value=waiting)
 
-
-def _count(conn: sqlite3.Connection, sql: str) -> int:
-    return int(conn.execute(sql).fetchone()[0])
 
 
 class Metrics:
