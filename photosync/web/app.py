@@ -202,10 +202,9 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     @app.post("/problems/retry")
     def retry() -> BaseResponse:
         rowid = _int(request.form.get("id"))
-        if rowid is None:
-            abort(400)
-        with db() as conn:
-            dashboard.forget_failure(conn, rowid)
+        if rowid is not None:  # not a number: nothing to retry
+            with db() as conn:
+                dashboard.forget_failure(conn, rowid)
         companion.service.request("sync")
         return redirect(url_for("problems"))
 
