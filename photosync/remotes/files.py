@@ -210,11 +210,3 @@ def _place(tmp: Path, dest: Path, overwrite: bool) -> None:
         os.rename(tmp, dest)
         return
     tmp.unlink()
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
