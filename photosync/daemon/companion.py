@@ -27,7 +27,8 @@ from photosync.remotes.retry import OnRetry
 from photosync.state import dashboard, history
 from photosync.state.db import open_db
 from photosync.sync import trash
-from photosync.sync.run import Progress, RemoteFactory, RemoteReport
+from photosync.sync.results import RemoteReport
+from photosync.sync.run import Progress, RemoteFactory
 from photosync.web.metrics import Metrics
 
 if TYPE_CHECKING:

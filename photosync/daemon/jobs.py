@@ -26,7 +26,8 @@ from photosync.remotes import registry
 from photosync.state.db import damaged, is_damaged, open_db
 from photosync.sync.execute import Outcome
 from photosync.sync.report import done_line
-from photosync.sync.run import RemoteFactory, RemoteReport, SyncOptions, sync_locked
+from photosync.sync.results import RemoteReport
+from photosync.sync.run import RemoteFactory, SyncOptions, sync_locked
 
 log = logging.getLogger("photosync.daemon")
 

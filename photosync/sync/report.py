@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from photosync.sync.actions import TRANSFERS, AlbumAction
-from photosync.sync.execute import Outcome
-from photosync.sync.run import RemoteReport, SyncReport, errors, failed, summary
+from photosync.sync.done import Outcome
+from photosync.sync.results import RemoteReport, SyncReport, errors, failed, summary
 
 # What a finished action did, in words (the daemon's log, the text report).
 DONE = {"upload": "uploaded", "download": "downloaded", "replace_remote": "replaced remotely with",

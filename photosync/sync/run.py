@@ -17,9 +17,7 @@ from pathlib import Path
 from photosync.config import Config, Direction, FlickrConfig, RemoteSection
 from photosync.errors import (
     EXIT_INTERRUPTED,
-    EXIT_OK,
     EXIT_PARTIAL,
-    EXIT_REMOTE,
     AuthorizationNeeded,
     LocalDiskError,
     RemoteError,
@@ -27,7 +25,7 @@ from photosync.errors import (
     TransientError,
 )
 from photosync.library.rules import compile_rules
-from photosync.library.scan import ProgressFn, ScanResult, scan
+from photosync.library.scan import ProgressFn, scan
 from photosync.remotes import registry
 from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
@@ -46,6 +44,7 @@ from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import observe
 from photosync.sync.plan import Plan, plan
 from photosync.sync.policy import Evidence, Policy
+from photosync.sync.results import RemoteReport, SyncReport, errors, summary
 
 log = logging.getLogger("photosync.sync")
 
@@ -66,38 +65,6 @@ class SyncOptions:
     plan_filter: Callable[[sqlite3.Connection, str, Plan], Plan] | None = None
     # For the watch daemon's dashboard (issue 21): told of each retry (method, error, delay).
     on_retry: OnRetry | None = None
-
-
-@dataclass
-class RemoteReport:
-    name: str
-    label: str
-    plan: Plan | None = None
-    outcomes: list[Outcome] = field(default_factory=list)
-    error: str | None = None  # the remote could not be used
-    auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
-    uploads_refused: str | None = None  # the remote refused uploads (storage full, limit): why
-    disk: LocalDiskError | None = None  # the library's disk refused a download: no more this run
-    listed_in_full: bool = False  # this run listed the remote in full (not only its changes)
-    # id(action) -> the file a download created (or in a dry run would create), from the root
-    files: dict[int, str] = field(default_factory=dict)
-
-
-@dataclass
-class SyncReport:
-    dry_run: bool
-    scan: ScanResult | None = None
-    remotes: list[RemoteReport] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        if any(r.error for r in self.remotes):
-            return EXIT_REMOTE
-        failed = any(o.error for r in self.remotes for o in r.outcomes)
-        held = any(r.plan and (r.plan.aborted or r.plan.messages) for r in self.remotes)
-        if failed or held or (self.scan and self.scan.failed):
-            return EXIT_PARTIAL
-        return EXIT_OK
 
 
 RemoteFactory = Callable[[str, Config], Remote]
@@ -317,42 +284,3 @@ def _collections_note(remote: RetryingRemote, label: str) -> list[str]:
     """Flickr collections are read-only through the API: shown in the dry-run report only."""
     lines = [line for c in remote.list_collections() for line in c.describe(1)]
     return [f"{label} collections (read-only, not synced):\n" + "\n".join(lines)] if lines else []
-
-
-def summary(report: SyncReport) -> dict[str, dict[str, int]]:
-    """{remote: {action: count}} over planned actions (the JSON report's ``summary``)."""
-    out: dict[str, dict[str, int]] = {}
-    for r in report.remotes:
-        counts: dict[str, int] = {}
-        for action in r.plan.actions if r.plan else []:
-            counts[action.kind] = counts.get(action.kind, 0) + 1
-        out[r.name] = counts
-    return out
-
-
-def failed(report: SyncReport) -> dict[str, dict[str, int]]:
-    """{remote: {action: count}} of the actions that failed or were not done (``failed``)."""
-    out: dict[str, dict[str, int]] = {}
-    for r in report.remotes:
-        counts: dict[str, int] = {}
-        for o in r.outcomes:
-            if o.error:
-                counts[o.action.kind] = counts.get(o.action.kind, 0) + 1
-        out[r.name] = counts
-    return out
-
-
-def errors(report: SyncReport) -> list[dict[str, str | None]]:
-    """What went wrong, one entry per failed item (``{remote, path, error}``), then each remote
-    that could not be used, then unreadable local files: the JSON report's ``errors``."""
-    out: list[dict[str, str | None]] = []
-    for r in report.remotes:
-        items = [{"path": o.action.path or o.action.remote_id, "remote": r.name, "error": o.error}
-                 for o in r.outcomes if o.error and o.error != r.error]  # r.error: once, below
-        out += sorted(items, key=lambda e: e["path"] or "")
-        if r.error:
-            out.append({"path": None, "remote": r.name, "error": r.error})
-    for failure in report.scan.failed if report.scan else []:
-        out.append({"path": failure.path, "remote": None, "error": failure.reason})
-    return out
-
