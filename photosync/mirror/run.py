@@ -143,9 +143,14 @@ class _Run:
             assert cached is not None and cached.watermark is not None
             pages = walk_changes(self.source, cached.watermark)
         failed: list[Exception] = []
-        for outcome in run_pool(self._tasks(pages, failed), self._execute, self.workers):
-            self._record(outcome)
-            self.tick(outcome)
+        outcomes = run_pool(self._tasks(pages, failed), self._execute, self.workers,
+                            salvage=self._record)
+        try:
+            for outcome in outcomes:
+                self._record(outcome)
+                self.tick(outcome)
+        finally:  # Ctrl-C: what the workers finished is recorded (and counted) before we go
+            outcomes.close()
         if self.layout.stream.is_dir():  # the files' renames, once: a lost one is fetched again
             fsync_folder(self.layout.stream)
         if failed and isinstance(failed[0], NotFound):

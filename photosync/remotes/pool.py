@@ -8,7 +8,7 @@ Backends whose client is not thread-safe (httplib2) keep one client per thread t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -31,12 +31,15 @@ class Outcome(Generic[Item, R]):
 
 
 def run_pool(
-    items: Iterable[Item], work: Callable[[Item], R], workers: int = 4
-) -> Iterator[Outcome[Item, R]]:
+    items: Iterable[Item], work: Callable[[Item], R], workers: int = 4,
+    salvage: Callable[[Outcome[Item, R]], None] | None = None,
+) -> Generator[Outcome[Item, R], None, None]:
     """Run ``work(item)`` for every item on ``workers`` threads; yield outcomes as they finish.
 
     Exceptions (``Exception`` subclasses) become outcomes; KeyboardInterrupt and friends
-    propagate. Closing the iterator early waits for the running tasks and starts no new ones.
+    propagate. Closing the iterator early (or Ctrl-C) waits for the running tasks and starts no
+    new ones; ``salvage`` then gets the outcomes of tasks that finished but were never yielded
+    (a file a worker already put in place is recorded, not forgotten).
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
@@ -54,6 +57,16 @@ def run_pool(
         finally:
             for future in pending:
                 future.cancel()
+            if salvage is not None:
+                _salvage(pending, salvage)
+
+
+def _salvage(pending: dict[Future, Item], salvage: Callable[[Outcome], None]) -> None:
+    """Hand the tasks that ran to the end (waiting for the running ones) to ``salvage``."""
+    wait(pending)
+    for future, item in pending.items():
+        if not future.cancelled() and future.exception() is None:
+            salvage(Outcome(item, future.result()))
 
 
 def _fill(
