@@ -127,17 +127,27 @@ class Executor:
         """Tag what the downloads paired, after the transfers so no download waits for the
         API budget, and still in this run so a database lost right after it re-links them by
         tag. Each tag written goes into the listing cache; a failed one is only logged (its
-        pair is recorded already): the next run plans a Retag for it."""
+        pair is recorded already): the next run plans a Retag for it. An error that stops the
+        remote stops the rest and is said once."""
         tags, self._tags = self._tags, []
-        if self.fatal is not None or not tags:
-            return
-        for outcome in run_pool(tags, lambda tag: self._tag(*tag), self.workers):
+        for outcome in run_pool(tags, self._tag_unless_stopped, self.workers):
             item, signature = outcome.item
             if outcome.error is None:
                 update_cache(self.conn, self.remote.name, [replace(item, signature=signature)], [])
-            else:
-                log.warning("%s tagging %s (%s): %s; tagged next run", self.remote.name,
-                            item.id, item.name, describe(outcome.error))
+                continue
+            message = describe(outcome.error)
+            if isinstance(outcome.error, RemoteError):
+                self.fatal = self.fatal or outcome.error
+                if message in self._said:
+                    continue
+                self._said.add(message)
+            log.warning("%s tagging %s (%s): %s; tagged next run", self.remote.name,
+                        item.id, item.name, message)
+
+    def _tag_unless_stopped(self, tag: tuple[RemoteItem, str]) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+        self._tag(*tag)
 
     def _journalled(self, actions: Sequence[PhotoKind]) -> Iterator[tuple[PhotoKind, int]]:
         for index, action in enumerate(actions):
