@@ -13,9 +13,9 @@ On one emulated account (its own process; default 2,000 photos of 3000x2000, 1 %
    the same account with sidecars (-j) into its own folder: photosync's speed-up (target >= 3x) and
    the ratio of API calls (target <= 0.5).
 4. ``photosync sync`` bringing the same N Flickr-only photos down into an empty library: wall time
-   and its ratio to the floor. Unpaced: sync tags every photo it pairs (getInfo + addTags), so
-   with the shipped pacing N photos would wait for 2N calls at 0.92 a second past the burst;
-   what that pacing would add is printed beside it.
+   and its ratio to the floor. Unpaced: sync tags every photo it downloads (one addTags each,
+   after the transfers), so with the shipped pacing the run would add N calls at 0.92 a second
+   past the burst; what that pacing would add is printed beside it.
 5. CPU per photo at no latency: this tree, and with ``--baseline-src DIR`` (a checkout of the code
    before, e.g. ``git worktree add /tmp/base f666d77``) the same mirror run from that tree.
 

@@ -188,8 +188,11 @@ class Remote(Protocol):
         Must see an upload made a moment ago by this process (the retry wrapper relies on it).
         """
 
-    def set_signature(self, item_id: str, signature: str) -> None:
-        """Make ``signature`` the item's only photosync signature tag. Idempotent; ``NotFound``."""
+    def set_signature(self, item_id: str, signature: str, untagged: bool = False) -> None:
+        """Make ``signature`` the item's only photosync signature tag. Idempotent; ``NotFound``.
+
+        ``untagged``: the caller's listing shows the item carries no signature tag, so a remote
+        that would read the item's tags first (Flickr) can skip that read."""
 
     def list_albums(self) -> list[Album]:
         """Every album (ours and the user's), with member ids in album order."""

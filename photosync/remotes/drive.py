@@ -230,7 +230,8 @@ class DriveRemote:
             tree = self.folders.load()  # a folder made elsewhere since we last looked
         return [i for i in (item_of(r, tree) for r in rows) if i]
 
-    def set_signature(self, item_id: str, signature: str) -> None:
+    def set_signature(self, item_id: str, signature: str, untagged: bool = False) -> None:
+        """One request whatever ``untagged`` says: the key is set, not added."""
         row = self._call(lambda s: s.files().update(
             fileId=item_id, body={"appProperties": {SIGNATURE_KEY: signature}},
             fields="id,trashed"), f"tagging {item_id}")

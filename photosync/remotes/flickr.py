@@ -184,9 +184,14 @@ class FlickrRemote:
                      if i.signature == wanted]
         return found
 
-    def set_signature(self, item_id: str, signature: str) -> None:
-        tags = as_list((self._raw_info(item_id).get("tags") or {}).get("tag"))
+    def set_signature(self, item_id: str, signature: str, untagged: bool = False) -> None:
+        """addTags alone when the listing showed no signature tag (``untagged``): no old tag to
+        remove, so no getInfo for the tag ids (one API call, not two, per photo)."""
         want = signature_tag(signature)
+        if untagged:
+            self.client.call("photos.addTags", photo_id=item_id, tags=want)
+            return
+        tags = as_list((self._raw_info(item_id).get("tags") or {}).get("tag"))
         ours = [(as_text(t.get("id")), as_text(t.get("raw")).strip().lower()) for t in tags
                 if as_text(t.get("raw")).strip().lower().startswith(OUR_NAMESPACE)]
         if want not in {raw for _, raw in ours}:

@@ -187,7 +187,7 @@ class MemoryRemote:
         return self._request("find_by_signature", lambda: [
             self._export(i) for i in self._items.values() if i.signature == signature])
 
-    def set_signature(self, item_id: str, signature: str) -> None:
+    def set_signature(self, item_id: str, signature: str, untagged: bool = False) -> None:
         def run() -> None:
             item = self._get(item_id)
             if item.signature != signature:

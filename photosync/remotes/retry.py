@@ -99,8 +99,9 @@ class RetryingRemote:
     def find_by_signature(self, signature: str) -> list[RemoteItem]:
         return self._call("find_by_signature", lambda: self.inner.find_by_signature(signature))
 
-    def set_signature(self, item_id: str, signature: str) -> None:
-        self._call("set_signature", lambda: self.inner.set_signature(item_id, signature))
+    def set_signature(self, item_id: str, signature: str, untagged: bool = False) -> None:
+        self._call("set_signature",
+                   lambda: self.inner.set_signature(item_id, signature, untagged))
 
     def list_collections(self) -> list[Collection]:
         return self._call("list_collections", lambda: self.inner.list_collections())

@@ -21,6 +21,8 @@ class Done:
     forget: list[str] = field(default_factory=list)
     items: list[RemoteItem] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Listed items to tag with a signature once the transfers are done (a download's pairs).
+    tags: list[tuple[RemoteItem, str]] = field(default_factory=list)
 
 
 @dataclass

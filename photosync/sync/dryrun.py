@@ -59,7 +59,7 @@ class DryRun(Executor):
     def _retag(self, a: Retag) -> Done:
         return Done()
 
-    def _tag(self, remote_ids: tuple[str, ...], signature: str) -> None:
+    def _tag(self, item: RemoteItem, signature: str) -> None:
         return None
 
     def _to_trash(self, path: Path, keep: bool) -> Path:

@@ -100,6 +100,7 @@ class Executor:
     _reserved: set[Path] = field(default_factory=set)
     _reserve_lock: threading.Lock = field(default_factory=threading.Lock)
     _said: set[str] = field(default_factory=set)  # messages of remote-stopping errors logged
+    _tags: list[tuple[RemoteItem, str]] = field(default_factory=list)  # written after transfers
 
     def apply(self, plan: Plan) -> list[Outcome]:
         # Workers only read this map; it is loaded here, in the thread that owns the connection.
@@ -119,7 +120,34 @@ class Executor:
             result = Outcome(action, error, created[0].path if created else None)
             outcomes.append(result)
             self.on_done(result)
+        self._write_tags()
         return outcomes
+
+    def _write_tags(self) -> None:
+        """Tag what the downloads paired, after the transfers so no download waits for the
+        API budget, and still in this run so a database lost right after it re-links them by
+        tag. Each tag written goes into the listing cache; a failed one is only logged (its
+        pair is recorded already): the next run plans a Retag for it. An error that stops the
+        remote stops the rest and is said once."""
+        tags, self._tags = self._tags, []
+        for outcome in run_pool(tags, self._tag_unless_stopped, self.workers):
+            item, signature = outcome.item
+            if outcome.error is None:
+                update_cache(self.conn, self.remote.name, [replace(item, signature=signature)], [])
+                continue
+            message = describe(outcome.error)
+            if isinstance(outcome.error, RemoteError):
+                self.fatal = self.fatal or outcome.error
+                if message in self._said:
+                    continue
+                self._said.add(message)
+            log.warning("%s tagging %s (%s): %s; tagged next run", self.remote.name,
+                        item.id, item.name, message)
+
+    def _tag_unless_stopped(self, tag: tuple[RemoteItem, str]) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+        self._tag(*tag)
 
     def _journalled(self, actions: Sequence[PhotoKind]) -> Iterator[tuple[PhotoKind, int]]:
         for index, action in enumerate(actions):
@@ -178,6 +206,7 @@ class Executor:
         if error is None and done is not None:
             save_pairs(self.conn, self.remote.name, done.pairs, done.forget)
             update_cache(self.conn, self.remote.name, done.items, done.removed)
+            self._tags += done.tags
             journal_end(self.conn, entry)
             if isinstance(action, DOWNLOADS):
                 self._to_download[0] -= action.size or 0
@@ -259,8 +288,13 @@ class Executor:
         return Done(forget=[a.remote_id])
 
     def _retag(self, a: Retag) -> Done:
-        self.remote.set_signature(a.remote_id, a.signature)
-        return Done()
+        """Tagged, and the tag kept in the listing cache so no later run plans it again."""
+        item = self._item_map.get(a.remote_id)
+        if item is None:
+            self.remote.set_signature(a.remote_id, a.signature)
+            return Done()
+        self._tag(item, a.signature)
+        return Done(items=[replace(item, signature=a.signature)])
 
     def _move(self, a: Move) -> Done:
         """Only the pair changes here; the album phase moves the photo between albums."""
@@ -345,19 +379,19 @@ class Executor:
     def _paired_download(self, item: RemoteItem, dest: Path, also: tuple[str, ...] = (),
                          overwrite: bool = False) -> Done:
         """Download ``item`` to ``dest`` and pair it (and its remote duplicates ``also``) with
-        the picture that arrived; tag them where the remote lacks our tag."""
+        the picture that arrived; those lacking its tag are tagged after the transfers."""
         signature = self._fetch(item, dest, overwrite)
         rel = dest.relative_to(self.root).as_posix()
         album = album_for(self.rules, tuple(rel.split("/")[:-1]))
-        pairs = [Pair(item.id, signature, rel, content_version(item), album)]
-        pairs += [Pair(i, signature, rel, content_version(self._item(i)), album) for i in also]
-        if self.policy.uploads and item.signature != signature:
-            self._tag((item.id, *also), signature)
-        return Done(pairs)
+        items = [item, *(self._item(i) for i in also)]
+        pairs = [Pair(i.id, signature, rel, content_version(i), album) for i in items]
+        tags = [(i, signature) for i in items if i.signature != signature] \
+            if self.policy.uploads else []
+        return Done(pairs, tags=tags)
 
-    def _tag(self, remote_ids: tuple[str, ...], signature: str) -> None:
-        for remote_id in remote_ids:
-            self.remote.set_signature(remote_id, signature)
+    def _tag(self, item: RemoteItem, signature: str) -> None:
+        """One tag write; a listed item without a tag needs no read of its tags first."""
+        self.remote.set_signature(item.id, signature, untagged=item.signature is None)
 
     def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> str:
         """Download ``item`` to ``dest``; the signature of the picture that arrived. A local

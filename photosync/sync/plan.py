@@ -174,6 +174,7 @@ class _Planner:
             self.both_edited(pair, item, now)
 
     def in_sync(self, pair: Pair, item: RemoteItem, now: LocalPhoto) -> None:
+        self.retag_untagged(pair, item, now)
         if pair.status != "synced" or now.path != pair.path and now.album == pair.album:
             self.out.relink.append(replace(pair, path=now.path, status="synced"))
         if now.album == pair.album:
@@ -186,6 +187,14 @@ class _Planner:
                           album=now.album, old_album=pair.album, pair=pair))
         else:
             self.out.relink.append(replace(pair, path=now.path, album=now.album, status="synced"))
+
+    def retag_untagged(self, pair: Pair, item: RemoteItem, now: LocalPhoto) -> None:
+        """A paired remote photo without our tag (a tag write that failed after its download)
+        gets it now, once: without it a lost database would not re-link the photo by tag."""
+        if self.policy.uploads and pair.signature and item.signature != pair.signature:
+            self.add(Retag(remote=self.policy.remote, reason=f"paired, but its signature tag on "
+                           f"{self.policy.label} is missing; added", path=now.path,
+                           remote_id=item.id, signature=pair.signature, album=now.album))
 
     def keep_duplicate(self, pair: Pair, now: LocalPhoto) -> None:
         """A remote edit replaces one local file; its local duplicates keep the old picture,

@@ -9,6 +9,7 @@ import sqlite3
 
 import pytest
 
+from photosync.emulators import admin
 from tests.scenarios.conftest import busy, count
 
 DB = "photosync.db"
@@ -88,3 +89,31 @@ def test_every_command_that_opens_a_damaged_database_says_so_with_exit_2(world, 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "is damaged" in result.stderr and ".bak-" not in result.stderr, result.stderr
+
+
+def _flickr_calls(world) -> dict[str, int]:
+    return admin(world.flickr_url, "calls")["methods"]
+
+
+def test_downloads_cost_one_tag_write_each_and_a_lost_database_relinks_them_by_tag(world):
+    """Issue 18: a Flickr-only photo's download is not held up by tagging. The tag is one
+    addTags per photo (the listing shows it untagged: no getInfo), written after the transfers,
+    still in the same run: with the database lost right after it, every photo re-links by tag."""
+    admin(world.flickr_url, "seed", {"seed": 7, "accounts": ["testuser"], "photos": 6,
+                                     "albums": 1, "video_ratio": 0, "collections": False})
+    before = _flickr_calls(world)
+    doc = world.sync()
+    after = _flickr_calls(world)
+    assert count(doc, "flickr", "download") == 6 and doc["errors"] == []
+    spent = {m: after.get(m, 0) - before.get(m, 0) for m in ("flickr.photos.getInfo",
+                                                             "flickr.photos.addTags")}
+    assert spent == {"flickr.photos.getInfo": 0, "flickr.photos.addTags": 6}, spent
+    assert busy(world.sync()) == []  # the tags are in the listing cache: no Retag planned
+
+    _move_aside(world)
+    doc = world.sync()
+    assert busy(doc) == [] and len(world.flickr_photos()) == 6
+    with sqlite3.connect(world.state / DB) as conn:
+        assert conn.execute("SELECT count(*) FROM pairs WHERE remote = 'flickr'"
+                            ).fetchone()[0] == 6
+

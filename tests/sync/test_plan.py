@@ -226,3 +226,13 @@ def test_downloads_go_to_the_first_album_or_the_download_dir():
     remote = [item("9", "b.jpg", sig="S2", albums=("Set A", "Set B"))]
     assert plan([], remote, [], policy()).actions[0].path == "Set A"
     assert plan([], remote, [], policy(download_into_album=False)).actions[0].path == "Downloads"
+
+
+def test_a_paired_photo_whose_tag_write_failed_is_retagged_once_uploads_are_allowed():
+    """A download's tag is written after the transfers; when that write fails the pair stands
+    and the next run writes the tag (without it a lost database would not re-link by tag)."""
+    local, pair = [F("a.jpg", "S1")], Pair("9", "S1", "a.jpg", None, None)
+    p = plan(local, [item("9")], [pair], policy())
+    assert [(a.kind, a.remote_id, a.signature) for a in p.actions] == [("retag", "9", "S1")]
+    assert kinds(plan(local, [item("9", sig="S1")], [pair], policy())) == []
+    assert kinds(plan(local, [item("9")], [pair], policy(direction="download"))) == []
