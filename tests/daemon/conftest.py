@@ -143,37 +143,14 @@ def harness(tmp_path: Path):
 @pytest.fixture
 def world(tmp_path: Path, flickr_emulator, drive_emulator, isolated_env):
     """``photosync watch`` as a subprocess (not started yet) on a config for both emulators."""
-    from photosync.auth.tokens import TokenStore
     from tests.daemon.process import Daemon  # it imports this module
-    from tests.scenarios.conftest import admin
+    from tests.scenarios.conftest import authorized_config
     root = tmp_path / "photos"
     root.mkdir()
-    state = tmp_path / "state"
-    creds = admin(flickr_emulator.url, "credentials")
-    secrets = tmp_path / "drive-client.json"
-    secrets.write_text(json.dumps(admin(drive_emulator.url, "credentials")))
-    config = tmp_path / "config.yaml"
-    config.write_text(f"""library:
-  root: {root}
-state_dir: {state}
-flickr:
-  api_key: {creds['api_key']}
-  api_secret: {creds['api_secret']}
-  endpoint: {flickr_emulator.url}
-drive:
-  client_secrets: {secrets}
-  endpoint: {drive_emulator.url}
-daemon:
-  settle_seconds: 0.5
-  poll_minutes: 0.05
-  max_backoff_minutes: 0.2
-  web:
-    listen: 127.0.0.1:0
-""")
-    store = TokenStore(state)
-    flickr_token = admin(flickr_emulator.url, "token", {"username": "testuser", "perms": "delete"})
-    store.save("flickr", flickr_token)
-    store.save("drive", admin(drive_emulator.url, "token", {}))
+    config, state = authorized_config(
+        tmp_path, root, flickr_emulator.url, drive_emulator.url,
+        rest="daemon:\n  settle_seconds: 0.5\n  poll_minutes: 0.05\n  max_backoff_minutes: 0.2\n"
+             "  web:\n    listen: 127.0.0.1:0\n")
     d = Daemon(config, state, isolated_env, tmp_path / "watch.log")
     d.root, d.flickr, d.drive = root, flickr_emulator.url, drive_emulator.url
     yield d

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,33 +72,39 @@ def count(doc: dict, remote: str, action: str) -> int:
     return doc["summary"].get(remote, {}).get(action, 0)
 
 
-@pytest.fixture
-def world(tmp_path: Path, flickr_emulator, drive_emulator, cli) -> World:
+def authorized_config(tmp_path: Path, root: Path, flickr_url: str, drive_url: str,
+                      library_extra: str = "", rest: str = "") -> tuple[Path, Path]:
+    """(config file, state_dir) for both emulators, with a Flickr (delete) and a Drive token
+    saved: the set-up every end-to-end world shares."""
     from photosync.auth.tokens import TokenStore
-    root = tmp_path / "library"
-    root.mkdir()
     state = tmp_path / "state"
-    creds = admin(flickr_emulator.url, "credentials")
+    creds = admin(flickr_url, "credentials")
     secrets = tmp_path / "drive-client.json"
-    secrets.write_text(json.dumps(admin(drive_emulator.url, "credentials")))
+    secrets.write_text(json.dumps(admin(drive_url, "credentials")))
     config = tmp_path / "config.yaml"
     config.write_text(f"""library:
   root: {root}
-  exclude: ['^\\.', '^Private$']
-state_dir: {state}
+{library_extra}state_dir: {state}
 flickr:
   api_key: {creds['api_key']}
   api_secret: {creds['api_secret']}
-  endpoint: {flickr_emulator.url}
+  endpoint: {flickr_url}
 drive:
   client_secrets: {secrets}
-  endpoint: {drive_emulator.url}
-  folder: Photos
-sync:
-  max_delete: 5
-""")
+  endpoint: {drive_url}
+{rest}""")
     store = TokenStore(state)
-    flickr_token = admin(flickr_emulator.url, "token", {"username": "testuser", "perms": "delete"})
-    store.save("flickr", flickr_token)
-    store.save("drive", admin(drive_emulator.url, "token", {}))
+    store.save("flickr", admin(flickr_url, "token", {"username": "testuser", "perms": "delete"}))
+    store.save("drive", admin(drive_url, "token", {}))
+    return config, state
+
+
+@pytest.fixture
+def world(tmp_path: Path, flickr_emulator, drive_emulator, cli) -> World:
+    root = tmp_path / "library"
+    root.mkdir()
+    config, state = authorized_config(
+        tmp_path, root, flickr_emulator.url, drive_emulator.url,
+        library_extra="  exclude: ['^\\.', '^Private$']\n",
+        rest="  folder: Photos\nsync:\n  max_delete: 5\n")
     return World(tmp_path, root, state, config, flickr_emulator.url, drive_emulator.url, cli)
