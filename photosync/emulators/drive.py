@@ -53,7 +53,7 @@ from photosync.emulators.drive_errors import (
     rate_limited,
 )
 from photosync.emulators.drive_feeds import FeedsApi
-from photosync.emulators.drive_files import ContentFacts, DriveFile, resource
+from photosync.emulators.drive_files import CONTENT_FIELDS, ContentFacts, DriveFile, resource
 from photosync.emulators.drive_oauth import OAuthServer
 from photosync.emulators.drive_params import (
     decode_page_token,
@@ -258,15 +258,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
     def _warm(self, files: list[DriveFile], selection: drive_fields.Selection | None) -> None:
         """Compute content facts (generating seeded images) outside the lock, so a first listing
         of a large seeded account does not stall every other client."""
-        content = {
-            "size",
-            "md5Checksum",
-            "sha256Checksum",
-            "sha1Checksum",
-            "quotaBytesUsed",
-            "imageMediaMetadata",
-            "*",
-        }
+        content = {*CONTENT_FIELDS, "*"}
         if selection is not None and content & set(selection):
             for f in files:
                 if f.blob:

@@ -145,6 +145,11 @@ def extension(name: str) -> tuple[str, str]:
     return name.rsplit(".", 1)[1], name.split(".", 1)[1]
 
 
+# Fields computed from a file's bytes (hashes, size, EXIF): asking for any of them reads the blob.
+CONTENT_FIELDS = ("size", "md5Checksum", "sha256Checksum", "sha1Checksum", "quotaBytesUsed",
+                  "imageMediaMetadata")
+
+
 def resource(
     f: DriveFile, keys: set[str] | None, facts: Callable[[str], Facts], owner: dict[str, Any]
 ) -> dict[str, Any]:
@@ -165,17 +170,7 @@ def resource(
         if want(name):
             out[name] = value
     _add_plain(out, f, want, owner)
-    if f.blob and any(
-        want(n)
-        for n in (
-            "size",
-            "md5Checksum",
-            "sha256Checksum",
-            "sha1Checksum",
-            "quotaBytesUsed",
-            "imageMediaMetadata",
-        )
-    ):
+    if f.blob and any(want(n) for n in CONTENT_FIELDS):
         _add_content(out, f, facts(f.blob), want)
     elif want("quotaBytesUsed"):
         out["quotaBytesUsed"] = "0"
