@@ -1,7 +1,7 @@
 """The emulated Flickr's admin routes (for tests and the demo; not part of Flickr's API).
 
 ``GET /_admin/state`` (``?hashes=0`` skips hashing generated photos) ->
-  ``{"accounts": [{"user_nsid", "username", "fullname"}],
+  ``{"accounts": [{"user_nsid", "username", "fullname", "kind"}],
      "photos": [{"id", "owner", "title", "description", "tags": [raw...], "machine_tags": [...],
                  "dates": {"posted", "taken", "takengranularity", "takenunknown", "lastupdate"},
                  "privacy": {"ispublic", "isfriend", "isfamily"}, "media", "originalformat",
@@ -22,6 +22,8 @@
 ``GET /_admin/credentials`` -> ``{"api_key", "api_secret"}`` of the registered app.
 ``POST /_admin/quota`` with ``{"max_photos": N}`` (0: no limit) -> the same: an account holding N
   photos gets upload error 6 ("User exceeded upload limit"), like a full free account.
+``POST /_admin/account`` with ``{"username": NAME, "kind": "free"|"pro"}`` (the account is created
+  if new; accounts are Pro unless set) -> ``{"user_nsid", "username", "kind"}``.
 ``POST /_admin/token`` with ``{"username": "testuser", "perms": "read|write|delete"}`` (the
   account is created if new) -> ``{"oauth_token", "oauth_token_secret", "perms", "user_nsid",
   "username", "fullname", "api_key", "api_secret"}``.
@@ -90,6 +92,8 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
                     "api_secret": app.state.apps[key],
                 }
             )
+    if name == "account" and request.method == "POST":
+        return set_account_kind(app, request.json() or {})
     if name == "quota" and request.method == "POST":
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
@@ -102,11 +106,31 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
     return None
 
 
+ACCOUNT_KINDS = ("free", "pro")
+
+
+def set_account_kind(app: FlickrEmulator, body: dict[str, Any]) -> Response:
+    """Make an account free or Pro (the contract route ``POST /_admin/account``)."""
+    kind = body.get("kind")
+    if not body.get("username") or kind not in ACCOUNT_KINDS:
+        return Response.json(
+            {"error": 'send {"username": NAME, "kind": "free"|"pro"}'}, status=400
+        )
+    with app.lock:
+        account = app.state.account(body["username"])
+        account.kind = kind
+        app.state.touch()
+        app.mark_dirty()
+        return Response.json(
+            {"user_nsid": account.nsid, "username": account.username, "kind": account.kind}
+        )
+
+
 def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:
     state = app.state
     return {
         "accounts": [
-            {"user_nsid": a.nsid, "username": a.username, "fullname": a.fullname}
+            {"user_nsid": a.nsid, "username": a.username, "fullname": a.fullname, "kind": a.kind}
             for a in state.accounts.values()
         ],
         "photos": [_photo_document(app, p, hashes) for p in state.photos.values()],

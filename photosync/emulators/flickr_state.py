@@ -26,6 +26,11 @@ class Account:
     username: str
     fullname: str
     joined: int
+    kind: str = "pro"  # "free" or "pro"; POST /_admin/account sets it (accounts are Pro unless set)
+
+    @property
+    def is_free(self) -> bool:
+        return self.kind == "free"
 
 
 @dataclass(slots=True)

@@ -126,3 +126,14 @@ def test_seeded_photos_download_deterministically(flickr_emulator, flickr_client
     again = admin(flickr_emulator.url, "state")
     assert [p["sha256"] for p in again["photos"]] == [p["sha256"] for p in state["photos"]]
     assert [p["dates"] for p in again["photos"]] == [p["dates"] for p in state["photos"]]
+
+
+def test_admin_account_sets_the_kind_and_refuses_anything_else(flickr_emulator):
+    url = flickr_emulator.url
+    assert admin(url, "account", {"username": "freebie", "kind": "free"})["kind"] == "free"
+    kinds = {a["username"]: a["kind"] for a in admin(url, "state")["accounts"]}
+    assert kinds["freebie"] == "free"
+    admin(url, "token", {"username": "someone"})
+    assert {a["username"]: a["kind"] for a in admin(url, "state")["accounts"]}["someone"] == "pro"
+    refused = requests.post(f"{url}/_admin/account", json={"username": "x", "kind": "gold"})
+    assert refused.status_code == 400
