@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from photosync.emulators import drive_fields, drive_query
+from photosync.emulators import drive_thumbnails as thumbnails
 from photosync.emulators.drive_changes import ChangeLog
 from photosync.emulators.drive_errors import (
     DriveError,
@@ -99,6 +100,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("PATCH", r"(?:/resumable)?/upload/drive/v3/files/(?P<id>[^/]+)", "drive.files.update"),
         ("PUT", r"(?:/resumable)?/upload/drive/v3/files/(?P<id>[^/]+)", "drive.files.update"),
         ("GET", r"/discovery/v1/apis/drive/v3/rest|/\$discovery/rest", "discovery.apis.getRest"),
+        ("GET", r"/drive-storage/(?P<link>[A-Za-z0-9_-]+)=s(?P<size>\d+)", "thumbnail"),
         ("GET", r"/o/oauth2(?:/v2)?/auth", "oauth2.authorize"),
         ("POST", r"/o/oauth2/approve", "oauth2.approve"),
         ("POST", r"/token|/o/oauth2/token", "oauth2.token"),
@@ -131,6 +133,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             for m in r.get("methods", {}).values()
         }
         self._discovery_cache: dict[str, bytes] = {}
+        self.thumbnails = thumbnails.Thumbnails()
 
     # --- EmulatorApp hooks -----------------------------------------------------------------
     def method_name(self, request: Request) -> str:
@@ -206,6 +209,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             "drive.changes.list": self.changes_list,
             "drive.about.get": self.about_get,
             "discovery.apis.getRest": self.discovery_doc,
+            "thumbnail": self.thumbnail,
             "oauth2.authorize": lambda r: self.oauth.authorize_page(r, self.auto_approve),
             "oauth2.approve": self._locked(self.oauth.decide),
             "oauth2.token": self._locked(self.oauth.token),
@@ -253,7 +257,22 @@ class DriveEmulator(FeedsApi, EmulatorApp):
     def _file_json(self, f: DriveFile, selection: drive_fields.Selection | None) -> dict[str, Any]:
         keys = None if selection is None else set(selection)
         out = resource(f, keys, self.facts.get, self.store.owner_resource(f.owner))
+        if keys and ({"thumbnailLink", "hasThumbnail", "*"} & keys):
+            out.update(thumbnails.fields(f, self.base_url))
         return drive_fields.apply(out, selection)
+
+    def thumbnail(self, request: Request, link: str, size: str) -> Response:
+        """A ``thumbnailLink``: no bearer needed, the link itself is the credential (see
+        :mod:`drive_thumbnails`)."""
+        with self.lock:
+            f = thumbnails.file_of(link, self.store.files)
+            blob = f.blob if f else None
+        if f is None or blob is None:
+            return Response(404, b"Not Found")
+        data = self.thumbnails.get(blob, min(int(size), thumbnails.MAX_EDGE), self.blobs.get)
+        if data is None:
+            return Response(404, b"Not Found")
+        return Response(200, data, content_type="image/jpeg")
 
     def _warm(self, files: list[DriveFile], selection: drive_fields.Selection | None) -> None:
         """Compute content facts (generating seeded images) outside the lock, so a first listing

@@ -236,6 +236,18 @@ class RetriesEachCall(Protocol):
         """Use ``retry(label, call)`` for each call of a many-call operation."""
 
 
+THUMBNAIL_MAX_BYTES = 1 << 20  # a remote's preview image is read up to this much
+
+
+@runtime_checkable
+class ShowsThumbnails(Protocol):
+    """Optional for a backend: small previews of its items for the dashboard's plan page."""
+
+    def thumbnail(self, item: RemoteItem) -> bytes | None:
+        """A small JPEG of ``item`` as the remote renders it, or None when it has none. At most
+        one API call; never the photo's own file (a preview is never taken for the photo)."""
+
+
 def list_all(remote: Remote) -> Listing:
     """Walk every page of ``remote``'s listing."""
     items: list[RemoteItem] = []

@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
-from photosync.remotes.base import Album, Capabilities, Changes, Collection, Page, RemoteItem
+from photosync.remotes.base import (
+    THUMBNAIL_MAX_BYTES,
+    Album,
+    Capabilities,
+    Changes,
+    Collection,
+    Page,
+    RemoteItem,
+)
 from photosync.remotes.files import atomic_download
 from photosync.remotes.flickr_albums import AlbumIndex
 from photosync.remotes.flickr_api import FlickrClient, _mapped, server_time
@@ -163,6 +171,14 @@ class FlickrRemote:
         url, media = (listed, "photo") if listed else best_original(self.client, item_id)
         return fetch_file(self.client, url, dest, f"download of {item_id}",
                           verify_image=media == "photo", overwrite=overwrite)
+
+    def thumbnail(self, item: RemoteItem) -> bytes | None:
+        """The listed 150 px square (``url_q``): a static file, no API call."""
+        url = item.extra.get("url_q")
+        if not url:
+            return None
+        with self.client.open(str(url), f"thumbnail of {item.id}") as response:
+            return bytes(response.raw.read(THUMBNAIL_MAX_BYTES, decode_content=True))
 
     def delete(self, item_id: str) -> None:
         self._originals.pop(item_id, None)

@@ -21,7 +21,7 @@ from photosync.remotes.base import RemoteItem
 OUR_NAMESPACE = "photosync:signature="
 COMPATIBLE = (OUR_NAMESPACE, "flickrsync:signature=")
 EXTRAS = ("date_upload,date_taken,last_update,original_format,media,machine_tags,url_o,o_dims,"
-          "tags")
+          "url_q,tags")
 MARKER = "[photosync]"  # in the description of photosets we created
 MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
         "tiff": "image/tiff", "tif": "image/tiff", "heic": "image/heic", "webp": "image/webp",
@@ -138,8 +138,9 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
         extra["format"] = fmt
     if record.get("originalsecret"):
         extra["content_version"] = as_text(record.get("originalsecret"))
-    if record.get("url_o"):
-        extra["url_o"] = as_text(record.get("url_o"))
+    for url in ("url_o", "url_q"):  # the original's address; a 150 px square for the dashboard
+        if record.get(url):
+            extra[url] = as_text(record.get(url))
     tag_md5 = md5_of(all_tags)
     if tag_md5:
         extra["tag_md5"] = tag_md5

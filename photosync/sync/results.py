@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from photosync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, LocalDiskError
 from photosync.library.scan import ScanResult
+from photosync.remotes.base import RemoteItem
 from photosync.sync.actions import Plan
 from photosync.sync.done import Outcome
 
@@ -27,6 +28,8 @@ class RemoteReport:
     listed_in_full: bool = False  # this run listed the remote in full (not only its changes)
     # id(action) -> the file a download created (or in a dry run would create), from the root
     files: dict[int, str] = field(default_factory=dict)
+    # dry runs: the remote items the plan's actions name, by id (what shows a plan draws them by)
+    items: dict[str, RemoteItem] = field(default_factory=dict)
 
 
 @dataclass

@@ -222,6 +222,8 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
             return report
         if ctx.options.dry_run:
             report.plan.notes.extend(_collections_note(remote, report.label))
+            named = {a.remote_id for a in report.plan.actions if a.remote_id}
+            report.items = {i.id: i for i in view.items if i.id in named}
         adopt = isinstance(section, FlickrConfig) and section.adopt_albums
         _execute(ctx, remote, policy, report, adopt)
     # A listing that failed after its retries too, or a token file to fix (this remote only).

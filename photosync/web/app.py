@@ -28,20 +28,22 @@ from photosync import config as config_mod
 from photosync.daemon import failures
 from photosync.daemon.status import collect
 from photosync.log import redact
+from photosync.remotes import registry
 from photosync.state import dashboard, history, index
 from photosync.state.db import open_db
 from photosync.sync import trash
 from photosync.web import metrics as metrics_mod
 from photosync.web.access import Gate
 from photosync.web.authflows import AuthFlows
-from photosync.web.plan import PlanCache
-from photosync.web.thumbs import Thumbnails
+from photosync.web.plan import SHOWN_ACTIONS, PlanCache
+from photosync.web.thumbs import RemotePreviews, Thumbnails, image_type
 
 if TYPE_CHECKING:
     from photosync.daemon.companion import Companion
 
 OPEN = frozenset({"login", "login_once", "static"})  # the only routes without a session
 PAGE_ROWS = 500
+NOT_PAGES = frozenset({"metrics", "thumb_file", "thumb_remote", "thumb_trash"})  # 401, no redirect
 
 
 def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Flask:
@@ -53,6 +55,9 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     app.jinja_env.globals.update(when=_when, size=_size, ago=_ago)
     thumbs = Thumbnails()
     plan = PlanCache(lambda: companion.config, lambda: companion.service.factory)
+    previews = RemotePreviews(lambda: companion.config,
+                              lambda name, cfg: (companion.service.factory or registry.build)(
+                                  name, cfg))
     flows = AuthFlows(lambda: companion.config, port,
                       lambda name: companion.service.request("sync"))
 
@@ -75,8 +80,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
         if request.endpoint == "metrics" and gate.check_bearer(bearer):
             return None
         if not session.get("user"):
-            if request.method == "GET" and request.endpoint not in ("metrics", "thumb_file",
-                                                                    "thumb_trash"):
+            if request.method == "GET" and request.endpoint not in NOT_PAGES:
                 return redirect(url_for("login"))
             abort(401)
         if request.method == "POST":
@@ -174,7 +178,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
             paths = [a["path"] for a in plan.doc["actions"] if a["path"]][:PAGE_ROWS]
             with db() as conn:
                 ids = dashboard.photo_ids(conn, paths)
-        return page("next.html", plan=plan, ids=ids)
+        return page("next.html", plan=plan, ids=ids, shown=SHOWN_ACTIONS)
 
     @app.post("/next/refresh")
     def next_refresh() -> BaseResponse:
@@ -262,7 +266,7 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
             found = index.file_by_id(conn, file_id)
         if found is None or found.status != "present" or found.media != "photo":
             abort(404)
-        return _jpeg(thumbs.get(Path(config().library.root) / found.path))
+        return _image(thumbs.get(Path(config().library.root) / found.path))
 
     @app.route("/thumb/trash/<ident>")
     def thumb_trash(ident: str) -> Response:
@@ -270,7 +274,15 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
         found = trash.find(root, ident)
         if found is None:
             abort(404)
-        return _jpeg(thumbs.get(trash.source_of(root, found)))
+        return _image(thumbs.get(trash.source_of(root, found)))
+
+    @app.route("/thumb/remote/<remote>/<item_id>")
+    def thumb_remote(remote: str, item_id: str) -> Response:
+        """The remote's own preview of an item the shown plan names (never any other item)."""
+        item = plan.items.get((remote, item_id))
+        if item is None:
+            abort(404)
+        return _image(previews.get(thumbs, remote, item))
 
     @app.route("/metrics")
     def metrics() -> Response:
@@ -279,10 +291,11 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
     return app
 
 
-def _jpeg(data: bytes | None) -> Response:
-    if data is None:
+def _image(data: bytes | None) -> Response:
+    mime = image_type(data) if data else None
+    if data is None or mime is None:
         abort(404)
-    response = Response(data, content_type="image/jpeg")
+    response = Response(data, content_type=mime)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from photosync.config import Config
+from photosync.remotes.base import RemoteItem
 from photosync.sync.report import to_json
 from photosync.sync.run import RemoteFactory, SyncOptions, sync_locked
 
 log = logging.getLogger("photosync.web")
+SHOWN_ACTIONS = 500  # the page lists this many actions; their remote items are kept for previews
 
 
 class PlanCache:
@@ -27,6 +29,7 @@ class PlanCache:
         self.doc: dict[str, Any] | None = None
         self.computed: float | None = None
         self.error: str | None = None
+        self.items: dict[tuple[str, str], RemoteItem] = {}  # (remote, id) of the shown actions
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -52,7 +55,12 @@ class PlanCache:
         try:
             options = SyncOptions(dry_run=True, local_scan=False)
             report = sync_locked(self.config(), options, factory=self.factory())
-            self.doc, self.error = to_json(report), None
+            doc = to_json(report)
+            listed = {r.name: r.items for r in report.remotes}
+            self.items = {(a["remote"], a["remote_id"]): listed[a["remote"]][a["remote_id"]]
+                          for a in doc["actions"][:SHOWN_ACTIONS]
+                          if a["remote_id"] in listed.get(a["remote"], {})}
+            self.doc, self.error = doc, None
         except Exception as exc:  # noqa: BLE001 - shown on the page, the daemon goes on
             log.warning("dashboard: the dry run failed: %s", exc)
             self.error = str(exc)

@@ -154,6 +154,8 @@ def test_paths_in_parameters_reach_no_file(harness):
             answer = dash.get(path)
             assert answer.status_code == 200 and "Traceback" not in answer.text
         assert dash.get(f"thumb/trash/{value}").status_code == 404
+        assert dash.get(f"thumb/remote/flickr/{value}").status_code == 404
+        assert dash.get(f"thumb/remote/{value}/1").status_code == 404
         assert dash.get(f"static/{value}").status_code == 404
         for form in ({"id": value}, {"run": value}, {"remote": value}, {"answer": value}):
             for target in ("trash/restore", "trash/purge", "problems/allow-deletions",

@@ -207,3 +207,53 @@ def test_reconnect_flickr_and_paste_a_drive_redirect(world, cli, browser):
     click(browser, "#sync-now")
     wait_for(lambda: json.loads(token_file.read_text())["token"] != access, 60, "a refresh")
     assert json.loads(token_file.read_text())["authorized_at"] == authorized
+
+
+def test_next_sync_shows_remote_only_photos_with_the_remotes_own_previews(world, cli, browser):
+    """Photos that are only on Flickr or only on Drive appear on the Next-sync page with the
+    remote's small rendition (Flickr's url_q square, Drive's thumbnailLink), served by id for
+    items of the shown plan only."""
+    from googleapiclient.http import MediaFileUpload
+
+    from photosync.emulators.flickr_testing import authorized_flickrapi
+
+    world.config.write_text(world.config.read_text().replace("poll_minutes: 0.05",
+                                                             "poll_minutes: 60"))
+    put(world.root, "local.jpg", 1)
+    world.start()
+    wait_for(lambda: world.remote("flickr").get("last_result") == "ok" and
+             world.remote("drive").get("last_result") == "ok", 60, "the first sync")
+    flickr, drive = authorized_flickrapi(world.flickr), service_for(world.drive)
+    upload = world.root.parent / "remote.jpg"
+    upload.write_bytes(make_image("only-on-flickr", 640, 480))
+    flickr_id = flickr.upload(filename=str(upload), title="only-on-flickr",
+                              format="etree").find("photoid").text
+    upload.write_bytes(make_image("only-on-drive", 640, 480))
+    folder = next(f["id"] for f in admin(world.drive, "state")["files"] if f["name"] == "Photos")
+    drive_id = drive.files().create(
+        body={"name": "only-on-drive.jpg", "parents": [folder]}, fields="id",
+        media_body=MediaFileUpload(str(upload), mimetype="image/jpeg")).execute()["id"]
+
+    browser.get(login_link(world, cli))
+    url = dashboard(world)
+    browser.get(url + "next")
+    click(browser, "#refresh-plan")
+    wait_for(lambda: "only-on-drive" in text_of(browser, url + "next"), 60, "the plan")
+    images = {img.get_attribute("src"): img for img in
+              browser.find_elements(By.CSS_SELECTOR, "#plan img.thumb")}
+    remote = {src for src in images if "/thumb/remote/" in src}
+    assert any(src.endswith(f"/thumb/remote/flickr/{flickr_id}") for src in remote), images
+    assert any(src.endswith(f"/thumb/remote/drive/{drive_id}") for src in remote), images
+    wait_for(lambda: all(browser.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth", images[src]) for src in
+        remote), 30, "the remote previews loaded")
+    widths = {src: browser.execute_script("return arguments[0].naturalWidth", images[src])
+              for src in remote}
+    assert all(0 < w <= 220 for w in widths.values()), widths  # a preview, never the photo
+    shot(browser, "next-remote-previews")
+    # not in the plan: no preview, whatever the id
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    import requests
+    for path in (f"thumb/remote/flickr/{drive_id}", "thumb/remote/flickr/..%2F..%2Fetc",
+                 "thumb/remote/nowhere/1"):
+        assert requests.get(url + path, cookies=cookies, timeout=10).status_code == 404, path

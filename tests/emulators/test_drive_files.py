@@ -204,3 +204,26 @@ def test_invalid_fields_answer_400(drive_service) -> None:
         svc.files().list(fields="files(id,nmae)").execute()
     assert caught.value.status_code == 400 and reason(caught.value) == "invalidParameter"
     assert json.loads(caught.value.content)["error"]["message"] == "Invalid field selection files/nmae"
+
+
+def test_thumbnail_link_is_a_short_lived_capability(drive_service) -> None:
+    from wand.image import Image
+
+    drive = drive_service()
+    media = MediaIoBaseUpload(io.BytesIO(make_image(1, 640, 480)), mimetype="image/jpeg")
+    made = drive.files().create(body={"name": "t.jpg"}, media_body=media, fields="id").execute()
+    row = drive.files().get(fileId=made["id"], fields="hasThumbnail,thumbnailLink").execute()
+    assert row["hasThumbnail"] is True and row["thumbnailLink"].endswith("=s220")
+    with urllib.request.urlopen(row["thumbnailLink"]) as answer:  # no bearer token
+        assert answer.headers["Content-Type"] == "image/jpeg"
+        with Image(blob=answer.read()) as thumb:
+            assert max(thumb.size) == 220
+    assert "thumbnailLink" not in drive.files().get(fileId=made["id"], fields="id").execute()
+    media = MediaIoBaseUpload(io.BytesIO(make_image(2, 640, 480)), mimetype="image/jpeg")
+    drive.files().update(fileId=made["id"], media_body=media).execute()
+    with pytest.raises(urllib.error.HTTPError) as stale:  # new content: the old link is gone
+        urllib.request.urlopen(row["thumbnailLink"])
+    assert stale.value.code == 404
+    folder = drive.files().create(body={"name": "f", "mimeType": FOLDER}, fields="id").execute()
+    assert drive.files().get(fileId=folder["id"], fields="hasThumbnail").execute() == {
+        "hasThumbnail": False}
