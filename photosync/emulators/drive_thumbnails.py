@@ -12,12 +12,11 @@ a poster frame (here: a generated image of the video's size class).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from photosync.emulators.drive_files import DriveFile
+from photosync.lru import BytesLRU
 
 DEFAULT_EDGE = 220  # Drive's links end in =s220
 MAX_EDGE = 1600
@@ -52,25 +51,14 @@ def file_of(link: str, files: Mapping[str, DriveFile]) -> DriveFile | None:
     return f
 
 
-class Thumbnails:
+class Thumbnails(BytesLRU):
     """Scaled JPEGs made on demand with Wand, kept in a small LRU."""
 
     def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(CACHE_ENTRIES)
 
     def get(self, blob: str, edge: int, read: Callable[[str], bytes]) -> bytes | None:
-        key = (blob, edge)
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        data = _scaled(read(blob), edge)
-        if data is not None:
-            with self._lock:
-                self._cache[key] = data
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
-        return data
+        return self.cached((blob, edge), lambda: _scaled(read(blob), edge))
 
 
 def _scaled(data: bytes, edge: int) -> bytes | None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from pathlib import Path
 
 from photosync.config import Config
 from photosync.errors import PhotosyncError
+from photosync.lru import BytesLRU
 from photosync.remotes.base import Remote, RemoteItem, ShowsThumbnails
 
 log = logging.getLogger("photosync.web")
@@ -24,10 +24,9 @@ SIZE = 160
 CACHE_ENTRIES = 512
 
 
-class Thumbnails:
+class Thumbnails(BytesLRU):
     def __init__(self) -> None:
-        self._cache: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(CACHE_ENTRIES)
 
     def get(self, path: Path) -> bytes | None:
         """A JPEG preview of the photo at ``path``, or None when it cannot be read."""
@@ -36,20 +35,6 @@ class Thumbnails:
         except OSError:
             return None
         return self.cached((str(path), st.st_mtime_ns, st.st_size), lambda: _render(path))
-
-    def cached(self, key: Hashable, make: Callable[[], bytes | None]) -> bytes | None:
-        """The bytes kept for ``key``, else what ``make`` returns (kept unless None)."""
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        data = make()
-        if data is not None:
-            with self._lock:
-                self._cache[key] = data
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
-        return data
 
 
 # The image formats a remote's preview may be served as (anything else is not passed on).
