@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
 from photosync.remotes.base import Album, Capabilities, Changes, Collection, Page, RemoteItem
 from photosync.remotes.files import atomic_download
+from photosync.remotes.flickr_account import FlickrAccount, read_account
 from photosync.remotes.flickr_albums import AlbumIndex
 from photosync.remotes.flickr_api import FlickrClient, _mapped, server_time
 from photosync.remotes.flickr_feed import CURSOR_MARGIN, ChangeCursor, ListToken
@@ -87,6 +88,10 @@ class FlickrRemote:
         answer = self.client.call("collections.getTree", user_id="me")
         tree = (answer.get("collections") or {}).get("collection")
         return [_collection(c) for c in as_list(tree)]
+
+    def account(self) -> FlickrAccount:
+        """The account's kind and limits (2 calls; its usage is counted by the caller)."""
+        return read_account(self.client, server_time())
 
     # -- listing and changes ------------------------------------------------------------------
     def list_page(self, token: str | None) -> Page:
