@@ -79,6 +79,8 @@ class RemoteStatus:
     user_id: str | None = None
     access: str | None = None
     message: str | None = None
+    account: dict[str, Any] | None = None  # Flickr: FlickrAccount.to_dict()
+    warning: str | None = None  # the config and the account's limits cannot both hold
 
     def line(self) -> str:
         if self.state == "authorized":
@@ -87,13 +89,27 @@ class RemoteStatus:
                 if self.user
                 else "unknown user"
             )
-            return f"{self.label}: authorized as {who}, {self.access}"
+            lines = [f"{self.label}: authorized as {who}, {self.access}"]
+            if self.account is not None:
+                lines.append(f"{self.label}: {account_line(self.account)}")
+            if self.warning:
+                lines.append(f"  {self.warning}")
+            return "\n".join(lines)
         if self.state in ("not-authorized", "revoked") and self.message:
             return self.message  # a whole sentence that names the remote and the fix
         return f"{self.label}: {self.state}" + (f": {self.message}" if self.message else "")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def account_line(account: dict[str, Any]) -> str:
+    """``free account, 812 of 1,000 items, 48 of 50 non-public`` and what it is past."""
+    from photosync.remotes.flickr_account import FlickrAccount
+
+    known = FlickrAccount.from_dict(account)
+    over = "".join(f"; over a free account's cap: {o}" for o in known.over())
+    return known.describe() + over
 
 
 def status(config: Any) -> tuple[list[RemoteStatus], int]:
@@ -131,6 +147,7 @@ def _status_of(name: str, config: Any) -> RemoteStatus:
                 found["user_id"],
                 found["access"],
             )
+            result.account, result.warning = found.get("account"), found.get("warning")
     except AuthorizationNeeded as exc:
         result.state, result.message = "revoked", str(exc)
     except RemoteUnavailable as exc:
