@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 from photosync.emulators import admin
 
-from .conftest import World, count
+from photosync.emulators.images import make_image
+
+from .conftest import World, busy, count
 
 
 def use_flickr_settings(world: World, *lines: str) -> None:
@@ -66,6 +68,12 @@ def test_a_free_account_keeps_50_private_photos_and_photosync_never_makes_a_51st
     assert count(again, "flickr", "upload") == 0 and uploads_sent(world) == 50
     assert [m for m in messages(again) if "not uploaded" in m] == [
         line.replace("(50 left before", "(0 left before")]
+    check = world.run("config", "check")
+    assert check.returncode == 0 and (
+        "warning: flickr.privacy is private, but a free Flickr account keeps at most 50 "
+        "non-public photos (50 used, 0 left)") in check.stderr
+    assert "Flickr: free account, 50 of 1,000 items, 50 of 50 non-public" in \
+        world.run("status").stdout
     use_flickr_settings(world, "cap_order: oldest")
     chosen = world.sync("--remote", "flickr", expect=0)
     assert any("as flickr.cap_order: oldest chose" in m for m in messages(chosen))
@@ -112,3 +120,47 @@ def test_a_pro_account_has_no_cap(world):
     assert (account["kind"], account["items"], account["non_public"]) == ("pro", 1055, 60)
     assert account["max_items"] is None and account["limits"]["video_seconds"] == 600
     assert "Flickr: Pro account, 1,055 items, 60 non-public" in world.run("status").stdout
+
+
+def test_too_large_files_are_not_sent_and_upload_errors_5_and_8_say_what_to_do(world):
+    """A file past the account's limit (people.getLimits) is reported, not sent; when the
+    limits changed since photosync read them, Flickr's error 8 gets its own message, and so
+    does error 5 (a type Flickr does not take)."""
+    world.photo("Trip/small.jpg", "small")
+    world.sync("--remote", "flickr")
+    big = world.root / "Trip/big.jpg"
+    big.write_bytes(make_image("big", 400, 300))
+    limit = big.stat().st_size - 1
+    admin(world.flickr_url, "limits", {"photo_bytes": limit})
+    (world.root / "Trip/odd.webp").write_bytes(make_image("odd", 40, 30, "webp"))
+    doc = world.sync("--remote", "flickr", expect=1)  # limits read before: Flickr refuses
+    errors = {e["path"]: e["error"] for e in doc["errors"]}
+    assert errors["Trip/big.jpg"].startswith("too large for this Flickr account (upload error "
+                                             "8: Filesize was too large)")
+    assert errors["Trip/odd.webp"].startswith("Flickr does not take this type of file (upload "
+                                              "error 5: Filetype was not recognised)")
+    sent = uploads_sent(world)
+    doc = world.sync("--remote", "flickr", "--full", expect=1)  # limits read again
+    [skip] = [a for a in doc["actions"] if a["path"] == "Trip/big.jpg"]
+    assert skip["action"] == "skip" and skip["reason"] == (
+        f"too large for Flickr: {limit + 1:,} bytes, over the account's {limit:,} bytes limit "
+        f"for photos; not sent")
+    assert "1 file(s) too large for this Flickr account were not sent" in " ".join(messages(doc))
+    assert uploads_sent(world) == sent + 1  # odd.webp tried again; big.jpg not sent
+
+
+def test_a_tiff_goes_up_as_flickrs_jpeg_and_stays_the_same_photo(world):
+    """Flickr keeps a TIFF as a JPEG original (other bytes, other pixels): photosync pairs it by
+    its tag and never downloads it back as a new photo, on Flickr or on Drive."""
+    tiff = world.root / "Scans/scan.tiff"
+    tiff.parent.mkdir(parents=True)
+    tiff.write_bytes(make_image("scan", 64, 48, "tiff"))
+    before = tiff.read_bytes()
+    doc = world.sync()
+    assert count(doc, "flickr", "upload") == 1 and count(doc, "drive", "upload") == 1
+    [photo] = world.flickr_photos()
+    assert photo["originalformat"] == "jpg" and photo["machine_tags"]
+    for args in ((), ("--full",)):
+        assert busy(world.sync(*args)) == []
+    assert world.local() == ["Scans/scan.tiff"] and tiff.read_bytes() == before
+    assert len(world.flickr_photos()) == 1 and len(world.drive_photos()) == 1
