@@ -91,7 +91,9 @@ class RemoteStatus:
             )
             lines = [f"{self.label}: authorized as {who}, {self.access}"]
             if self.account is not None:
-                lines.append(f"{self.label}: {account_line(self.account)}")
+                from photosync.remotes.flickr_account import FlickrAccount
+
+                lines.append(f"{self.label}: {FlickrAccount.from_dict(self.account).summary()}")
             if self.warning:
                 lines.append(f"  {self.warning}")
             return "\n".join(lines)
@@ -101,15 +103,6 @@ class RemoteStatus:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def account_line(account: dict[str, Any]) -> str:
-    """``free account, 812 of 1,000 items, 48 of 50 non-public`` and what it is past."""
-    from photosync.remotes.flickr_account import FlickrAccount
-
-    known = FlickrAccount.from_dict(account)
-    over = "".join(f"; over a free account's cap: {o}" for o in known.over())
-    return known.describe() + over
 
 
 def status(config: Any) -> tuple[list[RemoteStatus], int]:

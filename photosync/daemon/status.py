@@ -174,9 +174,7 @@ def _daemon_lines(report: StatusReport) -> list[str]:
 def _remote_lines(view: RemoteView, now: float) -> list[str]:
     lines = [f"{view.label}: {view.authorization}"]
     if view.account is not None:
-        lines.append(f"{view.label}: {view.account.describe()}")
-        lines += [f"  over a free account's cap: {over} (at risk of deletion)"
-                  for over in view.account.over()]
+        lines.append(f"{view.label}: {view.account.summary()}")
     live = view.live
     if live is None:
         return lines

@@ -72,6 +72,11 @@ class FlickrAccount:
             parts.append(_of(self.non_public, self.max_non_public, "non-public"))
         return ", ".join(parts)
 
+    def summary(self) -> str:
+        """:meth:`describe`, then each cap the account is past."""
+        return self.describe() + "".join(f"; over a free account's cap: {o}"
+                                         for o in self.over())
+
     def over(self) -> list[str]:
         """The caps this account is past (its content there "is at risk of deletion")."""
         out = []
