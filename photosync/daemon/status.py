@@ -70,8 +70,8 @@ class RemoteView:
 
     def to_dict(self) -> dict[str, Any]:
         account = {"account": self.account.to_dict()} if self.account else {}
-        return {"label": self.label, "authorization": self.authorization, **account,
-                **(self.live.shown() if self.live else {})}
+        return {"label": self.label, "authorization": self.authorization,
+                **(self.live.shown() if self.live else {}), **account}
 
 
 @dataclass(frozen=True)

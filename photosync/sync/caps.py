@@ -59,7 +59,7 @@ def plan_against_caps(out: Plan, caps: AccountCaps,
     """Turn the uploads the account would refuse (or put at risk) into skips, and say why;
     returns the first line about photos a cap left out (the daemon's "over an account cap")."""
     too_large = _too_large(out, caps, local)
-    uploads = [a for a in out.actions if isinstance(a, Upload)]
+    uploads = [a for a in out.actions if isinstance(a, Upload) and id(a) not in too_large]
     items_room, private_room = caps.room()
     rooms = [r for r in (items_room, private_room) if r is not None]
     left_out: dict[int, Skip] = {}
