@@ -54,6 +54,8 @@ def test_a_free_account_keeps_50_private_photos_and_photosync_never_makes_a_51st
     once flickr.cap_order is set it is a note (exit 0). No upload request for the 10."""
     make_free(world)
     photos(world, 60)
+    dry = world.sync("--remote", "flickr", "--dry-run", expect=1)
+    assert count(dry, "flickr", "upload") == 50 and uploads_sent(world) == 0
     doc = world.sync("--remote", "flickr", expect=1)
     assert count(doc, "flickr", "upload") == 50
     left = [a for a in doc["actions"] if a["action"] == "skip" and "not uploaded" in a["reason"]]
