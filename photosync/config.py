@@ -117,6 +117,10 @@ class FlickrConfig:
     download_dir: str = "From Flickr"
     download_into_album: bool = True
     adopt_albums: bool = False
+    # Under a free account's caps (1,000 items, 50 non-public): which photos go up. Unset: the
+    # newest, and the run fails until the user chooses (README, "Free Flickr accounts").
+    cap_order: Literal["newest", "oldest"] | None = None
+    cap_albums: list[str] = field(default_factory=list)  # these albums go up first
     rate_limit_per_hour: int = field(default=3600, metadata=_meta(check=_positive))
     mirror_page_size: int = field(default=500, metadata=_meta(check=_positive))  # 1-500
 

@@ -243,7 +243,44 @@ def check(config: Any, token: dict[str, Any], store: Any = None) -> dict[str, An
         "user": username.get("_content") if isinstance(username, dict) else username,
         "user_id": user.get("id"),
         "access": f"perms {token.get('perms') or 'unknown'}",
+        **account_status(config, token),
     }
+
+
+def account_status(config: Any, token: dict[str, Any]) -> dict[str, Any]:
+    """``{"account": FlickrAccount.to_dict(), "warning": ...}``: the kind and limits asked now
+    (2 calls), the usage as the last sync counted it, else counted now (5 calls); the warning
+    when flickr.privacy and the account's caps cannot both hold (or why Flickr could not say)."""
+    import time
+
+    from photosync.remotes.flickr_account import count_usage, read_account
+    from photosync.remotes.flickr_api import FlickrClient
+    from photosync.remotes.pace import RateLimiter
+    from photosync.state.accounts import load_account
+    from photosync.state.db import db_path, open_db
+    from photosync.sync.caps import AccountCaps, uploads_room_line
+
+    section = config.flickr
+    client = FlickrClient(str(section.api_key), str(section.api_secret), token["oauth_token"],
+                          token["oauth_token_secret"], section.endpoint, RateLimiter(None),
+                          user_nsid=str(token.get("user_nsid") or ""))
+    known = None
+    if db_path(config.state_dir).exists():
+        conn = open_db(config.state_dir)
+        try:
+            known = load_account(conn, NAME)
+        finally:
+            conn.close()
+    try:
+        account = read_account(client, time.time())
+        usage = (known.items, known.non_public) if known and known.items is not None \
+            and known.non_public is not None else count_usage(client)
+    except PhotosyncError as exc:
+        return {"warning": f"could not read the account's kind and limits: {exc}"}
+    account = account.with_usage(*usage)
+    caps = AccountCaps(LABEL, account, section.privacy, section.cap_order,
+                       tuple(section.cap_albums))
+    return {"account": account.to_dict(), "warning": uploads_room_line(caps)}
 
 
 def validate(token: dict[str, Any], config: Any | None) -> None:

@@ -79,6 +79,8 @@ class RemoteStatus:
     user_id: str | None = None
     access: str | None = None
     message: str | None = None
+    account: dict[str, Any] | None = None  # Flickr: FlickrAccount.to_dict()
+    warning: str | None = None  # the config and the account's limits cannot both hold
 
     def line(self) -> str:
         if self.state == "authorized":
@@ -87,7 +89,14 @@ class RemoteStatus:
                 if self.user
                 else "unknown user"
             )
-            return f"{self.label}: authorized as {who}, {self.access}"
+            lines = [f"{self.label}: authorized as {who}, {self.access}"]
+            if self.account is not None:
+                from photosync.remotes.flickr_account import FlickrAccount
+
+                lines.append(f"{self.label}: {FlickrAccount.from_dict(self.account).summary()}")
+            if self.warning:
+                lines.append(f"  {self.warning}")
+            return "\n".join(lines)
         if self.state in ("not-authorized", "revoked") and self.message:
             return self.message  # a whole sentence that names the remote and the fix
         return f"{self.label}: {self.state}" + (f": {self.message}" if self.message else "")
@@ -131,6 +140,7 @@ def _status_of(name: str, config: Any) -> RemoteStatus:
                 found["user_id"],
                 found["access"],
             )
+            result.account, result.warning = found.get("account"), found.get("warning")
     except AuthorizationNeeded as exc:
         result.state, result.message = "revoked", str(exc)
     except RemoteUnavailable as exc:

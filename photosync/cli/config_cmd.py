@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import yaml
@@ -26,7 +27,31 @@ def check_config(app: App) -> int:
         _check_client_secrets(cfg)
     print(f"# {cfg.source}: OK")
     print(yaml.safe_dump(config_mod.effective(cfg), sort_keys=False, allow_unicode=True), end="")
+    warning = _flickr_caps_warning(cfg) if cfg.flickr.enabled else None
+    if warning:
+        print(warning, file=sys.stderr)
     return 0
+
+
+def _flickr_caps_warning(cfg: config_mod.Config) -> str | None:
+    """flickr.privacy against the Flickr account as the last sync learnt it (no request made:
+    `photosync auth status` asks Flickr itself)."""
+    from photosync.state.accounts import load_account
+    from photosync.state.db import db_path, open_db
+    from photosync.sync.caps import AccountCaps, uploads_room_line
+
+    if not db_path(cfg.state_dir).exists():
+        return None
+    conn = open_db(cfg.state_dir)
+    try:
+        account = load_account(conn, "flickr")
+    finally:
+        conn.close()
+    if account is None:
+        return None
+    section = cfg.flickr
+    return uploads_room_line(AccountCaps("Flickr", account, section.privacy, section.cap_order,
+                                         tuple(section.cap_albums)))
 
 
 def _check_client_secrets(cfg: config_mod.Config) -> None:

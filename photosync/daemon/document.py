@@ -58,6 +58,10 @@ class RemoteStatus:
     last_error: str | None = field(default=None, metadata=SHOWN)
     last_summary: dict[str, int] = field(default_factory=dict, metadata=SHOWN)
     next_sync: float | None = field(default=None, metadata=SHOWN)
+    # The account's kind, limits and usage (FlickrAccount.to_dict()), and the line saying that
+    # a cap of the account left photos out at the last sync (its "over an account cap" state).
+    account: dict[str, Any] | None = field(default=None, metadata=SHOWN)
+    account_cap: str | None = field(default=None, metadata=SHOWN)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -123,6 +127,8 @@ class DaemonStatus:
             if r.state == "idle" and r.last_result:
                 text = {"ok": "ok", "items_failed": "some items failed"}.get(r.last_result,
                                                                               r.last_result)
+            if r.account_cap:
+                text += ", over an account cap"
             parts.append(f"{r.label}: {text}")
         if self.parked:
             parts.append(f"{self.parked} parked")

@@ -12,8 +12,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from photosync.config import Config
 from photosync.daemon import failures
@@ -45,6 +46,8 @@ class SyncResult:
     retry_at: float | None = None  # the earliest retry of an item that failed (not parked)
     counts: dict[str, int] = field(default_factory=dict)  # planned actions per kind
     parked: int = 0  # items parked across all remotes, after this sync
+    account: dict[str, Any] | None = None  # the account's kind, limits and usage (Flickr)
+    account_cap: str | None = None  # a cap of the account left photos out: the first cause
 
 
 def raise_if_damaged(state_dir: Path, exc: Exception) -> None:
@@ -134,7 +137,13 @@ def _record_failures(config: Config, name: str, report: RemoteReport) -> tuple[f
 
 def classify(report: RemoteReport, retry_at: float | None, parked: int) -> SyncResult:
     """The remote unusable ("auth", "unavailable"), some items failed or the plan was held
-    ("items_failed"), or "ok"."""
+    ("items_failed"), or "ok"; with the account the sync learnt (Flickr)."""
+    return replace(_classify(report, retry_at, parked),
+                   account=report.account.to_dict() if report.account else None,
+                   account_cap=report.account_cap)
+
+
+def _classify(report: RemoteReport, retry_at: float | None, parked: int) -> SyncResult:
     counts: dict[str, int] = {}
     for action in report.plan.actions if report.plan else []:
         counts[action.kind] = counts.get(action.kind, 0) + 1
@@ -143,6 +152,10 @@ def classify(report: RemoteReport, retry_at: float | None, parked: int) -> SyncR
         return SyncResult(result, report.error, None, counts, parked)
     failed = [o for o in report.outcomes if o.error]
     held = report.plan.aborted if report.plan and report.plan.aborted else None
+    # photos a cap left out while the user has not chosen which go up (a failure until then;
+    # they are skips, so never retried nor parked)
+    if not held and report.plan and report.account_cap in report.plan.messages:
+        held = report.account_cap
     if held:
         return SyncResult("items_failed", held, retry_at, counts, parked)
     if failed:

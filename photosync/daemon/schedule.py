@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from photosync.daemon.document import RemoteStatus
 
@@ -48,6 +48,8 @@ class RemoteSchedule:
     last_result: Result | None = None
     last_error: str | None = None
     last_summary: dict[str, int] = field(default_factory=dict)
+    account: dict[str, Any] | None = None  # the account as the last sync learnt it (Flickr)
+    account_cap: str | None = None  # a cap of the account left photos out at the last sync
 
     def reason_to_start(self) -> str | None:
         """Why it should sync now ("changes", "poll", "retry"), or None."""
@@ -78,8 +80,11 @@ class RemoteSchedule:
         self.last_started = self.now()
 
     def finished(self, result: Result, error: str | None = None, item_retry_at: float | None = None,
-                 summary: dict[str, int] | None = None) -> None:
+                 summary: dict[str, int] | None = None, account: dict[str, Any] | None = None,
+                 account_cap: str | None = None) -> None:
         now = self.now()
+        self.account = account or self.account
+        self.account_cap = account_cap
         self.running = False
         self.last_finished, self.last_result, self.last_error = now, result, error
         self.last_summary = summary or {}
@@ -118,4 +123,5 @@ class RemoteSchedule:
         return RemoteStatus(label=self.label, state=self.state, last_started=self.last_started,
                             last_finished=self.last_finished, last_result=self.last_result,
                             last_error=self.last_error, last_summary=self.last_summary,
+                            account=self.account, account_cap=self.account_cap,
                             next_sync=None if self.running or self.dirty else self.next_wakeup())

@@ -23,7 +23,9 @@ from photosync.daemon import failures
 from photosync.daemon.document import DaemonStatus, RemoteStatus, read_status
 from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.remotes import registry
+from photosync.remotes.flickr_account import FlickrAccount
 from photosync.state import index
+from photosync.state.accounts import load_account
 from photosync.state.db import open_db
 from photosync.state.runs import Run, last_run
 
@@ -64,10 +66,12 @@ class RemoteView:
     label: str
     authorization: str
     live: RemoteStatus | None = None
+    account: FlickrAccount | None = None  # as the last sync learnt it (Flickr)
 
     def to_dict(self) -> dict[str, Any]:
+        account = {"account": self.account.to_dict()} if self.account else {}
         return {"label": self.label, "authorization": self.authorization,
-                **(self.live.shown() if self.live else {})}
+                **(self.live.shown() if self.live else {}), **account}
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,11 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
         last = last_run(conn, unfinished=live is None and other is None)
+        accounts = {name: load_account(conn, name) for name in registry.REMOTES}
     finally:
         conn.close()
-    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None)
+    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None,
+                             accounts[name])
                for name in registry.REMOTES if registry.section(config, name).enabled}
     return StatusReport(
         pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
@@ -119,12 +125,13 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
 
 
 
-def _remote(config: Config, name: str, live: RemoteStatus | None) -> RemoteView:
+def _remote(config: Config, name: str, live: RemoteStatus | None,
+            account: FlickrAccount | None) -> RemoteView:
     has_token = TokenStore(config.state_dir).path(name).exists()
     authorization = "authorized" if has_token else f"not authorized: run `photosync auth {name}`"
     if live and live.last_result == "auth":
         authorization = f"refused: {live.last_error}; run `photosync auth {name}`"
-    return RemoteView(registry.label(name), authorization, live)
+    return RemoteView(registry.label(name), authorization, live, account)
 
 
 def _run(run: Run | None) -> dict[str, Any] | None:
@@ -166,9 +173,13 @@ def _daemon_lines(report: StatusReport) -> list[str]:
 
 def _remote_lines(view: RemoteView, now: float) -> list[str]:
     lines = [f"{view.label}: {view.authorization}"]
+    if view.account is not None:
+        lines.append(f"{view.label}: {view.account.summary()}")
     live = view.live
     if live is None:
         return lines
+    if live.account_cap:
+        lines.append(f"  held by an account cap: {live.account_cap}")
     if live.last_finished:
         lines.append(f"  last sync {_when(live.last_finished, now)}: {_result(live)}")
     if live.state:

@@ -100,7 +100,8 @@ class RemoteWorkers:
             sched.finished("crashed", message)
             return
         self.parked = outcome.parked
-        sched.finished(outcome.result, outcome.error, outcome.retry_at, outcome.counts)
+        sched.finished(outcome.result, outcome.error, outcome.retry_at, outcome.counts,
+                       outcome.account, outcome.account_cap)
         asked, self.asked = name in self.asked, self.asked - {name}
         self._announce(name, sched, outcome, asked)
 

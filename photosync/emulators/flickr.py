@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from photosync.emulators import (
+    flickr_account,
     flickr_admin,
     flickr_oauth,
     flickr_read,
@@ -92,9 +93,7 @@ class FlickrEmulator(EmulatorApp):
         self.oauth = OAuthVerifier(self.state)
         self.specs = load_specs()
         self.hashes: dict[str, str] = {}  # generated blob recipe -> sha256 of its bytes
-        self.max_photos = (
-            0  # per account; past it uploads answer 6 (a free account's 1,000), 0: none
-        )
+        self.max_photos = 0  # POST /_admin/quota: every account's cap (upload error 6), 0: none
         self._derived: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
@@ -277,19 +276,20 @@ class FlickrEmulator(EmulatorApp):
             raise ApiError(1)
         if data is None:
             raise ApiError(2)
-        if (
-            not replace
-            and self.max_photos
-            and sum(p.owner == owner for p in self.state.photos.values()) >= self.max_photos
-        ):
-            raise ApiError(6)
+        if not replace:
+            flickr_account.refuse_when_full(self.state, owner, self.max_photos)
         is_async = fields.get("async") == "1"
+        account = self.state.accounts[owner]
+        limits = flickr_account.limits_of(self.state, account)
         try:
             photo = (
-                flickr_upload.store_replace(self.state, self.blobs, target, data, now)
+                flickr_upload.store_replace(self.state, self.blobs, target, data, now, limits)
                 if target
-                else flickr_upload.store_upload(self.state, self.blobs, owner, data, fields, now)
+                else flickr_upload.store_upload(
+                    self.state, self.blobs, owner, data, fields, now, limits
+                )
             )
+            flickr_account.count_upload(account, len(data), now)
         except ApiError:
             if not is_async:
                 raise

@@ -1,7 +1,8 @@
 """The emulated Flickr's admin routes (for tests and the demo; not part of Flickr's API).
 
 ``GET /_admin/state`` (``?hashes=0`` skips hashing generated photos) ->
-  ``{"accounts": [{"user_nsid", "username", "fullname", "kind"}],
+  ``{"accounts": [{"user_nsid", "username", "fullname", "kind", "items", "non_public",
+                   "over_limits": ["items"|"non_public"...]}],
      "photos": [{"id", "owner", "title", "description", "tags": [raw...], "machine_tags": [...],
                  "dates": {"posted", "taken", "takengranularity", "takenunknown", "lastupdate"},
                  "privacy": {"ispublic", "isfriend", "isfamily"}, "media", "originalformat",
@@ -23,7 +24,12 @@
 ``POST /_admin/quota`` with ``{"max_photos": N}`` (0: no limit) -> the same: an account holding N
   photos gets upload error 6 ("User exceeded upload limit"), like a full free account.
 ``POST /_admin/account`` with ``{"username": NAME, "kind": "free"|"pro"}`` (the account is created
-  if new; accounts are Pro unless set) -> ``{"user_nsid", "username", "kind"}``.
+  if new; accounts are Pro unless set) -> ``{"user_nsid", "username", "kind"}``. A free account
+  holds 1,000 items at most (upload error 6) and is "over its limits" past 50 non-public ones;
+  its limits differ (see ``flickr_account``, which also says what is assumed).
+``POST /_admin/limits`` with ``{"photo_bytes": N, "video_bytes": N}`` (0 or missing: the kind's
+  own) -> the same: every account's upload size limits, as ``people.getLimits`` reports them and
+  uploads meet them (error 8).
 ``POST /_admin/token`` with ``{"username": "testuser", "perms": "read|write|delete"}`` (the
   account is created if new) -> ``{"oauth_token", "oauth_token_secret", "perms", "user_nsid",
   "username", "fullname", "api_key", "api_secret"}``.
@@ -36,8 +42,16 @@ import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from photosync.emulators import flickr_account
 from photosync.emulators.flickr_oauth import mint_access_token
-from photosync.emulators.flickr_state import Collection, Comment, FlickrState, Photo, token_hex
+from photosync.emulators.flickr_state import (
+    Account,
+    Collection,
+    Comment,
+    FlickrState,
+    Photo,
+    token_hex,
+)
 from photosync.emulators.server import BlobStore, Request, Response
 
 if TYPE_CHECKING:
@@ -94,6 +108,13 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
             )
     if name == "account" and request.method == "POST":
         return set_account_kind(app, request.json() or {})
+    if name == "limits" and request.method == "POST":
+        body = request.json() or {}
+        with app.lock:
+            app.state.limit_override = {
+                k: int(body.get(k) or 0) for k in ("photo_bytes", "video_bytes")
+            }
+            return Response.json(app.state.limit_override)
     if name == "quota" and request.method == "POST":
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
@@ -129,10 +150,7 @@ def set_account_kind(app: FlickrEmulator, body: dict[str, Any]) -> Response:
 def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:
     state = app.state
     return {
-        "accounts": [
-            {"user_nsid": a.nsid, "username": a.username, "fullname": a.fullname, "kind": a.kind}
-            for a in state.accounts.values()
-        ],
+        "accounts": [_account_document(state, a) for a in state.accounts.values()],
         "photos": [_photo_document(app, p, hashes) for p in state.photos.values()],
         "photosets": [
             {
@@ -157,6 +175,19 @@ def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:
             }
             for c in state.collections.values()
         ],
+    }
+
+
+def _account_document(state: FlickrState, account: Account) -> dict[str, Any]:
+    items, non_public = flickr_account.usage(state, account.nsid)
+    return {
+        "user_nsid": account.nsid,
+        "username": account.username,
+        "fullname": account.fullname,
+        "kind": account.kind,
+        "items": items,
+        "non_public": non_public,
+        "over_limits": flickr_account.over_limits(state, account),
     }
 
 

@@ -84,7 +84,7 @@ def people_get_info(call: Call) -> dict[str, Any]:
         "person": {
             "id": nsid,
             "nsid": nsid,
-            "ispro": 0,
+            "ispro": 0 if account.is_free else 1,
             "is_deleted": 0,
             "iconserver": "0",
             "iconfarm": 0,

@@ -27,6 +27,8 @@ class Account:
     fullname: str
     joined: int
     kind: str = "pro"  # "free" or "pro"; POST /_admin/account sets it (accounts are Pro unless set)
+    month: str = ""  # "YYYY-MM" of month_bytes: what people.getUploadStatus reports as used
+    month_bytes: int = 0
 
     @property
     def is_free(self) -> bool:
@@ -164,6 +166,8 @@ class FlickrState:
         self.request_tokens: dict[str, RequestToken] = {}
         self.counter = 0
         self.version = 0
+        # POST /_admin/limits: {"photo_bytes", "video_bytes"} replacing every account's limits
+        self.limit_override: dict[str, int] = {}
         self.in_sets: dict[str, set[str]] = {}  # photo id -> set ids (derived)
         self.cache: dict[
             Any, Any

@@ -1,6 +1,8 @@
 """``/services/upload/`` and ``/services/replace/``: signed multipart in, XML out, async tickets.
 
-The original is stored byte for byte (content-addressed). Its format comes from the bytes, the
+The original is stored byte for byte (content-addressed), except TIFF and HEIC: Flickr keeps
+those as JPEG originals (``originalformat`` "jpg", other bytes and pixels; API-NOTES), so the
+emulator converts them with ImageMagick and stores the JPEG. Its format comes from the bytes, the
 date taken from EXIF DateTimeOriginal (read with a Wand ``ping``: no pixel decoding), otherwise
 the upload time with ``datetakenunknown=1``, as Flickr does. With ``async=1`` the answer is a
 ticket: the photo exists at once (an upload either happened or not), the ticket reports
@@ -20,12 +22,12 @@ from photosync.emulators.flickr_state import Photo, Ticket, token_hex
 from photosync.emulators.flickr_write import add_tags
 
 if TYPE_CHECKING:
+    from photosync.emulators.flickr_account import Limits
     from photosync.emulators.flickr_state import FlickrState
     from photosync.emulators.server import BlobStore
 
 ASYNC_DELAY = 0.3
-MAX_PHOTO_BYTES = 200 * 1024 * 1024
-MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+AS_JPEG = ("tiff", "heic")  # formats Flickr stores as JPEG originals
 UPLOAD_ERRORS = {
     1: "Photo not found",
     2: "No photo specified",
@@ -68,15 +70,16 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def inspect(data: bytes) -> Media:
-    """What Flickr learns from a file; raises ApiError 4/5/8 for what it refuses."""
+def inspect(data: bytes, limits: Limits) -> Media:
+    """What Flickr learns from a file; raises ApiError 4/5/8 for what it refuses (8: past the
+    account's ``people.getLimits`` size)."""
     if not data:
         raise ApiError(4, UPLOAD_ERRORS[4])
     kind = sniff(data)
     if kind is None:
         raise ApiError(5, UPLOAD_ERRORS[5])
     fmt, media = kind
-    if len(data) > (MAX_VIDEO_BYTES if media == "video" else MAX_PHOTO_BYTES):
+    if len(data) > (limits.video_bytes if media == "video" else limits.photo_bytes):
         raise ApiError(8, UPLOAD_ERRORS[8])
     if media == "video":
         return Media(fmt, media, 640, 360, None)
@@ -89,6 +92,25 @@ def inspect(data: bytes) -> Media:
     except Exception:  # a file ImageMagick cannot read: Flickr would refuse it as well
         raise ApiError(5, UPLOAD_ERRORS[5]) from None
     return Media(fmt, media, width, height, _exif_date(exif))
+
+
+def as_stored(data: bytes, media: Media) -> tuple[bytes, Media]:
+    """The original Flickr keeps: a TIFF or HEIC becomes a JPEG (first frame, same size, EXIF
+    kept), as Flickr does; anything else is kept byte for byte."""
+    if media.format not in AS_JPEG:
+        return data, media
+    from wand.image import Image
+
+    try:
+        with Image(blob=data) as img:
+            first = img.sequence[0] if len(img.sequence) > 1 else img
+            with Image(image=first) as page:
+                page.format = "jpeg"
+                page.compression_quality = 92
+                jpeg = page.make_blob()
+    except Exception:  # a file ImageMagick cannot decode: Flickr would refuse it as well
+        raise ApiError(5, UPLOAD_ERRORS[5]) from None
+    return jpeg, Media("jpg", "photo", media.width, media.height, media.taken)
 
 
 def _exif_date(value: str | None) -> str | None:
@@ -104,10 +126,16 @@ def _flag(fields: dict[str, str], name: str, default: int) -> int:
 
 
 def store_upload(
-    state: FlickrState, blobs: BlobStore, owner: str, data: bytes, fields: dict[str, str], now: int
+    state: FlickrState,
+    blobs: BlobStore,
+    owner: str,
+    data: bytes,
+    fields: dict[str, str],
+    now: int,
+    limits: Limits,
 ) -> Photo:
     """Create the photo for an accepted upload (the caller holds the lock)."""
-    media = inspect(data)
+    data, media = as_stored(data, inspect(data, limits))
     key = blobs.put(data)
     photo_id = state.new_photo_id()
     taken = media.taken or format_taken(datetime.fromtimestamp(now, UTC))
@@ -140,10 +168,10 @@ def store_upload(
 
 
 def store_replace(
-    state: FlickrState, blobs: BlobStore, photo: Photo, data: bytes, now: int
+    state: FlickrState, blobs: BlobStore, photo: Photo, data: bytes, now: int, limits: Limits
 ) -> Photo:
     """Swap a photo's original; new secrets (old URLs stop working), metadata kept."""
-    media = inspect(data)
+    data, media = as_stored(data, inspect(data, limits))
     photo.blob = blobs.put(data)
     generation = state.next()
     photo.secret = token_hex("secret", photo.id, generation)

@@ -36,6 +36,7 @@ from photosync.remotes.base import (
     RemoteItem,
 )
 from photosync.remotes.files import atomic_download
+from photosync.remotes.flickr_account import FlickrAccount, read_account
 from photosync.remotes.flickr_albums import AlbumIndex
 from photosync.remotes.flickr_api import FlickrClient, _mapped, server_time
 from photosync.remotes.flickr_feed import CURSOR_MARGIN, ChangeCursor, ListToken
@@ -95,6 +96,10 @@ class FlickrRemote:
         answer = self.client.call("collections.getTree", user_id="me")
         tree = (answer.get("collections") or {}).get("collection")
         return [_collection(c) for c in as_list(tree)]
+
+    def account(self) -> FlickrAccount:
+        """The account's kind and limits (2 calls; its usage is counted by the caller)."""
+        return read_account(self.client, server_time())
 
     # -- listing and changes ------------------------------------------------------------------
     def list_page(self, token: str | None) -> Page:

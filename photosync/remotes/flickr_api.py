@@ -17,6 +17,8 @@ are not API queries, so they never spend that budget and wait only when the file
   (98: authorize again; 100: the API key; 99: more permission);
 - API error 1 -> ``NotFound`` (callers pass ``not_found``/``ignore`` for methods whose codes
 differ);
+- upload error 6 -> ``UploadsRefused`` (no more uploads this run); 5 and 8 -> ``ItemError`` naming
+  the fix;
 - any other API error -> ``ItemError`` carrying Flickr's message.
 """
 
@@ -59,6 +61,14 @@ TIMEOUT = (15.0, 120.0)  # (connect, read) seconds for every request
 UPLOAD_LIMIT = 6  # upload error 6: "User exceeded upload limit" (a free account's 1,000 photos)
 FULL = ("Flickr refuses more uploads (error 6: User exceeded upload limit, e.g. a free account's "
         "1,000 photos): no more uploads to Flickr in this run")
+# Upload errors that refuse one file for good, each in words that say what to do.
+UPLOAD_REFUSALS = {
+    5: "Flickr does not take this type of file (upload error 5: Filetype was not recognised): "
+       "convert it to JPEG, PNG, GIF or TIFF, or leave its type out of library.extensions",
+    8: "too large for this Flickr account (upload error 8: Filesize was too large): the "
+       "account's largest upload is in `photosync auth status`; make the file smaller or "
+       "upgrade to Flickr Pro",
+}
 TRANSIENT_CODES = {105, 106}  # service unavailable; write operation failed (temporary)
 # Errors no retry can fix, each with the one line that names the fix (the run stops: exit 3).
 AUTH_MESSAGES = {
@@ -288,6 +298,8 @@ class FlickrClient:
                 message = str(exc).split(": ", 2)[-1]
                 if int(exc.code) == UPLOAD_LIMIT:
                     raise UploadsRefused(FULL) from None
+                if int(exc.code) in UPLOAD_REFUSALS:
+                    raise ItemError(UPLOAD_REFUSALS[int(exc.code)]) from None
                 raise api_error(exc.code, message, what, not_found) from None
 
     def open(self, url: str, what: str, max_redirects: int = 5) -> requests.Response:

@@ -134,6 +134,9 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
         "video" if as_text(record.get("media")) == "video" else "photo")
     uploaded = as_int(record.get("dateupload"))
     extra: dict[str, Any] = {"dateupload": uploaded, "granularity": granularity}
+    visibility = record.get("visibility") or record  # getInfo nests it; listings do not
+    if "ispublic" in visibility:
+        extra["public"] = bool(as_int(visibility.get("ispublic")))
     if fmt:
         extra["format"] = fmt
     if record.get("originalsecret"):

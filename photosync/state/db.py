@@ -206,6 +206,13 @@ MIGRATIONS: list[Migration] = [
               ("ALTER TABLE journal ADD COLUMN reason TEXT",
                "ALTER TABLE journal ADD COLUMN bytes INTEGER",
                "CREATE INDEX journal_run ON journal(run_id, remote)")),
+    # Version 8 (issue 17): a remote account's kind, limits and usage (Flickr free or Pro).
+    Migration("each remote's account: kind, limits and usage, refreshed on a full listing",
+              ("""CREATE TABLE remote_accounts (
+                    remote TEXT PRIMARY KEY,
+                    data TEXT NOT NULL,             -- JSON: FlickrAccount.to_dict()
+                    updated REAL NOT NULL
+                )""",)),
 ]
 
 

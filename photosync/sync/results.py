@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from photosync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, LocalDiskError
 from photosync.library.scan import ScanResult
 from photosync.remotes.base import RemoteItem
+from photosync.remotes.flickr_account import FlickrAccount
 from photosync.sync.actions import Plan
 from photosync.sync.done import Outcome
 
@@ -26,6 +27,8 @@ class RemoteReport:
     uploads_refused: str | None = None  # the remote refused uploads (storage full, limit): why
     disk: LocalDiskError | None = None  # the library's disk refused a download: no more this run
     listed_in_full: bool = False  # this run listed the remote in full (not only its changes)
+    account: FlickrAccount | None = None  # the account's kind, limits and usage (Flickr)
+    account_cap: str | None = None  # photos a cap of the account left out: the first cause
     # id(action) -> the file a download created (or in a dry run would create), from the root
     files: dict[int, str] = field(default_factory=dict)
     # dry runs: the remote items the plan's actions name, by id (what shows a plan draws them by)

@@ -19,6 +19,7 @@ from photosync.errors import (
     EXIT_INTERRUPTED,
     EXIT_PARTIAL,
     AuthorizationNeeded,
+    ItemError,
     LocalDiskError,
     RemoteError,
     TokenFileError,
@@ -29,8 +30,10 @@ from photosync.library.scan import ProgressFn, scan
 from photosync.remotes import registry
 from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
+from photosync.remotes.flickr_account import usage_of
 from photosync.remotes.retry import OnRetry, RetryingRemote
 from photosync.state import index
+from photosync.state.accounts import load_account, save_account
 from photosync.state.db import open_db, open_memory_copy, rolling_backup
 from photosync.state.index import LocalFile
 from photosync.state.listings import cached_items
@@ -39,9 +42,10 @@ from photosync.state.pairs import load_pairs
 from photosync.state.runs import finish_run, start_run
 from photosync.sync.actions import TRANSFERS, Conflict, Download, Move, ReplaceLocal, Skip
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
+from photosync.sync.caps import AccountCaps, plan_against_caps
 from photosync.sync.dryrun import DryRun, read_only
 from photosync.sync.execute import Executor, Outcome
-from photosync.sync.observe import observe
+from photosync.sync.observe import RemoteView, observe
 from photosync.sync.plan import Plan, plan
 from photosync.sync.policy import Evidence, Policy
 from photosync.sync.results import RemoteReport, SyncReport, errors, summary
@@ -175,6 +179,8 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.error = first.error or second.error
     first.uploads_refused = first.uploads_refused or second.uploads_refused
     first.disk = first.disk or second.disk
+    first.account = second.account or first.account
+    first.account_cap = first.account_cap or second.account_cap
     if second.plan is None:
         return
     if first.plan is None:
@@ -216,6 +222,10 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
                             transfers_done=transfers_done)
         report.plan = plan(ctx.local, view.items, load_pairs(ctx.conn, name), policy,
                            evidence)
+        caps = _account_caps(ctx, name, backend, remote, view, section, report)
+        if caps is not None and policy.uploads:
+            report.account_cap = plan_against_caps(report.plan, caps,
+                                                   {f.path: f for f in ctx.local})
         if ctx.options.plan_filter is not None:
             report.plan = ctx.options.plan_filter(ctx.conn, name, report.plan)
         if report.plan.aborted:
@@ -226,12 +236,38 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
             report.items = {i.id: i for i in view.items if i.id in named}
         adopt = isinstance(section, FlickrConfig) and section.adopt_albums
         _execute(ctx, remote, policy, report, adopt)
+        if report.account is not None:  # this run's uploads count too
+            report.account = report.account.with_usage(*usage_of(cached_items(ctx.conn, name)))
+            save_account(ctx.conn, name, report.account, ctx.clock())
     # A listing that failed after its retries too, or a token file to fix (this remote only).
     except (RemoteError, TransientError, TokenFileError) as exc:
         report.error = str(exc)
         report.auth_needed = isinstance(exc, (AuthorizationNeeded, TokenFileError))
         log.error("%s: %s", report.label, exc)
     return report
+
+
+def _account_caps(ctx: RunContext, name: str, backend: Remote, remote: RetryingRemote,
+                  view: RemoteView, section: RemoteSection | None,
+                  report: RemoteReport) -> AccountCaps | None:
+    """The account's caps for planning (Flickr): its kind and limits asked again on a full
+    listing (2 calls) or when never asked, its usage counted over the listing (no call)."""
+    read = getattr(backend, "account", None)
+    if read is None or not isinstance(section, FlickrConfig):
+        return None
+    known = load_account(ctx.conn, name)
+    if known is None or view.full:
+        try:
+            known = remote.call("account", read)
+        except ItemError as exc:  # an endpoint without these methods: plan as before
+            log.warning("%s: could not read the account's kind and limits: %s", report.label,
+                        exc)
+            return None
+    assert known is not None
+    report.account = known.with_usage(*usage_of(view.items))
+    save_account(ctx.conn, name, report.account, ctx.clock())
+    return AccountCaps(report.label, report.account, section.privacy, section.cap_order,
+                       tuple(section.cap_albums))
 
 
 def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteReport,

@@ -29,6 +29,7 @@ from photosync.daemon import failures
 from photosync.daemon.status import collect
 from photosync.log import redact
 from photosync.remotes import registry
+from photosync.remotes.flickr_account import FlickrAccount
 from photosync.state import dashboard, history, index
 from photosync.state.db import open_db
 from photosync.sync import trash
@@ -149,9 +150,13 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
             usage = companion.usage.get(name)
             if usage is not None and usage.full and state == "idle":
                 state = "full"
+            if r.get("account_cap") and state == "idle":
+                state = "over an account cap"
+            account = FlickrAccount.from_dict(r["account"]).summary() if r.get("account") \
+                else None
             remotes.append({**r, "name": name, "state": state, "seen": seen,
                             "retrying": retrying, "progress": companion.progress(name),
-                            "usage": usage})
+                            "usage": usage, "account_line": account})
         settling = companion.settling()
         return page("overview.html", doc=doc, remotes=remotes, totals=totals,
                     last_run=runs[0] if runs else None, settling=settling[:50],

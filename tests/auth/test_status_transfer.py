@@ -27,9 +27,36 @@ def test_status_names_who_with_which_access(world):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"Flickr: authorized as alice ({flickr['user_nsid']}), perms write",
+        "Flickr: Pro account, 0 items, 0 non-public",
         "Google Drive: authorized as bob@example.com, scope https://www.googleapis.com/auth/drive"]
     assert world.calls(world.flickr, "flickr.test.login") == 1
     assert world.calls(world.drive, "drive.about.get") == 1
+
+
+def test_status_shows_a_free_accounts_usage_and_warns_when_private_uploads_cannot_fit(world):
+    """Issue 17: the kind and limits asked (getUploadStatus + getLimits), the usage counted with
+    one-photo pages before any sync (5 calls); flickr.privacy private meets the 50 non-public."""
+    flickr = minted(world)
+    admin(world.flickr.url, "seed", {"accounts": ["alice"], "photos": 812, "albums": 0,
+                                     "width": 40, "height": 30, "video_ratio": 0,
+                                     "public_ratio": 0.94})
+    admin(world.flickr.url, "account", {"username": "alice", "kind": "free"})
+    state = admin(world.flickr.url, "state?hashes=0")
+    private = sum(1 for p in state["photos"] if not p["privacy"]["ispublic"])
+    result = world.run("auth", "status")
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"Flickr: authorized as alice ({flickr['user_nsid']}), perms write",
+                         f"Flickr: free account, 812 of 1,000 items, {private} of 50 non-public"]
+    assert lines[2].startswith("  warning: flickr.privacy is private, but a free Flickr account "
+                               "keeps at most 50 non-public photos")
+    for method in ("flickr.people.getUploadStatus", "flickr.people.getLimits"):
+        assert world.calls(world.flickr, method) == 1
+    assert world.calls(world.flickr, "flickr.people.getPhotos") == 5
+    doc = json.loads(world.run("auth", "status", "--json").stdout)["flickr"]
+    assert doc["account"]["kind"] == "free" and doc["account"]["items"] == 812
+    assert doc["account"]["limits"] == {"photo_bytes": 200 * 1024 * 1024,
+                                        "video_bytes": 1024 * 1024 * 1024, "video_seconds": 180}
+    assert doc["warning"].startswith("warning: flickr.privacy is private")
 
 
 def test_status_json(world):
@@ -147,10 +174,10 @@ def test_status_of_a_remote_that_is_not_configured(world):
     world.config.write_text(text[:text.index("drive:")])
     result = world.run("auth", "status")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1] == ("Google Drive: not-configured: a token for bob@example.com is "
-                                             "stored, but drive is not enabled in the config")
+    assert result.stdout.splitlines()[-1] == ("Google Drive: not-configured: a token for bob@example.com is "
+                                              "stored, but drive is not enabled in the config")
     world.store.delete("drive")
-    assert world.run("auth", "status").stdout.splitlines()[1] == "Google Drive: not-configured: no drive: section in the config"
+    assert world.run("auth", "status").stdout.splitlines()[-1] == "Google Drive: not-configured: no drive: section in the config"
 
 
 def test_flickr_revoked_mid_sync_is_exit_3_and_drive_still_syncs(world):

@@ -295,7 +295,7 @@ DAEMON_KEYS = {"pid", "started", "state", "mode", "root", "pending", "scanning",
                "last_batch", "last_scan", "config_error", "warning", "parked", "remotes",
                "web"}  # web: the dashboard's address (issue 21)
 REMOTE_KEYS = {"label", "state", "last_started", "last_finished", "last_result", "last_error",
-               "last_summary", "next_sync"}
+               "last_summary", "next_sync", "account", "account_cap"}
 
 
 def test_the_status_file_keeps_its_keys_and_reads_back_whole(harness):

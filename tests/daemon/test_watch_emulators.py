@@ -91,3 +91,33 @@ def test_sigterm_mid_upload_then_restart_converges_without_duplicates(world):
     time.sleep(1)
     assert max(flickr_titles(world).values()) == 1 and max(drive_names(world).values()) == 1
     assert not list(world.root.rglob("*.part")) and os.path.isdir(world.root / "batch")
+
+
+def test_a_free_flickr_account_over_a_cap_is_shown_and_nothing_is_retried(world, cli):
+    """Issue 17: photos a free account's 50 non-public leaves out make the daemon's "over an
+    account cap" state (status, dashboard), a failure until the user chooses; they are skips:
+    never retried, never parked, no upload request past the 50th however often it polls."""
+    import requests
+
+    admin(world.flickr, "account", {"username": "testuser", "kind": "free"})
+    for i in range(52):
+        put(world.root, f"p{i:02}.jpg", i)
+    world.start()
+    flickr = wait_for(lambda: world.remote("flickr").get("account_cap") and
+                      world.remote("flickr"), 90, "the cap")
+    assert flickr["account_cap"].startswith("2 photo(s) not uploaded to Flickr: flickr.privacy")
+    assert flickr["last_result"] == "items_failed" and flickr["account"]["non_public"] == 50
+    wait_for(lambda: (world.remote("flickr").get("last_finished") or 0)
+             > flickr["last_finished"], 30, "another poll")
+    assert admin(world.flickr, "calls")["methods"].get("upload", 0) == 50
+    status = cli("--config", str(world.config), "status", timeout=30).stdout
+    assert "Flickr: free account, 50 of 1,000 items, 50 of 50 non-public" in status
+    assert "  held by an account cap: 2 photo(s) not uploaded to Flickr" in status
+    assert json.loads(cli("--config", str(world.config), "status", "--json",
+                          timeout=30).stdout)["failed"] == []
+    session = requests.Session()
+    session.get(cli("--config", str(world.config), "web", "url").stdout.strip())
+    page = session.get(str(world.status()["web"])).text
+    assert "over an account cap" in page
+    assert "Account: free account, 50 of 1,000 items, 50 of 50 non-public" in page
+    assert world.stop() < 10

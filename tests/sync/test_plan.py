@@ -236,3 +236,44 @@ def test_a_paired_photo_whose_tag_write_failed_is_retagged_once_uploads_are_allo
     assert [(a.kind, a.remote_id, a.signature) for a in p.actions] == [("retag", "9", "S1")]
     assert kinds(plan(local, [item("9", sig="S1")], [pair], policy())) == []
     assert kinds(plan(local, [item("9")], [pair], policy(direction="download"))) == []
+
+
+def _capped(order: str | None, albums: tuple[str, ...] = (), privacy: str = "private",
+            items: int = 996, non_public: int = 48, photo_bytes: int = 150) -> tuple:
+    """Six new local photos, one a day (one too large), planned on a free account."""
+    from photosync.remotes.flickr_account import FlickrAccount, FlickrLimits
+    from photosync.sync.caps import AccountCaps, plan_against_caps
+
+    local = [F(f"{album}/d{day}.jpg", f"s{day}", date_taken=datetime(2021, 1, day),
+               album=album, size=200 if day == 6 else 100)
+             for day, album in ((1, "A"), (2, "B"), (3, "A"), (4, "B"), (5, "B"), (6, "A"))]
+    out = plan(local, [], [], policy())
+    account = FlickrAccount("free", FlickrLimits(photo_bytes, None, None), items, non_public)
+    line = plan_against_caps(out, AccountCaps("Flickr", account, privacy, order, albums),
+                             {f.path: f for f in local})
+    uploads = sorted(a.path for a in out.actions if a.kind == "upload")
+    return uploads, line, out
+
+
+def test_caps_take_the_room_in_the_order_the_user_chose_and_say_why_once_per_cause():
+    uploads, line, out = _capped(None)  # 2 non-public left: the newest two that fit
+    assert uploads == ["B/d4.jpg", "B/d5.jpg"] and line in out.messages
+    assert line.startswith("2 photo(s) not uploaded to Flickr: flickr.privacy is private")
+    assert any(m.startswith("1 photo(s) not uploaded to Flickr: a free Flickr account holds "
+                            "at most 1,000 items (4 left") for m in out.messages)
+    [big] = [a for a in out.actions if a.path == "A/d6.jpg"]
+    assert big.kind == "skip" and big.reason == (
+        "too large for Flickr: 200 bytes, over the account's 150 bytes limit for photos; "
+        "not sent")
+    assert [m for m in out.messages if "too large" in m] == [
+        "1 file(s) too large for this Flickr account were not sent (see the list; the "
+        "account's limits come from people.getLimits)"]
+    uploads, line, out = _capped("oldest", privacy="public")  # 4 items left
+    assert uploads == ["A/d1.jpg", "A/d3.jpg", "B/d2.jpg", "B/d4.jpg"]
+    assert line in out.notes and line not in out.messages
+    assert line == ("1 photo(s) not uploaded to Flickr, as flickr.cap_order: oldest chose: a "
+                    "free Flickr account holds at most 1,000 items (4 left before this run)")
+    uploads, _, out = _capped(None, albums=("A",), items=997, non_public=0)  # 3 items left
+    assert uploads == ["A/d1.jpg", "A/d3.jpg", "B/d5.jpg"] and not out.messages[1:]
+    uploads, line, _ = _capped(None, items=1000, non_public=0, photo_bytes=1000)
+    assert uploads == [] and line.startswith("6 photo(s) not uploaded to Flickr: a free")
