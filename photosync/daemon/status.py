@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,10 @@ from photosync.daemon import failures
 from photosync.daemon.document import DaemonStatus, RemoteStatus, read_status
 from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.remotes import registry
+from photosync.remotes.base import WITHHELD
 from photosync.state import index
 from photosync.state.db import open_db
+from photosync.state.listings import withheld_counts
 from photosync.state.runs import Run, last_run
 
 
@@ -64,10 +67,11 @@ class RemoteView:
     label: str
     authorization: str
     live: RemoteStatus | None = None
+    notes: tuple[str, ...] = ()  # worth knowing, nothing failed (photos kept on the remote only)
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "authorization": self.authorization,
-                **(self.live.shown() if self.live else {})}
+                "notes": list(self.notes), **(self.live.shown() if self.live else {})}
 
 
 @dataclass(frozen=True)
@@ -107,10 +111,12 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
         last = last_run(conn, unfinished=live is None and other is None)
+        enabled = [name for name in registry.REMOTES if registry.section(config, name).enabled]
+        notes = {name: _notes(conn, name) for name in enabled}
     finally:
         conn.close()
-    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None)
-               for name in registry.REMOTES if registry.section(config, name).enabled}
+    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None, notes[name])
+               for name in enabled}
     return StatusReport(
         pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
         unreadable=unreadable, last_run=_run(last),
@@ -119,12 +125,19 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
 
 
 
-def _remote(config: Config, name: str, live: RemoteStatus | None) -> RemoteView:
+def _remote(config: Config, name: str, live: RemoteStatus | None,
+            notes: tuple[str, ...] = ()) -> RemoteView:
     has_token = TokenStore(config.state_dir).path(name).exists()
     authorization = "authorized" if has_token else f"not authorized: run `photosync auth {name}`"
     if live and live.last_result == "auth":
         authorization = f"refused: {live.last_error}; run `photosync auth {name}`"
-    return RemoteView(registry.label(name), authorization, live)
+    return RemoteView(registry.label(name), authorization, live, notes)
+
+
+def _notes(conn: sqlite3.Connection, name: str) -> tuple[str, ...]:
+    """Photos the remote keeps to itself (a free Flickr account's originals), from the state."""
+    return tuple(f"{n} photo(s) kept on {registry.label(name)} only: {WITHHELD.get(why, why)}"
+                 for why, n in sorted(withheld_counts(conn, name).items()))
 
 
 def _run(run: Run | None) -> dict[str, Any] | None:
@@ -165,7 +178,7 @@ def _daemon_lines(report: StatusReport) -> list[str]:
 
 
 def _remote_lines(view: RemoteView, now: float) -> list[str]:
-    lines = [f"{view.label}: {view.authorization}"]
+    lines = [f"{view.label}: {view.authorization}"] + [f"  {note}" for note in view.notes]
     live = view.live
     if live is None:
         return lines

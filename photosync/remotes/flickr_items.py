@@ -105,6 +105,13 @@ def parse_taken(text: str) -> datetime | None:
     return None
 
 
+def original_withheld(record: Mapping[str, Any]) -> bool:
+    """Flickr withholds this photo's original from us, its owner: no ``originalsecret`` in a
+    listing or getInfo of our own account's photo, which Flickr does only for a free account's
+    photos since 2025-05-15 (an account's kind, once known, can feed this check)."""
+    return not record.get("originalsecret")
+
+
 def item_from_record(record: Mapping[str, Any], albums: tuple[str, ...] = ()) -> RemoteItem:
     """A listing record (people.getPhotos, search, recentlyUpdated with EXTRAS) as a RemoteItem."""
     machine = as_text(record.get("machine_tags")).split()
@@ -138,6 +145,8 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
         extra["format"] = fmt
     if record.get("originalsecret"):
         extra["content_version"] = as_text(record.get("originalsecret"))
+    elif original_withheld(record):
+        extra["withheld"] = "free_account"
     if record.get("url_o"):
         extra["url_o"] = as_text(record.get("url_o"))
     tag_md5 = md5_of(all_tags)

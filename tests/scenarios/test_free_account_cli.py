@@ -1,0 +1,54 @@
+"""A free Flickr account since 2025-05-15 (issue 17): Flickr gives nobody the originals of its
+photos, so photosync never takes a smaller size for the photo. Its Flickr-only photos stay on
+Flickr (a note, exit 0, nothing to Drive), previews only when asked, and the originals come once
+the account goes Pro. Through the CLI against both emulators."""
+
+from __future__ import annotations
+
+from tests.scenarios.conftest import admin, count
+
+WITHHELD = "Flickr does not let free accounts download originals: kept on Flickr only"
+
+
+def _account(world, kind: str) -> None:
+    admin(world.flickr_url, "account", {"username": "testuser", "kind": kind})
+
+
+def _seed_flickr(world, photos: int = 3) -> None:
+    admin(world.flickr_url, "seed", {"seed": 7, "accounts": ["testuser"], "photos": photos,
+                                     "albums": 1, "video_ratio": 0, "collections": False})
+
+
+def _calls(world) -> dict[str, int]:
+    return admin(world.flickr_url, "calls")["methods"]
+
+
+def test_a_free_accounts_flickr_only_photos_stay_on_flickr_then_come_when_it_goes_pro(world):
+    world.photo("2024/Home/mine.jpg", 11)
+    _seed_flickr(world)
+    _account(world, "free")
+    doc = world.sync()  # exit 0: a note, not a failure
+    assert count(doc, "flickr", "download") == 0 and doc["errors"] == []
+    assert count(doc, "flickr", "upload") == 1 and count(doc, "drive", "upload") == 1
+    assert {"remote": "flickr", "message": f"3 photo(s) on Flickr not downloaded: {WITHHELD}"} \
+        in doc["messages"]
+    skips = [a for a in doc["actions"] if a["reason"] == WITHHELD]
+    assert len(skips) == 3 and {a["action"] for a in skips} == {"skip"}
+    assert world.local() == ["2024/Home/mine.jpg"] and len(world.drive_photos()) == 1
+
+    before = _calls(world)
+    again = world.sync()  # remembered in the listing cache: no getSizes, no file request
+    after = _calls(world)
+    assert count(again, "flickr", "download") == 0 and again["errors"] == []
+    assert after.get("flickr.photos.getSizes", 0) == before.get("flickr.photos.getSizes", 0)
+    assert after.get("static", 0) == before.get("static", 0)
+    status = world.run("status")
+    assert f"3 photo(s) kept on Flickr only: {WITHHELD}" in status.stdout, status.stdout
+
+    _account(world, "pro")
+    pro = world.sync("--full")  # a full listing re-checks: the originals come, and go to Drive
+    assert count(pro, "flickr", "download") == 3 and count(pro, "drive", "upload") == 3
+    assert not [a for a in pro["actions"] if a["action"] in ("replace_local", "conflict")]
+    assert pro["errors"] == [] and not [m for m in pro["messages"] if WITHHELD in m["message"]]
+    assert len(world.local()) == 4 and len(world.drive_photos()) == 4
+    assert world.sync()["summary"].get("flickr", {}).get("download", 0) == 0
