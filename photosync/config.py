@@ -117,6 +117,9 @@ class FlickrConfig:
     download_dir: str = "From Flickr"
     download_into_album: bool = True
     adopt_albums: bool = False
+    # Photos whose original Flickr withholds (a free account's): keep the largest size it allows
+    # as a preview in library.rules.PREVIEWS_DIR (never a library photo, never uploaded).
+    download_previews: bool = False
     rate_limit_per_hour: int = field(default=3600, metadata=_meta(check=_positive))
     mirror_page_size: int = field(default=500, metadata=_meta(check=_positive))  # 1-500
 

@@ -23,9 +23,10 @@ from photosync.config import Config
 from photosync.daemon import failures
 from photosync.daemon.document import DaemonStatus, RemoteStatus, read_status
 from photosync.errors import EXIT_INTERRUPTED, LockedError
+from photosync.library.rules import PREVIEWS_DIR
 from photosync.remotes import registry
 from photosync.remotes.base import WITHHELD
-from photosync.state import index
+from photosync.state import index, previews
 from photosync.state.db import open_db
 from photosync.state.listings import withheld_counts
 from photosync.state.runs import Run, last_run
@@ -136,8 +137,10 @@ def _remote(config: Config, name: str, live: RemoteStatus | None,
 
 def _notes(conn: sqlite3.Connection, name: str) -> tuple[str, ...]:
     """Photos the remote keeps to itself (a free Flickr account's originals), from the state."""
+    kept = previews.count(conn, name)
+    shown = f" ({kept} preview(s) in '{PREVIEWS_DIR}/')" if kept else ""
     return tuple(f"{n} photo(s) kept on {registry.label(name)} only: {WITHHELD.get(why, why)}"
-                 for why, n in sorted(withheld_counts(conn, name).items()))
+                 f"{shown}" for why, n in sorted(withheld_counts(conn, name).items()))
 
 
 def _run(run: Run | None) -> dict[str, Any] | None:

@@ -44,6 +44,7 @@ from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import observe
 from photosync.sync.plan import Plan, plan
 from photosync.sync.policy import Evidence, Policy
+from photosync.sync.previews import update_previews
 from photosync.sync.results import RemoteReport, SyncReport, errors, summary
 
 log = logging.getLogger("photosync.sync")
@@ -224,6 +225,10 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
             report.plan.notes.extend(_collections_note(remote, report.label))
         adopt = isinstance(section, FlickrConfig) and section.adopt_albums
         _execute(ctx, remote, policy, report, adopt)
+        if not ctx.options.dry_run and report.error is None:
+            keep = isinstance(section, FlickrConfig) and section.download_previews
+            report.plan.notes.extend(update_previews(ctx.conn, ctx.config.library.root, remote,
+                                                     report.plan, policy, keep))
     # A listing that failed after its retries too, or a token file to fix (this remote only).
     except (RemoteError, TransientError, TokenFileError) as exc:
         report.error = str(exc)

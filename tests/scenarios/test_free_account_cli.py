@@ -52,3 +52,43 @@ def test_a_free_accounts_flickr_only_photos_stay_on_flickr_then_come_when_it_goe
     assert pro["errors"] == [] and not [m for m in pro["messages"] if WITHHELD in m["message"]]
     assert len(world.local()) == 4 and len(world.drive_photos()) == 4
     assert world.sync()["summary"].get("flickr", {}).get("download", 0) == 0
+
+
+PREVIEWS = "Flickr previews (not originals)"
+
+
+def _longest_edge(path) -> int:
+    from wand.image import Image
+    with Image(filename=str(path)) as img:
+        return max(img.width, img.height)
+
+
+def test_previews_when_asked_kept_apart_never_uploaded_then_replaced_by_the_originals(world):
+    world.config.write_text(world.config.read_text().replace(
+        "flickr:\n", "flickr:\n  download_previews: true\n", 1))
+    world.photo("2024/Home/mine.jpg", 12)
+    _seed_flickr(world, photos=2)
+    _account(world, "free")
+    doc = world.sync()
+    assert count(doc, "flickr", "download") == 0 and doc["errors"] == []
+    kept = sorted(p for p in world.local() if p.startswith(PREVIEWS + "/"))
+    assert len(kept) == 2 and all(p.endswith(" (preview).jpg") for p in kept), world.local()
+    assert all(_longest_edge(world.root / p) == 1024 for p in kept)
+    assert any("kept 2 preview(s)" in m["message"] for m in doc["messages"]), doc["messages"]
+    assert len(world.drive_photos()) == 1 and len(world.flickr_photos()) == 3
+
+    again = world.sync()  # not indexed, not uploaded, not fetched again
+    assert again["scan"]["new"] == 0 and again["scan"]["unchanged"] == 1, again["scan"]
+    assert count(again, "drive", "upload") == count(again, "flickr", "upload") == 0
+    assert not any("preview" in m["message"] for m in again["messages"]), again["messages"]
+    assert len(world.drive_photos()) == 1
+    assert "(2 preview(s) in 'Flickr previews (not originals)/')" in world.run("status").stdout
+
+    _account(world, "pro")
+    pro = world.sync("--full")
+    assert count(pro, "flickr", "download") == 2 and count(pro, "drive", "upload") == 2
+    assert not [p for p in world.local() if PREVIEWS in p] and not (world.root / PREVIEWS).exists()
+    assert any("2 preview(s) removed" in m["message"] for m in pro["messages"]), pro["messages"]
+    originals = [p for p in world.local() if p != "2024/Home/mine.jpg"]
+    assert len(originals) == 2 and all(_longest_edge(world.root / p) > 1024 for p in originals)
+    assert len(world.drive_photos()) == 3
