@@ -75,3 +75,6 @@ def test_a_free_accounts_video_has_no_video_original(flickr_emulator, flickr_cli
     assert "Video Original" not in labels and "Site MP4" in labels
     moved = requests.get(original, allow_redirects=False, timeout=10)
     assert moved.status_code == 302 and "photo_unavailable" in moved.headers["Location"]
+    site = next(s["source"] for s in flickr.photos.getSizes(photo_id=video["id"])["sizes"]["size"]
+                if s["label"] == "Site MP4")
+    assert requests.get(site, timeout=10).headers["Content-Type"].startswith("video/")
