@@ -102,7 +102,12 @@ class LocalDiskError(ItemError):
 
 class OriginalWithheld(ItemError):
     """The remote shows the item but will not give its original (a free Flickr account since
-    2025-05-15): never retried, and never answered with a smaller size instead."""
+    2025-05-15): never retried, and never answered with a smaller size instead. ``why`` is the
+    key of ``remotes.base.WITHHELD`` that says so."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
 
 
 class NotFound(ItemError):

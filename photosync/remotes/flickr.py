@@ -359,7 +359,7 @@ def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
         raise NotFound(f"flickr: item {item_id} has no downloadable size")
     original = next((s for s in sizes if s.original), None)
     if original is None:
-        raise OriginalWithheld(f"flickr: {item_id}: {WITHHELD['free_account']}")
+        raise OriginalWithheld(f"flickr: {item_id}: {WITHHELD['free_account']}", "free_account")
     return original.url, original.media
 
 

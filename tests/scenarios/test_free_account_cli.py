@@ -54,6 +54,29 @@ def test_a_free_accounts_flickr_only_photos_stay_on_flickr_then_come_when_it_goe
     assert world.sync()["summary"].get("flickr", {}).get("download", 0) == 0
 
 
+def test_a_photo_listed_before_the_account_went_free_is_tried_once_then_remembered(world):
+    """Listed (cached) while Pro but not downloaded; the account goes free: the one download
+    that tries says why and stores nothing (never a smaller size, never Flickr's "photo
+    unavailable" picture); from then on the cached listing knows, at no API cost."""
+    world.photo("2024/Home/mine.jpg", 13)
+    _seed_flickr(world, photos=1)
+    world.sync("--direction", "up")
+    _account(world, "free")
+    tried = world.sync(expect=1)
+    assert [e["error"] for e in tried["errors"]] == [f"flickr: {_only_flickr_id(world)}: {WITHHELD}"]
+    assert world.local() == ["2024/Home/mine.jpg"] and len(world.drive_photos()) == 1
+    before = _calls(world).get("flickr.photos.getSizes", 0)
+    doc = world.sync()
+    assert doc["errors"] == [] and count(doc, "flickr", "download") == 0
+    assert any(WITHHELD in m["message"] for m in doc["messages"])
+    assert _calls(world).get("flickr.photos.getSizes", 0) == before
+
+
+def _only_flickr_id(world) -> str:
+    return next(p["id"] for p in world.flickr_photos()
+                if not any(t.startswith("photosync:") for t in p["machine_tags"]))
+
+
 PREVIEWS = "Flickr previews (not originals)"
 
 
