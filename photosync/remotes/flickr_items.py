@@ -105,11 +105,14 @@ def parse_taken(text: str) -> datetime | None:
     return None
 
 
-def original_withheld(record: Mapping[str, Any]) -> bool:
-    """Flickr withholds this photo's original from us, its owner: no ``originalsecret`` in a
-    listing or getInfo of our own account's photo, which Flickr does only for a free account's
-    photos since 2025-05-15 (an account's kind, once known, can feed this check)."""
-    return not record.get("originalsecret")
+def original_withheld(record: Mapping[str, Any], listed: bool = False) -> bool:
+    """Flickr withholds this photo's original from us, its owner, as it does for a free
+    account's photos since 2025-05-15 (an account's kind, once known, can feed this check).
+    Flickr documents no API change, so either sign counts: no ``originalsecret`` (listing or
+    getInfo), or, in a listing that asked for ``url_o`` (``listed``), a photo without one."""
+    if not record.get("originalsecret"):
+        return True
+    return listed and as_text(record.get("media")) != "video" and not record.get("url_o")
 
 
 def item_from_record(record: Mapping[str, Any], albums: tuple[str, ...] = ()) -> RemoteItem:
@@ -118,7 +121,8 @@ def item_from_record(record: Mapping[str, Any], albums: tuple[str, ...] = ()) ->
     tags = as_text(record.get("tags")).split()
     return _item(record, as_text(record.get("title")), machine, machine + tags,
                  as_text(record.get("datetaken")), as_int(record.get("datetakenunknown")),
-                 as_int(record.get("datetakengranularity")), albums)
+                 as_int(record.get("datetakengranularity")), albums,
+                 original_withheld(record, listed=True))
 
 
 def item_from_info(info: Mapping[str, Any], albums: tuple[str, ...] = ()) -> RemoteItem:
@@ -131,11 +135,12 @@ def item_from_info(info: Mapping[str, Any], albums: tuple[str, ...] = ()) -> Rem
               "lastupdate": dates.get("lastupdate")}
     return _item(record, as_text(info.get("title")), machine, machine + raw,
                  as_text(dates.get("taken")), as_int(dates.get("takenunknown")),
-                 as_int(dates.get("takengranularity")), albums)
+                 as_int(dates.get("takengranularity")), albums, original_withheld(record))
 
 
 def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: list[str],
-          taken_text: str, unknown: int, granularity: int, albums: tuple[str, ...]) -> RemoteItem:
+          taken_text: str, unknown: int, granularity: int, albums: tuple[str, ...],
+          withheld: bool = False) -> RemoteItem:
     fmt = as_text(record.get("originalformat")).lower() or None
     media: Literal["photo", "video"] = (
         "video" if as_text(record.get("media")) == "video" else "photo")
@@ -145,7 +150,7 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
         extra["format"] = fmt
     if record.get("originalsecret"):
         extra["content_version"] = as_text(record.get("originalsecret"))
-    elif original_withheld(record):
+    if withheld:
         extra["withheld"] = "free_account"
     if record.get("url_o"):
         extra["url_o"] = as_text(record.get("url_o"))
