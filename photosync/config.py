@@ -121,6 +121,9 @@ class FlickrConfig:
     # newest, and the run fails until the user chooses (README, "Free Flickr accounts").
     cap_order: Literal["newest", "oldest"] | None = None
     cap_albums: list[str] = field(default_factory=list)  # these albums go up first
+    # Photos whose original Flickr withholds (a free account's): keep the largest size it allows
+    # as a preview in library.rules.PREVIEWS_DIR (never a library photo, never uploaded).
+    download_previews: bool = False
     rate_limit_per_hour: int = field(default=3600, metadata=_meta(check=_positive))
     mirror_page_size: int = field(default=500, metadata=_meta(check=_positive))  # 1-500
 

@@ -100,6 +100,16 @@ class LocalDiskError(ItemError):
         return f"{self.folder}: {self.reason}: {stop}{fix}, then run again"
 
 
+class OriginalWithheld(ItemError):
+    """The remote shows the item but will not give its original (a free Flickr account since
+    2025-05-15): never retried, and never answered with a smaller size instead. ``why`` is the
+    key of ``remotes.base.WITHHELD`` that says so."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
+
+
 class NotFound(ItemError):
     """The item does not exist (any more) on the remote."""
 

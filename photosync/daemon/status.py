@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,14 @@ from photosync.config import Config
 from photosync.daemon import failures
 from photosync.daemon.document import DaemonStatus, RemoteStatus, read_status
 from photosync.errors import EXIT_INTERRUPTED, LockedError
+from photosync.library.rules import PREVIEWS_DIR
 from photosync.remotes import registry
+from photosync.remotes.base import WITHHELD
 from photosync.remotes.flickr_account import FlickrAccount
-from photosync.state import index
+from photosync.state import index, previews
 from photosync.state.accounts import load_account
 from photosync.state.db import open_db
+from photosync.state.listings import withheld_counts
 from photosync.state.runs import Run, last_run
 
 
@@ -67,11 +71,13 @@ class RemoteView:
     authorization: str
     live: RemoteStatus | None = None
     account: FlickrAccount | None = None  # as the last sync learnt it (Flickr)
+    notes: tuple[str, ...] = ()  # worth knowing, nothing failed (photos kept on the remote only)
 
     def to_dict(self) -> dict[str, Any]:
         account = {"account": self.account.to_dict()} if self.account else {}
         return {"label": self.label, "authorization": self.authorization,
-                **(self.live.shown() if self.live else {}), **account}
+                "notes": list(self.notes), **(self.live.shown() if self.live else {}),
+                **account}
 
 
 @dataclass(frozen=True)
@@ -111,12 +117,14 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
         failing = failures.listing(conn)
         unreadable = [{"path": f.path, "error": f.error} for f in index.failed_files(conn)]
         last = last_run(conn, unfinished=live is None and other is None)
-        accounts = {name: load_account(conn, name) for name in registry.REMOTES}
+        enabled = [name for name in registry.REMOTES if registry.section(config, name).enabled]
+        notes = {name: _notes(conn, name) for name in enabled}
+        accounts = {name: load_account(conn, name) for name in enabled}
     finally:
         conn.close()
     remotes = {name: _remote(config, name, live.remotes.get(name) if live else None,
-                             accounts[name])
-               for name in registry.REMOTES if registry.section(config, name).enabled}
+                             accounts[name], notes[name])
+               for name in enabled}
     return StatusReport(
         pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
         unreadable=unreadable, last_run=_run(last),
@@ -126,12 +134,20 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
 
 
 def _remote(config: Config, name: str, live: RemoteStatus | None,
-            account: FlickrAccount | None) -> RemoteView:
+            account: FlickrAccount | None, notes: tuple[str, ...] = ()) -> RemoteView:
     has_token = TokenStore(config.state_dir).path(name).exists()
     authorization = "authorized" if has_token else f"not authorized: run `photosync auth {name}`"
     if live and live.last_result == "auth":
         authorization = f"refused: {live.last_error}; run `photosync auth {name}`"
-    return RemoteView(registry.label(name), authorization, live, account)
+    return RemoteView(registry.label(name), authorization, live, account, notes)
+
+
+def _notes(conn: sqlite3.Connection, name: str) -> tuple[str, ...]:
+    """Photos the remote keeps to itself (a free Flickr account's originals), from the state."""
+    kept = previews.count(conn, name)
+    shown = f" ({kept} preview(s) in '{PREVIEWS_DIR}/')" if kept else ""
+    return tuple(f"{n} photo(s) kept on {registry.label(name)} only: {WITHHELD.get(why, why)}"
+                 f"{shown}" for why, n in sorted(withheld_counts(conn, name).items()))
 
 
 def _run(run: Run | None) -> dict[str, Any] | None:
@@ -175,6 +191,7 @@ def _remote_lines(view: RemoteView, now: float) -> list[str]:
     lines = [f"{view.label}: {view.authorization}"]
     if view.account is not None:
         lines.append(f"{view.label}: {view.account.summary()}")
+    lines += [f"  {note}" for note in view.notes]
     live = view.live
     if live is None:
         return lines

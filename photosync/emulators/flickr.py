@@ -9,7 +9,27 @@ Routes (all on the emulator's own host and port):
   the photo files, with Range. Flickr serves these from ``live.staticflickr.com``; the emulator
   serves them from itself (``base_url``) so one loopback port is all a test needs.
 - ``/photos/{user}/{id}/play/{orig|site|player}/{secret}/``: a video's file (302 to the original).
+- ``/pw/images/en-us/photo_unavailable.png``: Flickr's "This photo is no longer available"
+  picture (on Flickr it is on ``s.yimg.com``), where file servers send what is not available.
 - ``/_admin/...``: see ``flickr_admin``.
+
+Free and Pro accounts (``POST /_admin/account``; Pro unless set). Since 2025-05-15 nobody, the
+owner included, may download the Original or any size larger than 1024 px of a free account's
+photos (blog.flickr.net, 2025-04-15, "Service Update: Original & Large Size Download Limitations
+on Free Accounts"; gallery-dl #7381/#8591 and DAKboard #2368 met it as "only 1024 px comes").
+Flickr documents no API change, so the emulator assumes the least a client may count on:
+
+- ``photos.getSizes`` lists the generated sizes up to "Large" (1024) and no "Original" (no
+  "Video Original" for videos), with ``candownload="0"``; the ``url_o``/``url_h``/``url_k``/
+  ``url_3k``..``url_6k`` extras are absent, as are ``originalsecret``/``originalformat`` and
+  ``o_dims`` (Flickr's URL docs: they come "only when the caller has permission to view the
+  original size"), in listings and in ``photos.getInfo`` (``usage.candownload="0"``).
+- The file servers answer those sizes' URLs, even ones handed out while the account was Pro,
+  as they answer any file not available: a 302 to ``photo_unavailable.png`` (a picture served
+  with 200, which scrapers have long detected by its URL). Large 1024 and smaller are served.
+- Creative Commons / public-domain photos and Flickr Commons are exempt on Flickr; the emulator
+  has no licences (every photo is "All rights reserved"), so every free account's photo is
+  restricted. The account going Pro gives everything back at once, with the same secrets.
 
 Each request is checked in Flickr's order: format (111), method (112), API key (100), token (98),
 signature/timestamp/nonce (96), permissions (99: also a needslogin method called with an API key
@@ -95,6 +115,7 @@ class FlickrEmulator(EmulatorApp):
         self.hashes: dict[str, str] = {}  # generated blob recipe -> sha256 of its bytes
         self.max_photos = 0  # POST /_admin/quota: every account's cap (upload error 6), 0: none
         self._derived: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._unavailable: bytes | None = None
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
     def method_name(self, request: Request) -> str:
@@ -129,7 +150,9 @@ class FlickrEmulator(EmulatorApp):
             return self.static(request, match)
         match = PLAY.match(path)
         if match:
-            return self.play(match)
+            return self.play(request, match)
+        if path == fmt.UNAVAILABLE_PATH:
+            return self.unavailable_picture()
         return Response.html("<h1>Page not found</h1>", 404)
 
     def admin(self, name: str, request: Request) -> Response | None:
@@ -320,6 +343,8 @@ class FlickrEmulator(EmulatorApp):
             if photo is None or photo.server != match["server"]:
                 return Response(404, b"Not Found")
             suffix = match["suffix"] or ""
+            if self._withheld(photo, suffix):
+                return Response.redirect(self.base_url + fmt.UNAVAILABLE_PATH)
             if suffix == "o":
                 if match["secret"] != photo.originalsecret or match["ext"] != photo.originalformat:
                     return Response(404, b"Not Found")
@@ -342,6 +367,21 @@ class FlickrEmulator(EmulatorApp):
         if data is None:
             return Response(404, b"Not Found")
         return Response.file(data, request, "image/jpeg")
+
+    def _withheld(self, photo: Photo, suffix: str) -> bool:
+        """A free account's Original or size above 1024 px: its file server answers as for a
+        file that is not available (whatever the secret: a URL kept from the Pro days too)."""
+        if not fmt.restricted(photo, self.state.accounts):
+            return False
+        return suffix == "o" or fmt.SUFFIX_EDGE.get(suffix, (0, False))[0] > fmt.FREE_MAX_EDGE
+
+    def unavailable_picture(self) -> Response:
+        """Flickr's "This photo is no longer available" picture (a PNG, served with 200)."""
+        if self._unavailable is None:
+            from photosync.emulators.images import make_image
+
+            self._unavailable = make_image("flickr photo_unavailable", 500, 374, fmt="png")
+        return Response(200, self._unavailable, content_type="image/png", media=True)
 
     def _derived_image(self, photo: Photo, suffix: str) -> bytes | None:
         """A smaller JPEG of the photo (a poster frame for videos), made on demand and cached."""
@@ -371,7 +411,7 @@ class FlickrEmulator(EmulatorApp):
             self._derived.popitem(last=False)
         return data
 
-    def play(self, match: re.Match) -> Response:
+    def play(self, request: Request, match: re.Match) -> Response:
         with self.lock:
             photo = self.state.photos.get(match["id"])
             secret = (
@@ -383,4 +423,11 @@ class FlickrEmulator(EmulatorApp):
             )
             if photo is None or photo.media != "video" or match["secret"] != secret:
                 return Response(404, b"Not Found")
-            return Response.redirect(fmt.static_url(self.base_url, photo, "o"))
+            withheld = self._withheld(photo, "o")
+            if match["kind"] == "orig" and withheld:
+                return Response.redirect(self.base_url + fmt.UNAVAILABLE_PATH)
+            if not withheld:
+                return Response.redirect(fmt.static_url(self.base_url, photo, "o"))
+            blob, ctype = photo.blob, CONTENT_TYPES.get(photo.originalformat, "video/mp4")
+        # a free account's "Site MP4" still plays: served here, not from the withheld original
+        return Response.file(self.blobs.get(blob), request, ctype)

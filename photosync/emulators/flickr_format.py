@@ -42,6 +42,12 @@ SIZES = (
     ("X-Large 6K", "6k", "6k", 6144, False),
 )
 SUFFIX_EDGE = {suffix: (edge, square) for _, _, suffix, edge, square in SIZES}
+# Since 2025-05-15 nobody, the owner included, may download the Original or any size larger than
+# this of a free account's photos (blog.flickr.net, 2025-04-15): those sizes are not offered.
+FREE_MAX_EDGE = 1024
+# Where Flickr's file servers send a request for a file that is not (or no longer) available: a
+# 302 to "This photo is no longer available", a picture served with 200 (s.yimg.com on Flickr).
+UNAVAILABLE_PATH = "/pw/images/en-us/photo_unavailable.png"
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -141,9 +147,25 @@ def scaled(photo: Photo, edge: int, square: bool) -> tuple[int, int] | None:
     return max(1, round(photo.width * factor)), max(1, round(photo.height * factor))
 
 
-def may_see_original(photo: Photo, viewer: str | None) -> bool:
-    """Originals (and originalsecret/originalformat) only for the owner in this emulator."""
-    return viewer == photo.owner
+def restricted(photo: Photo, accounts: dict[str, Account]) -> bool:
+    """A free account's photo: no Original and no size above FREE_MAX_EDGE, for anyone."""
+    owner = accounts.get(photo.owner)
+    return owner is not None and owner.is_free
+
+
+def may_see_original(photo: Photo, viewer: str | None, accounts: dict[str, Account]) -> bool:
+    """Originals (and originalsecret/originalformat/o_dims) only for the owner in this emulator,
+    and not even for the owner when the owner's account is free."""
+    return viewer == photo.owner and not restricted(photo, accounts)
+
+
+def offered(photo: Photo, edge: int, square: bool, accounts: dict[str, Account]
+            ) -> tuple[int, int] | None:
+    """The dimensions of a generated size when Flickr offers it: the photo is large enough and,
+    for a free account's photo, the size is not larger than FREE_MAX_EDGE."""
+    if edge > FREE_MAX_EDGE and restricted(photo, accounts):
+        return None
+    return scaled(photo, edge, square)
 
 
 def may_see(photo: Photo, viewer: str | None) -> bool:
@@ -175,22 +197,27 @@ def photo_record(
         if adder:
             adder(record, photo, viewer, accounts)
         elif extra.startswith("url_"):
-            _add_url(record, photo, viewer, extra[4:], base)
+            _add_url(record, photo, viewer, extra[4:], base, accounts)
     return record
 
 
 def _add_url(
-    record: dict[str, Any], photo: Photo, viewer: str | None, code: str, base: str
+    record: dict[str, Any],
+    photo: Photo,
+    viewer: str | None,
+    code: str,
+    base: str,
+    accounts: dict[str, Account],
 ) -> None:
     if code == "o":
-        if may_see_original(photo, viewer):
+        if may_see_original(photo, viewer, accounts):
             record.update(
                 url_o=static_url(base, photo, "o"), height_o=photo.height, width_o=photo.width
             )
         return
     for _, extra, suffix, edge, square in SIZES:
         if extra == code:
-            dims = scaled(photo, edge, square)
+            dims = offered(photo, edge, square, accounts)
             if dims:
                 record.update(
                     {
@@ -209,13 +236,17 @@ def _date_taken(record: dict[str, Any], photo: Photo, *_: Any) -> None:
     )
 
 
-def _original_format(record: dict[str, Any], photo: Photo, viewer: str | None, _: Any) -> None:
-    if may_see_original(photo, viewer):
+def _original_format(
+    record: dict[str, Any], photo: Photo, viewer: str | None, accounts: dict[str, Account]
+) -> None:
+    if may_see_original(photo, viewer, accounts):
         record.update(originalsecret=photo.originalsecret, originalformat=photo.originalformat)
 
 
-def _o_dims(record: dict[str, Any], photo: Photo, viewer: str | None, _: Any) -> None:
-    if may_see_original(photo, viewer):
+def _o_dims(
+    record: dict[str, Any], photo: Photo, viewer: str | None, accounts: dict[str, Account]
+) -> None:
+    if may_see_original(photo, viewer, accounts):
         record.update(o_width=str(photo.width), o_height=str(photo.height))
 
 

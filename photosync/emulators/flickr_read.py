@@ -234,7 +234,8 @@ def get_info(call: Call) -> dict[str, Any]:
         "safety_level": str(photo.safety_level),
         "rotation": 0,
     }
-    if fmt.may_see_original(photo, call.viewer):
+    original = fmt.may_see_original(photo, call.viewer, call.state.accounts)
+    if original:
         info.update(originalsecret=photo.originalsecret, originalformat=photo.originalformat)
     mine = photo.owner == call.viewer
     info.update(
@@ -266,9 +267,9 @@ def get_info(call: Call) -> dict[str, Any]:
             "editability": {"cancomment": int(mine), "canaddmeta": int(mine)},
             "publiceditability": {"cancomment": 1, "canaddmeta": 0},
             # candownload says whether the caller gets the Original (the owner only, in this
-            # emulator)
+            # emulator, and not the owner of a free account's photo)
             "usage": {
-                "candownload": int(fmt.may_see_original(photo, call.viewer)),
+                "candownload": int(original),
                 "canblog": 0,
                 "canprint": 0,
                 "canshare": 1,
@@ -309,7 +310,7 @@ def get_sizes(call: Call) -> dict[str, Any]:
     page = fmt.page_url(call.base, photo)
     sizes = []
     for label, code, suffix, edge, square in fmt.SIZES:
-        dims = fmt.scaled(photo, edge, square)
+        dims = fmt.offered(photo, edge, square, call.state.accounts)
         if dims:  # the size page is named by the size's code (sq, s, m, l...), not its file suffix
             sizes.append(
                 {
@@ -321,7 +322,7 @@ def get_sizes(call: Call) -> dict[str, Any]:
                     "media": "photo",
                 }
             )
-    owner = fmt.may_see_original(photo, call.viewer)
+    owner = fmt.may_see_original(photo, call.viewer, call.state.accounts)
     if photo.media == "photo" and owner:
         sizes.append(
             {

@@ -19,10 +19,13 @@ from photosync.config import LibraryConfig
 
 Media = Literal["photo", "video"]
 
+# Where sync keeps previews (flickr.download_previews) below library.root: never library photos.
+PREVIEWS_DIR = "Flickr previews (not originals)"
 # Folders that NAS tools and OSes create, ignored whatever library.exclude says.
 IGNORED_DIRS = frozenset({"@eaDir", "@Recycle", "#recycle", "#snapshot", "@SynoResource",
                           "lost+found", "$RECYCLE.BIN", "System Volume Information",
-                          ".photosync-trash"})  # where sync keeps replaced/deleted local photos
+                          ".photosync-trash",  # where sync keeps replaced/deleted local photos
+                          PREVIEWS_DIR})
 # Files that are never photos, whatever their extension.
 IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "icon\r"})
 # Endings of files still being written or left behind by editors, browsers, sync tools.

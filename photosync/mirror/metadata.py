@@ -1,8 +1,10 @@
 """The JSON sidecars: ``<id>.<ext>.json`` beside each photo, ``album.json``, ``collection.json``.
 
-Levels (``--info-level``): 0 ids, title, dates, media, original format; 1 adds description, tags,
-machine tags, license, geo, privacy and URLs; 2 adds the comments. Every file is replaced
-atomically (``photosync/atomic.py``), so a sidecar is either the old one or the new one, never half.
+Levels (``--info-level``): 0 ids, title, dates, media, original format, which size the file is
+(``size``: "Original", or the size Flickr gave instead, with ``preview: true``); 1 adds
+description, tags, machine tags, license, geo, privacy and URLs; 2 adds the comments. Every file
+is replaced atomically (``photosync/atomic.py``), so a sidecar is either the old one or the new
+one, never half.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def photo_document(photo: MirrorPhoto, level: int,
                   "taken_unknown": photo.taken_unknown, "uploaded": photo.uploaded,
                   "last_update": photo.last_update},
         "width": photo.width or None, "height": photo.height or None,
-        "info_level": level}
+        "size": photo.size, "preview": photo.preview, "info_level": level}
     if level >= 1:
         doc.update({
             "description": photo.description, "tags": list(photo.tags),

@@ -17,6 +17,7 @@ class MirrorStats:
     bytes: int = 0
     api_calls: int = 0
     downloads: int = 0
+    originals_unavailable: int = 0  # listed photos Flickr gives no original of: previews kept
     mode: str = ""
     failures: list[str] = field(default_factory=list)
     refused: str | None = None  # why deletions were refused
@@ -43,7 +44,9 @@ def render(stats: MirrorStats, detailed: bool, interrupted: bool = False) -> str
     head = "mirror interrupted" if interrupted else "mirror done"
     lines = [f"{head}: {stats.new} new, {stats.updated} updated, {stats.skipped} already complete, "
              f"{stats.failed} failed" + (f", {stats.repaired} repaired" if stats.repaired else "")
-             + (f", {stats.deleted} deleted" if stats.deleted else "")]
+             + (f", {stats.deleted} deleted" if stats.deleted else "")
+             + (f", {stats.originals_unavailable} originals unavailable (previews kept)"
+                if stats.originals_unavailable else "")]
     if stats.refused:
         lines.append(f"deletions refused: {stats.refused}")
     if detailed:
@@ -57,5 +60,6 @@ def render(stats: MirrorStats, detailed: bool, interrupted: bool = False) -> str
                   f"  deleted:         {stats.deleted}",
                   f"  downloaded:      {size_text(stats.bytes)}",
                   f"  API calls:       {stats.api_calls}",
-                  f"  file downloads:  {stats.downloads}"]
+                  f"  file downloads:  {stats.downloads}",
+                  f"  originals unavailable: {stats.originals_unavailable} (previews kept)"]
     return "\n".join(lines)

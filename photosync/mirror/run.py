@@ -7,7 +7,9 @@ thread, after it succeeded). A page whose photos are all complete costs its one 
 Full walk or shortcut: the owner's stream is re-read incrementally (``recentlyUpdated`` since the
 watermark of the last complete run) when that run used the same options, had no failures and a
 full walk happened within ``sync.full_every_hours``; otherwise every page is listed. Only a full
-walk can see deletions, so ``--delete-unknown`` and ``--verify`` always walk.
+walk can see deletions, so ``--delete-unknown`` and ``--verify`` always walk; so does a mirror
+holding previews (a free account's photos): only a full walk sees the originals once Flickr gives
+them (the account went Pro), and it costs one call per 500 photos.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class _Run:
         return (stream.owner_view and cached is not None and cached.watermark is not None
                 and cached.owner_view and cached.settings == self.options.fingerprint()
                 and not self.options.verify and not self.options.delete_unknown
+                and not self.store.holds_previews()  # the originals may be given now: look
                 and cached.full_walk_at is not None
                 and time.time() - cached.full_walk_at < self.full_every)
 
@@ -178,6 +181,7 @@ class _Run:
         photos = [from_record(r) for r in records]
         self.seen.update(p.id for p in photos)
         wanted = [p for p in photos if self._wanted(p)]
+        self.stats.originals_unavailable += sum(p.preview for p in wanted)
         rows = self.store.photos([p.id for p in wanted])
         planned = (plan(p, rows.get(p.id), self.layout, self.settings) for p in wanted)
         tasks = [t for t in planned if t]

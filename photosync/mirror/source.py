@@ -15,7 +15,7 @@ from typing import Any
 
 from photosync.errors import AuthorizationNeeded, NotFound, UsageError
 from photosync.mirror.photo import EXTRAS, MirrorPhoto, video_original_url
-from photosync.remotes.flickr import best_original, fetch_file
+from photosync.remotes.flickr import best_original, fetch_file, largest_size, offered_sizes
 from photosync.remotes.flickr_api import FlickrClient
 from photosync.remotes.flickr_items import as_list, as_text
 from photosync.remotes.pace import limiter_for
@@ -161,12 +161,20 @@ class FlickrSource:
             media = photo.media
             if url is None or attempts > 1:
                 self._count(api=1)
-                url, media = best_original(self.client, photo.id)
+                url, media = self._best(photo)
             self._count(files=1)
             fetch_file(self.client, url, dest, f"download of {photo.id}",
                        verify_image=media == "photo", overwrite=True, fsync_folder=False)
             return dest.stat().st_size
         return self.retry.call("download", attempt)
+
+    def _best(self, photo: MirrorPhoto) -> tuple[str, str]:
+        """(URL, media) from getSizes: the Original, or for a preview the largest size offered
+        (never a smaller size for a photo listed with its original)."""
+        if not photo.preview:
+            return best_original(self.client, photo.id)
+        size = largest_size(offered_sizes(self.client, photo.id), photo.id)
+        return size.url, size.media
 
 
 def _stored_token(config: Any) -> dict[str, Any]:

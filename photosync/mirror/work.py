@@ -39,6 +39,7 @@ class Task:
     need_file: bool
     need_meta: bool
     check_file: bool  # --verify: read the existing file before trusting it
+    old: Path | None = None  # the file under its former name (a preview's, or the original's)
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,19 @@ def plan(photo: MirrorPhoto, row: PhotoRow | None, layout: Layout,
          settings: Settings) -> Task | None:
     """The task ``photo`` needs, or None when it is complete."""
     live = row if row is not None and row.status == "complete" else None
-    file = layout.dest / row.path if row is not None and row.path else layout.file(photo.name)
-    need_file = not settings.info_only and _needs_file(photo, live, file)
-    need_meta = not settings.image_only and _needs_meta(photo, live, file, settings)
+    held = layout.dest / row.path if row is not None and row.path else None
+    file = layout.file(photo.name)
+    old = held if held is not None and held != file and not settings.info_only else None
+    if settings.info_only and held is not None:
+        file = held  # no file is touched, so none is renamed either
+    need_file = not settings.info_only and _needs_file(photo, live, old or file)
+    need_meta = not settings.image_only and (old is not None
+                                             or _needs_meta(photo, live, old or file, settings))
     stale_row = live is None or live.last_update != photo.last_update
     check = settings.verify and not settings.info_only and not need_file
-    if not (need_file or need_meta or stale_row or check):
+    if not (need_file or need_meta or stale_row or check or old):
         return None
-    return Task(photo, row, file, need_file, need_meta, check)
+    return Task(photo, row, file, need_file, need_meta, check, old)
 
 
 def _needs_file(photo: MirrorPhoto, live: PhotoRow | None, file: Path) -> bool:
@@ -100,9 +106,14 @@ def execute(task: Task, source: FlickrSource, settings: Settings) -> Done:
         need_file = True
     live = row is not None and row.status == "complete"
     repaired = need_file and live and version == photo.version
+    if task.old is not None and not need_file:  # the same version under its new name
+        _move(task.old, task.file)
     if need_file:
         size = downloaded = source.download(photo, task.file)
         version = photo.version
+        if task.old is not None:  # e.g. the original replaced the preview: the preview goes
+            for path in (task.old, task.old.with_name(task.old.name + ".json")):
+                path.unlink(missing_ok=True)
     level = row.info_level if row is not None and live else None
     if task.need_meta:
         wrote_meta = _write_sidecar(task.file, photo, source, settings)
@@ -111,6 +122,14 @@ def execute(task: Task, source: FlickrSource, settings: Settings) -> Done:
         _set_mtime(task.file, photo)
     return Done(task.file, size if task.file.exists() else None, version, level, downloaded,
                 repaired, wrote_meta)
+
+
+def _move(old: Path, new: Path) -> None:
+    """Rename a file and its sidecar (a preview named like a photo by an older photosync)."""
+    for source, target in ((old, new), (old.with_name(old.name + ".json"),
+                                        new.with_name(new.name + ".json"))):
+        if source.exists():
+            os.replace(source, target)
 
 
 def _write_sidecar(file: Path, photo: MirrorPhoto, source: FlickrSource,

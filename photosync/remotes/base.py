@@ -58,6 +58,17 @@ class RemoteItem:
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+# Why a remote lists an item but will not give us its original (``extra["withheld"]`` holds the
+# key): such an item is never downloaded, paired by content or passed on to another remote.
+WITHHELD = {"free_account": "Flickr does not let free accounts download originals: kept on "
+                            "Flickr only"}
+
+
+def withheld(item: RemoteItem) -> str | None:
+    """Why ``item``'s original cannot be downloaded now (None: it can). The one place to ask."""
+    return WITHHELD.get(str(item.extra.get("withheld") or ""))
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a full listing."""

@@ -9,10 +9,13 @@ Calls per operation (each paced by the remote's one limiter):
   ``photosync:signature=<hex>``), the album step (addPhoto, or photosets.create with our marker),
   and ``photos.getInfo`` to answer as a listing would;
 - download: the file alone when this process listed the photo (its ``url_o``); else, and on a
-  retry (the file may have been replaced since), ``photos.getSizes`` then the file (Original; the
-  largest size otherwise; for videos "Video Original": a video's ``url_o`` is its poster frame).
+  retry (the file may have been replaced since), ``photos.getSizes`` then the file (Original; for
+  videos "Video Original": a video's ``url_o`` is its poster frame). Never a smaller size: with
+  no Original offered (a free account's photo since 2025-05-15) it raises ``OriginalWithheld``.
   Size-checked against Content-Length through ``atomic_download``. Against 3,600 calls an hour,
   skipping getSizes halves the cost of downloading a Flickr library.
+- download_preview (``flickr.download_previews``): getSizes, then the largest size offered, for
+  a photo whose original is withheld; kept apart from the library by the caller.
 
 Flickr has no MD5: ``capabilities.hashes`` is empty and the content version is the original's
 secret (``extra["content_version"]``), which Flickr changes whenever the file is replaced.
@@ -22,12 +25,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
+from photosync.errors import (
+    AuthorizationNeeded,
+    Conflict,
+    NotFound,
+    OriginalWithheld,
+    TransientError,
+)
 from photosync.remotes.base import (
     THUMBNAIL_MAX_BYTES,
+    WITHHELD,
     Album,
     Capabilities,
     Changes,
@@ -185,6 +196,13 @@ class FlickrRemote:
         with self.client.open(str(url), f"thumbnail of {item.id}") as response:
             return bytes(response.raw.read(THUMBNAIL_MAX_BYTES, decode_content=True))
 
+    def download_preview(self, item_id: str, dest: Path) -> Size:
+        """The largest size Flickr offers of a photo whose original it withholds, into ``dest``
+        (a preview: the caller keeps it out of the library); which size it was."""
+        size = largest_size(offered_sizes(self.client, item_id), item_id)
+        fetch_file(self.client, size.url, dest, f"preview of {item_id}", overwrite=True)
+        return size
+
     def delete(self, item_id: str) -> None:
         self._originals.pop(item_id, None)
         self.client.call("photos.delete", photo_id=item_id)
@@ -318,25 +336,52 @@ def fetch_file(client: FlickrClient, url: str, dest: Path, what: str, *, verify_
         response.close()
 
 
-def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
-    """(URL, media) of the best file ``photos.getSizes`` offers the caller: the Original (photos)
-    or Video Original (videos, owner only), else the largest size. One API call."""
+@dataclass(frozen=True)
+class Size:
+    """One file ``photos.getSizes`` offers: its label ("Original", "Large", "Site MP4"...)."""
+
+    url: str
+    media: str  # photo | video
+    label: str
+    width: int
+    height: int
+
+    @property
+    def original(self) -> bool:
+        return self.label in ORIGINAL_LABELS
+
+
+ORIGINAL_LABELS = ("Original", "Video Original")
+
+
+def offered_sizes(client: FlickrClient, item_id: str) -> list[Size]:
+    """The files ``photos.getSizes`` offers the caller (one API call); a video's embeddable
+    player is left out (not a file)."""
     sizes = as_list((client.call("photos.getSizes", photo_id=item_id).get("sizes") or {})
                     .get("size"))
-    videos = [s for s in sizes if as_text(s.get("media")) == "video" and _is_video_file(s)]
-    if videos:
-        return as_text(_labelled(videos, "Video Original").get("source")), "video"
-    if any(as_text(s.get("media")) == "video" for s in sizes):
-        raise NotFound(f"flickr: video {item_id} offers no downloadable video size")
+    media = "video" if any(as_text(s.get("media")) == "video" for s in sizes) else "photo"
+    return [Size(as_text(s.get("source")), media, as_text(s.get("label")),
+                 as_int(s.get("width")), as_int(s.get("height"))) for s in sizes
+            if media == "photo" or as_text(s.get("media")) == "video" and _is_video_file(s)]
+
+
+def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
+    """(URL, media) of the Original (photos) or Video Original (videos) ``photos.getSizes``
+    offers the caller; ``OriginalWithheld`` when it offers none (never a smaller size)."""
+    sizes = offered_sizes(client, item_id)
     if not sizes:
-        raise NotFound(f"flickr: photo {item_id} has no downloadable size")
-    return as_text(_labelled(sizes, "Original").get("source")), "photo"
+        raise NotFound(f"flickr: item {item_id} has no downloadable size")
+    original = next((s for s in sizes if s.original), None)
+    if original is None:
+        raise OriginalWithheld(f"flickr: {item_id}: {WITHHELD['free_account']}", "free_account")
+    return original.url, original.media
 
 
-def _labelled(sizes: list[dict[str, Any]], label: str) -> dict[str, Any]:
-    """The size called ``label``, else the largest."""
-    best = next((s for s in sizes if as_text(s.get("label")) == label), None)
-    return best or _largest(sizes)
+def largest_size(sizes: list[Size], item_id: str) -> Size:
+    """The largest of ``sizes`` (the Original when offered); NotFound when there is none."""
+    if not sizes:
+        raise NotFound(f"flickr: item {item_id} has no downloadable size")
+    return max(sizes, key=lambda s: (s.original, s.width * s.height))
 
 
 def _is_video_file(size: dict[str, Any]) -> bool:
@@ -345,10 +390,6 @@ def _is_video_file(size: dict[str, Any]) -> bool:
     source = as_text(size.get("source"))
     return (as_text(size.get("label")) != "Video Player" and "/apps/video/" not in source
             and ".swf" not in source.split("?", 1)[0])
-
-
-def _largest(sizes: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(sizes, key=lambda s: as_int(s.get("width")) * as_int(s.get("height")))
 
 
 def _collection(node: dict[str, Any]) -> Collection:

@@ -105,13 +105,24 @@ def parse_taken(text: str) -> datetime | None:
     return None
 
 
+def original_withheld(record: Mapping[str, Any], listed: bool = False) -> bool:
+    """Flickr withholds this photo's original from us, its owner, as it does for a free
+    account's photos since 2025-05-15 (an account's kind, once known, can feed this check).
+    Flickr documents no API change, so either sign counts: no ``originalsecret`` (listing or
+    getInfo), or, in a listing that asked for ``url_o`` (``listed``), a photo without one."""
+    if not record.get("originalsecret"):
+        return True
+    return listed and as_text(record.get("media")) != "video" and not record.get("url_o")
+
+
 def item_from_record(record: Mapping[str, Any], albums: tuple[str, ...] = ()) -> RemoteItem:
     """A listing record (people.getPhotos, search, recentlyUpdated with EXTRAS) as a RemoteItem."""
     machine = as_text(record.get("machine_tags")).split()
     tags = as_text(record.get("tags")).split()
     return _item(record, as_text(record.get("title")), machine, machine + tags,
                  as_text(record.get("datetaken")), as_int(record.get("datetakenunknown")),
-                 as_int(record.get("datetakengranularity")), albums)
+                 as_int(record.get("datetakengranularity")), albums,
+                 original_withheld(record, listed=True))
 
 
 def item_from_info(info: Mapping[str, Any], albums: tuple[str, ...] = ()) -> RemoteItem:
@@ -124,11 +135,12 @@ def item_from_info(info: Mapping[str, Any], albums: tuple[str, ...] = ()) -> Rem
               "lastupdate": dates.get("lastupdate")}
     return _item(record, as_text(info.get("title")), machine, machine + raw,
                  as_text(dates.get("taken")), as_int(dates.get("takenunknown")),
-                 as_int(dates.get("takengranularity")), albums)
+                 as_int(dates.get("takengranularity")), albums, original_withheld(record))
 
 
 def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: list[str],
-          taken_text: str, unknown: int, granularity: int, albums: tuple[str, ...]) -> RemoteItem:
+          taken_text: str, unknown: int, granularity: int, albums: tuple[str, ...],
+          withheld: bool = False) -> RemoteItem:
     fmt = as_text(record.get("originalformat")).lower() or None
     media: Literal["photo", "video"] = (
         "video" if as_text(record.get("media")) == "video" else "photo")
@@ -141,6 +153,8 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
         extra["format"] = fmt
     if record.get("originalsecret"):
         extra["content_version"] = as_text(record.get("originalsecret"))
+    if withheld:
+        extra["withheld"] = "free_account"
     for url in ("url_o", "url_q"):  # the original's address; a 150 px square for the dashboard
         if record.get(url):
             extra[url] = as_text(record.get(url))

@@ -213,6 +213,17 @@ MIGRATIONS: list[Migration] = [
                     data TEXT NOT NULL,             -- JSON: FlickrAccount.to_dict()
                     updated REAL NOT NULL
                 )""",)),
+    # Version 9 (issue 17): previews of photos whose original a remote withholds.
+    Migration("previews: the largest size Flickr allows of a free account's photo, kept apart",
+              ("""CREATE TABLE previews (
+                   remote TEXT NOT NULL,
+                   remote_id TEXT NOT NULL,
+                   path TEXT NOT NULL,           -- relative to library.root, in the previews folder
+                   label TEXT NOT NULL,          -- the size it is ("Large": 1024 px)
+                   width INTEGER, height INTEGER,
+                   created REAL NOT NULL,
+                   PRIMARY KEY (remote, remote_id)
+               )""",)),
 ]
 
 

@@ -85,3 +85,13 @@ def cursor_of(conn: sqlite3.Connection, remote: str) -> Cursor | None:
     row = conn.execute("SELECT cursor, full_listing_at FROM remote_cursors WHERE remote = ?",
                        (remote,)).fetchone()
     return Cursor(row[0], row[1]) if row else None
+
+
+def withheld_counts(conn: sqlite3.Connection, remote: str) -> dict[str, int]:
+    """Why -> how many listed items the remote withholds the original of (``extra.withheld``)
+    and no pair shows: photos kept on the remote only, for ``photosync status``."""
+    rows = conn.execute(
+        "SELECT json_extract(r.data, '$.extra.withheld') AS why, COUNT(*) FROM remote_items r "
+        "WHERE r.remote = ? AND why IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairs p "
+        "WHERE p.remote = r.remote AND p.remote_id = r.id) GROUP BY why", (remote,))
+    return {str(row[0]): int(row[1]) for row in rows}

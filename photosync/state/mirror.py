@@ -98,6 +98,12 @@ class MirrorStore:
             "SELECT path, size, info_level FROM mirror_photos WHERE dest = ?"
             " AND status = 'complete' AND path IS NOT NULL AND size IS NOT NULL", (self.dest,))]
 
+    def holds_previews(self) -> bool:
+        """Any file here a preview (``<id>.preview.<ext>``: Flickr gave no original)?"""
+        return self.conn.execute(
+            "SELECT 1 FROM mirror_photos WHERE dest = ? AND status = 'complete'"
+            " AND path LIKE '%.preview.%' LIMIT 1", (self.dest,)).fetchone() is not None
+
     def known(self) -> dict[str, str | None]:
         """id -> path of every photo not known to be gone."""
         return {r["id"]: r["path"] for r in self.conn.execute(

@@ -219,6 +219,7 @@ class Plan:
     forget: list[str] = field(default_factory=list)  # remote ids whose pairs are obsolete
     messages: list[str] = field(default_factory=list)  # why something was held back
     notes: list[str] = field(default_factory=list)  # worth telling, but nothing failed
+    withheld: list[str] = field(default_factory=list)  # remote-only ids whose original is withheld
     aborted: str | None = None  # set: nothing at all is done for this remote
 
     def count(self, *kinds: str) -> int:

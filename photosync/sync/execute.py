@@ -25,6 +25,7 @@ from photosync.errors import (
     ItemError,
     LocalDiskError,
     NotFound,
+    OriginalWithheld,
     PhotosyncError,
     RemoteError,
     UploadsRefused,
@@ -215,6 +216,11 @@ class Executor:
         message = describe(error)
         if isinstance(error, ChangedSinceIndexed) and action.path:
             read_again(self.conn, action.path)  # even if its size and time look unchanged
+        if isinstance(error, OriginalWithheld) and action.remote_id in self._item_map:
+            # listed before the remote withheld it: remembered, so the next plan skips it
+            item = self._item(action.remote_id)
+            update_cache(self.conn, self.remote.name,
+                         [replace(item, extra={**item.extra, "withheld": error.why})], [])
         if isinstance(error, RemoteError) and self.fatal is None:
             self.fatal = error
         journal_end(self.conn, entry, message)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from photosync.remotes.base import RemoteItem
+from photosync.remotes.base import RemoteItem, withheld
 from photosync.remotes.names import remote_extension, safe_name
 from photosync.sync.actions import Pair
 from photosync.sync.policy import Policy
@@ -39,7 +39,10 @@ class LocalPhoto(Protocol):
 
 
 def content_version(item: RemoteItem) -> str | None:
-    """What changes when the remote's *content* changes: Drive's MD5, Flickr's original secret."""
+    """What changes when the remote's *content* changes: Drive's MD5, Flickr's original secret.
+    None while the original is withheld: the version is learnt once it can be downloaded."""
+    if withheld(item):
+        return None
     version = item.md5 or item.extra.get("content_version") or item.signature
     return str(version) if version is not None else None
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from photosync.remotes.base import RemoteItem
+from photosync.remotes.base import RemoteItem, withheld
 from photosync.sync.actions import (
     Action,
     Conflict,
@@ -116,7 +116,9 @@ def _local_state(view: View, pair: Pair) -> tuple[Side, LocalPhoto | None]:
 def _remote_state(pair: Pair, item: RemoteItem | None) -> Side:
     if item is None:
         return "missing"
-    return "same" if pair.version is None or content_version(item) == pair.version else "changed"
+    if pair.version is None or withheld(item):  # a withheld original: nothing to fetch anyway
+        return "same"
+    return "same" if content_version(item) == pair.version else "changed"
 
 
 def _upload(photo: LocalPhoto, policy: Policy, reason: str, pair: Pair | None = None) -> Upload:
@@ -320,8 +322,21 @@ class _Planner:
                 self.add(Skip(remote=self.policy.remote, reason=f"{item.media} on "
                               f"{self.policy.label} that the library does not index "
                               f"(library.extensions); not downloaded", remote_id=item.id))
+            elif self.policy.downloads and withheld(item):
+                self.keep_remote_only(item, dups)
             elif self.policy.downloads:
                 self.download(item, dups)
+        if self.out.withheld:
+            self.out.notes.append(f"{len(self.out.withheld)} photo(s) on {self.policy.label} not "
+                                  f"downloaded: {withheld(view.items[self.out.withheld[0]])}")
+
+    def keep_remote_only(self, item: RemoteItem, dups: tuple[str, ...]) -> None:
+        """A photo whose original the remote withholds: said (a skip and one note for all),
+        never downloaded in a smaller size, so never in the library nor on other remotes."""
+        for same in (item.id, *dups):
+            self.out.withheld.append(same)
+            self.add(Skip(remote=self.policy.remote, reason=str(withheld(item)), remote_id=same,
+                          album=item.albums[0] if item.albums else None, size=None))
 
     def known_elsewhere(self, item: RemoteItem, dups: tuple[str, ...], present: LocalPhoto,
                         rule: str) -> None:

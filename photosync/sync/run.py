@@ -48,6 +48,7 @@ from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import RemoteView, observe
 from photosync.sync.plan import Plan, plan
 from photosync.sync.policy import Evidence, Policy
+from photosync.sync.previews import update_previews
 from photosync.sync.results import RemoteReport, SyncReport, errors, summary
 
 log = logging.getLogger("photosync.sync")
@@ -239,6 +240,10 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
         if report.account is not None:  # this run's uploads count too
             report.account = report.account.with_usage(*usage_of(cached_items(ctx.conn, name)))
             save_account(ctx.conn, name, report.account, ctx.clock())
+        if not ctx.options.dry_run and report.error is None:
+            keep = isinstance(section, FlickrConfig) and section.download_previews
+            report.plan.notes.extend(update_previews(ctx.conn, ctx.config.library.root, remote,
+                                                     report.plan, policy, keep))
     # A listing that failed after its retries too, or a token file to fix (this remote only).
     except (RemoteError, TransientError, TokenFileError) as exc:
         report.error = str(exc)

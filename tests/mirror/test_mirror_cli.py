@@ -66,12 +66,14 @@ def test_own_stream_private_videos_albums_collections(small):
 def test_public_stream_by_username_and_user_id(small):
     public = [p for p in small.mine() if p["privacy"]["ispublic"]]
     small.run("--username", "testuser", "--image-only")
-    assert small.files() == sorted(f"{p['id']}.{'mp4' if p['media'] == 'video' else 'jpg'}" for p in public)
+    # A visitor gets no original: each file is a preview, named so (issue 17)
+    assert small.files() == sorted(f"{p['id']}.preview.{'mp4' if p['media'] == 'video' else 'jpg'}"
+                                   for p in public)
     videos = [p for p in admin(small.url, "state")["photos"] if p["id"] in {q["id"] for q in public}
               and p["media"] == "video"]
     assert videos  # a visitor gets the largest video file ("Site MP4"), never the "Video Player"
     for video in videos:
-        assert sha(small.dest / "photostream" / f"{video['id']}.mp4") == video["sha256"]
+        assert sha(small.dest / "photostream" / f"{video['id']}.preview.mp4") == video["sha256"]
     other = small.tmp / "by-id"
     small.run("--user-id", small.nsid, "--info-only", dest=other)
     assert len(small.files(other)) == len(public) and all(n.endswith(".json") for n in small.files(other))
@@ -204,3 +206,55 @@ def test_ignore_photos_or_videos_and_the_info_levels(small):
     assert again["updated"] == str(len(videos)) and again["downloaded"] == "0 B"  # sidecars only
     assert json.loads((other / "photostream" / f"{files[0]}.json").read_text())["info_level"] == 2
     assert small.run("--me", "--ignore-photos", "--ignore-videos", expect=2).stderr.count("\n") == 1
+
+
+def test_a_free_accounts_mirror_keeps_marked_previews_until_it_goes_pro(small):
+    """Issue 17: Flickr gives a free account's owner no original (2025-05-15). The mirror keeps
+    the largest size it gives, named and marked a preview and counted; Pro brings the originals,
+    which replace the previews (albums follow)."""
+    mine = small.mine()
+    admin(small.url, "account", {"username": "testuser", "kind": "free"})
+    stats = small.stats(small.run("--me"))
+    assert stats["originals unavailable"] == f"{len(mine)} (previews kept)", stats
+    assert stats["failed"] == "0" and stats["new"] == str(len(mine))
+    names = [n for n in small.files() if not n.endswith(".json")]
+    assert sorted(names) == sorted(f"{p['id']}.preview.{'mp4' if p['media'] == 'video' else 'jpg'}"
+                                   for p in mine)
+    photo = next(p for p in mine if p["media"] == "photo")
+    sidecar = json.loads((small.dest / "photostream" / f"{photo['id']}.preview.jpg.json").read_text())
+    assert sidecar["size"] == "Large" and sidecar["preview"] is True and sidecar["width"] == 1024
+    from wand.image import Image
+    with Image(filename=str(small.dest / "photostream" / f"{photo['id']}.preview.jpg")) as img:
+        assert max(img.width, img.height) == 1024
+    links = [p.name for p in (small.dest / "Albums").rglob("*") if p.is_symlink()]
+    assert links and all(".preview." in n for n in links)
+
+    admin(small.url, "account", {"username": "testuser", "kind": "pro"})
+    stats = small.stats(small.run("--me"))  # a mirror holding previews walks in full
+    assert stats["originals unavailable"] == "0 (previews kept)" and stats["failed"] == "0"
+    assert stats["updated"] == str(len(mine)), stats
+    names = [n for n in small.files() if not n.endswith(".json")]
+    assert sorted(names) == sorted(f"{p['id']}.{p['originalformat']}" for p in mine)
+    sidecar = json.loads((small.dest / "photostream" / f"{photo['id']}.jpg.json").read_text())
+    assert sidecar["size"] == "Original" and sidecar["preview"] is False
+    links = [p for p in (small.dest / "Albums").rglob("*") if p.is_symlink()]
+    assert links and all(".preview." not in p.name and p.resolve().is_file() for p in links)
+
+
+def test_a_preview_an_older_mirror_named_like_a_photo_is_renamed_not_downloaded_again(small):
+    small.run("--username", "testuser")
+    stream = small.dest / "photostream"
+    conn = sqlite3.connect(small.tmp / "state" / "photosync.db")
+    try:  # what photosync before issue 17 left: a visitor's copies named <id>.<ext>
+        for path in [p for p in stream.iterdir() if ".preview." in p.name]:
+            path.rename(stream / path.name.replace(".preview.", ".", 1))
+        with conn:
+            conn.execute("UPDATE mirror_photos SET path = replace(path, '.preview.', '.')")
+    finally:
+        conn.close()
+    stats = small.stats(small.run("--username", "testuser"))
+    assert stats["file downloads"] == "0" and stats["failed"] == "0", stats
+    names = small.files()
+    assert names and all(".preview." in n for n in names), names
+    sidecar = json.loads(next(stream.glob("*.preview.jpg.json")).read_text())
+    assert sidecar["preview"] is True and sidecar["size"]

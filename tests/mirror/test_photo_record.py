@@ -25,7 +25,9 @@ def test_a_visitor_gets_the_largest_listed_size_up_to_6k():
                                        height_6k="4096", url_3k=f"{STATIC}/52000000001_xyz_3k.jpg",
                                        width_3k=3072, height_3k=2048))
     assert photo.url.endswith("_6k.jpg") and (photo.width, photo.height) == (6144, 4096)
-    assert photo.name == "52000000001.jpg" and photo.version == "abc123"
+    # not the original: a preview, named and marked so (issue 17)
+    assert photo.name == "52000000001.preview.jpg" and photo.version == "abc123"
+    assert photo.preview and photo.size == "X-Large 6K"
 
 
 def test_the_original_wins_when_the_owner_allows_it():
@@ -35,9 +37,19 @@ def test_the_original_wins_when_the_owner_allows_it():
                                        url_6k=f"{STATIC}/52000000001_xyz_6k.jpg", width_6k=6144,
                                        height_6k=4096))
     assert photo.url.endswith("_o.png") and photo.name == "52000000001.png"
+    assert not photo.preview and photo.size == "Original"
     assert photo.version == "0123abcd"
 
 
 def test_a_video_is_never_its_poster_frame():
     photo = from_record(visitor_record(media="video", url_o=f"{STATIC}/52000000001_0123abcd_o.jpg"))
-    assert photo.url is None and photo.name == "52000000001.mp4"  # getSizes names the file
+    assert photo.url is None and photo.name == "52000000001.preview.mp4"  # getSizes names it
+
+
+def test_a_free_accounts_photo_listed_to_its_owner_is_a_1024_px_preview():
+    """Since 2025-05-15 Flickr lists a free account's photo to its owner with no original and
+    nothing above 1024 px (the emulator's model): the mirror keeps Large, marked a preview."""
+    photo = from_record(visitor_record(url_k=None, url_h=None, url_l=f"{STATIC}/52000000001_abc123_b.jpg",
+                                       width_l="1024", height_l="683"))
+    assert photo.url.endswith("_b.jpg") and photo.preview and photo.size == "Large"
+    assert photo.name == "52000000001.preview.jpg" and (photo.width, photo.height) == (1024, 683)

@@ -127,6 +127,19 @@ def test_loose_json_types_are_coerced() -> None:
     assert title_for("a.b.jpg") == "a.b" and title_for("..") == ".." and title_for("x") == "x"
 
 
+def test_an_original_flickr_withholds_is_known_by_either_sign() -> None:
+    """Issue 17: no originalsecret (the emulator's model of a free account), or an originalsecret
+    but no url_o in a listing that asked for it (should Flickr still send the secret)."""
+    from photosync.remotes.base import withheld
+    listed = {"id": "1", "media": "photo", "originalsecret": "ab", "url_o": "https://x/1_ab_o.jpg"}
+    assert withheld(item_from_record(listed)) is None
+    for record in ({**listed, "url_o": ""}, {"id": "1", "media": "photo", "url_l": "https://x/b"}):
+        item = item_from_record(record)
+        assert withheld(item) == ("Flickr does not let free accounts download originals: kept on "
+                                  "Flickr only") and item.extra.get("url_o") is None
+    assert withheld(item_from_record({"id": "2", "media": "video", "originalsecret": "cd"})) is None
+
+
 def test_upload_sets_title_privacy_and_machine_tag(flickr_remotes, tmp_path) -> None:
     remote, url = flickr_remotes(privacy="friends")
     item = remote.upload(write_photo(tmp_path, 1, "Holiday 2020.JPG"), "Holiday 2020.JPG", None, SIG)
