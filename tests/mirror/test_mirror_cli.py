@@ -22,7 +22,7 @@ def order_of(m) -> list[str]:
     """Photo ids in the order the mirror recorded them (workers=1 makes it the walk order)."""
     conn = sqlite3.connect(m.tmp / "state" / "photosync.db")
     try:
-        return [r[0] for r in conn.execute("SELECT id FROM mirror_photos ORDER BY updated")]
+        return [r[0] for r in conn.execute("SELECT id FROM mirror_photos ORDER BY updated, rowid")]
     finally:
         conn.close()
 
