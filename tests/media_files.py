@@ -47,6 +47,17 @@ def make_video(path: Path, seed: int | str, taken: datetime | None = None,
     return path
 
 
+def pad_video(path: Path, size: int) -> Path:
+    """Grow the MP4/MOV at ``path`` to ``size`` bytes with a trailing ``free`` box, as sparse
+    zeros: still a valid video, made in no time and no disk space."""
+    start = path.stat().st_size
+    with open(path, "r+b") as fh:
+        fh.seek(start)
+        fh.write(struct.pack(">I4s", size - start, b"free"))
+        fh.truncate(size)
+    return path
+
+
 def make_raw(path: Path, seed: int | str, taken: datetime, offset: str | None = None) -> Path:
     """A small RAW file at ``path`` in the structure its extension's cameras use."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,92 @@
+"""Issue 19 through the CLI against both emulators: videos both ways, a Live Photo, RAW + JPEG,
+each remote under its media rule (defaults: Flickr photo + video, Drive all four)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from googleapiclient.http import MediaFileUpload
+
+from photosync.emulators.drive_client import service_for
+from tests.media_files import make_raw, make_video
+from tests.scenarios.conftest import count
+
+TAKEN = datetime(2023, 7, 14, 18, 30, 5)
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def paths(doc: dict, remote: str, action: str) -> list[str]:
+    return sorted(a["path"] for a in doc["actions"]
+                  if a["remote"] == remote and a["action"] == action)
+
+
+def test_videos_live_photos_and_raw_follow_each_remotes_media_rule(world):
+    clip = make_video(world.root / "2023/Trip/VID_0001.mp4", 1, TAKEN, device="android")
+    # A Live Photo: the clip beside its photo, same stem, same moment (the zone says so).
+    world.photo("2023/Trip/IMG_0002.JPG", 2, TAKEN)
+    live = make_video(world.root / "2023/Trip/IMG_0002.MOV", 2, TAKEN, device="iphone")
+    # Same name, another day: no Live Photo, an ordinary video.
+    world.photo("2023/Trip/IMG_0003.JPG", 3, TAKEN)
+    other = make_video(world.root / "2023/Trip/IMG_0003.MOV", 3, datetime(2019, 1, 1),
+                       device="iphone")
+    raw = make_raw(world.root / "2023/Trip/IMG_0002.CR2", 2, TAKEN)
+
+    doc = world.sync()
+    flickr_up = paths(doc, "flickr", "upload")
+    drive_up = paths(doc, "drive", "upload")
+    assert flickr_up == ["2023/Trip/IMG_0002.JPG", "2023/Trip/IMG_0003.JPG",
+                         "2023/Trip/IMG_0003.MOV", "2023/Trip/VID_0001.mp4"]
+    assert drive_up == sorted(flickr_up + ["2023/Trip/IMG_0002.CR2", "2023/Trip/IMG_0002.MOV"])
+    notes = [m["message"] for m in doc["messages"] if m["remote"] == "flickr"]
+    assert any("starts receiving videos: 2 video(s)" in n for n in notes), notes
+    assert any("1 new live_clip file(s) not sent to Flickr" in n for n in notes), notes
+    assert any("1 new raw file(s) not sent to Flickr" in n for n in notes), notes
+    # The RAW and its JPEG (and the Live Photo's clip) are one shot in the report.
+    shots = {a["path"]: a.get("shot") for a in doc["actions"] if a["remote"] == "drive"}
+    assert shots["2023/Trip/IMG_0002.CR2"] == shots["2023/Trip/IMG_0002.JPG"] is not None
+    assert shots["2023/Trip/IMG_0002.MOV"] == shots["2023/Trip/IMG_0002.JPG"]
+    assert shots["2023/Trip/IMG_0003.MOV"] is None
+
+    # The videos carry their SHA-256 on both remotes.
+    flickr_tags = {t for p in world.flickr_photos() for t in p["machine_tags"]}
+    assert f"photosync:signature={sha(clip)}" in flickr_tags
+    assert f"photosync:signature={sha(other)}" in flickr_tags
+    drive = {f["name"]: f for f in world.drive_photos()}
+    assert drive["IMG_0002.MOV"]["appProperties"]["photosync_signature"] == sha(live)
+    assert drive["IMG_0002.CR2"]["appProperties"]["photosync_signature"] == sha(raw)
+    assert drive["VID_0001.mp4"]["mimeType"] == "video/mp4"
+
+    # Nothing left to do, and the notice is not said again.
+    doc = world.sync()
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+    assert not any("starts receiving videos" in m["message"] for m in doc["messages"])
+
+    # A video moved to another album is moved, never uploaded again.
+    (world.root / "2023/Home").mkdir()
+    clip.rename(world.root / "2023/Home/VID_0001.mp4")
+    doc = world.sync()
+    assert count(doc, "flickr", "upload") == 0 and count(doc, "drive", "upload") == 0
+    assert paths(doc, "flickr", "move") == paths(doc, "drive", "move") == \
+        ["2023/Home/VID_0001.mp4"]
+
+
+def test_a_video_only_on_a_remote_is_downloaded_and_sent_to_the_other(world):
+    world.photo("a.jpg", 1)
+    world.sync()
+    clip = make_video(world.tmp / "elsewhere/VID_9.mp4", 9, TAKEN)
+    (folder,) = [f["id"] for f in world.drive_files() if f["name"] == "Photos"]
+    service_for(world.drive_url).files().create(
+        body={"name": "VID_9.mp4", "parents": [folder]},
+        media_body=MediaFileUpload(str(clip), mimetype="video/mp4")).execute()
+    doc = world.sync()
+    assert paths(doc, "drive", "download") == ["From Google Drive/VID_9.mp4"]
+    assert (world.root / "From Google Drive/VID_9.mp4").read_bytes() == clip.read_bytes()
+    assert paths(doc, "flickr", "upload") == ["From Google Drive/VID_9.mp4"]
+    drive = {f["name"]: f for f in world.drive_photos()}
+    assert drive["VID_9.mp4"]["appProperties"]["photosync_signature"] == sha(clip)  # tagged
+    doc = world.sync()
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
