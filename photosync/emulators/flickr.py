@@ -96,6 +96,7 @@ class FlickrEmulator(EmulatorApp):
             0  # per account; past it uploads answer 6 (a free account's 1,000), 0: none
         )
         self._derived: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.video_processing_seconds = 0.0  # a new video is "pending" this long (transcoding)
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
     def method_name(self, request: Request) -> str:
@@ -294,6 +295,8 @@ class FlickrEmulator(EmulatorApp):
             if not is_async:
                 raise
             photo = None
+        if photo is not None and photo.media == "video":
+            self.state.processing[photo.id] = ("", now + self.video_processing_seconds)
         self.mark_dirty()
         if is_async:
             ticket = flickr_upload.new_ticket(self.state, owner, photo.id if photo else None)
@@ -383,4 +386,6 @@ class FlickrEmulator(EmulatorApp):
             )
             if photo is None or photo.media != "video" or match["secret"] != secret:
                 return Response(404, b"Not Found")
+            if match["kind"] == "site" and self.state.video_state(photo.id, time.time()) != "ready":
+                return Response(404, b"Not Found")  # not transcoded yet (or never)
             return Response.redirect(fmt.static_url(self.base_url, photo, "o"))

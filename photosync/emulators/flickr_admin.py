@@ -24,6 +24,11 @@
   photos gets upload error 6 ("User exceeded upload limit"), like a full free account.
 ``POST /_admin/account`` with ``{"username": NAME, "kind": "free"|"pro"}`` (the account is created
   if new; accounts are Pro unless set) -> ``{"user_nsid", "username", "kind"}``.
+``POST /_admin/video`` with ``{"photo_id": ID, "state": "pending"|"failed"|"ready"}`` (a video's
+  processing state from now on, as photos.getInfo's ``video`` element says it; only a ready video
+  offers the transcoded "Site MP4" in getSizes, the owner's "Video Original" is there from the
+  upload on) and/or ``{"processing_seconds": N}`` (videos uploaded next stay pending N seconds;
+  default 0) -> ``{"photo_id", "state", "processing_seconds"}``.
 ``POST /_admin/token`` with ``{"username": "testuser", "perms": "read|write|delete"}`` (the
   account is created if new) -> ``{"oauth_token", "oauth_token_secret", "perms", "user_nsid",
   "username", "fullname", "api_key", "api_secret"}``.
@@ -94,6 +99,8 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
             )
     if name == "account" and request.method == "POST":
         return set_account_kind(app, request.json() or {})
+    if name == "video" and request.method == "POST":
+        return set_video_state(app, request.json() or {})
     if name == "quota" and request.method == "POST":
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
@@ -124,6 +131,26 @@ def set_account_kind(app: FlickrEmulator, body: dict[str, Any]) -> Response:
         return Response.json(
             {"user_nsid": account.nsid, "username": account.username, "kind": account.kind}
         )
+
+
+VIDEO_STATES = ("pending", "failed", "ready")
+
+
+def set_video_state(app: FlickrEmulator, body: dict[str, Any]) -> Response:
+    """Steer video processing (the contract route ``POST /_admin/video``)."""
+    photo_id, state = str(body.get("photo_id") or ""), body.get("state")
+    with app.lock:
+        if "processing_seconds" in body:
+            app.video_processing_seconds = float(body["processing_seconds"])
+        if photo_id or state:
+            photo = app.state.photos.get(photo_id)
+            if photo is None or photo.media != "video" or state not in VIDEO_STATES:
+                return Response.json({"error": 'send {"photo_id": ID of a video, "state": '
+                                               '"pending"|"failed"|"ready"}'}, status=400)
+            app.state.processing[photo_id] = ("" if state == "ready" else str(state), 0.0)
+            app.state.touch()
+        return Response.json({"photo_id": photo_id or None, "state": state,
+                              "processing_seconds": app.video_processing_seconds})
 
 
 def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from photosync.errors import AuthorizationNeeded, Conflict, NotFound, TransientError
+from photosync.errors import AuthorizationNeeded, Conflict, ItemError, NotFound, TransientError
 from photosync.remotes.base import Album, Capabilities, Changes, Collection, Page, RemoteItem
 from photosync.remotes.files import atomic_download
 from photosync.remotes.flickr_albums import AlbumIndex
@@ -306,10 +306,34 @@ def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
     if videos:
         return as_text(_labelled(videos, "Video Original").get("source")), "video"
     if any(as_text(s.get("media")) == "video" for s in sizes):
+        state = video_state(client, item_id)
+        if state in ("pending", "failed"):
+            raise VideoNotReady(item_id, state)
         raise NotFound(f"flickr: video {item_id} offers no downloadable video size")
     if not sizes:
         raise NotFound(f"flickr: photo {item_id} has no downloadable size")
     return as_text(_labelled(sizes, "Original").get("source")), "photo"
+
+
+class VideoNotReady(ItemError):
+    """A video Flickr has not (or could not) transcode: no file for the caller yet. Not missing:
+    never uploaded again; said with its id and state, and fetched by a later run."""
+
+    def __init__(self, item_id: str, state: str):
+        self.item_id, self.state = item_id, state
+        super().__init__(
+            f"flickr: video {item_id} is still being processed by Flickr (video pending); "
+            f"fetched by a later run" if state == "pending" else
+            f"flickr: Flickr failed to process video {item_id} (video failed); only its owner "
+            f"can fix it on Flickr (replace or delete it)")
+
+
+def video_state(client: FlickrClient, item_id: str) -> str:
+    """ready, pending or failed: photos.getInfo's ``video`` element (one API call)."""
+    video = (client.call("photos.getInfo", photo_id=item_id).get("photo") or {}).get("video")
+    if not isinstance(video, dict):
+        return "ready"
+    return next((s for s in ("failed", "pending") if as_int(video.get(s))), "ready")
 
 
 def _labelled(sizes: list[dict[str, Any]], label: str) -> dict[str, Any]:

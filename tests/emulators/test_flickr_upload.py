@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+import urllib.error
 from datetime import datetime
 
 import pytest
@@ -112,6 +113,33 @@ def test_video_sizes_and_play_redirect(flickr_emulator, flickr_client):
     stranger = flickr_client(username="stranger")
     labels = {s["label"] for s in stranger.photos.getSizes(photo_id=photo_id)["sizes"]["size"]}
     assert "Video Original" not in labels and "Site MP4" in labels
+
+
+def test_a_video_is_processed_after_a_delay_or_as_the_admin_route_says(flickr_emulator,
+                                                                       flickr_client):
+    """photos.getInfo's video element: pending while Flickr transcodes (no "Site MP4" yet, the
+    owner's original is there from the upload on), then ready; POST /_admin/video steers it."""
+    flickr = flickr_client(perms="write")
+    admin(flickr_emulator.url, "video", {"processing_seconds": 60})
+    photo_id = upload(flickr, fake_video("slow"))
+    admin(flickr_emulator.url, "video", {"processing_seconds": 0})
+
+    def state() -> dict:
+        return flickr.photos.getInfo(photo_id=photo_id)["photo"]["video"]
+
+    def labels() -> set[str]:
+        return {s["label"] for s in flickr.photos.getSizes(photo_id=photo_id)["sizes"]["size"]}
+
+    assert (state()["pending"], state()["ready"], state()["failed"]) == (1, 0, 0)
+    assert "Site MP4" not in labels() and "Video Original" in labels()
+    admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "failed"})
+    assert (state()["pending"], state()["ready"], state()["failed"]) == (0, 0, 1)
+    admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "ready"})
+    assert state()["ready"] == 1 and "Site MP4" in labels()
+    quick = upload(flickr, fake_video("quick"))
+    assert flickr.photos.getInfo(photo_id=quick)["photo"]["video"]["ready"] == 1
+    with pytest.raises(urllib.error.HTTPError):  # a state Flickr does not have
+        admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "lost"})
 
 
 def test_seeded_photos_download_deterministically(flickr_emulator, flickr_client):

@@ -204,3 +204,22 @@ def test_ignore_photos_or_videos_and_the_info_levels(small):
     assert again["updated"] == str(len(videos)) and again["downloaded"] == "0 B"  # sidecars only
     assert json.loads((other / "photostream" / f"{files[0]}.json").read_text())["info_level"] == 2
     assert small.run("--me", "--ignore-photos", "--ignore-videos", expect=2).stderr.count("\n") == 1
+
+
+def test_videos_flickr_has_not_processed_are_recorded_with_their_state(small):
+    """Issue 19: a visitor gets a video's transcoded stream only once Flickr has made it. A
+    pending one is recorded as such (fetched by a later run), a failed one named with its id."""
+    public = [p for p in small.mine() if p["privacy"]["ispublic"] and p["media"] == "video"]
+    assert len(public) >= 2
+    pending, failed = public[0]["id"], public[1]["id"]
+    admin(small.url, "video", {"photo_id": pending, "state": "pending"})
+    admin(small.url, "video", {"photo_id": failed, "state": "failed"})
+    result = small.run("--username", "testuser", "--image-only", expect=None)
+    assert result.returncode != 0
+    assert f"video {pending} is still being processed by Flickr (video pending)" in result.stderr
+    assert f"Flickr failed to process video {failed} (video failed)" in result.stderr
+    assert f"{pending}.mp4" not in small.files() and f"{failed}.mp4" not in small.files()
+    admin(small.url, "video", {"photo_id": pending, "state": "ready"})
+    admin(small.url, "video", {"photo_id": failed, "state": "ready"})
+    small.run("--username", "testuser", "--image-only")
+    assert {f"{pending}.mp4", f"{failed}.mp4"} <= set(small.files())
