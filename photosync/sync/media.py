@@ -18,16 +18,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal, Protocol
 
-from photosync.config import MEDIA_KINDS
 from photosync.library.rules import RAW_EXTENSIONS, VIDEO_EXTENSIONS, extension, is_raw
 from photosync.remotes.base import RemoteItem
 from photosync.remotes.names import remote_extension
 from photosync.state.index import LocalFile
 
 Kind = Literal["photo", "video", "live_clip", "raw"]
-ALL_KINDS: frozenset[str] = frozenset(MEDIA_KINDS)
 LIVE_SECONDS = 2.0  # a Live Photo's clip and photo carry the same moment, to about a second
-BY_BYTES: frozenset[Kind] = frozenset({"video", "live_clip", "raw"})
 VIDEOS: frozenset[str] = frozenset({"video", "live_clip"})
 
 
