@@ -25,7 +25,8 @@
 ``POST /_admin/account`` with ``{"username": NAME, "kind": "free"|"pro"}`` (the account is created
   if new; accounts are Pro unless set) -> ``{"user_nsid", "username", "kind"}``.
 ``POST /_admin/video`` with ``{"photo_id": ID, "state": "pending"|"failed"|"ready"}`` (a video's
-  processing state from now on, as photos.getInfo's ``video`` element says it; only a ready video
+  processing state from now on, as photos.getInfo's ``video`` element and the listings'
+  ``media_status`` (``media`` extra) say it, its lastupdate now; only a ready video
   offers the transcoded "Site MP4" in getSizes, the owner's "Video Original" is there from the
   upload on) and/or ``{"processing_seconds": N}`` (videos uploaded next stay pending N seconds;
   default 0) -> ``{"photo_id", "state", "processing_seconds"}``.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +150,7 @@ def set_video_state(app: FlickrEmulator, body: dict[str, Any]) -> Response:
                 return Response.json({"error": 'send {"photo_id": ID of a video, "state": '
                                                '"pending"|"failed"|"ready"}'}, status=400)
             app.state.processing[photo_id] = ("" if state == "ready" else str(state), 0.0)
+            photo.lastupdate = int(time.time())  # the change feed (recentlyUpdated) shows it
             app.state.touch()
         return Response.json({"photo_id": photo_id or None, "state": state,
                               "processing_seconds": app.video_processing_seconds})

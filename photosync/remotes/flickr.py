@@ -42,6 +42,7 @@ from photosync.remotes.flickr_items import (
     as_text,
     item_from_info,
     item_from_record,
+    processing_state,
     signature_tag,
     title_for,
 )
@@ -329,11 +330,9 @@ class VideoNotReady(ItemError):
 
 
 def video_state(client: FlickrClient, item_id: str) -> str:
-    """ready, pending or failed: photos.getInfo's ``video`` element (one API call)."""
-    video = (client.call("photos.getInfo", photo_id=item_id).get("photo") or {}).get("video")
-    if not isinstance(video, dict):
-        return "ready"
-    return next((s for s in ("failed", "pending") if as_int(video.get(s))), "ready")
+    """ready, pending or failed, as photos.getInfo says (one API call)."""
+    info = client.call("photos.getInfo", photo_id=item_id).get("photo") or {}
+    return processing_state(info) or "ready"
 
 
 def _labelled(sizes: list[dict[str, Any]], label: str) -> dict[str, Any]:

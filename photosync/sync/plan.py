@@ -344,6 +344,7 @@ class _Planner:
         clips = self.live_clips
         video_keys = {p.signature for members in self.view.groups.values() for p in members
                       if kind_of(p.path, clips) in VIDEOS}
+        self.processing_notes(pairs)
         if any(p.signature in video_keys for p in pairs):
             return  # videos went there before
         videos = [a for a in self.out.actions
@@ -354,6 +355,21 @@ class _Planner:
                 f"{policy.label} starts receiving videos: {len(videos)} video(s), "
                 f"{size / 1e6:.1f} MB, uploaded from this run on ({policy.remote}.media lists "
                 f"them; remove video to keep them local)")
+
+    def processing_notes(self, pairs: Sequence[Pair]) -> None:
+        """Videos the remote has not processed (Flickr transcodes them after the upload): a
+        pending one is not missing, a failed one is named with its id; neither is sent again."""
+        label, paths = self.policy.label, {p.remote_id: p.path for p in pairs}
+        states = {i: self.view.items[i].extra.get("video_state") for i in sorted(self.view.items)}
+        pending = [i for i, state in states.items() if state == "pending"]
+        if pending:
+            self.out.notes.append(f"{len(pending)} video(s) still being processed by {label} "
+                                  f"(not missing; not uploaded again): {', '.join(pending[:20])}")
+        for item_id in (i for i, state in states.items() if state == "failed"):
+            where = f" ({paths[item_id]})" if item_id in paths else ""
+            self.out.notes.append(f"{label} failed to process video {item_id}{where}: it stays "
+                                  f"there and is not uploaded again; replace or delete it on "
+                                  f"{label}")
 
     def known_elsewhere(self, item: RemoteItem, dups: tuple[str, ...], present: LocalPhoto,
                         rule: str) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from googleapiclient.http import MediaFileUpload
 
+from photosync.emulators import admin
 from photosync.emulators.drive_client import service_for
 from tests.media_files import make_raw, make_video
 from tests.scenarios.conftest import count
@@ -90,3 +91,28 @@ def test_a_video_only_on_a_remote_is_downloaded_and_sent_to_the_other(world):
     assert drive["VID_9.mp4"]["appProperties"]["photosync_signature"] == sha(clip)  # tagged
     doc = world.sync()
     assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+
+
+def test_a_video_flickr_is_processing_is_not_missing_and_a_failed_one_is_named(world):
+    """Flickr transcodes a video after its upload (oPromessa #81: sometimes for days, sometimes
+    failing): while pending it is listed, not uploaded again; a failed one is named by id."""
+    admin(world.flickr_url, "video", {"processing_seconds": 3600})
+    make_video(world.root / "2023/VID_0005.mp4", 5, TAKEN)
+    doc = world.sync("--remote", "flickr")
+    assert paths(doc, "flickr", "upload") == ["2023/VID_0005.mp4"]
+    (video,) = [p for p in world.flickr_photos() if p["media"] == "video"]
+    doc = world.sync("--remote", "flickr")
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+    notes = [m["message"] for m in doc["messages"]]
+    assert f"1 video(s) still being processed by Flickr (not missing; not uploaded again): " \
+           f"{video['id']}" in notes, notes
+    admin(world.flickr_url, "video", {"photo_id": video["id"], "state": "failed"})
+    doc = world.sync("--remote", "flickr")
+    assert [a for a in doc["actions"] if a["action"] != "skip"] == []
+    assert f"Flickr failed to process video {video['id']} (2023/VID_0005.mp4): it stays there " \
+           f"and is not uploaded again; replace or delete it on Flickr" in \
+           [m["message"] for m in doc["messages"]]
+    admin(world.flickr_url, "video", {"photo_id": video["id"], "state": "ready"})
+    doc = world.sync("--remote", "flickr")
+    assert not [m for m in doc["messages"] if "video" in m["message"]], doc["messages"]
+    assert len(world.flickr_photos()) == 1
