@@ -260,3 +260,14 @@ def test_a_paired_photo_whose_tag_write_failed_is_retagged_once_uploads_are_allo
     assert [(a.kind, a.remote_id, a.signature) for a in p.actions] == [("retag", "9", "S1")]
     assert kinds(plan(local, [item("9", sig="S1")], [pair], policy())) == []
     assert kinds(plan(local, [item("9")], [pair], policy(direction="download"))) == []
+
+
+def test_a_video_over_the_accounts_limit_is_not_sent_and_the_report_says_why():
+    """The limits are data (people.getLimits on Flickr): past them, a skip names the sizes."""
+    local = [F("small.mp4", "K1", size=900), F("big.mov", "K2", size=2_000), F("a.jpg", "S1",
+                                                                              size=5_000)]
+    p = plan(local, [], [], policy(max_video_bytes=1_000))
+    assert kinds(p) == [("skip", "big.mov"), ("upload", "a.jpg"), ("upload", "small.mp4")]
+    (skip,) = [a for a in p.actions if a.kind == "skip"]
+    assert skip.reason == ("a video of 2,000 bytes, over the account's video upload limit on "
+                           "Remote (1,000 bytes); not sent")
