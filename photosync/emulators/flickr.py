@@ -8,7 +8,8 @@ Routes (all on the emulator's own host and port):
 - ``/{server}/{id}_{secret}[_{suffix}].jpg`` and ``/{server}/{id}_{originalsecret}_o.{format}``:
   the photo files, with Range. Flickr serves these from ``live.staticflickr.com``; the emulator
   serves them from itself (``base_url``) so one loopback port is all a test needs.
-- ``/photos/{user}/{id}/play/{orig|site|player}/{secret}/``: a video's file (302 to the original).
+- ``/photos/{user}/{id}/play/{orig|site|player}/{secret}/``: a video's file: ``orig`` 302 to the
+  original, ``site`` the transcoded stream (once the video is processed, else 404).
 - ``/_admin/...``: see ``flickr_admin``.
 
 Each request is checked in Flickr's order: format (111), method (112), API key (100), token (98),
@@ -21,7 +22,10 @@ required arguments and errors, with the codes and messages of Flickr's reflectio
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+import subprocess
+import tempfile
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -131,7 +135,7 @@ class FlickrEmulator(EmulatorApp):
             return self.static(request, match)
         match = PLAY.match(path)
         if match:
-            return self.play(match)
+            return self.play(request, match)
         return Response.html("<h1>Page not found</h1>", 404)
 
     def admin(self, name: str, request: Request) -> Response | None:
@@ -374,7 +378,7 @@ class FlickrEmulator(EmulatorApp):
             self._derived.popitem(last=False)
         return data
 
-    def play(self, match: re.Match) -> Response:
+    def play(self, request: Request, match: re.Match) -> Response:
         with self.lock:
             photo = self.state.photos.get(match["id"])
             secret = (
@@ -386,6 +390,39 @@ class FlickrEmulator(EmulatorApp):
             )
             if photo is None or photo.media != "video" or match["secret"] != secret:
                 return Response(404, b"Not Found")
-            if match["kind"] == "site" and self.state.video_state(photo.id, time.time()) != "ready":
+            if match["kind"] != "site":
+                return Response.redirect(fmt.static_url(self.base_url, photo, "o"))
+            if self.state.video_state(photo.id, time.time()) != "ready":
                 return Response(404, b"Not Found")  # not transcoded yet (or never)
-            return Response.redirect(fmt.static_url(self.base_url, photo, "o"))
+            blob = photo.blob
+        return Response.file(self._transcoded(blob), request, "video/mp4")
+
+    def _transcoded(self, blob: str) -> bytes:
+        """The "Site MP4": Flickr's own transcode, not the uploaded file. A real video is
+        re-encoded by ffmpeg (at most 640 px wide); bytes ffmpeg cannot read (the seeded stand-ins)
+        get a small stand-in of their own. Made on demand, cached like the smaller photo sizes."""
+        key = (blob, "site")
+        if key not in self._derived:
+            self._derived[key] = transcode(self.blobs.get(blob))
+            while len(self._derived) > 256:
+                self._derived.popitem(last=False)
+        return self._derived[key]
+
+
+def transcode(original: bytes) -> bytes:
+    """What Flickr's transcoder makes of ``original``: an MP4 by ffmpeg, at most 640 px wide;
+    for bytes ffmpeg cannot read, a small MP4-shaped stand-in unique to them."""
+    with tempfile.TemporaryDirectory(prefix="flickr-transcode-") as folder:
+        source, target = Path(folder, "in"), Path(folder, "out.mp4")
+        source.write_bytes(original)
+        try:
+            done = subprocess.run(
+                ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-vf",
+                 "scale='min(640,iw)':-2", "-c:v", "mpeg4", "-an", str(target)],
+                capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            done = None
+        if done is not None and done.returncode == 0 and target.stat().st_size:
+            return target.read_bytes()
+    digest = hashlib.sha256(original).digest()
+    return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"site transcode of " + digest

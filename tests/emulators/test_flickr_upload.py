@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
 import time
 import urllib.error
 from datetime import datetime
@@ -15,6 +16,7 @@ from flickrapi.exceptions import FlickrError
 from photosync.emulators.flickr_admin import fake_video
 from photosync.emulators.flickr_testing import admin
 from photosync.emulators.images import make_image
+from tests.media_files import make_video
 
 
 def upload(flickr, data: bytes, **kwargs) -> str:
@@ -140,6 +142,24 @@ def test_a_video_is_processed_after_a_delay_or_as_the_admin_route_says(flickr_em
     assert flickr.photos.getInfo(photo_id=quick)["photo"]["video"]["ready"] == 1
     with pytest.raises(urllib.error.HTTPError):  # a state Flickr does not have
         admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "lost"})
+
+
+def test_a_real_video_gets_a_real_transcode_and_keeps_its_original(flickr_emulator,
+                                                                   flickr_client, tmp_path):
+    """Flickr serves visitors its own transcode ("Site MP4"), the owner the bytes uploaded."""
+    flickr = flickr_client(perms="write")
+    original = make_video(tmp_path / "IMG_0001.MOV", 1, datetime(2021, 6, 7, 8, 9, 10),
+                          device="iphone").read_bytes()
+    photo_id = upload(flickr, original)
+    sizes = {s["label"]: s for s in flickr.photos.getSizes(photo_id=photo_id)["sizes"]["size"]}
+    assert requests.get(sizes["Video Original"]["source"]).content == original
+    site = requests.get(sizes["Site MP4"]["source"])
+    assert site.headers["Content-Type"] == "video/mp4" and site.content != original
+    (tmp_path / "site.mp4").write_bytes(site.content)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type",
+                            "-of", "csv=p=0", str(tmp_path / "site.mp4")],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.split() == ["video"]
 
 
 def test_seeded_photos_download_deterministically(flickr_emulator, flickr_client):

@@ -69,9 +69,13 @@ def test_public_stream_by_username_and_user_id(small):
     assert small.files() == sorted(f"{p['id']}.{'mp4' if p['media'] == 'video' else 'jpg'}" for p in public)
     videos = [p for p in admin(small.url, "state")["photos"] if p["id"] in {q["id"] for q in public}
               and p["media"] == "video"]
-    assert videos  # a visitor gets the largest video file ("Site MP4"), never the "Video Player"
+    # a visitor gets the largest video file, Flickr's transcode ("Site MP4"), never the "Video
+    # Player" nor the original (its owner's only)
+    assert videos
     for video in videos:
-        assert sha(small.dest / "photostream" / f"{video['id']}.mp4") == video["sha256"]
+        data = (small.dest / "photostream" / f"{video['id']}.mp4").read_bytes()
+        assert data[4:8] == b"ftyp" and hashlib.sha256(data).hexdigest() != video["sha256"]
+        assert data.endswith(b"site transcode of " + bytes.fromhex(video["sha256"]))
     other = small.tmp / "by-id"
     small.run("--user-id", small.nsid, "--info-only", dest=other)
     assert len(small.files(other)) == len(public) and all(n.endswith(".json") for n in small.files(other))
