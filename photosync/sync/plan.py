@@ -72,6 +72,7 @@ def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Seque
             planner.new_local(signature)
     planner.new_remote()
     planner.media_notes(pairs)
+    planner.processing_notes(pairs)
     limit_deletions(result, policy, evidence, _in_sync(pairs))
     limit_operations(result, policy, evidence.transfers_done)
     return result
@@ -351,7 +352,6 @@ class _Planner:
         clips = self.live_clips
         video_keys = {p.signature for members in self.view.groups.values() for p in members
                       if kind_of(p.path, clips) in VIDEOS}
-        self.processing_notes(pairs)
         if any(p.signature in video_keys for p in pairs):
             return  # videos went there before
         videos = [a for a in self.out.actions
