@@ -186,8 +186,9 @@ def test_a_200_mb_video_cut_midway_resumes_where_it_stopped(drive_remotes, tmp_p
     item = RetryingRemote(remote, sleep=lambda _s: None).upload(clip, clip.name, None,
                                                                 sha.hexdigest())
     sent = admin(url, "calls")["methods"]["drive.files.create"] - before
-    # start + 10 chunks + 2 cut + one "how far?" query + 15 chunks (one resend allowed)
-    assert 1 + 10 + 2 + 1 + 15 <= sent <= 1 + 10 + 2 + 1 + 15 + 1
+    # start + 10 chunks + 2 cut + one "how far?" query + 15 chunks; a few resends allowed under
+    # load, far below a restart (a new start and all 25 chunks again: 39 or more)
+    assert 1 + 10 + 2 + 1 + 15 <= sent <= 1 + 10 + 2 + 1 + 15 + 3
     listed = list_all(remote).items
     assert [i.id for i in listed] == [item.id] and listed[0].signature == sha.hexdigest()
     assert listed[0].media == "video" and listed[0].size == 200 * 1024 * 1024
