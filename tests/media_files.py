@@ -47,6 +47,20 @@ def make_video(path: Path, seed: int | str, taken: datetime | None = None,
     return path
 
 
+def with_ifd0_entry(tiff: bytes, entry: bytes) -> bytes:
+    """A little-endian ``tiff`` with one more 12-byte IFD0 ``entry`` (IFD0 rewritten at the end)."""
+    (ifd0,) = struct.unpack_from("<I", tiff, 4)
+    (count,) = struct.unpack_from("<H", tiff, ifd0)
+    entries = [tiff[ifd0 + 2 + 12 * i:ifd0 + 14 + 12 * i] for i in range(count)] + [entry]
+    entries.sort(key=lambda e: struct.unpack_from("<H", e)[0])
+    (next_ifd,) = struct.unpack_from("<I", tiff, ifd0 + 2 + 12 * count)
+    out = bytearray(tiff + (b"\0" if len(tiff) % 2 else b""))
+    at = len(out)
+    out += struct.pack("<H", len(entries)) + b"".join(entries) + struct.pack("<I", next_ifd)
+    out[4:8] = struct.pack("<I", at)
+    return bytes(out)
+
+
 def pad_video(path: Path, size: int) -> Path:
     """Grow the MP4/MOV at ``path`` to ``size`` bytes with a trailing ``free`` box, as sparse
     zeros: still a valid video, made in no time and no disk space."""
@@ -72,6 +86,10 @@ def make_raw(path: Path, seed: int | str, taken: datetime, offset: str | None = 
         ftyp = struct.pack(">I", 24) + b"ftypcrx \0\0\0\x01crx isom"
         cmt2 = struct.pack(">I", 8 + len(body)) + b"CMT2" + body
         data = ftyp + struct.pack(">I", 8 + len(cmt2)) + b"uuid" + cmt2 + tiff
+    elif kind == "dng":
+        data = with_ifd0_entry(tiff, struct.pack("<HHI4s", 0xC612, 1, 4, b"\x01\x04\x00\x00"))
+    elif kind == "cr2":  # Canon's "CR", version 2, and the RAW IFD's offset after the header
+        data = tiff[:8] + b"CR\x02\x00\x00\x00\x00\x00" + tiff[16:]  # over pixel bytes
     elif kind == "raf":
         jpeg = make_image(f"raw:{seed}")
         jpeg = jpeg[:2] + exif_segment(taken, None, offset) + jpeg[2:]

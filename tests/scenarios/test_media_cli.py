@@ -116,3 +116,19 @@ def test_a_video_flickr_is_processing_is_not_missing_and_a_failed_one_is_named(w
     doc = world.sync("--remote", "flickr")
     assert not [m for m in doc["messages"] if "video" in m["message"]], doc["messages"]
     assert len(world.flickr_photos()) == 1
+
+
+def test_raw_sent_to_flickr_by_choice_is_refused_there_and_the_run_goes_on(world):
+    """flickr.media may list raw; Flickr refuses RAW files (upload error 5): said per file."""
+    text = world.config.read_text()
+    world.config.write_text(text.replace(f"endpoint: {world.flickr_url}\n",
+                                         f"endpoint: {world.flickr_url}\n"
+                                         f"  media: [photo, video, raw]\n"))
+    world.photo("2023/IMG_0007.JPG", 7, TAKEN)
+    make_raw(world.root / "2023/IMG_0007.DNG", 7, TAKEN)
+    make_raw(world.root / "2023/IMG_0008.CR2", 8, TAKEN)
+    doc = world.sync("--remote", "flickr", expect=1)
+    failed = sorted((a["path"], a.get("error")) for a in doc["actions"] if a.get("error"))
+    assert [f[0] for f in failed] == ["2023/IMG_0007.DNG", "2023/IMG_0008.CR2"], failed
+    assert "Filetype was not recognised" in failed[0][1]
+    assert [p["title"] for p in world.flickr_photos()] == ["IMG_0007"]  # the JPEG went up
