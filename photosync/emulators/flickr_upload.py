@@ -5,6 +5,7 @@ date taken from EXIF DateTimeOriginal (read with a Wand ``ping``: no pixel decod
 the upload time with ``datetakenunknown=1``, as Flickr does. With ``async=1`` the answer is a
 ticket: the photo exists at once (an upload either happened or not), the ticket reports
 ``complete=0`` for ``ASYNC_DELAY`` seconds, then ``1``; a file Flickr would refuse gives ``2``.
+Refused with error 5: what is no photo or video, and camera RAW files (CR2, DNG, CR3).
 """
 
 from __future__ import annotations
