@@ -80,6 +80,25 @@ def _listen(value: str) -> str | None:
     return None
 
 
+# What a camera and a phone put on the NAS besides photos, indexed by default (issue 19).
+# Also what the index takes for a video or a RAW file, whatever library.extensions lists.
+DEFAULT_VIDEO_EXTENSIONS = ("mp4", "mov", "m4v", "avi", "mts", "m2ts", "3gp", "mkv", "mpg", "mpeg",
+                            "wmv", "webm")
+DEFAULT_RAW_EXTENSIONS = ("cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf",
+                          "rw2", "dng", "pef", "srw", "x3f", "3fr", "iiq", "erf", "kdc", "mos",
+                          "mrw", "rwl")
+# The kinds of file a remote's ``media`` rule lists (``flickr.media``, ``drive.media``).
+MEDIA_KINDS = ("photo", "video", "live_clip", "raw")
+
+
+def _media(value: list[str]) -> str | None:
+    unknown = [v for v in value if v not in MEDIA_KINDS]
+    if unknown:
+        return (f"unknown kind {unknown[0]!r}: list some of {', '.join(MEDIA_KINDS)} "
+                f"(e.g. [photo, video])")
+    return None
+
+
 @dataclass
 class LibraryConfig:
     root: Path = field(default=Path(), metadata=_meta(required=True, check=_existing_dir))
@@ -88,7 +107,8 @@ class LibraryConfig:
     exclude_in_title: list[str] = field(default_factory=lambda: ["^_"],
                                         metadata=_meta(check=_regexes))
     extensions: list[str] = field(default_factory=lambda: [
-        "jpg", "jpeg", "png", "gif", "tif", "tiff", "heic", "heif", "webp"])
+        "jpg", "jpeg", "png", "gif", "tif", "tiff", "heic", "heif", "webp",
+        *DEFAULT_VIDEO_EXTENSIONS, *DEFAULT_RAW_EXTENSIONS])
     album_separator: str = "/"
     root_album: str | None = None
     follow_symlinks_outside_root: bool = False
@@ -102,6 +122,7 @@ class RemoteSection(Protocol):
     enabled: bool
     direction: Direction
     download_dir: str
+    media: list[str]
 
 
 @dataclass
@@ -113,6 +134,10 @@ class FlickrConfig:
                                    metadata=_meta(secret=True, env="PHOTOSYNC_FLICKR_API_SECRET"))
     endpoint: str = field(default="https://www.flickr.com", metadata=_meta(check=_url))
     direction: Direction = "both"
+    # Which kinds of file go to (and come from) Flickr: RAW is refused there (upload error 5);
+    # Live Photo clips would fill a free account's 1,000 items with 3-second videos.
+    media: list[str] = field(default_factory=lambda: ["photo", "video"],
+                             metadata=_meta(check=_media))
     privacy: Literal["private", "friends", "family", "friends_family", "public"] = "private"
     download_dir: str = "From Flickr"
     download_into_album: bool = True
@@ -135,6 +160,8 @@ class DriveConfig:
     endpoint: str = field(default="https://www.googleapis.com", metadata=_meta(check=_url))
     folder: str = "Photos"
     direction: Direction = "both"
+    media: list[str] = field(default_factory=lambda: list(MEDIA_KINDS),
+                             metadata=_meta(check=_media))
     scope: str = "https://www.googleapis.com/auth/drive"
     download_dir: str = "From Google Drive"
     rate_limit_per_second: float = field(default=10.0, metadata=_meta(check=_positive))

@@ -8,7 +8,9 @@ Routes (all on the emulator's own host and port):
 - ``/{server}/{id}_{secret}[_{suffix}].jpg`` and ``/{server}/{id}_{originalsecret}_o.{format}``:
   the photo files, with Range. Flickr serves these from ``live.staticflickr.com``; the emulator
   serves them from itself (``base_url``) so one loopback port is all a test needs.
-- ``/photos/{user}/{id}/play/{orig|site|player}/{secret}/``: a video's file (302 to the original).
+- ``/photos/{user}/{id}/play/{orig|site|player}/{secret}/``: a video's file: ``orig`` 302 to the
+  original (to ``photo_unavailable.png`` when withheld), ``site`` the transcoded stream (once the
+  video is processed, else 404).
 - ``/pw/images/en-us/photo_unavailable.png``: Flickr's "This photo is no longer available"
   picture (on Flickr it is on ``s.yimg.com``), where file servers send what is not available.
 - ``/_admin/...``: see ``flickr_admin``.
@@ -41,7 +43,10 @@ required arguments and errors, with the codes and messages of Flickr's reflectio
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+import subprocess
+import tempfile
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -116,6 +121,7 @@ class FlickrEmulator(EmulatorApp):
         self.max_photos = 0  # POST /_admin/quota: every account's cap (upload error 6), 0: none
         self._derived: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._unavailable: bytes | None = None
+        self.video_processing_seconds = 0.0  # a new video is "pending" this long (transcoding)
 
     # --- EmulatorApp hooks ----------------------------------------------------------------
     def method_name(self, request: Request) -> str:
@@ -317,6 +323,8 @@ class FlickrEmulator(EmulatorApp):
             if not is_async:
                 raise
             photo = None
+        if photo is not None and photo.media == "video":
+            self.state.processing[photo.id] = ("", now + self.video_processing_seconds)
         self.mark_dirty()
         if is_async:
             ticket = flickr_upload.new_ticket(self.state, owner, photo.id if photo else None)
@@ -423,11 +431,42 @@ class FlickrEmulator(EmulatorApp):
             )
             if photo is None or photo.media != "video" or match["secret"] != secret:
                 return Response(404, b"Not Found")
-            withheld = self._withheld(photo, "o")
-            if match["kind"] == "orig" and withheld:
-                return Response.redirect(self.base_url + fmt.UNAVAILABLE_PATH)
-            if not withheld:
+            if match["kind"] != "site":
+                if self._withheld(photo, "o"):
+                    return Response.redirect(self.base_url + fmt.UNAVAILABLE_PATH)
                 return Response.redirect(fmt.static_url(self.base_url, photo, "o"))
-            blob, ctype = photo.blob, CONTENT_TYPES.get(photo.originalformat, "video/mp4")
-        # a free account's "Site MP4" still plays: served here, not from the withheld original
-        return Response.file(self.blobs.get(blob), request, ctype)
+            # a free account's "Site MP4" still plays: Flickr's transcode, not the original
+            if self.state.video_state(photo.id, time.time()) != "ready":
+                return Response(404, b"Not Found")  # not transcoded yet (or never)
+            blob = photo.blob
+        return Response.file(self._transcoded(blob), request, "video/mp4")
+
+    def _transcoded(self, blob: str) -> bytes:
+        """The "Site MP4": Flickr's own transcode, not the uploaded file. A real video is
+        re-encoded by ffmpeg (at most 640 px wide); bytes ffmpeg cannot read (the seeded stand-ins)
+        get a small stand-in of their own. Made on demand, cached like the smaller photo sizes."""
+        key = (blob, "site")
+        if key not in self._derived:
+            self._derived[key] = transcode(self.blobs.get(blob))
+            while len(self._derived) > 256:
+                self._derived.popitem(last=False)
+        return self._derived[key]
+
+
+def transcode(original: bytes) -> bytes:
+    """What Flickr's transcoder makes of ``original``: an MP4 by ffmpeg, at most 640 px wide;
+    for bytes ffmpeg cannot read, a small MP4-shaped stand-in unique to them."""
+    with tempfile.TemporaryDirectory(prefix="flickr-transcode-") as folder:
+        source, target = Path(folder, "in"), Path(folder, "out.mp4")
+        source.write_bytes(original)
+        try:
+            done = subprocess.run(
+                ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-vf",
+                 "scale='min(640,iw)':-2", "-c:v", "mpeg4", "-an", str(target)],
+                capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            done = None
+        if done is not None and done.returncode == 0 and target.stat().st_size:
+            return target.read_bytes()
+    digest = hashlib.sha256(original).digest()
+    return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"site transcode of " + digest

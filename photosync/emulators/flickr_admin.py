@@ -30,6 +30,12 @@
 ``POST /_admin/limits`` with ``{"photo_bytes": N, "video_bytes": N}`` (0 or missing: the kind's
   own) -> the same: every account's upload size limits, as ``people.getLimits`` reports them and
   uploads meet them (error 8).
+``POST /_admin/video`` with ``{"photo_id": ID, "state": "pending"|"failed"|"ready"}`` (a video's
+  processing state from now on, as photos.getInfo's ``video`` element and the listings'
+  ``media_status`` (``media`` extra) say it, its lastupdate now; only a ready video
+  offers the transcoded "Site MP4" in getSizes, the owner's "Video Original" is there from the
+  upload on) and/or ``{"processing_seconds": N}`` (videos uploaded next stay pending N seconds;
+  default 0) -> ``{"photo_id", "state", "processing_seconds"}``.
 ``POST /_admin/token`` with ``{"username": "testuser", "perms": "read|write|delete"}`` (the
   account is created if new) -> ``{"oauth_token", "oauth_token_secret", "perms", "user_nsid",
   "username", "fullname", "api_key", "api_secret"}``.
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +122,8 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
                 k: int(body.get(k) or 0) for k in ("photo_bytes", "video_bytes")
             }
             return Response.json(app.state.limit_override)
+    if name == "video" and request.method == "POST":
+        return set_video_state(app, request.json() or {})
     if name == "quota" and request.method == "POST":
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
@@ -145,6 +154,27 @@ def set_account_kind(app: FlickrEmulator, body: dict[str, Any]) -> Response:
         return Response.json(
             {"user_nsid": account.nsid, "username": account.username, "kind": account.kind}
         )
+
+
+VIDEO_STATES = ("pending", "failed", "ready")
+
+
+def set_video_state(app: FlickrEmulator, body: dict[str, Any]) -> Response:
+    """Steer video processing (the contract route ``POST /_admin/video``)."""
+    photo_id, state = str(body.get("photo_id") or ""), body.get("state")
+    with app.lock:
+        if "processing_seconds" in body:
+            app.video_processing_seconds = float(body["processing_seconds"])
+        if photo_id or state:
+            photo = app.state.photos.get(photo_id)
+            if photo is None or photo.media != "video" or state not in VIDEO_STATES:
+                return Response.json({"error": 'send {"photo_id": ID of a video, "state": '
+                                               '"pending"|"failed"|"ready"}'}, status=400)
+            app.state.processing[photo_id] = ("" if state == "ready" else str(state), 0.0)
+            photo.lastupdate = int(time.time())  # the change feed (recentlyUpdated) shows it
+            app.state.touch()
+        return Response.json({"photo_id": photo_id or None, "state": state,
+                              "processing_seconds": app.video_processing_seconds})
 
 
 def state_document(app: FlickrEmulator, hashes: bool = True) -> dict[str, Any]:

@@ -65,7 +65,9 @@ class Call:
         return photo
 
     def record(self, photo: Photo, extras: set[str]) -> dict[str, Any]:
-        return fmt.photo_record(photo, self.viewer, extras, self.base, self.state.accounts)
+        status = self.state.video_state(photo.id, self.now) if photo.media == "video" else "ready"
+        return fmt.photo_record(photo, self.viewer, extras, self.base, self.state.accounts,
+                                status)
 
     def listing(
         self,

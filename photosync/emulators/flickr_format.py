@@ -178,9 +178,11 @@ def parse_extras(text: str | None) -> set[str]:
 
 
 def photo_record(
-    photo: Photo, viewer: str | None, extras: set[str], base: str, accounts: dict[str, Account]
+    photo: Photo, viewer: str | None, extras: set[str], base: str, accounts: dict[str, Account],
+    media_status: str = "ready",
 ) -> dict[str, Any]:
-    """A ``<photo>`` of a listing (people.getPhotos, search, photosets.getPhotos...)."""
+    """A ``<photo>`` of a listing (people.getPhotos, search, photosets.getPhotos...);
+    ``media_status``: a video's processing state (the ``media`` extra says it)."""
     record: dict[str, Any] = {
         "id": photo.id,
         "owner": photo.owner,
@@ -198,6 +200,8 @@ def photo_record(
             adder(record, photo, viewer, accounts)
         elif extra.startswith("url_"):
             _add_url(record, photo, viewer, extra[4:], base, accounts)
+    if "media" in extras:
+        record["media_status"] = media_status
     return record
 
 
@@ -271,7 +275,7 @@ _EXTRAS: dict[str, Callable[..., None]] = {
     "machine_tags": lambda r, p, *_: r.update(machine_tags=" ".join(p.machine_tags())),
     "o_dims": _o_dims,
     "views": lambda r, p, *_: r.update(views="0"),
-    "media": lambda r, p, *_: r.update(media=p.media, media_status="ready"),
+    "media": lambda r, p, *_: r.update(media=p.media),
     "path_alias": lambda r, p, *_: r.update(pathalias=None),
     "count_comments": lambda r, p, *_: r.update(count_comments=str(len(p.comments))),
 }

@@ -294,6 +294,11 @@ def get_info(call: Call) -> dict[str, Any]:
             "media": photo.media,
         }
     )
+    if photo.media == "video":
+        state = call.state.video_state(photo.id, time.time())
+        info["video"] = {"ready": int(state == "ready"), "failed": int(state == "failed"),
+                         "pending": int(state == "pending"), "duration": "3",
+                         "width": photo.width, "height": photo.height}
     if mine:
         info["permissions"] = {"id": photo.id, "permcomment": 3, "permaddmeta": 2}
     return {"photo": info}
@@ -349,16 +354,18 @@ def get_sizes(call: Call) -> dict[str, Any]:
                 "media": "video",
             }
         )
-        sizes.append(
-            {
-                "label": "Site MP4",
-                "width": photo.width,
-                "height": photo.height,
-                "source": f"{play}/site/{photo.secret}/",
-                "url": page,
-                "media": "video",
-            }
-        )
+        # The transcoded stream exists once processing is done; the original from the upload on.
+        if call.state.video_state(photo.id, time.time()) == "ready":
+            sizes.append(
+                {
+                    "label": "Site MP4",
+                    "width": photo.width,
+                    "height": photo.height,
+                    "source": f"{play}/site/{photo.secret}/",
+                    "url": page,
+                    "media": "video",
+                }
+            )
         if owner:
             sizes.append(
                 {

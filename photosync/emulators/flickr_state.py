@@ -169,10 +169,18 @@ class FlickrState:
         # POST /_admin/limits: {"photo_bytes", "video_bytes"} replacing every account's limits
         self.limit_override: dict[str, int] = {}
         self.in_sets: dict[str, set[str]] = {}  # photo id -> set ids (derived)
+        # Videos being transcoded: photo id -> (forced state or "", unix time it is ready).
+        # Not saved: after a restart every video is ready.
+        self.processing: dict[str, tuple[str, float]] = {}
         self.cache: dict[
             Any, Any
         ] = {}  # derived orderings, keyed with the version they were made at
         self.app_key()
+
+    def video_state(self, photo_id: str, now: float) -> str:
+        """A video's processing state as photos.getInfo says it: ready, pending or failed."""
+        forced, ready_at = self.processing.get(photo_id, ("", 0.0))
+        return forced or ("pending" if now < ready_at else "ready")
 
     # --- ids -------------------------------------------------------------------------------
     def next(self) -> int:

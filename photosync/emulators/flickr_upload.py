@@ -7,10 +7,12 @@ date taken from EXIF DateTimeOriginal (read with a Wand ``ping``: no pixel decod
 the upload time with ``datetakenunknown=1``, as Flickr does. With ``async=1`` the answer is a
 ticket: the photo exists at once (an upload either happened or not), the ticket reports
 ``complete=0`` for ``ASYNC_DELAY`` seconds, then ``1``; a file Flickr would refuse gives ``2``.
+Refused with error 5: what is no photo or video, and camera RAW files (CR2, DNG, CR3).
 """
 
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,8 @@ UPLOAD_ERRORS = {
     8: "Filesize was too large",
 }
 VIDEO_BRANDS = {b"qt  ": "mov"}
+RAW_BRANDS = (b"crx ",)  # Canon CR3: ISO-BMFF like a video, refused like every RAW
+DNG_VERSION = 0xC612
 HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
 
 
@@ -59,15 +63,32 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     if data[:4] in (b"GIF8",):
         return "gif", "photo"
     if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff", "photo"
+        return None if _is_raw_tiff(data) else ("tiff", "photo")
     if data[4:8] == b"ftyp":
         brand = data[8:12]
         if brand in HEIF_BRANDS:
             return "heic", "photo"
+        if brand in RAW_BRANDS:
+            return None
         return VIDEO_BRANDS.get(brand, "mp4"), "video"
     if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
         return "avi", "video"
     return None
+
+
+def _is_raw_tiff(data: bytes) -> bool:
+    """A camera RAW that is TIFF inside: Canon's CR2 (``CR`` after the header) or a DNG (the
+    DNGVersion tag in IFD0). Flickr refuses them (error 5) instead of taking them for TIFFs."""
+    if data[8:10] == b"CR":
+        return True
+    order = "<" if data[:2] == b"II" else ">"
+    try:
+        (ifd0,) = struct.unpack_from(order + "I", data, 4)
+        (count,) = struct.unpack_from(order + "H", data, ifd0)
+        return any(struct.unpack_from(order + "H", data, ifd0 + 2 + 12 * i)[0] == DNG_VERSION
+                   for i in range(min(count, 1000)))
+    except struct.error:
+        return False
 
 
 def inspect(data: bytes, limits: Limits) -> Media:

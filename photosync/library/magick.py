@@ -12,7 +12,9 @@ the SHA-256 of every frame's signature, each followed by a newline, i.e. exactly
 ``identify -format '%#\\n' FILE | sha256sum``: every frame counts, so two animations that share a
 first frame stay distinct. Signatures are only comparable between equal ImageMagick major
 versions and quantum depths (IM6 and IM7 hash pixels differently), so both are recorded.
-Videos are not decoded: they have hashes but no signature.
+Videos and camera RAW files are not decoded: they have hashes (read in chunks, so memory stays
+flat whatever their size) but no signature; their SHA-256 is what identifies them, their date
+comes from the container (videos, :mod:`photosync.library.video`) or the RAW's EXIF.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from wand.image import Image
 from photosync.library import exif
 from photosync.library.exif import exif_date
 from photosync.library.outcome import Decoded, FileProblem, os_reason
+from photosync.library.rules import is_raw
+from photosync.library.video import video_date
 
 IM_VERSION = int(wand_version.MAGICK_VERSION_INFO[0])
 IM_QUANTUM = int(wand_version.QUANTUM_DEPTH)
@@ -60,11 +64,10 @@ def init_worker() -> None:
 def decode_file(path: str, media: str = "photo") -> Decoded:
     """Hash (and for photos decode) ``path``; never raises for a bad file."""
     try:
+        if media == "video" or is_raw(path):
+            return _by_bytes(path, media)
         data, st = _read(path, media)
         hashes = _hashes(data, path, media)
-        if media == "video":
-            return Decoded(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, *hashes,
-                           media="video")
         info = _decode(data)
         return Decoded(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, *hashes, **info)
     except FileProblem as exc:
@@ -73,6 +76,21 @@ def decode_file(path: str, media: str = "photo") -> Decoded:
         return Decoded(path, error=os_reason(exc))
     except MemoryError:
         return Decoded(path, error="out of memory while decoding it")
+
+
+def _by_bytes(path: str, media: str) -> Decoded:
+    """A video or RAW file: its hashes, streamed, and its date taken."""
+    _, st = _read(path, "video")
+    hashes = _hashes(b"", path, "video")
+    if media == "video":
+        date, subsec, offset = video_date(path)
+    else:
+        tags = exif.raw_date_tags(path)
+        date, subsec, offset = exif_date(tags.get(exif.DATE_TIME_ORIGINAL),
+                                         tags.get(exif.SUBSEC_TIME_ORIGINAL),
+                                         tags.get(exif.OFFSET_TIME_ORIGINAL))
+    return Decoded(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, *hashes,
+                   date_taken=date, date_subsec=subsec, date_offset=offset, media=media)
 
 
 def _read(path: str, media: str) -> tuple[bytes, os.stat_result]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from photosync.config import LibraryConfig
+from photosync.config import DEFAULT_RAW_EXTENSIONS, DEFAULT_VIDEO_EXTENSIONS, LibraryConfig
 
 Media = Literal["photo", "video"]
 
@@ -32,8 +32,10 @@ IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "icon\r"})
 TEMP_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", ".swp",
                  ".filepart", ".!sync", ".~tmp", "~")
 TEMP_PREFIXES = (".", "~$", "._")
-VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "avi", "mkv", "3gp", "mts", "m2ts", "mpg",
-                              "mpeg", "wmv", "webm"})
+VIDEO_EXTENSIONS = frozenset(DEFAULT_VIDEO_EXTENSIONS)
+# Camera RAW files: indexed by their bytes (SHA-256), never decoded (a RAW pixel signature would
+# be slow and depend on the RAW decoder's version); their date comes from their EXIF.
+RAW_EXTENSIONS = frozenset(DEFAULT_RAW_EXTENSIONS)
 
 
 # The only extensions is_temporary() can say yes to without a "." or "~" prefix: a quick
@@ -113,6 +115,11 @@ def is_wanted_file(rules: Rules, name: str) -> bool:
 
 def media_for(name: str) -> Media:
     return "video" if extension(name) in VIDEO_EXTENSIONS else "photo"
+
+
+def is_raw(name: str) -> bool:
+    """A camera RAW file: a photo the index identifies by its bytes, not its pixels."""
+    return extension(name) in RAW_EXTENSIONS
 
 
 def album_for(rules: Rules, folder: tuple[str, ...]) -> str | None:

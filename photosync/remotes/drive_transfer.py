@@ -28,6 +28,7 @@ from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
 from photosync.errors import NotFound, TransientError
 from photosync.remotes.drive_api import Services, guarded
 from photosync.remotes.files import atomic_download
+from photosync.remotes.names import MEDIA_TYPES, is_decodable_image
 
 RESUMABLE_OVER = 1024 * 1024  # see the module docstring
 CHUNK = 8 * 1024 * 1024  # a multiple of 256 KiB, as Drive wants for every chunk but the last
@@ -55,7 +56,11 @@ MakeRequest = Callable[[Any, MediaIoBaseUpload], Any]  # (service, media) -> Htt
 
 
 def sniff_mime(path: Path, name: str) -> str:
-    """The MIME type to store: from the content's magic bytes, else the name, else octet-stream."""
+    """The MIME type to store: from the content's magic bytes, else the name, else octet-stream.
+    A camera RAW file is typed by its name: most are TIFF inside, but not TIFF images."""
+    raw = MEDIA_TYPES.get(name.rpartition(".")[2].lower()) if "." in name else None
+    if raw is not None and raw.startswith("image/"):
+        return raw
     with open(path, "rb") as fh:
         head = fh.read(16)
     for magic, mime in _MAGIC:
@@ -178,6 +183,6 @@ def download(
         write,
         size,
         row.get("md5Checksum"),
-        verify_image=str(row.get("mimeType", "")).startswith("image/"),
+        verify_image=is_decodable_image(str(row.get("mimeType", ""))),
         overwrite=overwrite,
     )

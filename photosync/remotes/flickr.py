@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 from photosync.errors import (
     AuthorizationNeeded,
     Conflict,
+    ItemError,
     NotFound,
     OriginalWithheld,
     TransientError,
@@ -62,6 +63,7 @@ from photosync.remotes.flickr_items import (
     as_text,
     item_from_info,
     item_from_record,
+    processing_state,
     signature_tag,
     title_for,
 )
@@ -369,12 +371,16 @@ def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
     """(URL, media) of the Original (photos) or Video Original (videos) ``photos.getSizes``
     offers the caller; ``OriginalWithheld`` when it offers none (never a smaller size)."""
     sizes = offered_sizes(client, item_id)
+    original = next((s for s in sizes if s.original), None)
+    if original is not None:
+        return original.url, original.media
+    if not sizes or any(s.media == "video" for s in sizes):  # a video with no file yet?
+        state = video_state(client, item_id)
+        if state in ("pending", "failed"):
+            raise VideoNotReady(item_id, state)
     if not sizes:
         raise NotFound(f"flickr: item {item_id} has no downloadable size")
-    original = next((s for s in sizes if s.original), None)
-    if original is None:
-        raise OriginalWithheld(f"flickr: {item_id}: {WITHHELD['free_account']}", "free_account")
-    return original.url, original.media
+    raise OriginalWithheld(f"flickr: {item_id}: {WITHHELD['free_account']}", "free_account")
 
 
 def largest_size(sizes: list[Size], item_id: str) -> Size:
@@ -382,6 +388,25 @@ def largest_size(sizes: list[Size], item_id: str) -> Size:
     if not sizes:
         raise NotFound(f"flickr: item {item_id} has no downloadable size")
     return max(sizes, key=lambda s: (s.original, s.width * s.height))
+
+
+class VideoNotReady(ItemError):
+    """A video Flickr has not (or could not) transcode: no file for the caller yet. Not missing:
+    never uploaded again; said with its id and state, and fetched by a later run."""
+
+    def __init__(self, item_id: str, state: str):
+        self.item_id, self.state = item_id, state
+        super().__init__(
+            f"flickr: video {item_id} is still being processed by Flickr (video pending); "
+            f"fetched by a later run" if state == "pending" else
+            f"flickr: Flickr failed to process video {item_id} (video failed); only its owner "
+            f"can fix it on Flickr (replace or delete it)")
+
+
+def video_state(client: FlickrClient, item_id: str) -> str:
+    """ready, pending or failed, as photos.getInfo says (one API call)."""
+    info = client.call("photos.getInfo", photo_id=item_id).get("photo") or {}
+    return processing_state(info) or "ready"
 
 
 def _is_video_file(size: dict[str, Any]) -> bool:

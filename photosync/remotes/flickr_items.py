@@ -138,6 +138,15 @@ def item_from_info(info: Mapping[str, Any], albums: tuple[str, ...] = ()) -> Rem
                  as_int(dates.get("takengranularity")), albums, original_withheld(record))
 
 
+def processing_state(record: Mapping[str, Any]) -> str | None:
+    """A video's processing state, ready, pending or failed: a listing's ``media_status`` (the
+    ``media`` extra), or photos.getInfo's ``video`` element; None when neither says."""
+    video = record.get("video")
+    if isinstance(video, Mapping):
+        return next((s for s in ("failed", "pending") if as_int(video.get(s))), "ready")
+    return as_text(record.get("media_status")).lower() or None
+
+
 def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: list[str],
           taken_text: str, unknown: int, granularity: int, albums: tuple[str, ...],
           withheld: bool = False) -> RemoteItem:
@@ -161,6 +170,8 @@ def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: l
     tag_md5 = md5_of(all_tags)
     if tag_md5:
         extra["tag_md5"] = tag_md5
+    if media == "video" and processing_state(record):
+        extra["video_state"] = processing_state(record)
     taken = parse_taken(taken_text)  # None for "" and Flickr's "0000-00-00 00:00:00"
     return RemoteItem(
         id=as_text(record.get("id")), name=title, size=None, md5=None,

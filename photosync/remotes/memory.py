@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from photosync.errors import Conflict, NotFound, TransientError
+from photosync.library.rules import is_raw
 from photosync.remotes.base import (
     Album,
     Capabilities,
@@ -32,6 +33,7 @@ from photosync.remotes.base import (
 )
 from photosync.remotes.faults import Fault, FaultPlan
 from photosync.remotes.files import atomic_download
+from photosync.remotes.names import is_decodable_image
 from photosync.remotes.pace import RateLimiter
 
 T = TypeVar("T")
@@ -170,7 +172,8 @@ class MemoryRemote:
             item, data = self._export(self._get(item_id)), self._get(item_id).data
         body = data[: len(data) // 2] if cut else data
         return atomic_download(dest, lambda out: out.write(body), item.size, item.md5,
-                               verify_image=item.media == "photo", overwrite=overwrite)
+                               verify_image=is_decodable_image(item.mime or "image/"),
+                               overwrite=overwrite)
 
     def delete(self, item_id: str) -> None:
         def run() -> None:
@@ -328,7 +331,7 @@ def _inspect(data: bytes, name: str, now: float) -> tuple[str | None, datetime, 
     """MIME type and EXIF DateTimeOriginal as Flickr/Drive read them from the content; without
     a date, the upload time marked unknown (Flickr's ``datetakenunknown``)."""
     guessed = mimetypes.guess_type(name)[0]
-    if (guessed or "").startswith("video/"):
+    if (guessed or "").startswith("video/") or is_raw(name):
         return guessed, datetime.fromtimestamp(now).replace(microsecond=0), False
     from wand.exceptions import WandException
     from wand.image import Image

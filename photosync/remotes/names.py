@@ -20,7 +20,32 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\<>:"|?*]')
 _EXT = re.compile(r"^[A-Za-z0-9]{1,10}$")
 _MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/tiff": "tif",
-             "image/heic": "heic", "image/heif": "heif", "image/webp": "webp"}
+             "image/heic": "heic", "image/heif": "heif", "image/webp": "webp",
+             "video/mp4": "mp4", "video/quicktime": "mov"}
+# The MIME types of camera RAW and video formats that Python's table lacks or gets wrong (3gp as
+# audio, mts as a 3D model): what photosync sends and how it reads a remote's type back.
+MEDIA_TYPES = {"cr2": "image/x-canon-cr2", "cr3": "image/x-canon-cr3", "crw": "image/x-canon-crw",
+               "nef": "image/x-nikon-nef", "nrw": "image/x-nikon-nrw", "arw": "image/x-sony-arw",
+               "srf": "image/x-sony-srf", "sr2": "image/x-sony-sr2", "raf": "image/x-fuji-raf",
+               "orf": "image/x-olympus-orf", "rw2": "image/x-panasonic-rw2",
+               "dng": "image/x-adobe-dng", "pef": "image/x-pentax-pef",
+               "srw": "image/x-samsung-srw", "x3f": "image/x-sigma-x3f",
+               "3fr": "image/x-hasselblad-3fr", "iiq": "image/x-phaseone-iiq",
+               "erf": "image/x-epson-erf", "kdc": "image/x-kodak-kdc",
+               "mos": "image/x-leaf-mos", "mrw": "image/x-minolta-mrw", "rwl": "image/x-leica-rwl",
+               "mts": "video/mp2t", "m2ts": "video/mp2t", "3gp": "video/3gpp",
+               "mkv": "video/x-matroska", "webm": "video/webm", "wmv": "video/x-ms-wmv"}
+for _ext, _type in MEDIA_TYPES.items():
+    mimetypes.add_type(_type, f".{_ext}")
+
+
+def is_decodable_image(mime: str) -> bool:
+    """An image type a download is checked with ImageMagick for: not a video, not a RAW (its
+    bytes are checked by size and MD5 alone; ImageMagick needs a RAW delegate to read one)."""
+    return mime.startswith("image/") and mime not in _RAW_TYPES
+
+
+_RAW_TYPES = frozenset(t for t in MEDIA_TYPES.values() if t.startswith("image/"))
 
 
 def safe_name(untrusted: str, ext: str | None = None) -> str:

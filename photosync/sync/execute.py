@@ -31,7 +31,7 @@ from photosync.errors import (
     UploadsRefused,
 )
 from photosync.library.decode import decode_file
-from photosync.library.rules import Rules, album_for
+from photosync.library.rules import Rules, album_for, media_for
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (
     ChangedSinceIndexed,
@@ -410,10 +410,11 @@ class Executor:
             raise ItemError(f"{dest.relative_to(self.root).as_posix()} ({self.remote.name} photo "
                             f"{item.name!r}): cannot be written: {exc.strerror or exc}{where}"
                             ) from None
-        decoded = decode_file(str(dest))
-        if decoded.error or not decoded.signature:
+        decoded = decode_file(str(dest), media_for(dest.name))
+        key = decoded.signature or decoded.sha256  # a video's or RAW's key: its bytes' SHA-256
+        if decoded.error or not key:
             raise PhotosyncError(f"downloaded {dest.name} but cannot read it: {decoded.error}")
-        return decoded.signature
+        return key
 
     def _to_trash(self, path: Path, keep: bool) -> Path:
         """Put ``path`` in the trash folder: a hard link when the original stays (``keep``), a

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from photosync.remotes.base import RemoteItem, withheld
@@ -43,6 +43,7 @@ from photosync.sync.match import (
     present_locally,
     same_picture,
 )
+from photosync.sync.media import VIDEOS, kind_of, remote_kind
 from photosync.sync.policy import Evidence, Policy
 
 __all__ = ["Action", "Pair", "Plan", "plan"]  # Action, Pair, Plan: other modules' imports
@@ -63,13 +64,15 @@ def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Seque
     # Pictures that some pair still finds locally are spoken for before any pair is decided, so
     # no pair can take another's picture for its own edit (the plan must not depend on order).
     view.claimed_sigs.update(p.signature for p in pairs if p.signature in view.groups)
-    planner = _Planner(view, policy, result)
+    planner = _Planner(view, policy, result, evidence.live_clips)
     for pair in sorted(pairs, key=lambda p: p.remote_id):
         planner.pair(pair, evidence.listing_complete)
     for signature in sorted(view.groups):
         if signature not in view.claimed_sigs:
             planner.new_local(signature)
     planner.new_remote()
+    planner.media_notes(pairs)
+    planner.processing_notes(pairs)
     limit_deletions(result, policy, evidence, _in_sync(pairs))
     limit_operations(result, policy, evidence.transfers_done)
     return result
@@ -134,6 +137,8 @@ class _Planner:
     view: View
     policy: Policy
     out: Plan
+    live_clips: frozenset[str] = frozenset()
+    held: dict[str, int] = field(default_factory=dict)  # kind -> new local files not sent
 
     def add(self, action: Action) -> None:
         self.out.actions.append(action)
@@ -289,7 +294,17 @@ class _Planner:
         dup_note = f" ({len(members) - 1} local duplicate(s) upload once)" \
             if len(members) > 1 else ""
         if not matches:
-            if policy.uploads:
+            kind = kind_of(first.path, self.live_clips)
+            limit = policy.max_video_bytes
+            if policy.uploads and kind not in policy.media:
+                self.held[kind] = self.held.get(kind, 0) + 1
+            elif policy.uploads and kind in VIDEOS and limit is not None \
+                    and (first.size or 0) > limit:
+                self.add(Skip(remote=policy.remote, reason=f"a video of {first.size or 0:,} "
+                              f"bytes, over the account's video upload limit on "
+                              f"{policy.label} ({limit:,} bytes); not sent", path=first.path,
+                              signature=signature, album=first.album))
+            elif policy.uploads:
                 self.add(_upload(first, policy, f"new locally{dup_note}"))
             return
         for item in matches:  # remote duplicates of one picture are all paired with it
@@ -318,10 +333,14 @@ class _Planner:
             present, rule = present_locally(view, item, self.policy)
             if present is not None:  # another remote copy of a picture the library already has
                 self.known_elsewhere(item, dups, present, rule)
-            elif item.media != "photo" or not indexable(item, self.policy):
+            elif not indexable(item, self.policy):
                 self.add(Skip(remote=self.policy.remote, reason=f"{item.media} on "
                               f"{self.policy.label} that the library does not index "
                               f"(library.extensions); not downloaded", remote_id=item.id))
+            elif remote_kind(item) not in self.policy.media:
+                self.add(Skip(remote=self.policy.remote, reason=f"{remote_kind(item)} on "
+                              f"{self.policy.label}; not downloaded ({self.policy.remote}.media "
+                              f"does not list it)", remote_id=item.id))
             elif self.policy.downloads and withheld(item):
                 self.keep_remote_only(item, dups)
             elif self.policy.downloads:
@@ -337,6 +356,42 @@ class _Planner:
             self.out.withheld.append(same)
             self.add(Skip(remote=self.policy.remote, reason=str(withheld(item)), remote_id=same,
                           album=item.albums[0] if item.albums else None, size=None))
+
+    def media_notes(self, pairs: Sequence[Pair]) -> None:
+        """What the media rules held back, and the first videos a remote receives: said once,
+        before they go (a library's videos are most of its bytes)."""
+        policy = self.policy
+        for kind, count in sorted(self.held.items()):
+            self.out.notes.append(f"{count} new {kind} file(s) not sent to {policy.label} "
+                                  f"({policy.remote}.media does not list {kind})")
+        clips = self.live_clips
+        video_keys = {p.signature for members in self.view.groups.values() for p in members
+                      if kind_of(p.path, clips) in VIDEOS}
+        if any(p.signature in video_keys for p in pairs):
+            return  # videos went there before
+        videos = [a for a in self.out.actions
+                  if isinstance(a, Upload) and kind_of(a.path or "", clips) in VIDEOS]
+        if videos:
+            size = sum(a.size or 0 for a in videos)
+            self.out.notes.append(
+                f"{policy.label} starts receiving videos: {len(videos)} video(s), "
+                f"{size / 1e6:.1f} MB, uploaded from this run on ({policy.remote}.media lists "
+                f"them; remove video to keep them local)")
+
+    def processing_notes(self, pairs: Sequence[Pair]) -> None:
+        """Videos the remote has not processed (Flickr transcodes them after the upload): a
+        pending one is not missing, a failed one is named with its id; neither is sent again."""
+        label, paths = self.policy.label, {p.remote_id: p.path for p in pairs}
+        states = {i: self.view.items[i].extra.get("video_state") for i in sorted(self.view.items)}
+        pending = [i for i, state in states.items() if state == "pending"]
+        if pending:
+            self.out.notes.append(f"{len(pending)} video(s) still being processed by {label} "
+                                  f"(not missing; not uploaded again): {', '.join(pending[:20])}")
+        for item_id in (i for i, state in states.items() if state == "failed"):
+            where = f" ({paths[item_id]})" if item_id in paths else ""
+            self.out.notes.append(f"{label} failed to process video {item_id}{where}: it stays "
+                                  f"there and is not uploaded again; replace or delete it on "
+                                  f"{label}")
 
     def known_elsewhere(self, item: RemoteItem, dups: tuple[str, ...], present: LocalPhoto,
                         rule: str) -> None:

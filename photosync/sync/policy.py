@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from photosync.config import (
+    MEDIA_KINDS,
     Config,
     Direction,
     FlickrConfig,
@@ -47,6 +48,11 @@ class Policy:
     download_into_album: bool = True  # False: every remote-only photo goes to download_dir
     album_separator: str = LibraryConfig.album_separator
     extensions: frozenset[str] = field(default_factory=_default_extensions)
+    # The kinds of file this remote sends and receives (``flickr.media``, ``drive.media``).
+    media: frozenset[str] = frozenset(MEDIA_KINDS)
+    # The account's largest video upload, in bytes (Flickr's people.getLimits); None: no limit
+    # known. Data, not config: whoever learns the account's limits sets it.
+    max_video_bytes: int | None = None
 
     @property
     def uploads(self) -> bool:
@@ -72,7 +78,8 @@ class Policy:
             download_into_album=not isinstance(section, FlickrConfig)
             or section.download_into_album,
             album_separator=config.library.album_separator,
-            extensions=frozenset(normalise_extensions(config.library.extensions)))
+            extensions=frozenset(normalise_extensions(config.library.extensions)),
+            media=frozenset(section.media) if section is not None else frozenset(MEDIA_KINDS))
 
 
 def narrow(configured: Direction, requested: Direction | None) -> Direction | None:
@@ -90,3 +97,4 @@ class Evidence:
     local_complete: bool = True  # False: the scan had errors, a missing file proves nothing
     force_deletes: bool = False  # this run only: neither max_delete nor max_delete_percent holds
     transfers_done: int = 0  # already made this run (a second pass has only the rest)
+    live_clips: frozenset[str] = frozenset()  # paths of the Live Photo clips the scan found

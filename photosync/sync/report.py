@@ -3,6 +3,8 @@
 The JSON field names (``dry_run``, ``actions[].remote/action/path/remote_id/reason``,
 ``summary``, ``errors[].path/remote/error``) are a contract other tools rely on: extend, never
 rename. A download's ``path`` is the file it creates (or would create), relative to the root.
+``actions[].shot`` names the shot (folder/stem) a file shares with others (a RAW and its JPEG,
+a Live Photo's photo and clip); the text report lists a shot's files together.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def to_json(report: SyncReport) -> dict[str, Any]:
         for a in r.plan.actions if r.plan else []:
             entry = {"remote": r.name, "action": a.kind, "path": r.files.get(id(a), a.path),
                      "remote_id": a.remote_id, "reason": a.reason, "album": a.album,
-                     "bytes": a.size}
+                     "bytes": a.size, "shot": report.shots.get(a.path or "")}
             if id(a) in failures:
                 entry["error"] = failures[id(a)]
             actions.append(entry)
@@ -51,11 +53,13 @@ def to_text(report: SyncReport) -> str:
     order = {r.name: n for n, r in enumerate(report.remotes)}
     said: set[tuple[str, str]] = set()
     for a in sorted(doc["actions"], key=lambda a: (order[a["remote"]], a["action"],
-                                                  a["path"] or "", a["album"] or "")):
+                                                  a["shot"] or a["path"] or "", a["path"] or "",
+                                                  a["album"] or "")):
         where = a["path"] or "-"
         album = f"  album {a['album']!r}" if a.get("album") else ""
+        shot = f"  (shot {a['shot']})" if a["shot"] else ""
         lines.append(f"{a['remote']:<7} {a['action']:<15} {where}  [{a['remote_id'] or 'new'}]"
-                     f"{album}  {a['reason']}" + _failed(a, stopped, said))
+                     f"{album}{shot}  {a['reason']}" + _failed(a, stopped, said))
     for m in doc["messages"]:
         lines.append(f"NOTE {m['remote']}: {m['message']}")
     if doc["errors"]:

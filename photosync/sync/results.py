@@ -40,6 +40,8 @@ class SyncReport:
     dry_run: bool
     scan: ScanResult | None = None
     remotes: list[RemoteReport] = field(default_factory=list)
+    # path -> its shot, for the files that are one shot with another (RAW + JPEG, Live Photo)
+    shots: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

@@ -40,6 +40,7 @@ from photosync.state.listings import cached_items
 from photosync.state.lock import StateLock
 from photosync.state.pairs import load_pairs
 from photosync.state.runs import finish_run, start_run
+from photosync.sync import media
 from photosync.sync.actions import TRANSFERS, Conflict, Download, Move, ReplaceLocal, Skip
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
 from photosync.sync.caps import AccountCaps, plan_against_caps
@@ -88,7 +89,9 @@ class RunContext:
     clock: Callable[[], float]
     run_id: int
     report: SyncReport
-    local: list[LocalFile] = field(default_factory=list)  # the indexed photos with a signature
+    # The indexed files with their sync key as signature (photos, videos, RAW: sync.media).
+    local: list[LocalFile] = field(default_factory=list)
+    live_clips: frozenset[str] = frozenset()  # which of them are Live Photo clips
     local_complete: bool = True  # the last scan read every file
 
     def rescan(self, scan_progress: ProgressFn | None) -> None:
@@ -99,7 +102,9 @@ class RunContext:
             self.local_complete = not result.failed
         else:
             self.local_complete = self.options.local_complete
-        self.local = [f for f in index.present_files(self.conn) if f.signature]
+        self.local = media.synced_files(index.present_files(self.conn))
+        self.live_clips = media.live_clips(self.local)
+        self.report.shots = media.shots(self.local)
 
     @property
     def disk(self) -> LocalDiskError | None:
@@ -220,13 +225,15 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
                                     ctx.options.direction)
         evidence = Evidence(listing_complete=view.complete, local_complete=ctx.local_complete,
                             force_deletes=ctx.options.force_deletes,
-                            transfers_done=transfers_done)
+                            transfers_done=transfers_done, live_clips=ctx.live_clips)
         report.plan = plan(ctx.local, view.items, load_pairs(ctx.conn, name), policy,
                            evidence)
         caps = _account_caps(ctx, name, backend, remote, view, section, report)
         if caps is not None and policy.uploads:
             report.account_cap = plan_against_caps(report.plan, caps,
                                                    {f.path: f for f in ctx.local})
+        for note in report.plan.notes:  # said before the transfers they announce
+            log.info("%s: %s", report.label, note)
         if ctx.options.plan_filter is not None:
             report.plan = ctx.options.plan_filter(ctx.conn, name, report.plan)
         if report.plan.aborted:

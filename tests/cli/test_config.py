@@ -63,6 +63,8 @@ def test_valid_config_prints_effective_values_with_secrets_masked(cli, tmp_path,
     ("library:\n  root: {root}\nflickr:\n  enabled: yes please\n", 4, "flickr.enabled must be true or false"),
     ("library:\n  root: {root}\nflickr:\n  endpoint: ftp://x\n", 3, "flickr.api_key is missing"),
     ("library:\n  root: {root}\ndrive:\n  endpoint: nowhere\n", 4, "drive.endpoint: 'nowhere' is not an http(s) URL"),
+    ("library:\n  root: {root}\ndrive:\n  media: [photo, movie]\n", 4,
+     "drive.media: unknown kind 'movie': list some of photo, video, live_clip, raw"),
 ])
 def test_each_problem_is_one_line_with_file_and_line(cli, tmp_path, root, body, line, needle):
     (root / "a.jpg").write_bytes(b"x")

@@ -55,4 +55,4 @@ def test_it_names_the_magickwand_package_of_the_release_and_python3_venv(known, 
     finally:
         shutil.rmtree(bin_dir)
     assert result.returncode == 1
-    assert f"apt-get install -y {package} imagemagick python3-venv" in result.stderr
+    assert f"apt-get install -y {package} imagemagick ffmpeg python3-venv" in result.stderr

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
 import time
+import urllib.error
 from datetime import datetime
 
 import pytest
@@ -14,6 +16,7 @@ from flickrapi.exceptions import FlickrError
 from photosync.emulators.flickr_admin import fake_video
 from photosync.emulators.flickr_testing import admin
 from photosync.emulators.images import make_image
+from tests.media_files import make_video
 
 
 def upload(flickr, data: bytes, **kwargs) -> str:
@@ -112,6 +115,51 @@ def test_video_sizes_and_play_redirect(flickr_emulator, flickr_client):
     stranger = flickr_client(username="stranger")
     labels = {s["label"] for s in stranger.photos.getSizes(photo_id=photo_id)["sizes"]["size"]}
     assert "Video Original" not in labels and "Site MP4" in labels
+
+
+def test_a_video_is_processed_after_a_delay_or_as_the_admin_route_says(flickr_emulator,
+                                                                       flickr_client):
+    """photos.getInfo's video element: pending while Flickr transcodes (no "Site MP4" yet, the
+    owner's original is there from the upload on), then ready; POST /_admin/video steers it."""
+    flickr = flickr_client(perms="write")
+    admin(flickr_emulator.url, "video", {"processing_seconds": 60})
+    photo_id = upload(flickr, fake_video("slow"))
+    admin(flickr_emulator.url, "video", {"processing_seconds": 0})
+
+    def state() -> dict:
+        return flickr.photos.getInfo(photo_id=photo_id)["photo"]["video"]
+
+    def labels() -> set[str]:
+        return {s["label"] for s in flickr.photos.getSizes(photo_id=photo_id)["sizes"]["size"]}
+
+    assert (state()["pending"], state()["ready"], state()["failed"]) == (1, 0, 0)
+    assert "Site MP4" not in labels() and "Video Original" in labels()
+    admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "failed"})
+    assert (state()["pending"], state()["ready"], state()["failed"]) == (0, 0, 1)
+    admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "ready"})
+    assert state()["ready"] == 1 and "Site MP4" in labels()
+    quick = upload(flickr, fake_video("quick"))
+    assert flickr.photos.getInfo(photo_id=quick)["photo"]["video"]["ready"] == 1
+    with pytest.raises(urllib.error.HTTPError):  # a state Flickr does not have
+        admin(flickr_emulator.url, "video", {"photo_id": photo_id, "state": "lost"})
+
+
+def test_a_real_video_gets_a_real_transcode_and_keeps_its_original(flickr_emulator,
+                                                                   flickr_client, tmp_path):
+    """Flickr serves visitors its own transcode ("Site MP4"), the owner the bytes uploaded."""
+    flickr = flickr_client(perms="write")
+    original = make_video(tmp_path / "IMG_0001.MOV", 1, datetime(2021, 6, 7, 8, 9, 10),
+                          device="iphone").read_bytes()
+    photo_id = upload(flickr, original)
+    sizes = {s["label"]: s for s in flickr.photos.getSizes(photo_id=photo_id)["sizes"]["size"]}
+    assert requests.get(sizes["Video Original"]["source"]).content == original
+    site = requests.get(sizes["Site MP4"]["source"])
+    assert site.headers["Content-Type"] == "video/mp4" and site.content != original
+    (tmp_path / "site.mp4").write_bytes(site.content)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type",
+                            "-of", "csv=p=0", str(tmp_path / "site.mp4")],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.split() == ["video"]
 
 
 def test_seeded_photos_download_deterministically(flickr_emulator, flickr_client):

@@ -67,7 +67,8 @@ def test_excluded_folders_configured(patterns, name, excluded):
 @pytest.mark.parametrize("name, wanted", [
     ("a.jpg", True), ("A.JPG", True), ("a.Jpeg", True), ("a.heic", True), ("a.tiff", True),
     ("a.png", True), ("a.gif", True), ("a.webp", True),
-    ("a.txt", False), ("a.jpg.txt", False), ("jpg", False), (".jpg", False), ("a.mp4", False),
+    ("a.txt", False), ("a.jpg.txt", False), ("jpg", False), (".jpg", False), ("a.mp4", True),
+        ("a.NEF", True), ("a.mov.part", False),
     (".hidden.jpg", False), ("._a.jpg", False), ("a.jpg~", False), ("a.jpg.part", False),
     ("a.jpg.crdownload", False), ("~$a.jpg", False), ("a.tmp", False), ("Thumbs.db", False),
     (".DS_Store", False), ("a.jpg@SynoEAStream", False),

@@ -71,9 +71,13 @@ def test_public_stream_by_username_and_user_id(small):
                                    for p in public)
     videos = [p for p in admin(small.url, "state")["photos"] if p["id"] in {q["id"] for q in public}
               and p["media"] == "video"]
-    assert videos  # a visitor gets the largest video file ("Site MP4"), never the "Video Player"
+    # a visitor gets the largest video file, Flickr's transcode ("Site MP4"), never the "Video
+    # Player" nor the original (its owner's only)
+    assert videos
     for video in videos:
-        assert sha(small.dest / "photostream" / f"{video['id']}.preview.mp4") == video["sha256"]
+        data = (small.dest / "photostream" / f"{video['id']}.preview.mp4").read_bytes()
+        assert data[4:8] == b"ftyp" and hashlib.sha256(data).hexdigest() != video["sha256"]
+        assert data.endswith(b"site transcode of " + bytes.fromhex(video["sha256"]))
     other = small.tmp / "by-id"
     small.run("--user-id", small.nsid, "--info-only", dest=other)
     assert len(small.files(other)) == len(public) and all(n.endswith(".json") for n in small.files(other))
@@ -258,3 +262,22 @@ def test_a_preview_an_older_mirror_named_like_a_photo_is_renamed_not_downloaded_
     assert names and all(".preview." in n for n in names), names
     sidecar = json.loads(next(stream.glob("*.preview.jpg.json")).read_text())
     assert sidecar["preview"] is True and sidecar["size"]
+
+
+def test_videos_flickr_has_not_processed_are_recorded_with_their_state(small):
+    """Issue 19: a visitor gets a video's transcoded stream only once Flickr has made it. A
+    pending one is recorded as such (fetched by a later run), a failed one named with its id."""
+    public = [p for p in small.mine() if p["privacy"]["ispublic"] and p["media"] == "video"]
+    assert len(public) >= 2
+    pending, failed = public[0]["id"], public[1]["id"]
+    admin(small.url, "video", {"photo_id": pending, "state": "pending"})
+    admin(small.url, "video", {"photo_id": failed, "state": "failed"})
+    result = small.run("--username", "testuser", "--image-only", expect=None)
+    assert result.returncode != 0
+    assert f"video {pending} is still being processed by Flickr (video pending)" in result.stderr
+    assert f"Flickr failed to process video {failed} (video failed)" in result.stderr
+    assert f"{pending}.mp4" not in small.files() and f"{failed}.mp4" not in small.files()
+    admin(small.url, "video", {"photo_id": pending, "state": "ready"})
+    admin(small.url, "video", {"photo_id": failed, "state": "ready"})
+    small.run("--username", "testuser", "--image-only")
+    assert {f"{pending}.mp4", f"{failed}.mp4"} <= set(small.files())

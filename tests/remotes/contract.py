@@ -43,6 +43,7 @@ from photosync.remotes.names import remote_extension
 from photosync.remotes.pace import RateLimiter
 from photosync.remotes.pool import run_pool
 from photosync.remotes.retry import RetryingRemote
+from tests.media_files import make_video, pad_video
 
 __all__ = ["Fault", "FakeClock", "Harness", "RemoteContract"]
 
@@ -124,6 +125,21 @@ class RemoteContract:
                 return Photo(path, img.signature, taken)
         return make
 
+    @pytest.fixture
+    def video(self, tmp_path: Path) -> Callable[..., Photo]:
+        """A real small MP4 (or MOV) made by ffmpeg; its sync key is its bytes' SHA-256."""
+        def make(seed: int, name: str | None = None, size: int | None = None) -> Photo:
+            taken = datetime(2021, 5, 1 + seed % 28, 10, seed % 60, 7)
+            path = make_video(tmp_path / "videos" / (name or f"clip-{seed}.mp4"), seed, taken)
+            if size is not None:
+                pad_video(path, size)
+            sha = hashlib.sha256()
+            with open(path, "rb") as fh:
+                while chunk := fh.read(4 << 20):
+                    sha.update(chunk)
+            return Photo(path, sha.hexdigest(), taken)
+        return make
+
     @staticmethod
     def by_signature(remote: Remote) -> dict[str, RemoteItem]:
         return {item.signature: item for item in list_all(remote).items if item.signature}
@@ -140,6 +156,27 @@ class RemoteContract:
             assert item.md5 == hashlib.md5(p.data).hexdigest()
         dest = h.remote.download(item.id, tmp_path / "down" / "copy.jpg")
         assert dest.read_bytes() == p.data
+
+    def test_videos_round_trip_with_their_key(self, h: Harness, video, tmp_path: Path) -> None:
+        clip = video(1, "IMG_0001.MOV")
+        item = h.remote.upload(clip.path, clip.path.name, None, clip.signature)
+        assert item.signature == clip.signature and item.media == "video"
+        listed = self.by_signature(h.remote)[clip.signature]
+        assert listed.id == item.id and listed.media == "video"
+        if "md5" in h.remote.capabilities.hashes:
+            assert listed.md5 == hashlib.md5(clip.data).hexdigest()
+        assert [i.id for i in h.remote.find_by_signature(clip.signature)] == [item.id]
+        dest = h.remote.download(item.id, tmp_path / "down" / f"copy.{remote_extension(listed)}")
+        assert dest.read_bytes() == clip.data
+
+    def test_a_big_video_interrupted_and_retried_is_stored_once(self, h: Harness, video) -> None:
+        """200 MB cut off after it was stored (the answer lost), then sent again: one item."""
+        clip = video(2, size=200 * 1024 * 1024)
+        h.inject(Fault("upload", lost_response=True))
+        item = patient(h.remote).upload(clip.path, clip.path.name, None, clip.signature)
+        listed = list_all(h.remote).items
+        assert [i.id for i in listed] == [item.id] and listed[0].signature == clip.signature
+        assert listed[0].size in (None, 200 * 1024 * 1024)
 
     def test_listing_shows_uploads_with_their_metadata(self, h: Harness, photo) -> None:
         assert list_all(h.remote).items == []

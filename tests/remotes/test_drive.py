@@ -81,6 +81,8 @@ from photosync.remotes.drive_transfer import download  # noqa: E402
 from photosync.atomic import is_partial  # noqa: E402
 from photosync.remotes.retry import RetryingRemote  # noqa: E402
 
+from tests.media_files import make_video, pad_video  # noqa: E402
+
 from .contract import FakeClock  # noqa: E402
 
 
@@ -167,6 +169,29 @@ def test_resumable_upload_resumes_after_a_cut_connection(drive_remotes, tmp_path
     assert item.md5 == hashlib.md5(path.read_bytes()).hexdigest() and item.albums == ("Big",)
     assert [i.id for i in list_all(remote).items] == [item.id]
     assert remote.uploader.pending_sessions() == 0
+
+
+def test_a_200_mb_video_cut_midway_resumes_where_it_stopped(drive_remotes, tmp_path) -> None:
+    """Issue 19: a phone video is sent in 8 MB chunks; a cut after 10 of its 25 chunks is resumed
+    from the offset Drive confirms (no second upload, no restart), through the retry wrapper."""
+    remote, url = drive_remotes()
+    clip = pad_video(make_video(tmp_path / "IMG_0042.MOV", 42), 200 * 1024 * 1024)
+    sha = hashlib.sha256()
+    with open(clip, "rb") as fh:
+        while chunk := fh.read(4 << 20):
+            sha.update(chunk)
+    admin(url, "faults", {"once": [{"kind": "reset", "method": "drive.files.create",
+                                    "path": "upload_id=", "after": 10, "times": 2}]})
+    before = admin(url, "calls")["methods"].get("drive.files.create", 0)
+    item = RetryingRemote(remote, sleep=lambda _s: None).upload(clip, clip.name, None,
+                                                                sha.hexdigest())
+    sent = admin(url, "calls")["methods"]["drive.files.create"] - before
+    # start + 10 chunks + 2 cut + one "how far?" query + 15 chunks; a few resends allowed under
+    # load, far below a restart (a new start and all 25 chunks again: 39 or more)
+    assert 1 + 10 + 2 + 1 + 15 <= sent <= 1 + 10 + 2 + 1 + 15 + 3
+    listed = list_all(remote).items
+    assert [i.id for i in listed] == [item.id] and listed[0].signature == sha.hexdigest()
+    assert listed[0].media == "video" and listed[0].size == 200 * 1024 * 1024
 
 
 def test_resumable_upload_through_the_retry_wrapper(drive_remotes, tmp_path) -> None:

@@ -24,23 +24,38 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from photosync.config import parse
 from photosync.emulators.images import make_image
 from photosync.library.decode import decode_file
-from photosync.library.rules import album_for, compile_rules
+from photosync.library.rules import album_for, compile_rules, media_for
 from photosync.remotes.base import Page, list_all
 from photosync.remotes.faults import Fault
 from photosync.remotes.memory import MemoryRemote
 from photosync.state.db import open_db
 from photosync.state.pairs import load_pairs
 from photosync.sync.run import SyncOptions, sync
+from tests.media_files import make_video
 
 # "0 copies" sorts before the others; "2023" holds only album folders (issue 15)
 FOLDERS = ["", "A", "A/sub", "B", "_hidden_title", "0 copies", "2023/Summer"]
 PARENTS = ["", "2026", "A", "2023"]  # where folder moves put a folder
 
 
-def signature_of(data: bytes, tmp: Path) -> str:
-    path = tmp / "probe.jpg"
-    path.write_bytes(data)
-    return decode_file(str(path)).signature
+def signature_of(data: bytes, tmp: Path, name: str = "probe.jpg") -> str:
+    """The sync key of ``data`` as a file called ``name``: a photo's pixel signature, a video's
+    SHA-256 (issue 19)."""
+    return key_of(tmp / f"probe{Path(name).suffix}", data)
+
+
+def key_of(path: Path, data: bytes | None = None) -> str:
+    if data is not None:
+        path.write_bytes(data)
+    decoded = decode_file(str(path), media_for(path.name))
+    return decoded.signature or decoded.sha256
+
+
+def content_for(name: str, seed: str, tmp: Path) -> bytes:
+    """New bytes for a file called ``name``: a generated photo, or a real video (ffmpeg)."""
+    if not name.endswith(".mp4"):
+        return make_image(seed)
+    return make_video(tmp / f"made-{seed}.mp4", seed).read_bytes()
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -83,7 +98,8 @@ class SyncMachine(RuleBasedStateMachine):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _local_files(self) -> list[Path]:
-        return sorted(p for p in self.root.rglob("*.jpg") if ".photosync-trash" not in p.parts)
+        return sorted(p for p in self.root.rglob("*") if p.suffix in (".jpg", ".mp4")
+                      and ".photosync-trash" not in p.parts)
 
     def _sync(self, expect: tuple[int, ...] = (0,), remote=None, **options):
         remote = remote or self.remote
@@ -114,6 +130,13 @@ class SyncMachine(RuleBasedStateMachine):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(make_image(f"local-{self.counter}"))
 
+    @rule(folder=st.sampled_from(FOLDERS))
+    def add_local_video(self, folder: str) -> None:
+        self.counter += 1
+        target = self.root / folder / f"v{self.counter}.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content_for(target.name, f"local-video-{self.counter}", self.tmp))
+
     @precondition(lambda self: self._local_files())
     @rule(data=st.data(), folder=st.sampled_from(FOLDERS))
     def move_local(self, data, folder: str) -> None:
@@ -135,7 +158,7 @@ class SyncMachine(RuleBasedStateMachine):
         """``cp -p`` into another folder: the original stays where it is (issue 15.1)."""
         source = data.draw(st.sampled_from(self._local_files()))
         self.counter += 1
-        target = self.root / folder / f"{source.stem} copy{self.counter}.jpg"
+        target = self.root / folder / f"{source.stem} copy{self.counter}{source.suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
 
@@ -157,7 +180,7 @@ class SyncMachine(RuleBasedStateMachine):
     def edit_local(self, data) -> None:
         self.counter += 1
         target = data.draw(st.sampled_from(self._local_files()))
-        target.write_bytes(make_image(f"edit-{self.counter}"))
+        target.write_bytes(content_for(target.name, f"edit-{self.counter}", self.tmp))
 
     @precondition(lambda self: len(self._local_files()) > 1)  # an empty library is a safety stop
     @rule(data=st.data())
@@ -168,6 +191,12 @@ class SyncMachine(RuleBasedStateMachine):
     def add_remote(self, album: str | None) -> None:
         self.counter += 1
         self.seed_remote(make_image(f"remote-{self.counter}"), f"r{self.counter}.jpg", album)
+
+    @rule(album=st.sampled_from([None, "A"]))
+    def add_remote_video(self, album: str | None) -> None:
+        self.counter += 1
+        name = f"rv{self.counter}.mp4"
+        self.seed_remote(content_for(name, f"remote-video-{self.counter}", self.tmp), name, album)
 
     @precondition(lambda self: self.synced_once)
     @rule(data=st.data())
@@ -187,9 +216,9 @@ class SyncMachine(RuleBasedStateMachine):
             return
         victim = data.draw(st.sampled_from(items))
         self.counter += 1
-        path = self.tmp / f"edit-{self.counter}.jpg"
-        path.write_bytes(make_image(f"remote-edit-{self.counter}"))
-        self.remote.replace(victim.id, path, signature_of(path.read_bytes(), self.tmp))
+        path = self.tmp / f"edit-{self.counter}.{'mp4' if victim.media == 'video' else 'jpg'}"
+        path.write_bytes(content_for(path.name, f"remote-edit-{self.counter}", self.tmp))
+        self.remote.replace(victim.id, path, key_of(path))
         path.unlink()
 
     @precondition(lambda self: self.synced_once)
@@ -199,7 +228,8 @@ class SyncMachine(RuleBasedStateMachine):
         if items:
             source = data.draw(st.sampled_from(items))
             self.counter += 1
-            self.seed_remote(self.content(source.id), f"dup{self.counter}.jpg", None)
+            ext = "mp4" if source.media == "video" else "jpg"
+            self.seed_remote(self.content(source.id), f"dup{self.counter}.{ext}", None)
 
     @precondition(lambda self: self.synced_once)
     @rule(data=st.data(), album=st.sampled_from(["Elsewhere", "A"]))
@@ -246,7 +276,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert not moved, (moved, staying)
         self._check_nothing_lost(before_local, before_remote)
         # converged: the same set of pictures on both sides, except the kept deletions
-        local_sigs = {decode_file(str(p)).signature for p in self._local_files()}
+        local_sigs = {key_of(p) for p in self._local_files()}
         remote_sigs = {self._sig(i) for i in list_all(self.remote).items}
         missing = local_sigs - remote_sigs - self.deleted_remote_sigs
         assert not missing, missing
@@ -291,7 +321,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _holds(self, path: str, signature: str) -> bool:
         local = self.root / path
-        return local.is_file() and decode_file(str(local)).signature == signature
+        return local.is_file() and key_of(local) == signature
 
     def _check_album_deletions(self, report) -> None:
         """No album is deleted while its folder holds a photo; where albums are folders, none
@@ -308,7 +338,8 @@ class SyncMachine(RuleBasedStateMachine):
                 assert not below, (action, below)
 
     def _sig(self, item) -> str:
-        return item.signature or signature_of(self.content(item.id), self.tmp)
+        name = "probe.mp4" if item.media == "video" else "probe.jpg"
+        return item.signature or signature_of(self.content(item.id), self.tmp, name)
 
 
 class _Reversed:

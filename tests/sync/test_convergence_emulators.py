@@ -31,7 +31,7 @@ class EmulatorMachine(SyncMachine):
         path.write_bytes(data)
         # uploaded from another machine running photosync (so it carries its signature tag)
         self.remote.upload(path, name, album if self.service == "drive" else None,
-                           signature=signature_of(data, self.tmp))
+                           signature=signature_of(data, self.tmp, name))
         path.unlink()
 
     def content(self, item_id: str) -> bytes:

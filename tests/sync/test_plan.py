@@ -199,9 +199,33 @@ def test_direction_limits_what_is_planned():
     assert kinds(plan(local, remote, [], policy(direction="download"))) == [("download", "Downloads")]
 
 
-def test_videos_and_unindexed_formats_are_not_downloaded():
+def test_videos_download_unless_the_media_rule_or_the_extensions_leave_them_out():
     vid = RemoteItem("9", "clip.mp4", media="video")
-    assert plan([], [vid], [], policy()).actions[0].kind == "skip"
+    assert kinds(plan([], [vid], [], policy())) == [("download", "Downloads")]
+    held = plan([], [vid], [], policy(media=frozenset({"photo"})))
+    assert [(a.kind, a.reason) for a in held.actions] == [
+        ("skip", "video on Remote; not downloaded (r.media does not list it)")]
+    unindexed = plan([], [vid], [], policy(extensions=frozenset({"jpg"})))
+    assert unindexed.actions[0].kind == "skip"
+    assert "library.extensions" in unindexed.actions[0].reason
+
+
+def test_media_rules_choose_what_goes_up_and_never_touch_what_is_there():
+    local = [F("a.jpg", "S1"), F("IMG_2.HEIC", "S2"), F("IMG_2.MOV", "K2"), F("c.nef", "K3"),
+             F("d.mp4", "K4", size=5_000_000)]
+    flickr = policy(media=frozenset({"photo", "video"}))
+    p = plan(local, [], [], flickr, Evidence(live_clips=frozenset({"IMG_2.MOV"})))
+    assert kinds(p) == [("upload", "IMG_2.HEIC"), ("upload", "a.jpg"), ("upload", "d.mp4")]
+    assert p.notes == ["1 new live_clip file(s) not sent to Remote (r.media does not list "
+                       "live_clip)", "1 new raw file(s) not sent to Remote (r.media does not "
+                       "list raw)", "Remote starts receiving videos: 1 video(s), 5.0 MB, "
+                       "uploaded from this run on (r.media lists them; remove video to keep "
+                       "them local)"]
+    # Already up under an older rule: a rule that now leaves videos out deletes nothing.
+    pairs = [Pair("7", "K4", "d.mp4", None, None)]
+    p = plan(local, [item("7", "d.mp4", sig="K4")], pairs, policy(media=frozenset({"photo"})))
+    assert [a for a in p.actions if a.remote_id == "7"] == []
+    assert not any("starts receiving videos" in n for n in p.notes)
 
 
 def test_max_operations_postpones_transfers():
@@ -277,3 +301,14 @@ def test_caps_take_the_room_in_the_order_the_user_chose_and_say_why_once_per_cau
     assert uploads == ["A/d1.jpg", "A/d3.jpg", "B/d5.jpg"] and not out.messages[1:]
     uploads, line, _ = _capped(None, items=1000, non_public=0, photo_bytes=1000)
     assert uploads == [] and line.startswith("6 photo(s) not uploaded to Flickr: a free")
+
+
+def test_a_video_over_the_accounts_limit_is_not_sent_and_the_report_says_why():
+    """The limits are data (people.getLimits on Flickr): past them, a skip names the sizes."""
+    local = [F("small.mp4", "K1", size=900), F("big.mov", "K2", size=2_000), F("a.jpg", "S1",
+                                                                              size=5_000)]
+    p = plan(local, [], [], policy(max_video_bytes=1_000))
+    assert kinds(p) == [("skip", "big.mov"), ("upload", "a.jpg"), ("upload", "small.mp4")]
+    (skip,) = [a for a in p.actions if a.kind == "skip"]
+    assert skip.reason == ("a video of 2,000 bytes, over the account's video upload limit on "
+                           "Remote (1,000 bytes); not sent")
