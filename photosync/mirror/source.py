@@ -15,7 +15,7 @@ from typing import Any
 
 from photosync.errors import AuthorizationNeeded, NotFound, UsageError
 from photosync.mirror.photo import EXTRAS, MirrorPhoto, video_original_url
-from photosync.remotes.flickr import best_original, fetch_file, largest_size, offered_sizes
+from photosync.remotes.flickr import best_original, fetch_file, largest_size
 from photosync.remotes.flickr_api import FlickrClient
 from photosync.remotes.flickr_items import as_list, as_text
 from photosync.remotes.pace import limiter_for
@@ -173,7 +173,7 @@ class FlickrSource:
         (never a smaller size for a photo listed with its original)."""
         if not photo.preview:
             return best_original(self.client, photo.id)
-        size = largest_size(offered_sizes(self.client, photo.id), photo.id)
+        size = largest_size(self.client, photo.id)
         return size.url, size.media
 
 

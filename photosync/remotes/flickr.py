@@ -201,7 +201,7 @@ class FlickrRemote:
     def download_preview(self, item_id: str, dest: Path) -> Size:
         """The largest size Flickr offers of a photo whose original it withholds, into ``dest``
         (a preview: the caller keeps it out of the library); which size it was."""
-        size = largest_size(offered_sizes(self.client, item_id), item_id)
+        size = largest_size(self.client, item_id)
         fetch_file(self.client, size.url, dest, f"preview of {item_id}", overwrite=True)
         return size
 
@@ -375,17 +375,18 @@ def best_original(client: FlickrClient, item_id: str) -> tuple[str, str]:
     if original is not None:
         return original.url, original.media
     if not sizes or any(s.media == "video" for s in sizes):  # a video with no file yet?
-        state = video_state(client, item_id)
-        if state in ("pending", "failed"):
-            raise VideoNotReady(item_id, state)
+        raise_if_not_ready(client, item_id)
     if not sizes:
         raise NotFound(f"flickr: item {item_id} has no downloadable size")
     raise OriginalWithheld(f"flickr: {item_id}: {WITHHELD['free_account']}", "free_account")
 
 
-def largest_size(sizes: list[Size], item_id: str) -> Size:
-    """The largest of ``sizes`` (the Original when offered); NotFound when there is none."""
+def largest_size(client: FlickrClient, item_id: str) -> Size:
+    """The largest size offered (the Original when offered); ``VideoNotReady`` for a video Flickr
+    has not processed, NotFound when there is none."""
+    sizes = offered_sizes(client, item_id)
     if not sizes:
+        raise_if_not_ready(client, item_id)
         raise NotFound(f"flickr: item {item_id} has no downloadable size")
     return max(sizes, key=lambda s: (s.original, s.width * s.height))
 
@@ -401,6 +402,14 @@ class VideoNotReady(ItemError):
             f"fetched by a later run" if state == "pending" else
             f"flickr: Flickr failed to process video {item_id} (video failed); only its owner "
             f"can fix it on Flickr (replace or delete it)")
+
+
+def raise_if_not_ready(client: FlickrClient, item_id: str) -> None:
+    """``VideoNotReady`` when the item is a video Flickr is still processing or failed to (one
+    ``photos.getInfo``: asked only when getSizes offered no file)."""
+    state = video_state(client, item_id)
+    if state in ("pending", "failed"):
+        raise VideoNotReady(item_id, state)
 
 
 def video_state(client: FlickrClient, item_id: str) -> str:

@@ -112,10 +112,15 @@ class ChangeCursor:
         return self.phase == "r" and self.page == 1 and self.hi is None
 
 
+FINGERPRINTED_EXTRAS = ("video_state", "withheld", "public")
+
+
 def fingerprint(item: RemoteItem) -> str:
-    """What a change of an item within one second would alter: content, title, signature."""
+    """What a change of an item within one second would alter: content, title, signature, a
+    video's processing state, whether its original is withheld, its privacy."""
     text = "|".join((str(int(item.updated)), str(item.extra.get("content_version", "")),
-                     item.name, item.signature or "", str(item.extra.get("tag_md5", ""))))
+                     item.name, item.signature or "", str(item.extra.get("tag_md5", "")),
+                     *(str(item.extra.get(key, "")) for key in FINGERPRINTED_EXTRAS)))
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 

@@ -295,15 +295,8 @@ class _Planner:
             if len(members) > 1 else ""
         if not matches:
             kind = kind_of(first.path, self.live_clips)
-            limit = policy.max_video_bytes
             if policy.uploads and kind not in policy.media:
                 self.held[kind] = self.held.get(kind, 0) + 1
-            elif policy.uploads and kind in VIDEOS and limit is not None \
-                    and (first.size or 0) > limit:
-                self.add(Skip(remote=policy.remote, reason=f"a video of {first.size or 0:,} "
-                              f"bytes, over the account's video upload limit on "
-                              f"{policy.label} ({limit:,} bytes); not sent", path=first.path,
-                              signature=signature, album=first.album))
             elif policy.uploads:
                 self.add(_upload(first, policy, f"new locally{dup_note}"))
             return

@@ -50,9 +50,6 @@ class Policy:
     extensions: frozenset[str] = field(default_factory=_default_extensions)
     # The kinds of file this remote sends and receives (``flickr.media``, ``drive.media``).
     media: frozenset[str] = frozenset(MEDIA_KINDS)
-    # The account's largest video upload, in bytes (Flickr's people.getLimits); None: no limit
-    # known. Data, not config: whoever learns the account's limits sets it.
-    max_video_bytes: int | None = None
 
     @property
     def uploads(self) -> bool:

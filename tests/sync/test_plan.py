@@ -303,12 +303,25 @@ def test_caps_take_the_room_in_the_order_the_user_chose_and_say_why_once_per_cau
     assert uploads == [] and line.startswith("6 photo(s) not uploaded to Flickr: a free")
 
 
-def test_a_video_over_the_accounts_limit_is_not_sent_and_the_report_says_why():
-    """The limits are data (people.getLimits on Flickr): past them, a skip names the sizes."""
-    local = [F("small.mp4", "K1", size=900), F("big.mov", "K2", size=2_000), F("a.jpg", "S1",
-                                                                              size=5_000)]
-    p = plan(local, [], [], policy(max_video_bytes=1_000))
-    assert kinds(p) == [("skip", "big.mov"), ("upload", "a.jpg"), ("upload", "small.mp4")]
-    (skip,) = [a for a in p.actions if a.kind == "skip"]
-    assert skip.reason == ("a video of 2,000 bytes, over the account's video upload limit on "
-                           "Remote (1,000 bytes); not sent")
+
+
+@dataclass(frozen=True)
+class V(F):  # a LocalPhoto that is a video
+    media: str = "video"
+
+
+def test_a_video_over_the_accounts_video_limit_is_not_sent_and_says_which_limit():
+    """people.getLimits has a limit per media: a video is held to the video one."""
+    from photosync.remotes.flickr_account import FlickrAccount, FlickrLimits
+    from photosync.sync.caps import AccountCaps, plan_against_caps
+
+    local = [V("big.mp4", "K1", size=2_000), V("small.mp4", "K2", size=900),
+             F("a.jpg", "S1", size=5_000)]
+    out = plan(local, [], [], policy())
+    account = FlickrAccount("pro", FlickrLimits(10_000, 1_000, None), 0, 0)
+    plan_against_caps(out, AccountCaps("Flickr", account, "public", None),
+                      {f.path: f for f in local})
+    assert kinds(out) == [("skip", "big.mp4"), ("upload", "a.jpg"), ("upload", "small.mp4")]
+    [big] = [a for a in out.actions if a.kind == "skip"]
+    assert big.reason == ("too large for Flickr: 2,000 bytes, over the account's 1,000 bytes "
+                          "limit for videos; not sent")
