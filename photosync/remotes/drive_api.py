@@ -58,6 +58,14 @@ FULL = (
     "Google Drive storage is full (storageQuotaExceeded): no more uploads to Drive in this run; "
     "free space or add storage at https://one.google.com/storage"
 )
+# Drive's daily upload limit (about 750 GB a user; undocumented). rclone's
+# --drive-stop-on-upload-limit knows it as 403 userRateLimitExceeded whose message is exactly
+# "User rate limit exceeded." (a rate limit proper says more); uploadLimitExceeded is accepted too.
+DAILY_LIMIT_MESSAGE = "User rate limit exceeded."
+DAILY_LIMIT = (
+    "Google Drive's daily upload limit is reached (about 750 GB a day per user): no more uploads "
+    "to Drive in this run; they go on by themselves once Google counts a new day"
+)
 _documents: dict[str, str] = {}
 _documents_lock = threading.Lock()
 
@@ -141,6 +149,8 @@ def http_error(exc: HttpError, what: str) -> PhotosyncError:
     retry_after = _retry_after(exc)
     if isinstance(exc, ResumableUploadError) and status in (404, 410):
         return TransientError(f"{what}: upload session expired; starting again")
+    if status == 403 and daily_limit(exc, reason):
+        return UploadsRefused(DAILY_LIMIT, daily=True)
     if status >= 500 or status == 429 or (status == 403 and reason in RATE_REASONS):
         return TransientError(text, retry_after)
     if status == 401:
@@ -152,6 +162,16 @@ def http_error(exc: HttpError, what: str) -> PhotosyncError:
     if status == 409:
         return Conflict(text)
     return ItemError(text)
+
+
+def daily_limit(exc: HttpError, reason: str | None) -> bool:
+    """The answer is Drive's daily upload limit, as rclone recognises it (see DAILY_LIMIT)."""
+    if reason == "uploadLimitExceeded":
+        return True
+    details = getattr(exc, "error_details", None)
+    first = details[0] if isinstance(details, list) and details else {}
+    message = first.get("message") if isinstance(first, dict) else None
+    return reason == "userRateLimitExceeded" and message == DAILY_LIMIT_MESSAGE
 
 
 def error_reason(exc: HttpError) -> tuple[str | None, str]:

@@ -110,8 +110,9 @@ class Executor:
         todo = [a for a in plan.actions if not isinstance(a, Skip | AlbumKind)]
         downloads = [a.size or 0 for a in todo if isinstance(a, DOWNLOADS)]
         self._to_download = [sum(downloads), len(downloads)]
-        if self.disk is not None:  # an earlier pass found the disk full and said so
-            self._said.add(str(self.disk))
+        for said in (self.disk, self.uploads_refused):  # an earlier pass met it and said so
+            if said is not None:
+                self._said.add(str(said))
         for outcome in run_pool(self._journalled(todo), self._work, self.workers):
             action, entry = outcome.item
             error = self._record(action, entry, outcome.result, outcome.error)

@@ -23,6 +23,7 @@ from photosync.errors import (
     RemoteError,
     TokenFileError,
     TransientError,
+    UploadsRefused,
 )
 from photosync.library.rules import compile_rules
 from photosync.library.scan import ProgressFn, scan
@@ -95,6 +96,11 @@ class RunContext:
         else:
             self.local_complete = self.options.local_complete
         self.local = [f for f in index.present_files(self.conn) if f.signature]
+
+    def refused(self, name: str) -> UploadsRefused | None:
+        """Remote ``name`` refused uploads earlier in this run: its second pass sends none."""
+        return next((r.refused for r in self.report.remotes
+                     if r.name == name and r.refused is not None), None)
 
     @property
     def disk(self) -> LocalDiskError | None:
@@ -173,7 +179,7 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.outcomes.extend(second.outcomes)
     first.files.update(second.files)
     first.error = first.error or second.error
-    first.uploads_refused = first.uploads_refused or second.uploads_refused
+    first.refused = first.refused or second.refused
     first.disk = first.disk or second.disk
     if second.plan is None:
         return
@@ -240,7 +246,8 @@ def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteRepo
     executor = kind(ctx.conn, ctx.config.library.root, remote, policy,
                     compile_rules(ctx.config.library), ctx.run_id,
                     workers=ctx.config.sync.workers,
-                    wait=0.0 if ctx.options.dry_run else ctx.config.sync.wait, disk=ctx.disk)
+                    wait=0.0 if ctx.options.dry_run else ctx.config.sync.wait, disk=ctx.disk,
+                    uploads_refused=ctx.refused(report.name))
     if ctx.progress:
         executor.on_done = ctx.progress(report.label, sum(1 for a in report.plan.actions
                                                           if not isinstance(a, Skip)))
@@ -248,8 +255,7 @@ def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteRepo
     report.files = {id(o.action): o.file for o in report.outcomes if o.file}
     if executor.fatal is None:
         _album_phase(ctx, remote, policy, report, executor, adopt)
-    if executor.uploads_refused is not None:
-        report.uploads_refused = str(executor.uploads_refused)
+    report.refused = executor.uploads_refused
     report.disk = executor.disk
     if executor.fatal is not None:
         report.error = str(executor.fatal)
