@@ -45,6 +45,7 @@ from photosync.errors import (
     TransientError,
     UploadsRefused,
 )
+from photosync.remotes.bandwidth import Bandwidth
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.drive")
@@ -87,12 +88,15 @@ def discovery_document(endpoint: str) -> str:
 
 
 class Services:
-    """One authorized Drive service per thread, all sharing the credentials and the limiter."""
+    """One authorized Drive service per thread, all sharing the credentials, the limiter and
+    the bandwidth."""
 
-    def __init__(self, credentials: Any, endpoint: str, limiter: RateLimiter, timeout: float):
+    def __init__(self, credentials: Any, endpoint: str, limiter: RateLimiter, timeout: float,
+                 bandwidth: Bandwidth | None = None):
         self.credentials = credentials
         self.endpoint = endpoint
         self.limiter = limiter
+        self.bandwidth = bandwidth  # sync.bwlimit, for the bytes of uploads and downloads
         self.timeout = timeout
         self._local = threading.local()
 

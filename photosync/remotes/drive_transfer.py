@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
 
 from photosync.errors import NotFound, TransientError
+from photosync.remotes.bandwidth import paced
 from photosync.remotes.drive_api import Services, guarded
 from photosync.remotes.files import atomic_download
 
@@ -114,7 +115,8 @@ class Uploader:
     def send(
         self, path: Path, mime: str, make: MakeRequest, key: tuple[str, str], what: str
     ) -> dict:
-        with open(path, "rb") as fh:
+        with open(path, "rb") as raw:
+            fh = paced(raw, self.services.bandwidth)
             size = path.stat().st_size
             if size <= self.resumable_over:
                 media = MediaIoBaseUpload(fh, mimetype=mime, resumable=False)
@@ -122,7 +124,7 @@ class Uploader:
             return self._resumable(fh, mime, make, key, what)
 
     def _resumable(
-        self, fh: BinaryIO, mime: str, make: MakeRequest, key: tuple[str, str], what: str
+        self, fh: Any, mime: str, make: MakeRequest, key: tuple[str, str], what: str
     ) -> dict:
         media = MediaIoBaseUpload(fh, mimetype=mime, chunksize=self.chunk_size, resumable=True)
         request = make(self.services.get(), media)
@@ -180,4 +182,5 @@ def download(
         row.get("md5Checksum"),
         verify_image=str(row.get("mimeType", "")).startswith("image/"),
         overwrite=overwrite,
+        bandwidth=services.bandwidth,
     )

@@ -44,6 +44,7 @@ from photosync.state.journal import journal_end, journal_start
 from photosync.state.listings import cached_items, cached_items_by_id, update_cache
 from photosync.state.pairs import save_pairs
 from photosync.sync.actions import (
+    TRANSFERS,
     AddToAlbum,
     AlbumKind,
     Conflict,
@@ -63,6 +64,7 @@ from photosync.sync.actions import (
     Skip,
     Upload,
 )
+from photosync.sync.budget import TransferBudget
 from photosync.sync.done import Done, Outcome, describe, download_destination
 from photosync.sync.match import content_version
 from photosync.sync.plan import Plan
@@ -93,6 +95,8 @@ class Executor:
     # The remote refused an upload (storage full, upload limit): later ones are not tried.
     uploads_refused: UploadsRefused | None = None
     disk: LocalDiskError | None = None  # the library's disk refused a write: no more downloads
+    budget: TransferBudget = field(default_factory=lambda: TransferBudget(0))  # max_transfer
+    _postponed: set[int] = field(default_factory=set)  # id() of transfers over the budget
     _to_download: list[int] = field(default_factory=lambda: [0, 0])  # bytes, photos not done
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
     # Names promised to downloads in progress: two remote photos both called DSC_0001 in one
@@ -122,7 +126,18 @@ class Executor:
             outcomes.append(result)
             self.on_done(result)
         self._write_tags()
+        self._postpone(plan)
         return outcomes
+
+    def _postpone(self, plan: Plan) -> None:
+        """Transfers over sync.max_transfer: skips in the plan, and one note."""
+        if not self._postponed:
+            return
+        why = f"postponed: {self.budget.reached} this run"
+        plan.actions = [Skip.of(a, f"{a.kind} {why}") if id(a) in self._postponed else a
+                        for a in plan.actions]
+        plan.notes.append(f"{self.policy.label}: transfers {why}; the next run goes on")
+        self._postponed.clear()
 
     def _write_tags(self) -> None:
         """Tag what the downloads paired, after the transfers so no download waits for the
@@ -154,6 +169,9 @@ class Executor:
         for index, action in enumerate(actions):
             if self.fatal is not None:
                 return
+            if action.kind in TRANSFERS and not self.budget.start(action.size):
+                self._postponed.add(id(action))
+                continue
             if index and self.wait:
                 time.sleep(self.wait)
             yield action, journal_start(self.conn, self.run_id, action)
@@ -212,7 +230,11 @@ class Executor:
             if isinstance(action, DOWNLOADS):
                 self._to_download[0] -= action.size or 0
                 self._to_download[1] -= 1
+                if action.size is None and done.pairs:  # a remote that lists no sizes
+                    self.budget.add((self.root / done.pairs[0].path).stat().st_size)
             return None
+        if action.kind in TRANSFERS:
+            self.budget.refund(action.size)
         message = describe(error)
         if isinstance(error, ChangedSinceIndexed) and action.path:
             read_again(self.conn, action.path)  # even if its size and time look unchanged

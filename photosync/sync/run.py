@@ -28,6 +28,7 @@ from photosync.errors import (
 from photosync.library.rules import compile_rules
 from photosync.library.scan import ProgressFn, scan
 from photosync.remotes import registry
+from photosync.remotes.bandwidth import parse_size
 from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import OnRetry, RetryingRemote
@@ -40,6 +41,7 @@ from photosync.state.pairs import load_pairs
 from photosync.state.runs import finish_run, start_run
 from photosync.sync.actions import TRANSFERS, Conflict, Download, Move, ReplaceLocal, Skip
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
+from photosync.sync.budget import TransferBudget
 from photosync.sync.dryrun import DryRun, read_only
 from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import observe
@@ -86,6 +88,7 @@ class RunContext:
     report: SyncReport
     local: list[LocalFile] = field(default_factory=list)  # the indexed photos with a signature
     local_complete: bool = True  # the last scan read every file
+    budget: TransferBudget = field(default_factory=lambda: TransferBudget(0))  # max_transfer
 
     def rescan(self, scan_progress: ProgressFn | None) -> None:
         """Scan the library (when this run scans) and take the indexed photos from it."""
@@ -129,6 +132,9 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         run_id = start_run(conn, options.dry_run)
         ctx = RunContext(conn, config, options, factory or registry.build,
                          None if options.dry_run else progress, clock, run_id, report)
+        if not options.dry_run:
+            ctx.budget = TransferBudget(parse_size(config.sync.max_transfer),
+                                        config.sync.max_transfer)
         try:
             _run(ctx, scan_progress)
         except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
@@ -247,7 +253,7 @@ def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteRepo
                     compile_rules(ctx.config.library), ctx.run_id,
                     workers=ctx.config.sync.workers,
                     wait=0.0 if ctx.options.dry_run else ctx.config.sync.wait, disk=ctx.disk,
-                    uploads_refused=ctx.refused(report.name))
+                    uploads_refused=ctx.refused(report.name), budget=ctx.budget)
     if ctx.progress:
         executor.on_done = ctx.progress(report.label, sum(1 for a in report.plan.actions
                                                           if not isinstance(a, Skip)))

@@ -39,3 +39,94 @@ def test_drives_daily_upload_limit_stops_its_uploads_only_and_the_next_day_they_
     names = sorted(f["name"] for f in world.drive_photos())
     assert names == sorted(["from drive.jpg"] + [f"p{n}.jpg" for n in range(8)]), names
     assert world.sync()["summary"]["drive"] == {}
+
+
+def _sync_keys(world, text: str) -> None:
+    """Add keys under ``sync:`` (the last section of the scenario world's config)."""
+    world.config.write_text(world.config.read_text() + text)
+
+
+def _moved(doc: dict) -> list[dict]:
+    return [a for a in doc["actions"] if a["action"] in ("upload", "download") and not a.get("error")]
+
+
+def test_max_transfer_stops_starting_transfers_and_the_next_runs_go_on_without_doubles(world):
+    """sync.max_transfer counts uploads and downloads of every remote together: once the bytes
+    started reach it, no transfer starts (those under way finish), the rest are postponed
+    skips and one note (exit 0); each next run goes on from there, nothing is sent twice."""
+    from googleapiclient.http import MediaInMemoryUpload
+    _flickr, drive = _independent_clients(world)
+    photos = _drive_folder(drive, "Photos")
+    drive.files().create(body={"name": "from drive.jpg", "parents": [photos]}, media_body=(
+        MediaInMemoryUpload(make_image("on drive", 80, 60), mimetype="image/jpeg"))).execute()
+    for n in range(6):
+        world.photo(f"Trip/p{n}.jpg", 70 + n)
+    _sync_keys(world, "  max_transfer: 3K\n")
+    runs = []
+    for _ in range(12):
+        result = world.run("sync", "--json")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        runs.append(__import__("json").loads(result.stdout))
+        assert result.stderr.count("sync.max_transfer (3K) reached") <= 1, result.stderr
+        if not any(a["action"] != "skip" for a in runs[-1]["actions"]):
+            break
+    first = runs[0]
+    moved = [a["bytes"] for a in _moved(first)]
+    assert sum(moved) >= 3 * 1024 and sum(moved) - max(moved) < 3 * 1024, moved
+    postponed = [a for a in first["actions"] if "postponed: sync.max_transfer (3K) reached"
+                 in (a["reason"] or "")]
+    assert postponed and all(a["action"] == "skip" for a in postponed)
+    assert any("sync.max_transfer (3K) reached" in m["message"] for m in first["messages"])
+    assert len(runs) > 3  # 14 transfers of about 1 KB, at most four a run
+    flickr_names = sorted(p["title"] for p in world.flickr_photos())
+    drive_names = sorted(f["name"] for f in world.drive_photos())
+    assert flickr_names == sorted(["from drive"] + [f"p{n}" for n in range(6)]), flickr_names
+    assert drive_names == sorted(["from drive.jpg"] + [f"p{n}.jpg" for n in range(6)])
+    assert sum(len(_moved(doc)) for doc in runs) == 6 + 6 + 1 + 1  # each transfer once
+
+
+def test_bwlimit_errors_name_the_key_in_one_line(world):
+    for value, says in (("'25:00,1M'", "25:00 is not a time of day"),
+                        ("'1M:2M'", "separate upload:download rates are not supported"),
+                        ("'1000'", "has no unit")):
+        text = world.config.read_text()
+        _sync_keys(world, f"  bwlimit: {value}\n")
+        result = world.run("sync")
+        world.config.write_text(text)
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert "sync.bwlimit" in line and says in line and "config.yaml:" in line, line
+
+
+def _noisy_jpeg() -> bytes:
+    """About 100 KB of JPEG that does not compress (random plasma and noise: each one unique)."""
+    from wand.image import Image
+    with Image(width=300, height=200, pseudo="plasma:") as img:
+        img.noise("gaussian", attenuate=1.0)
+        img.format = "jpeg"
+        img.compression_quality = 97
+        return img.make_blob()
+
+
+def test_a_low_bwlimit_holds_every_transfer_to_it(world):
+    """Four transfers (a local photo up to both remotes, a Drive photo down and up to Flickr)
+    at 40 KiB/s for all of them together take at least 80% of bytes / limit (about 10 s; the
+    same sync unlimited takes about 2 s). Only a floor is asserted, never a tight time;
+    bench/bench_bwlimit.py measures the rate itself."""
+    import time
+    from googleapiclient.http import MediaInMemoryUpload
+    _flickr, drive = _independent_clients(world)
+    photos = _drive_folder(drive, "Photos")
+    data = _noisy_jpeg()
+    drive.files().create(body={"name": "from drive.jpg", "parents": [photos]}, media_body=(
+        MediaInMemoryUpload(data, mimetype="image/jpeg"))).execute()
+    local = world.root / "Trip" / "big.jpg"
+    local.parent.mkdir(parents=True)
+    local.write_bytes(_noisy_jpeg())
+    moved = 2 * local.stat().st_size + 2 * len(data)
+    _sync_keys(world, "  bwlimit: 00:00,40k\n")  # a timetable of one entry: all day
+    began = time.monotonic()
+    doc = world.sync()
+    seconds = time.monotonic() - began
+    assert len(_moved(doc)) == 4, doc["actions"]
+    assert seconds >= moved / (40 * 1024) * 0.8, (seconds, moved)
