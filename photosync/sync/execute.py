@@ -230,8 +230,8 @@ class Executor:
             if isinstance(action, DOWNLOADS):
                 self._to_download[0] -= action.size or 0
                 self._to_download[1] -= 1
-                if action.size is None and done.pairs:  # a remote that lists no sizes
-                    self.budget.add((self.root / done.pairs[0].path).stat().st_size)
+                if action.size is None:  # a remote that lists no sizes
+                    self.budget.add(done.fetched)
             return None
         if action.kind in TRANSFERS:
             self.budget.refund(action.size)
@@ -404,13 +404,14 @@ class Executor:
         """Download ``item`` to ``dest`` and pair it (and its remote duplicates ``also``) with
         the picture that arrived; those lacking its tag are tagged after the transfers."""
         signature = self._fetch(item, dest, overwrite)
+        fetched = dest.stat().st_size if self.budget.limit and item.size is None else 0
         rel = dest.relative_to(self.root).as_posix()
         album = album_for(self.rules, tuple(rel.split("/")[:-1]))
         items = [item, *(self._item(i) for i in also)]
         pairs = [Pair(i.id, signature, rel, content_version(i), album) for i in items]
         tags = [(i, signature) for i in items if i.signature != signature] \
             if self.policy.uploads else []
-        return Done(pairs, tags=tags)
+        return Done(pairs, tags=tags, fetched=fetched)
 
     def _tag(self, item: RemoteItem, signature: str) -> None:
         """One tag write; a listed item without a tag needs no read of its tags first."""
