@@ -115,21 +115,22 @@ class Services:
         self.get()
         return self._local.http
 
-    def call(self, make: Callable[[Any], Any], what: str) -> Any:
+    def call(self, make: Callable[[Any], Any], what: str, uploading: bool = False) -> Any:
         """Build one request with this thread's service, pace it, execute it, map its errors."""
         request = make(self.get())
         self.limiter.acquire()
-        return guarded(request.execute, what)
+        return guarded(request.execute, what, uploading)
 
 
-def guarded(fn: Callable[[], T], what: str) -> T:
-    """``fn()`` with Google's and the network's failures turned into ``photosync.errors``."""
+def guarded(fn: Callable[[], T], what: str, uploading: bool = False) -> T:
+    """``fn()`` with Google's and the network's failures turned into ``photosync.errors``;
+    ``uploading``: ``fn`` sends content, which the daily upload limit may refuse."""
     try:
         return fn()
     except PhotosyncError:
         raise
     except HttpError as exc:
-        raise http_error(exc, what) from None
+        raise http_error(exc, what, uploading) from None
     except RefreshError as exc:
         if getattr(exc, "retryable", False):
             raise TransientError(f"{what}: token refresh failed: {exc}") from None
@@ -145,15 +146,15 @@ def guarded(fn: Callable[[], T], what: str) -> T:
         raise TransientError(f"{what}: connection problem: {exc or type(exc).__name__}") from None
 
 
-def http_error(exc: HttpError, what: str) -> PhotosyncError:
-    """The photosync error for one Google API error answer."""
+def http_error(exc: HttpError, what: str, uploading: bool = False) -> PhotosyncError:
+    """The photosync error for one Google API error answer (to an upload: ``uploading``)."""
     status = int(getattr(exc, "status_code", None) or exc.resp.status)
     reason, message = error_reason(exc)
     text = f"{what}: {message}" if message else f"{what}: HTTP {status}"
     retry_after = _retry_after(exc)
     if isinstance(exc, ResumableUploadError) and status in (404, 410):
         return TransientError(f"{what}: upload session expired; starting again")
-    if status == 403 and daily_limit(exc, reason):
+    if uploading and status == 403 and daily_limit(exc, reason):
         return UploadsRefused(DAILY_LIMIT, daily=True)
     if status >= 500 or status == 429 or (status == 403 and reason in RATE_REASONS):
         return TransientError(text, retry_after)

@@ -120,7 +120,7 @@ class Uploader:
             size = path.stat().st_size
             if size <= self.resumable_over:
                 media = MediaIoBaseUpload(fh, mimetype=mime, resumable=False)
-                return self.services.call(lambda s: make(s, media), what)
+                return self.services.call(lambda s: make(s, media), what, uploading=True)
             return self._resumable(fh, mime, make, key, what)
 
     def _resumable(
@@ -138,7 +138,7 @@ class Uploader:
             while response is None:
                 self.services.limiter.acquire()
                 _status, response = guarded(
-                    lambda: request.next_chunk(http=self.services.http), what
+                    lambda: request.next_chunk(http=self.services.http), what, uploading=True
                 )
         except NotFound:  # the session expired on Drive's side: start afresh next time
             self._forget(key)
