@@ -26,7 +26,7 @@ def test_drives_daily_upload_limit_stops_its_uploads_only_and_the_next_day_they_
     result = world.run("sync")
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.count(DAILY) == 1, result.stderr  # one warning, not one per photo
-    assert "Traceback" not in result.stderr and "retrying" not in result.stderr.lower()
+    assert "Traceback" not in result.stderr and "retry" not in result.stderr.lower()
     uploaded = [f for f in world.drive_photos() if f["name"] != "from drive.jpg"]
     assert 1 <= len(uploaded) <= 4, uploaded  # those started before the first refusal (workers: 4)
     assert (world.root / "From Google Drive" / "from drive.jpg").exists()  # downloads go on
