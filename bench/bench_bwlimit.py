@@ -95,6 +95,8 @@ def main() -> None:
         verdict = "PASS" if worst <= TOLERANCE else "FAIL"
         print(f"{verdict}: every figure within {worst:.1%} of its limit "
               f"(target {TOLERANCE:.0%})")
+        if worst > TOLERANCE:
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":
