@@ -403,8 +403,7 @@ class Executor:
                          overwrite: bool = False) -> Done:
         """Download ``item`` to ``dest`` and pair it (and its remote duplicates ``also``) with
         the picture that arrived; those lacking its tag are tagged after the transfers."""
-        signature = self._fetch(item, dest, overwrite)
-        fetched = dest.stat().st_size if self.budget.limit and item.size is None else 0
+        signature, fetched = self._fetch(item, dest, overwrite)
         rel = dest.relative_to(self.root).as_posix()
         album = album_for(self.rules, tuple(rel.split("/")[:-1]))
         items = [item, *(self._item(i) for i in also)]
@@ -417,8 +416,9 @@ class Executor:
         """One tag write; a listed item without a tag needs no read of its tags first."""
         self.remote.set_signature(item.id, signature, untagged=item.signature is None)
 
-    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> str:
-        """Download ``item`` to ``dest``; the signature of the picture that arrived. A local
+    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> tuple[str, int]:
+        """Download ``item`` to ``dest``; the signature of the picture that arrived and the
+        bytes written (for sync.max_transfer where the remote lists no size). A local
         write error names the photo, not only the folder or temp file that refused it (a
         read-only library, a full disk)."""
         try:
@@ -431,7 +431,7 @@ class Executor:
         decoded = decode_file(str(dest))
         if decoded.error or not decoded.signature:
             raise PhotosyncError(f"downloaded {dest.name} but cannot read it: {decoded.error}")
-        return decoded.signature
+        return decoded.signature, decoded.size
 
     def _to_trash(self, path: Path, keep: bool) -> Path:
         """Put ``path`` in the trash folder: a hard link when the original stays (``keep``), a

@@ -132,9 +132,8 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         run_id = start_run(conn, options.dry_run)
         ctx = RunContext(conn, config, options, factory or registry.build,
                          None if options.dry_run else progress, clock, run_id, report)
-        if not options.dry_run:
-            ctx.budget = TransferBudget(parse_size(config.sync.max_transfer),
-                                        config.sync.max_transfer)
+        ctx.budget = TransferBudget(parse_size(config.sync.max_transfer),
+                                    config.sync.max_transfer)
         try:
             _run(ctx, scan_progress)
         except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so

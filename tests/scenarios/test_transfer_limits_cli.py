@@ -66,6 +66,9 @@ def test_max_transfer_stops_starting_transfers_and_the_next_runs_go_on_without_d
     for n in range(6):
         world.photo(f"Trip/p{n}.jpg", 70 + n)
     _sync_keys(world, "  max_transfer: 3K\n")
+    dry = world.sync("--dry-run")  # the report the real run gives: postponements included
+    assert any("postponed: sync.max_transfer (3K) reached" in (a["reason"] or "")
+               for a in dry["actions"]) and len(_moved(dry)) < 17
     runs = []
     for _ in range(12):
         result = world.run("sync", "--json")
