@@ -102,12 +102,15 @@ def action_progress(label: str, total: int, stream: TextIO | None = None, interv
             if bar.n >= total:
                 bar.close()
         return tick
-    state = {"done": 0, "failed": 0, "last": time.monotonic()}
+    state = {"done": 0, "failed": 0, "postponed": 0, "last": time.monotonic()}
 
     def line(outcome) -> None:
         state["done"] += 1
         state["failed"] += 1 if outcome.error else 0
+        state["postponed"] += outcome.action.kind == "skip"  # sync.max_transfer reached
         if state["done"] == total or time.monotonic() - state["last"] >= interval:
             state["last"] = time.monotonic()
-            log.info("%s: %d of %d done, %d failed", label, state["done"], total, state["failed"])
+            later = f", {state['postponed']} postponed" if state["postponed"] else ""
+            log.info("%s: %d of %d done, %d failed%s", label, state["done"], total,
+                     state["failed"], later)
     return line

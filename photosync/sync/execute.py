@@ -96,7 +96,7 @@ class Executor:
     uploads_refused: UploadsRefused | None = None
     disk: LocalDiskError | None = None  # the library's disk refused a write: no more downloads
     budget: TransferBudget = field(default_factory=lambda: TransferBudget(0))  # max_transfer
-    _postponed: set[int] = field(default_factory=set)  # id() of transfers over the budget
+    _postponed: dict[int, Skip] = field(default_factory=dict)  # id(transfer) over the budget
     _to_download: list[int] = field(default_factory=lambda: [0, 0])  # bytes, photos not done
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
     # Names promised to downloads in progress: two remote photos both called DSC_0001 in one
@@ -133,10 +133,9 @@ class Executor:
         """Transfers over sync.max_transfer: skips in the plan, and one note."""
         if not self._postponed:
             return
-        why = f"postponed: {self.budget.reached} this run"
-        plan.actions = [Skip.of(a, f"{a.kind} {why}") if id(a) in self._postponed else a
-                        for a in plan.actions]
-        plan.notes.append(f"{self.policy.label}: transfers {why}; the next run goes on")
+        plan.actions = [self._postponed.get(id(a), a) for a in plan.actions]
+        plan.notes.append(f"{self.policy.label}: transfers postponed: {self.budget.reached} this "
+                          f"run; the next run goes on")
         self._postponed.clear()
 
     def _write_tags(self) -> None:
@@ -170,7 +169,9 @@ class Executor:
             if self.fatal is not None:
                 return
             if action.kind in TRANSFERS and not self.budget.start(action.size):
-                self._postponed.add(id(action))
+                skip = Skip.of(action, f"{action.kind} postponed: {self.budget.reached} this run")
+                self._postponed[id(action)] = skip
+                self.on_done(Outcome(skip))  # done for this run: progress counts it
                 continue
             if index and self.wait:
                 time.sleep(self.wait)
