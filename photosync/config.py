@@ -20,6 +20,7 @@ import yaml
 
 from photosync.config_yaml import Builder, duplicate_keys, line_map
 from photosync.errors import ConfigError, UsageError
+from photosync.remotes.bandwidth import parse_bwlimit, parse_size
 
 APP = "photosync"
 Direction = Literal["both", "upload", "download"]  # which way a remote syncs (one word set)
@@ -27,8 +28,9 @@ Check = Callable[[Any], "str | None"]  # returns a problem description, or None 
 
 
 def _meta(*, required: bool = False, secret: bool = False, check: Check | None = None,
-          env: str | None = None) -> dict[str, Any]:
-    return {"required": required, "secret": secret, "check": check, "env": env}
+          env: str | None = None, off: bool = False) -> dict[str, Any]:
+    """``off``: the unquoted YAML ``off`` (which YAML reads as false) means the string "off"."""
+    return {"required": required, "secret": secret, "check": check, "env": env, "off": off}
 
 
 def _regexes(value: list[str]) -> str | None:
@@ -64,6 +66,22 @@ def _not_negative(value: float) -> str | None:
 
 def _percent(value: float) -> str | None:
     return None if 0 <= value <= 100 else "must be from 0 to 100 (a percentage)"
+
+
+def _size(value: str) -> str | None:
+    try:
+        parse_size(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _bwlimit(value: str) -> str | None:
+    try:
+        parse_bwlimit(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _trash_days(value: int) -> str | None:
@@ -179,6 +197,10 @@ class SyncConfig:
     wait: float = field(default=0.0, metadata=_meta(check=_not_negative))
     full_every_hours: float = field(default=24.0, metadata=_meta(check=_positive))
     trash_days: int = field(default=30, metadata=_meta(check=_trash_days))
+    # bytes one run may move, uploads and downloads together ("50G"; "off"); see bandwidth.py
+    max_transfer: str = field(default="off", metadata=_meta(check=_size, off=True))
+    # bytes per second for all transfers together, or a day timetable ("08:00,1M 23:00,off")
+    bwlimit: str = field(default="off", metadata=_meta(check=_bwlimit, off=True))
 
 
 @dataclass

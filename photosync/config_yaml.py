@@ -114,7 +114,8 @@ class Builder:
             if meta.get("required"):
                 self.problem(key[:-1], f"{'.'.join(key)} is required")
             return _INVALID
-        value = self.convert(hint, data[fld.name], key)
+        raw = "off" if meta.get("off") and data[fld.name] is False else data[fld.name]
+        value = self.convert(hint, raw, key)
         check = meta.get("check")
         problem = check(value) if check and value is not _INVALID else None
         if problem:
@@ -164,6 +165,8 @@ def _scalar(hint: Any, value: Any, config_path: Path) -> Any:
     if hint in (int, float):
         return _number(hint, value)
     if hint is str:
+        if isinstance(value, bool):  # YAML reads unquoted off/on/yes/no as booleans
+            raise _Bad(f"must be a string (got {value!r}): put quotes around it, e.g. \"off\"")
         if not _plain(value):
             raise _Bad(f"must be a string (got {value!r})")
         return str(value)

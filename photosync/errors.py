@@ -72,7 +72,13 @@ class ItemError(PhotosyncError):
 
 class UploadsRefused(ItemError):
     """The remote takes no more photos (storage full, upload limit): the run stops uploading to
-    it after the first refusal (every later upload would be refused too); downloads go on."""
+    it after the first refusal (every later upload would be refused too); downloads go on.
+    ``daily``: a limit that lifts by itself the next day (Drive's 750 GB), so the daemon waits
+    (``daemon.failures.UploadWaits``) instead of meeting it again at its next sync."""
+
+    def __init__(self, message: str, daily: bool = False):
+        super().__init__(message)
+        self.daily = daily
 
 
 class LocalDiskError(ItemError):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from photosync.library.scan import ScanProgress
+from photosync.sync.done import Outcome as SyncOutcome
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -102,12 +103,20 @@ def action_progress(label: str, total: int, stream: TextIO | None = None, interv
             if bar.n >= total:
                 bar.close()
         return tick
-    state = {"done": 0, "failed": 0, "last": time.monotonic()}
+    state = {"done": 0, "failed": 0, "postponed": 0, "last": time.monotonic()}
 
     def line(outcome) -> None:
         state["done"] += 1
         state["failed"] += 1 if outcome.error else 0
+        state["postponed"] += postponed(outcome)
         if state["done"] == total or time.monotonic() - state["last"] >= interval:
             state["last"] = time.monotonic()
-            log.info("%s: %d of %d done, %d failed", label, state["done"], total, state["failed"])
+            later = f", {state['postponed']} postponed" if state["postponed"] else ""
+            log.info("%s: %d of %d done, %d failed%s", label, state["done"], total,
+                     state["failed"], later)
     return line
+
+
+def postponed(outcome: object) -> bool:
+    """A sync transfer postponed by sync.max_transfer (the mirror's outcomes never are)."""
+    return isinstance(outcome, SyncOutcome) and outcome.action.kind == "skip"

@@ -276,9 +276,11 @@ class Companion:
         )
         usage = self.usage.get(name)
         over = usage is not None and usage.full
+        # a daily upload limit lifts by itself (the daemon waits for it): nothing to fix, no alert
+        full = report.refused is not None and not report.refused.daily
         self._toggle(
             f"full:{name}",
-            report.uploads_refused is not None or over,
+            full or over,
             f"photosync: {label} is full",
             f"{report.uploads_refused or 'its storage is used up'}: no more uploads to it until "
             f"there is room.",

@@ -11,16 +11,23 @@ itself when it changes (a new signature, a new remote version), or when the user
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 import time
 from dataclasses import replace
 from typing import Any
 
+from photosync.errors import UploadsRefused
 from photosync.state import failures as store
 from photosync.state.db import transaction
 from photosync.state.failures import Failing
 from photosync.sync.actions import Action, Skip
 from photosync.sync.plan import Plan
+
+log = logging.getLogger("photosync.daemon")
+UPLOADS = frozenset({"upload", "replace_remote"})  # what a daily upload limit holds back
+UPLOADS_RESUME_SECONDS = 3600.0  # see UploadWaits
 
 # Actions about a remote item (download side) are keyed by its id; the rest by the local path.
 _REMOTE_SIDE = frozenset({"download", "replace_local", "conflict", "delete_local", "retag"})
@@ -73,6 +80,41 @@ def filter_plan(conn: sqlite3.Connection, remote: str, plan: Plan,
         with transaction(conn):
             store.delete(conn, remote, stale)
     return replace(plan, actions=actions)
+
+
+class UploadWaits:
+    """Remotes whose uploads wait for a daily limit to lift (Drive's 750 GB a day): the daemon
+    sends them no upload for ``UPLOADS_RESUME_SECONDS`` instead of meeting the same refusal at
+    every sync. An hour, because Google does not say when its day turns: resumed at most an hour
+    late, for at most ``sync.workers`` refused requests (no bytes) an hour. This process only: a
+    restarted daemon tries once, and waits again if refused."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def observe(self, remote: str, refused: UploadsRefused | None,
+                now: float | None = None) -> None:
+        """After a sync: a daily limit met starts the wait (which ends by itself)."""
+        if refused is None or not refused.daily:
+            return
+        now = time.time() if now is None else now
+        with self._lock:
+            self._until[remote] = now + UPLOADS_RESUME_SECONDS
+        at = time.strftime("%H:%M", time.localtime(now + UPLOADS_RESUME_SECONDS))
+        log.info("%s: no uploads tried before %s (%s)", remote, at, refused)
+
+    def filter(self, remote: str, plan: Plan, now: float | None = None) -> Plan:
+        """``plan`` with its uploads turned into skips while ``remote``'s uploads wait."""
+        now = time.time() if now is None else now
+        with self._lock:
+            until = self._until.get(remote, 0.0)
+        if until <= now:
+            return plan
+        at = time.strftime("%H:%M", time.localtime(until))
+        why = f"waits for the daily upload limit to lift; tried again after {at}"
+        return replace(plan, actions=[_skip(a, f"{a.kind} {why}") if a.kind in UPLOADS else a
+                                      for a in plan.actions])
 
 
 def _skip(action: Action, reason: str) -> Action:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from photosync.library.walk import FileEntry
 from photosync.remotes import registry
 from photosync.state.db import damaged, is_damaged, open_db
 from photosync.sync.execute import Outcome
+from photosync.sync.plan import Plan
 from photosync.sync.report import done_line
 from photosync.sync.results import RemoteReport
 from photosync.sync.run import RemoteFactory, SyncOptions, sync_locked
@@ -87,10 +89,16 @@ def scan_library(config: Config, unsettled: frozenset[str],
 
 def sync_remote(config: Config, name: str, *, factory: RemoteFactory | None,
                 local_complete: bool, stopping: threading.Event,
-                companion: Companion | None = None) -> SyncResult:
+                companion: Companion | None = None,
+                waits: failures.UploadWaits | None = None) -> SyncResult:
     """One sync of one remote against the index the scan thread keeps current; its failed items
-    are counted (and parked) before the result is classified."""
+    are counted (and parked) before the result is classified. ``waits``: remotes whose uploads
+    wait for a daily limit (their uploads become skips meanwhile)."""
     label = registry.label(name)
+    waits = waits or failures.UploadWaits()
+
+    def plan_filter(conn: sqlite3.Connection, remote: str, plan: Plan) -> Plan:
+        return waits.filter(remote, failures.filter_plan(conn, remote, plan))
 
     def progress(_label: str, _total: int) -> Callable[[Outcome], None]:
         def each(outcome: Outcome) -> None:
@@ -102,16 +110,17 @@ def sync_remote(config: Config, name: str, *, factory: RemoteFactory | None,
 
     if companion is None:
         options = SyncOptions(remotes=[name], local_scan=False, local_complete=local_complete,
-                              plan_filter=failures.filter_plan)
+                              plan_filter=plan_filter)
         report = sync_locked(config, options, factory=factory, progress=progress).remotes[0]
     else:  # issue 21: the dashboard's progress, metrics and alerts, held deletions allowed once
         hooks = companion.prepare(config, name, factory)
         options = SyncOptions(remotes=[name], local_scan=False, local_complete=local_complete,
-                              plan_filter=failures.filter_plan, on_retry=hooks.on_retry,
+                              plan_filter=plan_filter, on_retry=hooks.on_retry,
                               force_deletes=hooks.force_deletes)
         report = sync_locked(hooks.config, options, factory=hooks.factory,
                              progress=hooks.counting(progress)).remotes[0]
         companion.observe(name, report, hooks)
+    waits.observe(name, report.refused)
     retry_at, parked = _record_failures(config, name, report)
     return classify(report, retry_at, parked)
 

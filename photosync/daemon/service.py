@@ -85,6 +85,7 @@ class Service:
                  stop_timeout: float = 8.0):
         self.config = config
         self.factory = factory
+        self.upload_waits = failures.UploadWaits()  # remotes at a daily upload limit
         self.notifier = notifier or Notifier()
         self.load_config = load_config or (lambda: config_mod.load(self.config.source))
         self.stop_timeout = stop_timeout
@@ -286,7 +287,7 @@ class Service:
         config = self.config  # local_complete is read when the job starts: after a scan
         future = pool.submit(lambda: sync_remote(
             config, name, factory=self.factory, local_complete=self.scans.local_complete,
-            stopping=self.stopping, companion=self.companion))
+            stopping=self.stopping, companion=self.companion, waits=self.upload_waits))
         future.add_done_callback(lambda _f: self.wake.set())
         return future
 

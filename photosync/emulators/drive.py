@@ -31,6 +31,19 @@ Admin routes (bodies are JSON; not part of the real API):
 storage;
   content that would not fit is refused with 403 ``storageQuotaExceeded`` (a resumable upload at
   its start, from ``X-Upload-Content-Length``), and ``about.get`` reports the limit.
+- ``POST /_admin/upload_limit`` ``{"bytes": N, "used": M}`` -> ``{"bytes": N, "used": {email:
+  bytes}}``: the daily upload limit per account (``bytes``; ``null``: the default 750 GB) and,
+  when given, the bytes every account has uploaded today (``used``; ``0``: a new day). Once an
+  account's uploads of the UTC day reach the limit, every new upload (media, multipart, or the
+  start of a resumable session) is refused with 403 ``userRateLimitExceeded`` and the bare
+  message "User rate limit exceeded." (the shape rclone's ``--drive-stop-on-upload-limit`` keys
+  on; Google documents neither the limit nor the error). Assumed from Google Drive Help ("users
+  who reach the 750-GB limit ... cannot upload additional files that day. Uploads that are in
+  progress will complete"): resumable sessions opened before are finished and counted, so the
+  upload that crosses the limit is stored whole; the day is the UTC day (Google does not say
+  when its day turns). The ordinary per-user rate limit answers the same reason with Google's
+  long message ("User Rate Limit Exceeded. Rate of requests for user exceed ...") and a
+  Retry-After.
 """
 
 from __future__ import annotations
@@ -367,6 +380,9 @@ class DriveEmulator(FeedsApi, EmulatorApp):
     def _upload(self, request: Request, grant: dict[str, Any], file_id: str | None) -> Response:
         self._fields(request, "File")
         kind = request.query.get("uploadType")
+        if kind in ("media", "multipart", "resumable"):  # a session under way is not refused
+            with self.lock:
+                self.store.check_upload_limit(grant["email"])
         if kind == "media":
             data, ctype = media_body(request)
             return self._write(request, grant, {}, data, ctype, file_id)
@@ -411,6 +427,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         if data is not None:
             with self.lock:
                 self.store.check_quota(grant["email"], len(data))
+                self.store.count_upload(grant["email"], len(data))
             blob = self.blobs.put(data)
             self.facts.learn(blob, data)
         q = request.query

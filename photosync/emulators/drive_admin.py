@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from photosync.emulators.drive_seed import seed
-from photosync.emulators.drive_store import QUOTA_LIMIT
+from photosync.emulators.drive_store import QUOTA_LIMIT, UPLOAD_LIMIT
 from photosync.emulators.server import Request, Response
 
 if TYPE_CHECKING:
@@ -97,6 +97,18 @@ def quota(app: DriveEmulator, body: dict[str, Any]) -> Response:
     return Response.json({"limit": app.store.quota_limit})
 
 
+def upload_limit(app: DriveEmulator, body: dict[str, Any]) -> Response:
+    if "bytes" in body:
+        limit = body["bytes"]
+        app.store.upload_limit = UPLOAD_LIMIT if limit is None else int(limit)
+    if "used" in body:
+        app.store.uploaded = {}
+        for email in app.store.accounts:
+            app.store.count_upload(email, int(body["used"]))
+    used = {email: app.store.uploaded_today(email) for email in app.store.accounts}
+    return Response.json({"bytes": app.store.upload_limit, "used": used})
+
+
 ROUTES = {
     ("GET", "state"): state,
     ("POST", "seed"): seed_route,
@@ -107,4 +119,5 @@ ROUTES = {
     ("POST", "token_lifetime"): token_lifetime,
     ("POST", "account"): account,
     ("POST", "quota"): quota,
+    ("POST", "upload_limit"): upload_limit,
 }

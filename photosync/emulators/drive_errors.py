@@ -101,15 +101,29 @@ def insufficient_scopes() -> DriveError:
     )
 
 
+# What Drive says today when a user's requests go too fast (seen in tidyverse/googledrive#380);
+# the daily upload limit answers the same reason with only "User rate limit exceeded." (below).
+USER_RATE_MESSAGE = (
+    "User Rate Limit Exceeded. Rate of requests for user exceed configured project quota. You may "
+    "consider re-evaluating expected per-user traffic to the API and adjust project quota limits "
+    "accordingly."
+)
+
+
+def upload_limit_exceeded() -> DriveError:
+    """The daily upload limit (about 750 GB a user), as rclone's ``--drive-stop-on-upload-limit``
+    recognises it: 403 ``userRateLimitExceeded`` whose message is exactly "User rate limit
+    exceeded." (Google does not document it); no Retry-After, since waiting minutes won't help."""
+    return DriveError(
+        403, "userRateLimitExceeded", "User rate limit exceeded.", domain="usageLimits"
+    )
+
+
 def rate_limited(user: bool, retry_after: float) -> DriveError:
     headers = {"Retry-After": str(max(1, int(retry_after)))}
     if user:
         return DriveError(
-            403,
-            "userRateLimitExceeded",
-            "User rate limit exceeded.",
-            domain="usageLimits",
-            headers=headers,
+            403, "userRateLimitExceeded", USER_RATE_MESSAGE, domain="usageLimits", headers=headers
         )
     return DriveError(
         429, "rateLimitExceeded", "Rate limit exceeded.", domain="usageLimits", headers=headers

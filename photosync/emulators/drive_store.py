@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from photosync.emulators.drive_changes import ChangeLog
-from photosync.emulators.drive_errors import DriveError, bad_request, not_found
+from photosync.emulators.drive_errors import (
+    DriveError,
+    bad_request,
+    not_found,
+    upload_limit_exceeded,
+)
 from photosync.emulators.drive_files import FOLDER, ContentFacts, DriveFile, new_id, seeded_id
 from photosync.emulators.drive_query import parse_time
 
@@ -47,6 +52,7 @@ WRITABLE_ON_UPDATE = {
 PROPERTY_BYTES = 124
 PROPERTIES_PER_APP = 30
 QUOTA_LIMIT = 15 * 1024**3
+UPLOAD_LIMIT = 750 * 1000**3  # bytes a user may upload a day ("750 GB", Google Drive Help)
 
 
 class DriveStore:
@@ -54,6 +60,8 @@ class DriveStore:
         self.facts = facts
         self.clock = clock
         self.quota_limit = QUOTA_LIMIT  # bytes per account; POST /_admin/quota lowers it for tests
+        self.upload_limit = UPLOAD_LIMIT  # bytes per account and UTC day; POST /_admin/upload_limit
+        self.uploaded: dict[str, tuple[str, int]] = {}  # email -> (UTC day, bytes that day)
         self.accounts: dict[str, dict[str, Any]] = {}
         self.files: dict[str, DriveFile] = {}
         self.changes = ChangeLog()
@@ -118,6 +126,25 @@ class DriveStore:
                 "The user's Drive storage quota has been exceeded.",
                 domain="usageLimits",
             )
+
+    def uploaded_today(self, email: str) -> int:
+        """Bytes ``email`` uploaded this UTC day (the count starts again at 00:00 UTC)."""
+        day, count = self.uploaded.get(email, ("", 0))
+        return count if day == self._day() else 0
+
+    def check_upload_limit(self, email: str) -> None:
+        """Refuse a new upload once the day's uploads reached the limit. Google Drive Help: users
+        who reach it "cannot upload additional files that day. Uploads that are in progress will
+        complete": so only the start of an upload is refused, and the file that crosses the
+        limit is stored whole."""
+        if self.uploaded_today(email) >= self.upload_limit:
+            raise upload_limit_exceeded()
+
+    def count_upload(self, email: str, size: int) -> None:
+        self.uploaded[email] = (self._day(), self.uploaded_today(email) + size)
+
+    def _day(self) -> str:
+        return time.strftime("%Y-%m-%d", time.gmtime(self.clock()))
 
     # --- writing ---------------------------------------------------------------------------
     def create(

@@ -15,6 +15,7 @@ from typing import Any
 
 from photosync.errors import AuthorizationNeeded, NotFound, UsageError
 from photosync.mirror.photo import EXTRAS, MirrorPhoto, video_original_url
+from photosync.remotes.bandwidth import shared
 from photosync.remotes.flickr import best_original, fetch_file, largest_size
 from photosync.remotes.flickr_api import FlickrClient
 from photosync.remotes.flickr_items import as_list, as_text
@@ -74,6 +75,7 @@ class FlickrSource:
                               str(held.get("oauth_token_secret") or ""), section.endpoint,
                               limiter_for("flickr", config),
                               user_nsid=str(held.get("user_nsid") or ""),
+                              bandwidth=shared(config.sync.bwlimit),
                               perms=str(held.get("perms") or "read"))
         return cls(client, section.mirror_page_size), token
 

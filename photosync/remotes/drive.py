@@ -30,6 +30,7 @@ from typing import Any
 import requests
 
 from photosync.errors import Conflict, ItemError, NotFound, TransientError
+from photosync.remotes.bandwidth import Bandwidth
 from photosync.remotes.base import (
     THUMBNAIL_MAX_BYTES,
     Album,
@@ -80,14 +81,15 @@ class DriveRemote:
 
     def __init__(self, credentials: Any, endpoint: str, folder: str = "Photos", *,
                  page_size: int = 1000, limiter: RateLimiter | None = None, timeout: float = 30.0,
-                 chunk_size: int = CHUNK, resumable_over: int | None = None):
+                 chunk_size: int = CHUNK, resumable_over: int | None = None,
+                 bandwidth: Bandwidth | None = None):
         self.folder = "/".join(split_path(folder)) or "Photos"
         self.page_size = page_size
         self.limiter = limiter or RateLimiter(None)
         self.capabilities = Capabilities(
             hashes=frozenset({"md5"}), albums=True, exclusive_albums=True, ordered_albums=False,
             replace_in_place=True, changes_report_deletions=True)
-        self.services = Services(credentials, endpoint, self.limiter, timeout)
+        self.services = Services(credentials, endpoint, self.limiter, timeout, bandwidth)
         self.folders = Folders(self.services, self.folder)
         self.ids = IdPool(self.services)
         self.uploader = Uploader(self.services, chunk_size,
@@ -366,7 +368,9 @@ class DriveRemote:
 def from_config(config: Any, state_dir: Path) -> DriveRemote:
     """The configured Drive remote (``photosync.remotes.registry`` calls this)."""
     from photosync.auth.drive_credentials import load_credentials
+    from photosync.remotes.bandwidth import shared
     from photosync.remotes.pace import limiter_for
     return DriveRemote(load_credentials(config, state_dir), config.drive.endpoint,
-                       config.drive.folder, limiter=limiter_for("drive", config))
+                       config.drive.folder, limiter=limiter_for("drive", config),
+                       bandwidth=shared(config.sync.bwlimit))
 

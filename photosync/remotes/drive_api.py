@@ -45,6 +45,7 @@ from photosync.errors import (
     TransientError,
     UploadsRefused,
 )
+from photosync.remotes.bandwidth import Bandwidth
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.drive")
@@ -57,6 +58,14 @@ FULL_REASONS = {"storageQuotaExceeded", "quotaExceeded"}  # the second: as servi
 FULL = (
     "Google Drive storage is full (storageQuotaExceeded): no more uploads to Drive in this run; "
     "free space or add storage at https://one.google.com/storage"
+)
+# Drive's daily upload limit (about 750 GB a user; undocumented). rclone's
+# --drive-stop-on-upload-limit knows it as 403 userRateLimitExceeded whose message is exactly
+# "User rate limit exceeded." (a rate limit proper says more); uploadLimitExceeded is accepted too.
+DAILY_LIMIT_MESSAGE = "User rate limit exceeded."
+DAILY_LIMIT = (
+    "Google Drive's daily upload limit is reached (about 750 GB a day per user): no more uploads "
+    "to Drive in this run; they go on by themselves once Google counts a new day"
 )
 _documents: dict[str, str] = {}
 _documents_lock = threading.Lock()
@@ -79,12 +88,15 @@ def discovery_document(endpoint: str) -> str:
 
 
 class Services:
-    """One authorized Drive service per thread, all sharing the credentials and the limiter."""
+    """One authorized Drive service per thread, all sharing the credentials, the limiter and
+    the bandwidth."""
 
-    def __init__(self, credentials: Any, endpoint: str, limiter: RateLimiter, timeout: float):
+    def __init__(self, credentials: Any, endpoint: str, limiter: RateLimiter, timeout: float,
+                 bandwidth: Bandwidth | None = None):
         self.credentials = credentials
         self.endpoint = endpoint
         self.limiter = limiter
+        self.bandwidth = bandwidth  # sync.bwlimit, for the bytes of uploads and downloads
         self.timeout = timeout
         self._local = threading.local()
 
@@ -103,21 +115,22 @@ class Services:
         self.get()
         return self._local.http
 
-    def call(self, make: Callable[[Any], Any], what: str) -> Any:
+    def call(self, make: Callable[[Any], Any], what: str, uploading: bool = False) -> Any:
         """Build one request with this thread's service, pace it, execute it, map its errors."""
         request = make(self.get())
         self.limiter.acquire()
-        return guarded(request.execute, what)
+        return guarded(request.execute, what, uploading)
 
 
-def guarded(fn: Callable[[], T], what: str) -> T:
-    """``fn()`` with Google's and the network's failures turned into ``photosync.errors``."""
+def guarded(fn: Callable[[], T], what: str, uploading: bool = False) -> T:
+    """``fn()`` with Google's and the network's failures turned into ``photosync.errors``;
+    ``uploading``: ``fn`` sends content, which the daily upload limit may refuse."""
     try:
         return fn()
     except PhotosyncError:
         raise
     except HttpError as exc:
-        raise http_error(exc, what) from None
+        raise http_error(exc, what, uploading) from None
     except RefreshError as exc:
         if getattr(exc, "retryable", False):
             raise TransientError(f"{what}: token refresh failed: {exc}") from None
@@ -133,14 +146,16 @@ def guarded(fn: Callable[[], T], what: str) -> T:
         raise TransientError(f"{what}: connection problem: {exc or type(exc).__name__}") from None
 
 
-def http_error(exc: HttpError, what: str) -> PhotosyncError:
-    """The photosync error for one Google API error answer."""
+def http_error(exc: HttpError, what: str, uploading: bool = False) -> PhotosyncError:
+    """The photosync error for one Google API error answer (to an upload: ``uploading``)."""
     status = int(getattr(exc, "status_code", None) or exc.resp.status)
     reason, message = error_reason(exc)
     text = f"{what}: {message}" if message else f"{what}: HTTP {status}"
     retry_after = _retry_after(exc)
     if isinstance(exc, ResumableUploadError) and status in (404, 410):
         return TransientError(f"{what}: upload session expired; starting again")
+    if uploading and status == 403 and daily_limit(exc, reason):
+        return UploadsRefused(DAILY_LIMIT, daily=True)
     if status >= 500 or status == 429 or (status == 403 and reason in RATE_REASONS):
         return TransientError(text, retry_after)
     if status == 401:
@@ -152,6 +167,16 @@ def http_error(exc: HttpError, what: str) -> PhotosyncError:
     if status == 409:
         return Conflict(text)
     return ItemError(text)
+
+
+def daily_limit(exc: HttpError, reason: str | None) -> bool:
+    """The answer is Drive's daily upload limit, as rclone recognises it (see DAILY_LIMIT)."""
+    if reason == "uploadLimitExceeded":
+        return True
+    details = getattr(exc, "error_details", None)
+    first = details[0] if isinstance(details, list) and details else {}
+    message = first.get("message") if isinstance(first, dict) else None
+    return reason == "userRateLimitExceeded" and message == DAILY_LIMIT_MESSAGE
 
 
 def error_reason(exc: HttpError) -> tuple[str | None, str]:

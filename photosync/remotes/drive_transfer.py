@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
 
 from photosync.errors import NotFound, TransientError
+from photosync.remotes.bandwidth import paced
 from photosync.remotes.drive_api import Services, guarded
 from photosync.remotes.files import atomic_download
 from photosync.remotes.names import MEDIA_TYPES, is_decodable_image
@@ -119,15 +120,16 @@ class Uploader:
     def send(
         self, path: Path, mime: str, make: MakeRequest, key: tuple[str, str], what: str
     ) -> dict:
-        with open(path, "rb") as fh:
+        with open(path, "rb") as raw:
+            fh = paced(raw, self.services.bandwidth)
             size = path.stat().st_size
             if size <= self.resumable_over:
                 media = MediaIoBaseUpload(fh, mimetype=mime, resumable=False)
-                return self.services.call(lambda s: make(s, media), what)
+                return self.services.call(lambda s: make(s, media), what, uploading=True)
             return self._resumable(fh, mime, make, key, what)
 
     def _resumable(
-        self, fh: BinaryIO, mime: str, make: MakeRequest, key: tuple[str, str], what: str
+        self, fh: Any, mime: str, make: MakeRequest, key: tuple[str, str], what: str
     ) -> dict:
         media = MediaIoBaseUpload(fh, mimetype=mime, chunksize=self.chunk_size, resumable=True)
         request = make(self.services.get(), media)
@@ -141,7 +143,7 @@ class Uploader:
             while response is None:
                 self.services.limiter.acquire()
                 _status, response = guarded(
-                    lambda: request.next_chunk(http=self.services.http), what
+                    lambda: request.next_chunk(http=self.services.http), what, uploading=True
                 )
         except NotFound:  # the session expired on Drive's side: start afresh next time
             self._forget(key)
@@ -185,4 +187,5 @@ def download(
         row.get("md5Checksum"),
         verify_image=is_decodable_image(str(row.get("mimeType", ""))),
         overwrite=overwrite,
+        bandwidth=services.bandwidth,
     )

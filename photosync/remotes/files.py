@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from photosync.atomic import is_partial, place, temp_path
 from photosync.errors import Conflict, ItemError, LocalDiskError, TransientError
+from photosync.remotes.bandwidth import Bandwidth
 from photosync.remotes.names import fit_name, safe_name
 
 
@@ -82,13 +83,16 @@ class _HashingWriter:
     disk refuses raises ``LocalDiskError`` here, before an HTTP library (which writes through
     this) can take the ``OSError`` for a network problem and have it retried."""
 
-    def __init__(self, raw: BinaryIO, folder: Path):
+    def __init__(self, raw: BinaryIO, folder: Path, bandwidth: Bandwidth | None = None):
         self.raw = raw
         self.folder = folder
+        self.bandwidth = bandwidth
         self.md5 = hashlib.md5()
         self.size = 0
 
     def write(self, data: bytes) -> int:
+        if self.bandwidth is not None:  # holds back the next read from the network too
+            self.bandwidth.take(len(data))
         self.md5.update(data)
         self.size += len(data)
         with local_disk(self.folder):
@@ -131,7 +135,7 @@ def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, s
 def atomic_download(dest: Path, write: Callable[[BinaryIO], object],
                     expected_size: int | None = None, expected_md5: str | None = None,
                     verify_image: bool = True, overwrite: bool = False,
-                    fsync_folder: bool = True) -> Path:
+                    fsync_folder: bool = True, bandwidth: Bandwidth | None = None) -> Path:
     """Have ``write(file)`` produce the content of ``dest``, verified and atomically in place.
 
     Size and MD5 mismatches raise ``TransientError`` (a cut transfer; worth retrying); an
@@ -139,13 +143,14 @@ def atomic_download(dest: Path, write: Callable[[BinaryIO], object],
     ``overwrite``. On any failure neither the temp file nor folders created here remain.
     ``fsync_folder=False``: the caller makes the rename durable itself (one fsync of the folder
     for many files) and can tell a file lost to a crash (``photosync mirror``: it is recorded).
+    ``bandwidth``: ``sync.bwlimit``, which paces the writes (and so the download).
     """
     with local_disk(dest.parent):
         created = _make_folders(dest.parent)
     tmp = temp_path(dest)
     try:
         with local_disk(dest.parent), open(tmp, "xb") as raw:
-            out = _HashingWriter(raw, dest.parent)
+            out = _HashingWriter(raw, dest.parent, bandwidth)
             write(out)  # type: ignore[arg-type]
             raw.flush()
             os.fsync(raw.fileno())

@@ -37,6 +37,7 @@ from photosync.errors import (
     OriginalWithheld,
     TransientError,
 )
+from photosync.remotes.bandwidth import Bandwidth
 from photosync.remotes.base import (
     THUMBNAIL_MAX_BYTES,
     WITHHELD,
@@ -81,12 +82,14 @@ class FlickrRemote:
     def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
                  endpoint: str = "https://www.flickr.com", *, privacy: str = "private",
                  page_size: int = 500, limiter: RateLimiter | None = None, user_nsid: str = "",
-                 username: str = "", perms: str = "delete", album_cache: Path | None = None):
+                 username: str = "", perms: str = "delete", album_cache: Path | None = None,
+                 bandwidth: Bandwidth | None = None):
         if privacy not in PRIVACY:
             raise ValueError(f"flickr privacy must be one of {', '.join(PRIVACY)}")
         self.limiter = limiter or RateLimiter(None)
         self.client = FlickrClient(api_key, api_secret, token, token_secret, endpoint, self.limiter,
-                                   user_nsid=user_nsid, username=username, perms=perms)
+                                   user_nsid=user_nsid, username=username, perms=perms,
+                                   bandwidth=bandwidth)
         self.privacy = privacy
         self.page_size = max(1, min(page_size, 500))
         self.capabilities = Capabilities(hashes=frozenset(), albums=True, exclusive_albums=False,
@@ -333,7 +336,7 @@ def fetch_file(client: FlickrClient, url: str, dest: Path, what: str, *, verify_
     try:
         return atomic_download(dest, write, expected_size=size if size >= 0 else None,
                                verify_image=verify_image, overwrite=overwrite,
-                               fsync_folder=fsync_folder)
+                               fsync_folder=fsync_folder, bandwidth=client.bandwidth)
     finally:
         response.close()
 
@@ -436,6 +439,7 @@ def from_config(config: Any, state_dir: Path) -> FlickrRemote:
     """The configured Flickr remote, authorized with the token ``photosync auth flickr`` stored
     in ``state_dir`` (``AuthorizationNeeded`` when there is none or it is incomplete)."""
     from photosync.auth.tokens import TokenStore
+    from photosync.remotes.bandwidth import shared
     from photosync.remotes.pace import limiter_for
 
     token = TokenStore(Path(state_dir)).load("flickr")
@@ -445,6 +449,7 @@ def from_config(config: Any, state_dir: Path) -> FlickrRemote:
     return FlickrRemote(section.api_key or "", section.api_secret or "", str(token["oauth_token"]),
                         str(token["oauth_token_secret"]), section.endpoint, privacy=section.privacy,
                         limiter=limiter_for("flickr", config),
+                        bandwidth=shared(config.sync.bwlimit),
                         user_nsid=str(token.get("user_nsid") or ""),
                         username=str(token.get("username") or ""),
                         perms=str(token.get("perms") or "delete"),

@@ -49,6 +49,7 @@ from photosync.errors import (
     TransientError,
     UploadsRefused,
 )
+from photosync.remotes.bandwidth import Bandwidth, paced
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.flickr")
@@ -202,7 +203,7 @@ class FlickrClient:
     def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
                  endpoint: str, limiter: RateLimiter, *, user_nsid: str = "", username: str = "",
                  fullname: str = "", perms: str = "delete", pool_size: int = 16,
-                 files_limiter: RateLimiter | None = None):
+                 files_limiter: RateLimiter | None = None, bandwidth: Bandwidth | None = None):
         self.api_key, self.api_secret = str(api_key), str(api_secret)
         # No token: API-key-only calls (public photos of anyone, e.g. ``photosync mirror``).
         self._token = FlickrAccessToken(str(token), str(token_secret), perms or "delete",
@@ -211,6 +212,7 @@ class FlickrClient:
         self.limiter = limiter
         self.files_limiter = files_limiter or RateLimiter(None)  # held on the file servers' 429/503
         self.pool_size = pool_size
+        self.bandwidth = bandwidth  # sync.bwlimit: paces the bytes of uploads and downloads
         self._local = threading.local()
 
     # -- per-thread clients ------------------------------------------------------------------
@@ -285,7 +287,8 @@ class FlickrClient:
         params = {k: str(v) for k, v in fields.items() if v is not None}
         self.limiter.acquire()
         flickr = self.flickr()
-        with _mapped(what), open(path, "rb") as fileobj:
+        with _mapped(what), open(path, "rb") as raw:
+            fileobj = paced(raw, self.bandwidth)  # the multipart encoder reads it as it sends
             try:
                 if replace_id:
                     return flickr.replace(str(path), replace_id, fileobj=fileobj, format="etree",

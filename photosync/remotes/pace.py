@@ -69,6 +69,28 @@ class RateLimiter:
                 self.waits += 1
             self.sleep(wait)
 
+    def take(self, amount: float) -> None:
+        """Block until ``amount`` more units (bytes, for ``sync.bwlimit``) may go out. Reserved at
+        once and then waited for, so threads take turns at the rate and an amount larger than
+        the burst still passes (after its time)."""
+        with self._lock:
+            wait = self._owe(amount)
+            if wait > 0:
+                self.waits += 1
+        if wait > 0:
+            self.sleep(wait)
+
+    def set_rate(self, rate: float | None, burst: int) -> None:
+        """Change the rate from now on (a bandwidth timetable turning to its next entry)."""
+        with self._lock:
+            now = self.clock()
+            if self.rate is None:
+                self._tokens = float(burst)
+            else:
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self.rate, self.burst = rate, burst
+
     def hold(self, seconds: float) -> None:
         """Let no request out for ``seconds`` from now (the remote asked us to wait)."""
         with self._lock:
@@ -87,6 +109,16 @@ class RateLimiter:
             self._tokens = max(0.0, self._tokens - 1)
             return 0.0
         return max((1 - self._tokens) / self.rate, 1e-6)
+
+
+    def _owe(self, amount: float) -> float:
+        """Take ``amount`` now, into debt if need be; how long to wait it off. Lock held."""
+        if self.rate is None:
+            return 0.0
+        now = self.clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate) - amount
+        self._last = now
+        return -self._tokens / self.rate if self._tokens < 0 else 0.0
 
 
 def limiter_for(service: str, config: Config) -> RateLimiter:

@@ -23,6 +23,7 @@ class Done:
     removed: list[str] = field(default_factory=list)
     # Listed items to tag with a signature once the transfers are done (a download's pairs).
     tags: list[tuple[RemoteItem, str]] = field(default_factory=list)
+    fetched: int = 0  # bytes a download wrote (sync.max_transfer, where sizes are not listed)
 
 
 @dataclass

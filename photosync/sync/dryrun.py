@@ -49,9 +49,10 @@ class DryRun(Executor):
     def _replace_remote(self, a: ReplaceRemote) -> Done:
         return Done([Pair(a.remote_id, a.signature, a.path, a.pair.version, a.album)])
 
-    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> str:
-        """The picture a download would bring: the remote's tag, else one made up for it."""
-        return item.signature or f"{NEW}{item.id}"
+    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> tuple[str, int]:
+        """The picture a download would bring (the remote's tag, else one made up for it) and
+        its listed size."""
+        return item.signature or f"{NEW}{item.id}", item.size or 0
 
     def _delete_remote(self, a: DeleteRemote) -> Done:
         return Done(forget=[a.remote_id], removed=[a.remote_id])

@@ -45,6 +45,7 @@ from photosync.state.journal import journal_end, journal_start
 from photosync.state.listings import cached_items, cached_items_by_id, update_cache
 from photosync.state.pairs import save_pairs
 from photosync.sync.actions import (
+    TRANSFERS,
     AddToAlbum,
     AlbumKind,
     Conflict,
@@ -64,6 +65,7 @@ from photosync.sync.actions import (
     Skip,
     Upload,
 )
+from photosync.sync.budget import TransferBudget
 from photosync.sync.done import Done, Outcome, describe, download_destination
 from photosync.sync.match import content_version
 from photosync.sync.plan import Plan
@@ -94,6 +96,8 @@ class Executor:
     # The remote refused an upload (storage full, upload limit): later ones are not tried.
     uploads_refused: UploadsRefused | None = None
     disk: LocalDiskError | None = None  # the library's disk refused a write: no more downloads
+    budget: TransferBudget = field(default_factory=lambda: TransferBudget(0))  # max_transfer
+    _postponed: dict[int, Skip] = field(default_factory=dict)  # id(transfer) over the budget
     _to_download: list[int] = field(default_factory=lambda: [0, 0])  # bytes, photos not done
     _item_map: dict[str, RemoteItem] = field(default_factory=dict)
     # Names promised to downloads in progress: two remote photos both called DSC_0001 in one
@@ -111,8 +115,9 @@ class Executor:
         todo = [a for a in plan.actions if not isinstance(a, Skip | AlbumKind)]
         downloads = [a.size or 0 for a in todo if isinstance(a, DOWNLOADS)]
         self._to_download = [sum(downloads), len(downloads)]
-        if self.disk is not None:  # an earlier pass found the disk full and said so
-            self._said.add(str(self.disk))
+        for said in (self.disk, self.uploads_refused):  # an earlier pass met it and said so
+            if said is not None:
+                self._said.add(str(said))
         for outcome in run_pool(self._journalled(todo), self._work, self.workers):
             action, entry = outcome.item
             error = self._record(action, entry, outcome.result, outcome.error)
@@ -122,7 +127,17 @@ class Executor:
             outcomes.append(result)
             self.on_done(result)
         self._write_tags()
+        self._postpone(plan)
         return outcomes
+
+    def _postpone(self, plan: Plan) -> None:
+        """Transfers over sync.max_transfer: skips in the plan, and one note."""
+        if not self._postponed:
+            return
+        plan.actions = [self._postponed.get(id(a), a) for a in plan.actions]
+        plan.notes.append(f"{self.policy.label}: transfers postponed: {self.budget.reached} this "
+                          f"run; the next run goes on")
+        self._postponed.clear()
 
     def _write_tags(self) -> None:
         """Tag what the downloads paired, after the transfers so no download waits for the
@@ -154,6 +169,11 @@ class Executor:
         for index, action in enumerate(actions):
             if self.fatal is not None:
                 return
+            if action.kind in TRANSFERS and not self.budget.start(action.size):
+                skip = Skip.of(action, f"{action.kind} postponed: {self.budget.reached} this run")
+                self._postponed[id(action)] = skip
+                self.on_done(Outcome(skip))  # done for this run: progress counts it
+                continue
             if index and self.wait:
                 time.sleep(self.wait)
             yield action, journal_start(self.conn, self.run_id, action)
@@ -212,7 +232,11 @@ class Executor:
             if isinstance(action, DOWNLOADS):
                 self._to_download[0] -= action.size or 0
                 self._to_download[1] -= 1
+                if action.size is None:  # a remote that lists no sizes
+                    self.budget.add(done.fetched)
             return None
+        if action.kind in TRANSFERS:
+            self.budget.refund(action.size)
         message = describe(error)
         if isinstance(error, ChangedSinceIndexed) and action.path:
             read_again(self.conn, action.path)  # even if its size and time look unchanged
@@ -386,21 +410,22 @@ class Executor:
                          overwrite: bool = False) -> Done:
         """Download ``item`` to ``dest`` and pair it (and its remote duplicates ``also``) with
         the picture that arrived; those lacking its tag are tagged after the transfers."""
-        signature = self._fetch(item, dest, overwrite)
+        signature, fetched = self._fetch(item, dest, overwrite)
         rel = dest.relative_to(self.root).as_posix()
         album = album_for(self.rules, tuple(rel.split("/")[:-1]))
         items = [item, *(self._item(i) for i in also)]
         pairs = [Pair(i.id, signature, rel, content_version(i), album) for i in items]
         tags = [(i, signature) for i in items if i.signature != signature] \
             if self.policy.uploads else []
-        return Done(pairs, tags=tags)
+        return Done(pairs, tags=tags, fetched=fetched)
 
     def _tag(self, item: RemoteItem, signature: str) -> None:
         """One tag write; a listed item without a tag needs no read of its tags first."""
         self.remote.set_signature(item.id, signature, untagged=item.signature is None)
 
-    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> str:
-        """Download ``item`` to ``dest``; the signature of the picture that arrived. A local
+    def _fetch(self, item: RemoteItem, dest: Path, overwrite: bool) -> tuple[str, int]:
+        """Download ``item`` to ``dest``; the signature of the picture that arrived and the
+        bytes written (for sync.max_transfer where the remote lists no size). A local
         write error names the photo, not only the folder or temp file that refused it (a
         read-only library, a full disk)."""
         try:
@@ -414,7 +439,7 @@ class Executor:
         key = decoded.signature or decoded.sha256  # a video's or RAW's key: its bytes' SHA-256
         if decoded.error or not key:
             raise PhotosyncError(f"downloaded {dest.name} but cannot read it: {decoded.error}")
-        return key
+        return key, decoded.size
 
     def _to_trash(self, path: Path, keep: bool) -> Path:
         """Put ``path`` in the trash folder: a hard link when the original stays (``keep``), a

@@ -94,6 +94,8 @@ def done_line(label: str, outcome: Outcome) -> str:
         what = repr(a.title) + (f" ({len(a.members)} photo(s))" if a.members else "")
     if outcome.error:
         return f"{label}: {a.kind.replace('_', ' ')} {what} failed: {outcome.error}"
+    if a.kind == "skip":  # postponed by sync.max_transfer
+        return f"{label}: {what}: {a.reason}"
     return f"{label}: {DONE.get(a.kind, a.kind)} {what}"
 
 

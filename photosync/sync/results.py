@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from photosync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, LocalDiskError
+from photosync.errors import EXIT_OK, EXIT_PARTIAL, EXIT_REMOTE, LocalDiskError, UploadsRefused
 from photosync.library.scan import ScanResult
 from photosync.remotes.base import RemoteItem
 from photosync.remotes.flickr_account import FlickrAccount
@@ -24,7 +24,7 @@ class RemoteReport:
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None  # the remote could not be used
     auth_needed: bool = False  # ... because its authorization is missing, revoked or expired
-    uploads_refused: str | None = None  # the remote refused uploads (storage full, limit): why
+    refused: UploadsRefused | None = None  # the remote refused uploads (storage full, limit)
     disk: LocalDiskError | None = None  # the library's disk refused a download: no more this run
     listed_in_full: bool = False  # this run listed the remote in full (not only its changes)
     account: FlickrAccount | None = None  # the account's kind, limits and usage (Flickr)
@@ -33,6 +33,11 @@ class RemoteReport:
     files: dict[int, str] = field(default_factory=dict)
     # dry runs: the remote items the plan's actions name, by id (what shows a plan draws them by)
     items: dict[str, RemoteItem] = field(default_factory=dict)
+
+    @property
+    def uploads_refused(self) -> str | None:
+        """Why the remote refused uploads this run (storage full, a limit), or None."""
+        return str(self.refused) if self.refused is not None else None
 
 
 @dataclass

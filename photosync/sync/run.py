@@ -24,10 +24,12 @@ from photosync.errors import (
     RemoteError,
     TokenFileError,
     TransientError,
+    UploadsRefused,
 )
 from photosync.library.rules import compile_rules
 from photosync.library.scan import ProgressFn, scan
 from photosync.remotes import registry
+from photosync.remotes.bandwidth import parse_size
 from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
 from photosync.remotes.flickr_account import usage_of
@@ -43,6 +45,7 @@ from photosync.state.runs import finish_run, start_run
 from photosync.sync import media
 from photosync.sync.actions import TRANSFERS, Conflict, Download, Move, ReplaceLocal, Skip
 from photosync.sync.albums import albums_in_step, members_of, plan_albums
+from photosync.sync.budget import TransferBudget
 from photosync.sync.caps import AccountCaps, plan_against_caps
 from photosync.sync.dryrun import DryRun, read_only
 from photosync.sync.execute import Executor, Outcome
@@ -93,6 +96,7 @@ class RunContext:
     local: list[LocalFile] = field(default_factory=list)
     live_clips: frozenset[str] = frozenset()  # which of them are Live Photo clips
     local_complete: bool = True  # the last scan read every file
+    budget: TransferBudget = field(default_factory=lambda: TransferBudget(0))  # max_transfer
 
     def rescan(self, scan_progress: ProgressFn | None) -> None:
         """Scan the library (when this run scans) and take the indexed photos from it."""
@@ -105,6 +109,11 @@ class RunContext:
         self.local = media.synced_files(index.present_files(self.conn))
         self.live_clips = media.live_clips(self.local)
         self.report.shots = media.shots(self.local)
+
+    def refused(self, name: str) -> UploadsRefused | None:
+        """Remote ``name`` refused uploads earlier in this run: its second pass sends none."""
+        return next((r.refused for r in self.report.remotes
+                     if r.name == name and r.refused is not None), None)
 
     @property
     def disk(self) -> LocalDiskError | None:
@@ -133,6 +142,8 @@ def sync_locked(config: Config, options: SyncOptions, factory: RemoteFactory | N
         run_id = start_run(conn, options.dry_run)
         ctx = RunContext(conn, config, options, factory or registry.build,
                          None if options.dry_run else progress, clock, run_id, report)
+        ctx.budget = TransferBudget(parse_size(config.sync.max_transfer),
+                                    config.sync.max_transfer)
         try:
             _run(ctx, scan_progress)
         except BaseException as exc:  # Ctrl-C, the daemon stopping: `photosync status` says so
@@ -183,7 +194,7 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.outcomes.extend(second.outcomes)
     first.files.update(second.files)
     first.error = first.error or second.error
-    first.uploads_refused = first.uploads_refused or second.uploads_refused
+    first.refused = first.refused or second.refused
     first.disk = first.disk or second.disk
     first.account = second.account or first.account
     first.account_cap = first.account_cap or second.account_cap
@@ -290,7 +301,8 @@ def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteRepo
     executor = kind(ctx.conn, ctx.config.library.root, remote, policy,
                     compile_rules(ctx.config.library), ctx.run_id,
                     workers=ctx.config.sync.workers,
-                    wait=0.0 if ctx.options.dry_run else ctx.config.sync.wait, disk=ctx.disk)
+                    wait=0.0 if ctx.options.dry_run else ctx.config.sync.wait, disk=ctx.disk,
+                    uploads_refused=ctx.refused(report.name), budget=ctx.budget)
     if ctx.progress:
         executor.on_done = ctx.progress(report.label, sum(1 for a in report.plan.actions
                                                           if not isinstance(a, Skip)))
@@ -298,8 +310,7 @@ def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteRepo
     report.files = {id(o.action): o.file for o in report.outcomes if o.file}
     if executor.fatal is None:
         _album_phase(ctx, remote, policy, report, executor, adopt)
-    if executor.uploads_refused is not None:
-        report.uploads_refused = str(executor.uploads_refused)
+    report.refused = executor.uploads_refused
     report.disk = executor.disk
     if executor.fatal is not None:
         report.error = str(executor.fatal)

@@ -145,6 +145,31 @@ def test_a_full_remote_parks_nothing_and_takes_the_photos_once_there_is_room(har
     wait_for(lambda: names(flickr) == ["p0.jpg", "p1.jpg", "p2.jpg"], message="uploaded once there is room")
 
 
+def test_a_daily_upload_limit_is_not_met_again_at_every_sync_and_downloads_go_on(harness):
+    """Drive's daily upload limit: the daemon sends that remote no upload for an hour (not one
+    refused upload per poll), the other remote and the limited remote's downloads go on."""
+    drive, flickr = Full(name="drive"), MemoryRemote(name="flickr")
+    drive.upload = lambda path, name, album, signature: _refuse_daily(drive)
+    h = harness({"drive": drive, "flickr": flickr}, poll=0.02, extra="sync:\n  workers: 1\n")
+    put(h.root, "p0.jpg", "daily-0")
+    h.start()
+    wait_for(lambda: drive.refusals == 1 and names(flickr) == ["p0.jpg"], message="refused once")
+    drive.seed(picture("daily-drive"), "from drive.jpg")
+    put(h.root, "p1.jpg", "daily-1")
+    wait_for(lambda: names(flickr) == ["from drive.jpg", "p0.jpg", "p1.jpg"],
+             message="the other remote and the downloads go on")
+    time.sleep(3 * 0.02 * 60)  # three more polls
+    assert drive.refusals == 1  # not asked again within the hour
+    assert (h.root / "From Google Drive" / "from drive.jpg").exists()
+    conn = open_db(h.tmp / "state")
+    assert failures.listing(conn) == []  # nothing parked
+
+
+def _refuse_daily(remote: Full):
+    remote.refusals += 1
+    raise UploadsRefused("Google Drive's daily upload limit is reached", daily=True)
+
+
 class Down(MemoryRemote):
     """Every call fails the way a remote that is down does (after the engine's retries)."""
 

@@ -176,3 +176,39 @@ def test_a_full_drive_refuses_content_with_storage_quota_exceeded(drive_emulator
     assert about["storageQuota"]["limit"] == "5000" and about["storageQuota"]["usage"] == "3000"
     admin(drive_emulator.url, "quota", {"limit": None})
     assert svc.about().get(fields="storageQuota").execute()["storageQuota"]["limit"] == str(15 * 1024 ** 3)
+
+
+def test_the_daily_upload_limit_refuses_new_uploads_and_lets_open_sessions_finish(
+        drive_emulator, drive_service) -> None:
+    svc = drive_service()
+    admin(drive_emulator.url, "upload_limit", {"bytes": CHUNK, "used": 0})
+    data = payload(2 * CHUNK + 10, 2)
+    open_session = svc.files().create(body={"name": "under way.bin"}, fields="id,size", media_body=(
+        MediaIoBaseUpload(io.BytesIO(data), mimetype="image/jpeg", chunksize=CHUNK, resumable=True)))
+    assert open_session.next_chunk()[1] is None  # started (and one chunk sent) under the limit
+    crossed = svc.files().create(body={"name": "crosses.bin"}, fields="id", media_body=(
+        MediaIoBaseUpload(io.BytesIO(payload(CHUNK, 3)), mimetype="image/jpeg"))).execute()
+    for resumable in (False, True):  # the limit reached: refused, a resumable one at its start
+        media = MediaIoBaseUpload(io.BytesIO(payload(3000, 4)), mimetype="image/jpeg",
+                                  chunksize=CHUNK, resumable=resumable)
+        with pytest.raises(HttpError) as refused:
+            svc.files().create(body={"name": "refused.bin"}, media_body=media, fields="id").execute()
+        assert refused.value.status_code == 403 and "retry-after" not in refused.value.resp
+        assert refused.value.error_details[0]["reason"] == "userRateLimitExceeded"
+        assert refused.value.error_details[0]["message"] == "User rate limit exceeded."
+    with pytest.raises(HttpError) as refused:  # new content for a file: an upload too
+        svc.files().update(fileId=crossed["id"], media_body=MediaIoBaseUpload(
+            io.BytesIO(b"x"), mimetype="image/jpeg")).execute()
+    assert refused.value.error_details[0]["reason"] == "userRateLimitExceeded"
+    response = None
+    while response is None:  # "uploads that are in progress will complete"
+        _status, response = open_session.next_chunk()
+    assert response["size"] == str(len(data))
+    folder = svc.files().create(body={"name": "no content", "mimeType":
+                                      "application/vnd.google-apps.folder"}, fields="id").execute()
+    assert folder["id"]
+    used = admin(drive_emulator.url, "upload_limit", {"used": 0})  # a new day
+    assert used["bytes"] == CHUNK and set(used["used"].values()) == {0}
+    svc.files().create(body={"name": "next day.bin"}, fields="id", media_body=MediaIoBaseUpload(
+        io.BytesIO(payload(3000, 5)), mimetype="image/jpeg")).execute()
+    assert admin(drive_emulator.url, "upload_limit", {"bytes": None})["bytes"] == 750 * 1000 ** 3

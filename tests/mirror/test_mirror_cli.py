@@ -282,3 +282,22 @@ def test_videos_flickr_has_not_processed_are_recorded_with_their_state(small):
     small.run("--username", "testuser", "--image-only")
     # a visitor's video is Flickr's transcode, a preview, named so (issue 17)
     assert {f"{pending}.preview.mp4", f"{failed}.preview.mp4"} <= set(small.files())
+
+
+def test_sync_bwlimit_paces_the_mirrors_downloads_too(tmp_path, flickr_emulator, cli):
+    """The mirror downloads through the same path as sync (atomic_download), so sync.bwlimit
+    holds for it: the files take at least 80% of bytes / limit. A floor only; the rate itself
+    is bench/bench_bwlimit.py's figure."""
+    m = make_mirror(tmp_path, flickr_emulator.url, cli,
+                    {"accounts": ["testuser"], "photos": 8, "albums": 0, "video_ratio": 0,
+                     "seed": 5})
+    config = json.loads(m.config.read_text())
+    config["sync"]["bwlimit"] = "64k"
+    m.config.write_text(json.dumps(config))
+    began = time.monotonic()
+    m.run("--me")
+    seconds = time.monotonic() - began
+    folder = m.dest / "photostream"
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png"))
+    assert size / (64 * 1024) >= 3, size  # enough bytes for the floor to mean something
+    assert seconds >= 0.8 * size / (64 * 1024), (seconds, size)

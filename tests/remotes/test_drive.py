@@ -245,7 +245,7 @@ def test_rate_limit_answers_are_retried_after_waiting(drive_remotes) -> None:
     with pytest.raises(TransientError) as caught:
         for _ in range(3):
             remote.find_by_signature("a" * 64)
-    assert "User rate limit exceeded" in str(caught.value) and caught.value.retry_after > 1
+    assert "User Rate Limit Exceeded" in str(caught.value) and caught.value.retry_after > 1
     admin(url, "faults", {"rate_limit": 0})
     retries: list[str] = []
     wrapped = RetryingRemote(remote, sleep=clock.sleep,
