@@ -21,7 +21,7 @@ DEVICES = ("iphone", "android", "camera", "matroska")
 
 
 def make_video(path: Path, seed: int | str, taken: datetime | None = None,
-               device: str = "android", utc_offset: float = 0.0) -> Path:
+               device: str = "android", utc_offset: float = 0.0, seconds: float = 0.3) -> Path:
     """A small real video at ``path`` (its extension picks the container) unique to ``seed``.
 
     ``iphone``: Apple's creationdate with the zone, plus creation_time in UTC (a MOV);
@@ -40,7 +40,7 @@ def make_video(path: Path, seed: int | str, taken: datetime | None = None,
     # The seed is drawn into the pixels and named in the title: distinct seeds, distinct bytes.
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
-         "-i", f"testsrc=size=64x48:rate=10:duration=0.3,drawbox=x={number % 60}:y="
+         "-i", f"testsrc=size=64x48:rate=10:duration={seconds},drawbox=x={number % 60}:y="
                f"{number // 60 % 44}:w=4:h=4:color=red",
          "-c:v", "mpeg4", "-metadata", f"title=seed {seed}", *meta, str(path)],
         check=True, capture_output=True)

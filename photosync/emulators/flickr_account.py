@@ -58,12 +58,14 @@ LIMITS = {
 
 
 def limits_of(state: FlickrState, account: Account) -> Limits:
-    """The account's limits, with the byte limits ``POST /_admin/limits`` set (if any)."""
+    """The account's limits, with those ``POST /_admin/limits`` set (if any). A video's length
+    is not checked on upload (what Flickr does with a longer one is not documented); clients
+    read ``maxduration`` and keep longer videos back."""
     base = LIMITS["free" if account.is_free else "pro"]
     override = state.limit_override
     return Limits(override.get("photo_bytes") or base.photo_bytes,
                   override.get("video_bytes") or base.video_bytes,
-                  base.video_seconds, base.display_px)
+                  override.get("video_seconds") or base.video_seconds, base.display_px)
 
 
 def usage(state: FlickrState, nsid: str) -> tuple[int, int]:

@@ -27,9 +27,9 @@
   if new; accounts are Pro unless set) -> ``{"user_nsid", "username", "kind"}``. A free account
   holds 1,000 items at most (upload error 6) and is "over its limits" past 50 non-public ones;
   its limits differ (see ``flickr_account``, which also says what is assumed).
-``POST /_admin/limits`` with ``{"photo_bytes": N, "video_bytes": N}`` (0 or missing: the kind's
-  own) -> the same: every account's upload size limits, as ``people.getLimits`` reports them and
-  uploads meet them (error 8).
+``POST /_admin/limits`` with ``{"photo_bytes": N, "video_bytes": N, "video_seconds": N}`` (0 or
+  missing: the kind's own) -> the same: every account's upload limits, as ``people.getLimits``
+  reports them and uploads meet them (error 8; a video's length is not checked on upload).
 ``POST /_admin/video`` with ``{"photo_id": ID, "state": "pending"|"failed"|"ready"}`` (a video's
   processing state from now on, as photos.getInfo's ``video`` element and the listings'
   ``media_status`` (``media`` extra) say it, its lastupdate now; only a ready video
@@ -119,7 +119,7 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
         body = request.json() or {}
         with app.lock:
             app.state.limit_override = {
-                k: int(body.get(k) or 0) for k in ("photo_bytes", "video_bytes")
+                k: int(body.get(k) or 0) for k in ("photo_bytes", "video_bytes", "video_seconds")
             }
             return Response.json(app.state.limit_override)
     if name == "video" and request.method == "POST":

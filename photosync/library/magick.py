@@ -36,7 +36,7 @@ from photosync.library import exif
 from photosync.library.exif import exif_date
 from photosync.library.outcome import Decoded, FileProblem, os_reason
 from photosync.library.rules import is_raw
-from photosync.library.video import video_date
+from photosync.library.video import video_facts
 
 IM_VERSION = int(wand_version.MAGICK_VERSION_INFO[0])
 IM_QUANTUM = int(wand_version.QUANTUM_DEPTH)
@@ -82,15 +82,17 @@ def _by_bytes(path: str, media: str) -> Decoded:
     """A video or RAW file: its hashes, streamed, and its date taken."""
     _, st = _read(path, "video")
     hashes = _hashes(b"", path, "video")
+    duration = None
     if media == "video":
-        date, subsec, offset = video_date(path)
+        (date, subsec, offset), duration = video_facts(path)
     else:
         tags = exif.raw_date_tags(path)
         date, subsec, offset = exif_date(tags.get(exif.DATE_TIME_ORIGINAL),
                                          tags.get(exif.SUBSEC_TIME_ORIGINAL),
                                          tags.get(exif.OFFSET_TIME_ORIGINAL))
     return Decoded(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, *hashes,
-                   date_taken=date, date_subsec=subsec, date_offset=offset, media=media)
+                   date_taken=date, date_subsec=subsec, date_offset=offset, media=media,
+                   duration=duration)
 
 
 def _read(path: str, media: str) -> tuple[bytes, os.stat_result]:

@@ -29,6 +29,7 @@ class Decoded:
     width: int | None = None
     height: int | None = None
     media: str = "photo"
+    duration: float | None = None  # a video's length in seconds, as its container says
     error: str | None = None
 
 

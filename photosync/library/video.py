@@ -31,12 +31,18 @@ NO_DATE: Date = (None, None, None)
 
 def video_date(path: str) -> Date:
     """(date taken as naive ISO, sub-second digits, ``+hh:mm``) of the video at ``path``."""
-    tags = _tags(path)
+    return video_facts(path)[0]
+
+
+def video_facts(path: str) -> tuple[Date, float | None]:
+    """The video's date taken (as :func:`video_date`) and its length in seconds (None when the
+    container does not say): one ffprobe."""
+    tags, duration = _probe(path)
     for key in (APPLE_DATE, "creation_time"):
         date = parse_date(str(tags.get(key) or ""), utc_default=key == "creation_time")
         if date != NO_DATE:
-            return date
-    return NO_DATE
+            return date, duration
+    return NO_DATE, duration
 
 
 def parse_date(text: str, utc_default: bool) -> Date:
@@ -60,18 +66,24 @@ def parse_date(text: str, utc_default: bool) -> Date:
     return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{min(s, 59):02d}", subsec, offset
 
 
-def _tags(path: str) -> dict[str, Any]:
-    """The container's tags, completed by its first stream's (some cameras tag only that)."""
+def _probe(path: str) -> tuple[dict[str, Any], float | None]:
+    """The container's tags, completed by its first stream's (some cameras tag only that), and
+    its duration in seconds."""
     try:
         done = subprocess.run(
             [FFPROBE, "-v", "error", "-print_format", "json", "-show_entries",
-             "format_tags:stream_tags", "--", path],
+             "format=duration:format_tags:stream_tags", "--", path],
             capture_output=True, timeout=TIMEOUT, check=False)
         found = json.loads(done.stdout or b"{}")
     except (OSError, subprocess.SubprocessError, ValueError):
-        return {}
+        return {}, None
     tags: dict[str, Any] = {}
     for stream in reversed(found.get("streams") or []):
         tags.update(stream.get("tags") or {})
-    tags.update((found.get("format") or {}).get("tags") or {})
-    return tags
+    container = found.get("format") or {}
+    tags.update(container.get("tags") or {})
+    try:
+        duration: float | None = float(str(container.get("duration")))
+    except ValueError:  # absent ("None") or not a number
+        duration = None
+    return tags, duration if duration is not None and duration >= 0 else None

@@ -224,6 +224,9 @@ MIGRATIONS: list[Migration] = [
                    created REAL NOT NULL,
                    PRIMARY KEY (remote, remote_id)
                )""",)),
+    # Version 10 (issues 17, 19): a video's length, held against the account's limit.
+    Migration("files: a video's duration in seconds (from its container)",
+              ("ALTER TABLE files ADD COLUMN duration REAL",)),
 ]
 
 

@@ -19,7 +19,7 @@ Status = Literal["present", "gone", "failed"]
 
 _COLUMNS = ("id, path, size, mtime_ns, md5, sha256, signature, signature_im_version, "
             "signature_quantum, date_taken, date_subsec, date_offset, width, height, media, "
-            "album, status, error")
+            "album, status, error, duration")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class LocalFile:
     album: str | None
     status: Status
     error: str | None
+    duration: float | None = None  # a video's length in seconds (None: a photo, or unknown)
 
     @property
     def identity(self) -> str | None:

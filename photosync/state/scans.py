@@ -20,7 +20,7 @@ SECONDS = 1.0
 # What a read (hash and decode) finds, in the order of ``files``' columns.
 DATA_COLUMNS = ("size", "mtime_ns", "dev", "inode", "md5", "sha256", "signature",
                 "signature_im_version", "signature_quantum", "date_taken", "date_subsec",
-                "date_offset", "width", "height", "media")
+                "date_offset", "width", "height", "media", "duration")
 HASH_COLUMNS = DATA_COLUMNS[4:]
 
 # A present row as a plain tuple (path, id, size, mtime_ns, inode, dev): a 100,000-file rescan

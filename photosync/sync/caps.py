@@ -84,11 +84,25 @@ def _too_large(out: Plan, caps: AccountCaps, local: Mapping[str, LocalPhoto]) ->
             continue
         media = getattr(local.get(action.path), "media", "photo")
         limit = limits.max_bytes(media)
+        seconds = getattr(local.get(action.path), "duration", None)
         if limit is not None and action.size > limit:
             skipped[id(action)] = Skip.of(action, f"too large for {caps.label}: "
                                                   f"{_mb(action.size)}, over the account's "
                                                   f"{_mb(limit)} limit for {media}s; not sent")
+        elif media == "video" and seconds is not None and limits.video_seconds is not None \
+                and seconds > limits.video_seconds:
+            skipped[id(action)] = Skip.of(action, f"too long for {caps.label}: a video of "
+                                                  f"{_length(seconds)}, over the account's "
+                                                  f"{_length(limits.video_seconds)} limit; "
+                                                  f"not sent")
     return skipped
+
+
+def _length(seconds: float) -> str:
+    """``3 min``, ``1 min 30 s``, ``42 s``: a video's length as people say it."""
+    minutes, rest = divmod(round(seconds), 60)
+    return " ".join(p for p in (f"{minutes} min" if minutes else "",
+                                f"{rest} s" if rest or not minutes else "") if p)
 
 
 def _ranked(uploads: Sequence[Upload], caps: AccountCaps,
@@ -126,9 +140,9 @@ def _say(out: Plan, caps: AccountCaps, too_large: Mapping[int, Skip],
     """One line per cause, with its count: a note when the user chose what goes up, else a
     message (the run fails until they choose). Too-large files are always a message."""
     if too_large:
-        out.messages.append(f"{len(too_large)} file(s) too large for this {caps.label} account "
-                            f"were not sent (see the list; the account's limits come from "
-                            f"people.getLimits)")
+        out.messages.append(f"{len(too_large)} file(s) too large or too long for this "
+                            f"{caps.label} account were not sent (see the list; the account's "
+                            f"limits come from people.getLimits)")
     causes: dict[str, int] = {}
     for skip in left_out.values():
         causes[skip.reason] = causes.get(skip.reason, 0) + 1

@@ -34,6 +34,17 @@ def test_a_video_is_dated_from_its_container(tmp_path: Path, name, device, offse
     assert got.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_a_videos_length_is_read_from_its_container_with_its_date(tmp_path: Path):
+    for name, seconds in (("short.mp4", 0.3), ("long.mov", 4.0), ("clip.mkv", 2.0)):
+        got = decode_file(str(make_video(tmp_path / name, name, TAKEN, seconds=seconds)),
+                          media="video")
+        assert got.duration == pytest.approx(seconds, abs=0.15), name
+    photo = tmp_path / "p.jpg"
+    from photosync.emulators.images import make_image
+    photo.write_bytes(make_image(1))
+    assert decode_file(str(photo)).duration is None
+
+
 def test_a_video_without_a_date_has_none(tmp_path: Path):
     got = decode_file(str(make_video(tmp_path / "old.avi", 1)), media="video")
     assert got.error is None and got.date_taken is None and got.sha256

@@ -147,8 +147,26 @@ def test_too_large_files_are_not_sent_and_upload_errors_5_and_8_say_what_to_do(w
     assert skip["action"] == "skip" and skip["reason"] == (
         f"too large for Flickr: {limit + 1:,} bytes, over the account's {limit:,} bytes limit "
         f"for photos; not sent")
-    assert "1 file(s) too large for this Flickr account were not sent" in " ".join(messages(doc))
+    assert "1 file(s) too large or too long for this Flickr account were not sent" in \
+        " ".join(messages(doc))
     assert uploads_sent(world) == sent + 1  # odd.webp tried again; big.jpg not sent
+
+
+def test_a_video_longer_than_the_accounts_limit_is_not_sent(world):
+    """people.getLimits' maxduration holds a video back, its length read when it is indexed."""
+    from tests.media_files import make_video
+
+    admin(world.flickr_url, "limits", {"video_seconds": 2})
+    make_video(world.root / "Clips/long.mp4", "long", datetime(2022, 5, 1, 10), seconds=3.0)
+    make_video(world.root / "Clips/short.mp4", "short", datetime(2022, 5, 1, 11), seconds=0.5)
+    doc = world.sync("--remote", "flickr", expect=1)
+    [skip] = [a for a in doc["actions"] if a["path"] == "Clips/long.mp4"]
+    assert skip["action"] == "skip" and skip["reason"] == (
+        "too long for Flickr: a video of 3 s, over the account's 2 s limit; not sent")
+    assert [a["path"] for a in busy(doc) if a["action"] == "upload"] == ["Clips/short.mp4"]
+    assert [p["title"] for p in world.flickr_photos()] == ["short"]
+    assert "1 file(s) too large or too long for this Flickr account were not sent" in \
+        " ".join(messages(doc))
 
 
 def test_a_tiff_goes_up_as_flickrs_jpeg_and_stays_the_same_photo(world):

@@ -290,8 +290,8 @@ def test_caps_take_the_room_in_the_order_the_user_chose_and_say_why_once_per_cau
         "too large for Flickr: 200 bytes, over the account's 150 bytes limit for photos; "
         "not sent")
     assert [m for m in out.messages if "too large" in m] == [
-        "1 file(s) too large for this Flickr account were not sent (see the list; the "
-        "account's limits come from people.getLimits)"]
+        "1 file(s) too large or too long for this Flickr account were not sent (see the list; "
+        "the account's limits come from people.getLimits)"]
     uploads, line, out = _capped("oldest", privacy="public")  # 4 items left
     assert uploads == ["A/d1.jpg", "A/d3.jpg", "B/d2.jpg", "B/d4.jpg"]
     assert line in out.notes and line not in out.messages
