@@ -229,6 +229,15 @@ class MemoryRemote:
             album.item_ids = first + [i for i in album.item_ids if i not in first]
         self._request("reorder_album", run)
 
+    def edit_album(self, album_id: str, item_ids: list[str]) -> None:
+        def run() -> None:
+            album = self._get_album(album_id)
+            first = list(dict.fromkeys(self._get(i).id for i in item_ids))
+            for item_id in first:
+                self._add(album, item_id)
+            album.item_ids = first + [i for i in album.item_ids if i not in first]
+        self._request("edit_album", run)
+
     def delete_album(self, album_id: str) -> None:
         def run() -> None:
             album = self._get_album(album_id)

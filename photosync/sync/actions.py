@@ -178,8 +178,12 @@ class CreateAlbum(AlbumAction):
 
 @dataclass(frozen=True, kw_only=True)
 class AddToAlbum(AlbumAction):
+    """``members``: the photos that join. ``order``: where the remote orders albums, the album's
+    whole order of our photos, so joining and ordering are one edit (Flickr: one editPhotos)."""
+
     kind: ClassVar[str] = "add_to_album"
     album_id: str
+    order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

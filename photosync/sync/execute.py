@@ -333,13 +333,17 @@ class Executor:
         match a:
             case CreateAlbum():
                 album = self.remote.create_album(a.title, a.members[0])
-                self._each(lambda item_id: self.remote.add_to_album(album.id, item_id),
-                           a.members[1:])
                 if self.remote.capabilities.ordered_albums and len(a.members) > 1:
-                    self.remote.reorder_album(album.id, list(a.members))
+                    self.remote.edit_album(album.id, list(a.members))
+                else:
+                    self._each(lambda item_id: self.remote.add_to_album(album.id, item_id),
+                               a.members[1:])
             case AddToAlbum():
-                self._each(lambda item_id: self.remote.add_to_album(a.album_id, item_id),
-                           a.members)
+                if a.order:
+                    self.remote.edit_album(a.album_id, list(a.order))
+                else:
+                    self._each(lambda item_id: self.remote.add_to_album(a.album_id, item_id),
+                               a.members)
             case RemoveFromAlbum():
                 self._each(lambda item_id: self.remote.remove_from_album(a.album_id, item_id),
                            a.members)
@@ -351,8 +355,8 @@ class Executor:
                 assert_never(a)
 
     def _each(self, work: Callable[[str], None], item_ids: tuple[str, ...]) -> None:
-        """One call per photo, in the transfer pool (order is set afterwards by reorder_album);
-        the first failure is raised once all calls are done."""
+        """One call per photo, in the transfer pool (where albums have no order, or the album is
+        the user's); the first failure is raised once all calls are done."""
         errors = [o.error for o in run_pool(item_ids, work, self.workers) if o.error is not None]
         if errors:
             raise errors[0]

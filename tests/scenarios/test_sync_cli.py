@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -463,3 +463,23 @@ def test_a_full_library_disk_stops_downloads_not_uploads_and_is_not_a_network_pr
         assert not [p for p in world.root.rglob("*") if p.name.endswith(".part")]
     finally:
         subprocess.run(["umount", str(world.root)], check=True)
+
+
+def test_a_long_first_upload_goes_newest_first_and_resumes_where_it_stopped(world):
+    """Issue 20: uploads go in sync.upload_order (newest date taken first by default), so a run
+    cut short by sync.max_operations sent the newest, and each next run goes on with the next
+    ones, none twice, on both remotes."""
+    base = datetime(2015, 1, 1)
+    for n in range(7):  # 0.jpg is the oldest, 6.jpg the newest; names sort the other way
+        world.photo(f"Y/{n}.jpg", f"order-{n}", base + timedelta(days=30 * n))
+    world.config.write_text(world.config.read_text().replace(
+        "  max_delete: 5\n", "  max_delete: 5\n  max_operations: 3\n"))
+    sent: set[str] = set()
+    for expected in ({"6", "5", "4"}, {"3", "2", "1"}, {"0"}):
+        world.sync()
+        on_flickr = [p["title"] for p in world.flickr_photos()]
+        on_drive = [p["name"].removesuffix(".jpg") for p in world.drive_photos()]
+        assert len(on_flickr) == len(set(on_flickr)) and sorted(on_flickr) == sorted(on_drive)
+        assert set(on_flickr) - sent == expected
+        sent |= expected
+    assert busy(world.sync()) == []
