@@ -25,7 +25,9 @@ from photosync.errors import EXIT_INTERRUPTED, LockedError
 from photosync.remotes import registry
 from photosync.state import index
 from photosync.state.db import open_db
+from photosync.state.progress import load_to_go
 from photosync.state.runs import Run, last_run
+from photosync.sync.eta import calls_per_hour, describe, eta_seconds
 
 
 def lock_holder(state_dir: Path) -> int | None:
@@ -64,9 +66,16 @@ class RemoteView:
     label: str
     authorization: str
     live: RemoteStatus | None = None
+    to_go: int | None = None  # photos the last run left for later ones (sync/eta.py)
+    calls_per_hour: float | None = None  # the quota in force
 
     def to_dict(self) -> dict[str, Any]:
+        eta = eta_seconds(self.to_go, self.calls_per_hour) \
+            if self.to_go is not None and self.calls_per_hour else None
         return {"label": self.label, "authorization": self.authorization,
+                "to_go": None if self.to_go is None else {
+                    "photos": self.to_go, "calls_per_hour": self.calls_per_hour,
+                    "eta_seconds": None if eta is None else round(eta)},
                 **(self.live.shown() if self.live else {})}
 
 
@@ -109,7 +118,9 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
         last = last_run(conn, unfinished=live is None and other is None)
     finally:
         conn.close()
-    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None)
+    to_go = load_to_go(state_dir)
+    remotes = {name: _remote(config, name, live.remotes.get(name) if live else None,
+                             to_go.get(name, {}).get("photos"))
                for name in registry.REMOTES if registry.section(config, name).enabled}
     return StatusReport(
         pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
@@ -119,12 +130,14 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
 
 
 
-def _remote(config: Config, name: str, live: RemoteStatus | None) -> RemoteView:
+def _remote(config: Config, name: str, live: RemoteStatus | None, to_go: int | None
+            ) -> RemoteView:
     has_token = TokenStore(config.state_dir).path(name).exists()
     authorization = "authorized" if has_token else f"not authorized: run `photosync auth {name}`"
     if live and live.last_result == "auth":
         authorization = f"refused: {live.last_error}; run `photosync auth {name}`"
-    return RemoteView(registry.label(name), authorization, live)
+    return RemoteView(registry.label(name), authorization, live, to_go,
+                      calls_per_hour(config, name))
 
 
 def _run(run: Run | None) -> dict[str, Any] | None:
@@ -166,6 +179,8 @@ def _daemon_lines(report: StatusReport) -> list[str]:
 
 def _remote_lines(view: RemoteView, now: float) -> list[str]:
     lines = [f"{view.label}: {view.authorization}"]
+    if view.to_go:
+        lines.append("  " + describe(view.label, view.to_go, view.calls_per_hour))
     live = view.live
     if live is None:
         return lines

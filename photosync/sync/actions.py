@@ -224,6 +224,7 @@ class Plan:
     messages: list[str] = field(default_factory=list)  # why something was held back
     notes: list[str] = field(default_factory=list)  # worth telling, but nothing failed
     aborted: str | None = None  # set: nothing at all is done for this remote
+    postponed: int = 0  # transfers left for later runs by sync.max_operations
 
     def count(self, *kinds: str) -> int:
         return sum(1 for a in self.actions if a.kind in kinds)

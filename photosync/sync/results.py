@@ -27,6 +27,8 @@ class RemoteReport:
     listed_in_full: bool = False  # this run listed the remote in full (not only its changes)
     # id(action) -> the file a download created (or in a dry run would create), from the root
     files: dict[int, str] = field(default_factory=dict)
+    to_go: int | None = None  # photos left for later runs (see sync/eta.py); None: unknown
+    calls_per_hour: float | None = None  # the quota in force, for the ETA
 
 
 @dataclass

@@ -408,3 +408,18 @@ def test_alerts_for_revoked_authorization_a_full_remote_and_failing_runs(harness
     wait_for(lambda: "photosync: Flickr sync failed 2 times in a row" in receiver.titles(),
              message="the failing-runs alert")
     assert receiver.titles().count("photosync: Google Drive is full") == 1  # once a day
+
+
+def test_the_overview_shows_the_photos_to_go_and_when_they_will_be_done(harness):
+    """Issue 20: a first sync cut short (here by sync.max_operations) says what is left and how
+    long it takes at the quota in force (Flickr's 3,600 an hour less the limiter's burst)."""
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr}, extra="sync:\n  max_operations: 2\n")
+    for i in range(5):
+        put(h.root, f"p{i}.jpg", i)
+    h.start()
+    h.wait_idle()
+    dash = Dash(h).login()
+    assert len(names(flickr)) == 2
+    assert ('id="to-go-flickr">Flickr: 3 photos to go, about 1 minute at 3,300 calls/hour'
+            in dash.get("").text)
