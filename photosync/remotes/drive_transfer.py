@@ -27,7 +27,7 @@ from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
 
 from photosync.errors import NotFound, TransientError
 from photosync.remotes.drive_api import Services, guarded
-from photosync.remotes.files import atomic_download
+from photosync.remotes.files import atomic_download, open_to_send
 
 RESUMABLE_OVER = 1024 * 1024  # see the module docstring
 CHUNK = 8 * 1024 * 1024  # a multiple of 256 KiB, as Drive wants for every chunk but the last
@@ -114,8 +114,9 @@ class Uploader:
     def send(
         self, path: Path, mime: str, make: MakeRequest, key: tuple[str, str], what: str
     ) -> dict:
-        with open(path, "rb") as fh:
-            size = path.stat().st_size
+        with open_to_send(path) as fh:
+            size = fh.seek(0, 2)
+            fh.seek(0)
             if size <= self.resumable_over:
                 media = MediaIoBaseUpload(fh, mimetype=mime, resumable=False)
                 return self.services.call(lambda s: make(s, media), what)

@@ -144,7 +144,7 @@ class FlickrRemote:
     # -- items ------------------------------------------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
         public, friend, family = PRIVACY[self.privacy]
-        rsp = self.client.send_file(Path(path), title=title_for(name),
+        rsp = self.client.send_file(path, title=title_for(name),
                                     tags=signature_tag(signature), is_public=public,
                                     is_friend=friend, is_family=family)
         photo_id = (rsp.findtext("photoid") or "").strip()
@@ -156,7 +156,7 @@ class FlickrRemote:
 
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
         self._originals.pop(item_id, None)  # a new original gets a new secret, so a new URL
-        self.client.send_file(Path(path), replace_id=item_id)
+        self.client.send_file(path, replace_id=item_id)
         self.set_signature(item_id, signature)
         return self._info(item_id)
 

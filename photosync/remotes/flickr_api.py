@@ -47,6 +47,7 @@ from photosync.errors import (
     TransientError,
     UploadsRefused,
 )
+from photosync.remotes.files import open_to_send
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.flickr")
@@ -275,7 +276,7 @@ class FlickrClient:
         params = {k: str(v) for k, v in fields.items() if v is not None}
         self.limiter.acquire()
         flickr = self.flickr()
-        with _mapped(what), open(path, "rb") as fileobj:
+        with _mapped(what), open_to_send(path) as fileobj:
             try:
                 if replace_id:
                     return flickr.replace(str(path), replace_id, fileobj=fileobj, format="etree",

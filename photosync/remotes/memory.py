@@ -31,7 +31,7 @@ from photosync.remotes.base import (
     RemoteItem,
 )
 from photosync.remotes.faults import Fault, FaultPlan
-from photosync.remotes.files import atomic_download
+from photosync.remotes.files import atomic_download, open_to_send
 from photosync.remotes.pace import RateLimiter
 
 T = TypeVar("T")
@@ -139,7 +139,8 @@ class MemoryRemote:
         return self._request("changes_page", run)
 
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
-        data = Path(path).read_bytes()
+        with open_to_send(path) as fh:
+            data = fh.read()
 
         def run() -> RemoteItem:
             item = self._store(data, name, signature)
@@ -150,7 +151,8 @@ class MemoryRemote:
         return self._request("upload", run)
 
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
-        data = Path(path).read_bytes()
+        with open_to_send(path) as fh:
+            data = fh.read()
 
         def run() -> RemoteItem:
             item = self._get(item_id)

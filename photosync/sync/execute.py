@@ -34,7 +34,7 @@ from photosync.library.rules import Rules, album_for
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (
     ChangedSinceIndexed,
-    sendable_copy,
+    sendable,
     unique_path,
 )
 from photosync.remotes.names import remote_extension
@@ -232,8 +232,9 @@ class Executor:
         # Where an album is a folder (Drive) the upload goes straight into it; elsewhere the album
         # phase puts it in an album photosync owns, never into a user's album of the same title.
         album = a.album if self.remote.capabilities.exclusive_albums else None
-        with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
-            item = self.remote.upload(copy, a.name, album, a.signature)
+        with sendable(self.root / a.path, a.md5, a.size) as source:
+            item = self.remote.upload(source, a.name, album, a.signature)
+        md5 = source.sent_md5 or a.md5 or ""
         if not self._stored_as_sent(item, md5):
             self.remote.delete(item.id)  # never left tagged as a picture it does not hold
             raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
@@ -242,8 +243,9 @@ class Executor:
                     items=[item])
 
     def _replace_remote(self, a: ReplaceRemote) -> Done:
-        with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
-            item = self.remote.replace(a.remote_id, copy, a.signature)
+        with sendable(self.root / a.path, a.md5, a.size) as source:
+            item = self.remote.replace(a.remote_id, source, a.signature)
+        md5 = source.sent_md5 or a.md5 or ""
         if not self._stored_as_sent(item, md5):
             # Its old tag back: the next run must not take it as synced.
             self.remote.set_signature(item.id, a.pair.signature)

@@ -442,3 +442,20 @@ def test_the_environment_is_read_once_per_session_not_per_request(flickr_remotes
         monkeypatch.delenv(name, raising=False)
     remote.download(items[1].id, tmp_path / "second.jpg")
     assert (tmp_path / "second.jpg").stat().st_size > 0
+
+
+def test_an_upload_streams_the_indexed_bytes_and_refuses_changed_ones(flickr_remotes,
+                                                                      tmp_path) -> None:
+    """Issue 20: no temporary copy; what is sent is hashed on the way and completes only as
+    indexed (issue 14)."""
+    from photosync.remotes.files import ChangedSinceIndexed, sendable
+    remote, url = flickr_remotes()
+    path = write_photo(tmp_path, 1)
+    data = path.read_bytes()
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        remote.upload(source, "p1.jpg", None, SIG)
+    assert [p["sha256"] for p in admin(url, "state")["photos"]] == [hashlib.sha256(data).hexdigest()]
+    with sendable(path, hashlib.md5(b"another version").hexdigest(), len(data)) as source:
+        with pytest.raises(ChangedSinceIndexed):
+            remote.upload(source, "p1.jpg", None, "cd" * 32)
+    assert len(admin(url, "state")["photos"]) == 1
