@@ -178,6 +178,7 @@ class VerifiedReader:
         want -= len(again)
         if not want:
             return again
+        self._catch_up()
         data = self.raw.read(want)
         self._md5.update(data)
         self._hashed += len(data)
@@ -186,6 +187,16 @@ class VerifiedReader:
         if self._hashed >= self.size or len(data) < want:
             self._check()
         return again + data
+
+    def _catch_up(self) -> None:
+        """A resumed upload starts past what this reader read (an earlier attempt sent it):
+        those bytes are read and hashed too, so the MD5 checked is still that of all of them."""
+        while self._hashed < self._pos:
+            data = self.raw.read(min(self._pos - self._hashed, 1 << 20))
+            if not data:
+                self._check()  # the file got shorter: not the indexed bytes
+            self._md5.update(data)
+            self._hashed += len(data)
 
     def _again(self, want: int) -> bytes:
         """Bytes already hashed, read again (a resumed upload): from the block kept."""

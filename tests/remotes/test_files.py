@@ -237,3 +237,19 @@ def test_a_resumed_upload_is_sent_the_bytes_that_were_hashed(tmp_path: Path) -> 
             assert fh.read(12 * 1024) == data[20 * 1024:32 * 1024]
             with pytest.raises(ChangedSinceIndexed):  # the rest of the file is not the photo's
                 fh.read(64 * 1024)
+
+
+def test_an_upload_resumed_by_a_new_attempt_still_checks_every_byte(tmp_path: Path) -> None:
+    """A retry resumes a Drive session from the offset the first attempt reached: the bytes
+    before it are hashed too (and must still be the indexed ones)."""
+    data = os.urandom(64 * 1024)
+    path = _indexed(tmp_path, data)
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        with open_to_send(source) as fh:
+            fh.seek(20 * 1024)
+            assert fh.read() == data[20 * 1024:]
+        assert source.sent_md5 == hashlib.md5(data).hexdigest()
+        path.write_bytes(bytes(10) + data[10:])  # the part sent before has changed since
+        with open_to_send(source) as fh, pytest.raises(ChangedSinceIndexed):
+            fh.seek(20 * 1024)
+            fh.read()
