@@ -11,9 +11,10 @@ one exists, its ratio to a baseline measured in the same run:
 - ``photosync status``, ``duplicates`` and ``history``: < 2 s each;
 - the database on disk per 1,000,000 files, and its growth over 10 no-op syncs.
 
+- the idle daemon's RSS after its first sync (``photosync watch``, no remote enabled).
+
 Not measured here (see the README's closing note): a no-op sync against emulators seeded with as
-many items, and the idle daemon's RSS. Planning after a lost database at this size:
-``bench_plan_lost_database.py N``.
+many items. Planning after a lost database at this size: ``bench_plan_lost_database.py N``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,33 @@ def db_size(state: Path) -> int:
     return (state / "photosync.db").stat().st_size
 
 
+def idle_daemon(config: Path) -> tuple[int, int]:
+    """(RSS, peak RSS) in MB of ``photosync watch`` once its first scan and sync are over and
+    it has been idle for 20 s; then it is stopped."""
+    import json
+    import subprocess
+
+    command = [sys.executable, "-m", "photosync", "-q", "--config", str(config)]
+    proc = subprocess.Popen([*command, "watch"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        quiet_since = None
+        while quiet_since is None or time.monotonic() - quiet_since < 20:
+            time.sleep(2)
+            daemon = json.loads(subprocess.run([*command, "status", "--json"], check=True,
+                                               capture_output=True, text=True).stdout)["daemon"]
+            idle = daemon.get("running") and not daemon.get("scanning") \
+                and not daemon.get("pending")
+            quiet_since = (quiet_since or time.monotonic()) if idle else None
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+              if line.startswith(("VmRSS", "VmHWM"))}
+        return kb["VmRSS"] // 1024, kb["VmHWM"] // 1024
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
 def check(code: int, err: str, what: str) -> None:
     if code != 0:
         raise SystemExit(f"{what} failed (exit {code}): {err[-2000:]}")
@@ -135,6 +163,10 @@ def main() -> int:
     print(f"no-op sync (no remote enabled): {min(w for w, _ in walls):.1f} s, peak RSS "
           f"{max(r for _, r in walls)} MB (target < 300); the database grew {grown / 1e3:.0f} kB "
           f"over 10 syncs")
+    rss_idle, peak_idle = idle_daemon(config)
+    print(f"idle daemon (photosync watch, no remote enabled) after its first sync: RSS "
+          f"{rss_idle} MB, peak {peak_idle} MB (target < 300) "
+          f"{'OK' if peak_idle < 300 else 'MISSED'}")
     for command in (["status"], ["duplicates"], ["history"]):
         wall, rss_cmd, code, _, err = run_cli(config, *command)
         check(code, err, command[0])
