@@ -9,12 +9,12 @@ one exists, its ratio to a baseline measured in the same run:
 - peak RSS of the cold index, of a warm rescan and of a no-op ``photosync sync`` (no remote
   enabled: the scan, the run bookkeeping): < 300 MB;
 - ``photosync status``, ``duplicates`` and ``history``: < 2 s each;
-- the database on disk per 1,000,000 files, and its growth over 10 no-op syncs.
+- the database on disk per 1,000,000 files, and its growth over 10 no-op syncs;
+- the idle daemon's RSS after its first sync (``photosync watch``, no remote enabled);
+- with ``--remotes``: the library synced once to both emulators, then no-op incremental syncs
+  against them: <= 3 Flickr and <= 2 Drive calls, < 30 s, < 300 MB.
 
-- the idle daemon's RSS after its first sync (``photosync watch``, no remote enabled).
-
-Not measured here (see the README's closing note): a no-op sync against emulators seeded with as
-many items. Planning after a lost database at this size: ``bench_plan_lost_database.py N``.
+Planning after a lost database at this size: ``bench_plan_lost_database.py N``.
 """
 
 from __future__ import annotations
@@ -113,6 +113,41 @@ def idle_daemon(config: Path) -> tuple[int, int]:
         proc.wait(60)
 
 
+def against_emulators(root: Path, base: Path) -> None:
+    """The library synced once to both emulators (each in its own process), then no-op
+    incremental syncs: their API calls (target <= 3 Flickr, <= 2 Drive), time (< 30 s) and
+    peak RSS (< 300 MB)."""
+    import shutil
+    import subprocess
+    from contextlib import ExitStack
+
+    from bench_remote_uploads import emulator
+    from bench_sync import calls, setup
+
+    work = base / "remotes"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    subprocess.run(["cp", "-al", str(root), str(work / "lib")], check=True)
+    with ExitStack() as stack:
+        urls = (stack.enter_context(emulator("flickr", 0)),
+                stack.enter_context(emulator("drive", 0)))
+        config = setup(work, *urls)
+        wall, rss, code, _, err = run_cli(config, "sync")
+        check(code, err, "the first sync to both emulators")
+        print(f"first sync to both emulators: {wall:.0f} s, peak RSS {rss} MB")
+        run_cli(config, "sync")  # sees the remotes' echo of the first sync
+        for _ in range(2):
+            before = [calls(u) for u in urls]
+            wall, rss, code, _, err = run_cli(config, "sync")
+            check(code, err, "a no-op sync")
+            spent = [calls(u) - b - 1 for u, b in zip(urls, before)]  # minus our /calls read
+            print(f"no-op incremental sync against both emulators: {wall:.1f} s (target < 30) "
+                  f"{'OK' if wall < 30 else 'MISSED'}; Flickr {spent[0]} calls (target <= 3), "
+                  f"Drive {spent[1]} (target <= 2); peak RSS {rss} MB (target < 300) "
+                  f"{'OK' if rss < 300 else 'MISSED'}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def check(code: int, err: str, what: str) -> None:
     if code != 0:
         raise SystemExit(f"{what} failed (exit {code}): {err[-2000:]}")
@@ -121,6 +156,9 @@ def check(code: int, err: str, what: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1_000_000)
+    parser.add_argument("--remotes", action="store_true",
+                        help="also sync the library to both emulators once (long), then "
+                             "measure no-op syncs against them")
     args = parser.parse_args()
     n = args.files
     base = Path("/var/tmp") / ("photosync-bench-1m" if n == 1_000_000
@@ -172,6 +210,8 @@ def main() -> int:
         check(code, err, command[0])
         print(f"photosync {command[0]}: {wall:.2f} s (target < 2 s) "
               f"{'OK' if wall < 2 else 'MISSED'}, peak RSS {rss_cmd} MB")
+    if args.remotes:
+        against_emulators(root, base)
     return 0
 
 
