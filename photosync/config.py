@@ -194,6 +194,7 @@ class SyncConfig:
     max_delete_percent: float = field(default=50.0, metadata=_meta(check=_percent))
     workers: int = field(default=4, metadata=_meta(check=_positive))
     max_operations: int = field(default=0, metadata=_meta(check=_not_negative))
+    upload_order: Literal["newest", "oldest", "path"] = "newest"  # which photos go up first
     wait: float = field(default=0.0, metadata=_meta(check=_not_negative))
     full_every_hours: float = field(default=24.0, metadata=_meta(check=_positive))
     trash_days: int = field(default=30, metadata=_meta(check=_trash_days))

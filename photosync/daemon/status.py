@@ -31,7 +31,9 @@ from photosync.state import index, previews
 from photosync.state.accounts import load_account
 from photosync.state.db import open_db
 from photosync.state.listings import withheld_counts
+from photosync.state.progress import load_to_go
 from photosync.state.runs import Run, last_run
+from photosync.sync.eta import calls_per_hour, describe, eta_seconds
 
 
 def lock_holder(state_dir: Path) -> int | None:
@@ -72,12 +74,19 @@ class RemoteView:
     live: RemoteStatus | None = None
     account: FlickrAccount | None = None  # as the last sync learnt it (Flickr)
     notes: tuple[str, ...] = ()  # worth knowing, nothing failed (photos kept on the remote only)
+    to_go: int | None = None  # photos the last run left for later ones (sync/eta.py)
+    calls_per_hour: float | None = None  # the quota in force
 
     def to_dict(self) -> dict[str, Any]:
         account = {"account": self.account.to_dict()} if self.account else {}
+        eta = eta_seconds(self.to_go, self.calls_per_hour) \
+            if self.to_go is not None and self.calls_per_hour else None
         return {"label": self.label, "authorization": self.authorization,
-                "notes": list(self.notes), **(self.live.shown() if self.live else {}),
-                **account}
+                "notes": list(self.notes),
+                "to_go": None if self.to_go is None else {
+                    "photos": self.to_go, "calls_per_hour": self.calls_per_hour,
+                    "eta_seconds": None if eta is None else round(eta)},
+                **(self.live.shown() if self.live else {}), **account}
 
 
 @dataclass(frozen=True)
@@ -122,8 +131,9 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
         accounts = {name: load_account(conn, name) for name in enabled}
     finally:
         conn.close()
+    to_go = load_to_go(state_dir)
     remotes = {name: _remote(config, name, live.remotes.get(name) if live else None,
-                             accounts[name], notes[name])
+                             accounts[name], notes[name], to_go.get(name, {}).get("photos"))
                for name in enabled}
     return StatusReport(
         pid=pid, live=live, other_process=other, remotes=remotes, failed=failing,
@@ -134,12 +144,14 @@ def collect(config: Config, now: float | None = None) -> StatusReport:
 
 
 def _remote(config: Config, name: str, live: RemoteStatus | None,
-            account: FlickrAccount | None, notes: tuple[str, ...] = ()) -> RemoteView:
+            account: FlickrAccount | None, notes: tuple[str, ...] = (),
+            to_go: int | None = None) -> RemoteView:
     has_token = TokenStore(config.state_dir).path(name).exists()
     authorization = "authorized" if has_token else f"not authorized: run `photosync auth {name}`"
     if live and live.last_result == "auth":
         authorization = f"refused: {live.last_error}; run `photosync auth {name}`"
-    return RemoteView(registry.label(name), authorization, live, account, notes)
+    return RemoteView(registry.label(name), authorization, live, account, notes, to_go,
+                      calls_per_hour(config, name))
 
 
 def _notes(conn: sqlite3.Connection, name: str) -> tuple[str, ...]:
@@ -192,6 +204,8 @@ def _remote_lines(view: RemoteView, now: float) -> list[str]:
     if view.account is not None:
         lines.append(f"{view.label}: {view.account.summary()}")
     lines += [f"  {note}" for note in view.notes]
+    if view.to_go:
+        lines.append("  " + describe(view.label, view.to_go, view.calls_per_hour))
     live = view.live
     if live is None:
         return lines

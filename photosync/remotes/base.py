@@ -40,6 +40,11 @@ class CursorExpired(PhotosyncError):
     """A change cursor the remote no longer accepts: the caller must do a full listing."""
 
 
+# RemoteItem.extra key: the item is known from its upload's answer only (Flickr answers an upload
+# with an id): what only a listing tells, such as the content version, is not known yet.
+UNLISTED = "unlisted"
+
+
 @dataclass(frozen=True)
 class RemoteItem:
     """One photo or video as a remote lists it. Every field is what the *remote* says."""
@@ -232,6 +237,12 @@ class Remote(Protocol):
     def reorder_album(self, album_id: str, item_ids: list[str]) -> None:
         """Put ``item_ids`` (album members) first, in this order; the others follow in their
         current order. A no-op where not ``capabilities.ordered_albums``. ``NotFound``."""
+
+    def edit_album(self, album_id: str, item_ids: list[str]) -> None:
+        """``add_to_album`` for each of ``item_ids`` not in the album yet, then ``reorder_album``
+        with ``item_ids``, in as few requests as the remote allows (Flickr: one editPhotos).
+        Never drops a member someone else added: members not in ``item_ids`` stay, after them.
+        ``NotFound``."""
 
     def delete_album(self, album_id: str) -> None:
         """Delete an album we own, never its items. ``Conflict`` when not ``owned_by_us`` or

@@ -299,6 +299,11 @@ class DriveRemote:
     def reorder_album(self, album_id: str, item_ids: list[str]) -> None:
         self._album(album_id)  # folders have no order on Drive: nothing to do
 
+    def edit_album(self, album_id: str, item_ids: list[str]) -> None:
+        """Folders have no order on Drive: each item not in the folder moves into it."""
+        for item_id in dict.fromkeys(item_ids):
+            self.add_to_album(album_id, item_id)
+
     def delete_album(self, album_id: str) -> None:
         """Trash one of our album folders after moving its photos to the library folder; a folder
         holding other folders or non-photo files is refused (``Conflict``)."""

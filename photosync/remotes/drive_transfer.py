@@ -28,7 +28,7 @@ from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
 from photosync.errors import NotFound, TransientError
 from photosync.remotes.bandwidth import paced
 from photosync.remotes.drive_api import Services, guarded
-from photosync.remotes.files import atomic_download
+from photosync.remotes.files import atomic_download, open_to_send
 from photosync.remotes.names import MEDIA_TYPES, is_decodable_image
 
 RESUMABLE_OVER = 1024 * 1024  # see the module docstring
@@ -120,9 +120,10 @@ class Uploader:
     def send(
         self, path: Path, mime: str, make: MakeRequest, key: tuple[str, str], what: str
     ) -> dict:
-        with open(path, "rb") as raw:
+        with open_to_send(path) as raw:
             fh = paced(raw, self.services.bandwidth)
-            size = path.stat().st_size
+            size = raw.seek(0, 2)
+            raw.seek(0)
             if size <= self.resumable_over:
                 media = MediaIoBaseUpload(fh, mimetype=mime, resumable=False)
                 return self.services.call(lambda s: make(s, media), what, uploading=True)

@@ -4,20 +4,19 @@ copies, partial-file cleanup (the pure name rules are :mod:`photosync.remotes.na
 Nothing a remote says may make us write outside the library root or over an
 existing photo. A download is written to a hidden temp file in the target folder (the scanner
 ignores it), fsynced, verified, then linked into place; on any failure nothing is left behind.
-An upload sends a private copy of the photo, read once and hashed on the way, and only when that
-copy holds exactly the bytes the index read (its MD5): a photo rewritten while a run goes on is
-never sent under the signature of another version.
+An upload streams the photo, hashed on the way, and completes only when what was sent holds
+exactly the bytes the index read (its MD5): a photo rewritten while a run goes on is never sent
+under the signature of another version, and no temporary copy is made (a 4 GB video would fill a
+tmpfs /tmp).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import BinaryIO
 
 from photosync.atomic import is_partial, place, temp_path
@@ -111,25 +110,125 @@ def local_disk(folder: Path) -> Iterator[None]:
         raise
 
 
-@contextmanager
-def sendable_copy(path: Path, indexed_md5: str | None) -> Iterator[tuple[Path, str]]:
-    """(a private copy of ``path``, its MD5) for one upload, removed afterwards.
+class Sendable(PosixPath):
+    """A photo to send, with the size and MD5 its bytes had when indexed: a remote opens it
+    with :func:`open_to_send`, which hands out exactly those bytes or none."""
 
-    Why a copy: a remote reads the file while sending it, so an editor's rename or an in-place
-    rewrite during the transfer would store a version other than the one indexed (or a mix of
-    two), under the indexed signature. The copy is made by one read, hashed on the way; when its
-    MD5 is not ``indexed_md5`` it raises ``ChangedSinceIndexed`` and nothing is sent.
+    size: int | None = None
+    md5: str | None = None  # indexed (None: unknown, nothing to check against)
+    sent_md5: str | None = None  # of the bytes the last reader handed out in full
+
+
+@contextmanager
+def sendable(path: Path, indexed_md5: str | None, indexed_size: int | None = None
+             ) -> Iterator[Sendable]:
+    """``path`` as a :class:`Sendable` for one upload.
+
+    Why not the file itself: a remote reads it while sending, so an editor's rename or an
+    in-place rewrite during the transfer could store a version other than the one indexed (or a
+    mix of two) under the indexed signature. Why no private copy: a 4 GB video would fill a
+    tmpfs /tmp. So the bytes are hashed while they are sent, and the last ones are handed to the
+    HTTP client only once the MD5 of all of them is the index's (:class:`VerifiedReader`): a
+    changed photo raises ``ChangedSinceIndexed`` before its upload can complete, and nothing
+    is stored.
     """
-    with tempfile.TemporaryDirectory(prefix="photosync-send-") as folder:
-        copy = Path(folder) / path.name
-        with open(path, "rb") as source, open(copy, "xb") as raw:
-            out = _HashingWriter(raw, Path(folder).parent)
-            shutil.copyfileobj(source, out)
-        md5 = out.md5.hexdigest()
-        if indexed_md5 is not None and md5 != indexed_md5.lower():
+    source = Sendable(path)
+    source.md5 = indexed_md5.lower() if indexed_md5 else None
+    source.size = indexed_size
+    yield source
+
+
+def open_to_send(path: Path) -> BinaryIO:
+    """The file to stream to a remote: a :class:`VerifiedReader` for a :class:`Sendable`,
+    else the plain file. Every backend opens what it uploads through this."""
+    raw = open(path, "rb")  # noqa: SIM115 - the caller closes what it gets
+    if not isinstance(path, Sendable):
+        return raw
+    return VerifiedReader(raw, path)  # type: ignore[return-value]
+
+
+class VerifiedReader:
+    """A read-only file over a photo being sent: never more than its indexed size, hashed as
+    it is read, and the read that would hand out its last bytes raises ``ChangedSinceIndexed``
+    instead when the MD5 of all of them is not the index's. Memory stays flat: one block (the
+    last one read) is kept, so a resumable upload that seeks back into it after a cut
+    connection (Drive) is served the very bytes that were hashed, not the file's bytes now."""
+
+    def __init__(self, raw: BinaryIO, source: Sendable):
+        self.raw, self.source = raw, source
+        self.size = source.size or os.fstat(raw.fileno()).st_size
+        self._md5 = hashlib.md5()
+        self._hashed = 0  # bytes read from the file and hashed, from the start
+        self._pos = 0  # where the next read starts
+        self._last = (0, b"")  # (offset, bytes) of the block read last
+
+    @property
+    def len(self) -> int:
+        """Bytes left to read: how requests_toolbelt's MultipartEncoder (Flickr) sizes a body
+        part and knows when it is written."""
+        return self.size - self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self.size}[whence]
+        self._pos = max(0, min(self.size, base + offset))
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        want = self.size - self._pos if n is None or n < 0 else min(n, self.size - self._pos)
+        again = self._again(want)
+        want -= len(again)
+        if not want:
+            return again
+        self._catch_up()
+        data = self.raw.read(want)
+        self._md5.update(data)
+        self._hashed += len(data)
+        self._pos += len(data)
+        self._last = (self._pos - len(data), data)
+        if self._hashed >= self.size or len(data) < want:
+            self._check()
+        return again + data
+
+    def _catch_up(self) -> None:
+        """A resumed upload starts past what this reader read (an earlier attempt sent it):
+        those bytes are read and hashed too, so the MD5 checked is still that of all of them."""
+        while self._hashed < self._pos:
+            data = self.raw.read(min(self._pos - self._hashed, 1 << 20))
+            if not data:
+                self._check()  # the file got shorter: not the indexed bytes
+            self._md5.update(data)
+            self._hashed += len(data)
+
+    def _again(self, want: int) -> bytes:
+        """Bytes already hashed, read again (a resumed upload): from the block kept."""
+        if self._pos >= self._hashed:
+            return b""
+        start, block = self._last
+        if self._pos < start:
+            raise TransientError(f"{self.source.name}: cannot resume an upload that far back; "
+                                 "it starts again")
+        data = block[self._pos - start:self._pos - start + want]
+        self._pos += len(data)
+        return data
+
+    def _check(self) -> None:
+        digest = self._md5.hexdigest()
+        if self._hashed != self.size or (self.source.md5 and digest != self.source.md5):
             raise ChangedSinceIndexed("changed since it was indexed (still being written?); "
                                       "not sent: it is read again and sent by the next run")
-        yield copy, md5
+        self.source.sent_md5 = digest
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> VerifiedReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def atomic_download(dest: Path, write: Callable[[BinaryIO], object],

@@ -6,8 +6,11 @@ Calls per operation (each paced by the remote's one limiter):
   then ``people.getPhotos`` pages of 500 with every extra the sync needs (never getInfo per photo);
 - changes: ``photos.recentlyUpdated`` + ``people.getPhotos(min_upload_date)`` pages (no deletions);
 - upload: the upload POST (title = name without extension, privacy from config, our machine tag
-  ``photosync:signature=<hex>``), the album step (addPhoto, or photosets.create with our marker),
-  and ``photos.getInfo`` to answer as a listing would;
+  ``photosync:signature=<hex>``) and nothing else: the answer is built from what was sent (no
+  ``photos.getInfo``; the original's secret, the content version, comes with the next listing);
+  given an album (the retry wrapper's repair), addPhoto or photosets.create with our marker;
+- albums (the sync's album phase): ``photosets.create`` then one ``photosets.editPhotos`` per
+  album and run for members and order together (see ``_write_order``), never one addPhoto each;
 - download: the file alone when this process listed the photo (its ``url_o``); else, and on a
   retry (the file may have been replaced since), ``photos.getSizes`` then the file (Original; for
   videos "Video Original": a video's ``url_o`` is its poster frame). Never a smaller size: with
@@ -64,6 +67,7 @@ from photosync.remotes.flickr_items import (
     as_text,
     item_from_info,
     item_from_record,
+    item_from_upload,
     processing_state,
     signature_tag,
     title_for,
@@ -169,7 +173,7 @@ class FlickrRemote:
     # -- items ------------------------------------------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
         public, friend, family = PRIVACY[self.privacy]
-        rsp = self.client.send_file(Path(path), title=title_for(name),
+        rsp = self.client.send_file(path, title=title_for(name),
                                     tags=signature_tag(signature), is_public=public,
                                     is_friend=friend, is_family=family)
         photo_id = (rsp.findtext("photoid") or "").strip()
@@ -177,11 +181,11 @@ class FlickrRemote:
             raise TransientError(f"upload of {name}: Flickr answered without a photo id")
         if album:
             self._put_in_album(photo_id, album)
-        return self._info(photo_id, albums=(album,) if album else ())
+        return item_from_upload(photo_id, name, signature, (album,) if album else ())
 
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
         self._originals.pop(item_id, None)  # a new original gets a new secret, so a new URL
-        self.client.send_file(Path(path), replace_id=item_id)
+        self.client.send_file(path, replace_id=item_id)
         self.set_signature(item_id, signature)
         return self._info(item_id)
 
@@ -289,27 +293,28 @@ class FlickrRemote:
         self.index.touched(album_id)
 
     def reorder_album(self, album_id: str, item_ids: list[str]) -> None:
-        primary, members = self._members(album_id)
-        first = [i for i in dict.fromkeys(item_ids) if i in members]
-        order = first + [i for i in members if i not in first]
-        if order != members:
-            self.client.call("photosets.editPhotos", photoset_id=album_id,
-                             primary_photo_id=primary, photo_ids=",".join(order))
-            self.index.touched(album_id)
+        self._write_order(album_id, item_ids, add=False)
 
-    def _members(self, album_id: str) -> tuple[str, list[str]]:
-        """(primary id, member ids in order) of one set, read now."""
-        members: list[str] = []
-        primary, page = "", 1
-        while True:
-            box = self.client.call("photosets.getPhotos", photoset_id=album_id, page=page,
-                                   per_page=500).get("photoset") or {}
-            primary = primary or as_text(box.get("primary"))
-            photos = as_list(box.get("photo"))
-            members.extend(as_text(p.get("id")) for p in photos)
-            if page >= as_int(box.get("pages"), 1) or not photos:
-                return primary, list(dict.fromkeys(members))
-            page += 1
+    def edit_album(self, album_id: str, item_ids: list[str]) -> None:
+        self._write_order(album_id, item_ids, add=True)
+
+    def _write_order(self, album_id: str, item_ids: list[str], add: bool) -> None:
+        """One ``photosets.editPhotos``: ``item_ids`` first (with ``add``, those not in the set
+        join it), then every other member the set holds now (``AlbumIndex.current``: read
+        moments ago, else re-read), so a photo someone else added is never dropped. The primary
+        stays unless it left."""
+        primary, members = self.index.current(album_id)
+        present = set(members)
+        first = [i for i in dict.fromkeys(item_ids) if add or i in present]
+        chosen = set(first)
+        order = first + [i for i in members if i not in chosen]
+        if order == members:
+            return
+        if primary not in present | chosen:
+            primary = order[0]
+        self.client.call("photosets.editPhotos", photoset_id=album_id, primary_photo_id=primary,
+                         photo_ids=",".join(order), not_found=(1, 2, 3))
+        self.index.edited(album_id, primary, order)
 
     def delete_album(self, album_id: str) -> None:
         entry = self.index.get(album_id)

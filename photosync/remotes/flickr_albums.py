@@ -18,18 +18,21 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from photosync.atomic import write_atomic
+from photosync.errors import NotFound
 from photosync.remotes.base import Album
 from photosync.remotes.flickr_api import FlickrClient, server_time
 from photosync.remotes.flickr_items import MARKER, as_int, as_list, as_text
 from photosync.state.private import FILE_MODE
 
 PER_PAGE = 500
+FRESH = 10.0  # seconds a set we wrote is taken as we left it (see ``current``)
 log = logging.getLogger("photosync.remotes.flickr")
 Retry = Callable[[str, Callable[[], Any]], Any]  # (method, one call) -> its answer, retried
 
@@ -59,6 +62,7 @@ class AlbumIndex:
     retry: Retry = _once  # set by the retry wrapper: each call of a refresh retried on its own
     _sets: dict[str, _Set] = field(default_factory=dict)  # getList order (newest first)
     _listed: bool = False
+    _written: dict[str, float] = field(default_factory=dict)  # set id -> when we last wrote it
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -118,12 +122,7 @@ class AlbumIndex:
 
     def _merge(self, record: dict) -> _Set:
         set_id = as_text(record.get("id"))
-        stamp = (
-            as_int(record.get("date_update")),
-            as_int(record.get("photos", record.get("count_photos")))
-            + as_int(record.get("videos", record.get("count_videos"))),
-            as_text(record.get("primary")),
-        )
+        stamp = _stamp(record)
         old = self._sets.get(set_id)
         entry = _Set(
             set_id,
@@ -179,6 +178,25 @@ class AlbumIndex:
             matches.sort(key=lambda e: not e.owned)
             return matches[0] if matches else None
 
+    def current(self, set_id: str) -> tuple[str, list[str]]:
+        """(primary, members) of a set as it is now, for an edit that replaces its members (so
+        must not drop one someone else added): the set list is read again (``getList``, one
+        call per 500 sets) and shows whether the set changed since its members were read; only
+        then are they read again. A set we created or wrote ourselves less than FRESH seconds
+        ago is taken as we left it, with no call (a first sync creates a set and fills it
+        moments later). ``NotFound`` when the set is gone."""
+        with self._lock:
+            entry = self._sets.get(set_id)
+            if entry is None or entry.members is None or \
+                    time.monotonic() - self._written.get(set_id, -FRESH) >= FRESH:
+                self.refresh(members=False)
+                entry = self._sets.get(set_id)
+                if entry is None:
+                    raise NotFound(f"flickr: no album {set_id}")
+                if entry.members is None or self._stale(entry):
+                    self._read_members(entry)
+            return entry.stamp[2], list(entry.members or ())
+
     def get(self, set_id: str) -> _Set | None:
         with self._lock:
             if set_id not in self._sets:
@@ -190,6 +208,16 @@ class AlbumIndex:
         with self._lock:
             entry = _Set(set_id, title, True, (0, 1, first_id), [first_id], dirty=True)
             self._sets = {set_id: entry, **self._sets}
+            self._written[set_id] = time.monotonic()
+
+    def edited(self, set_id: str, primary: str, members: list[str]) -> None:
+        """We wrote the set's members: known now, and re-read at the next refresh."""
+        with self._lock:
+            entry = self._sets.get(set_id)
+            if entry is not None:
+                entry.members, entry.dirty = list(members), True
+                entry.stamp = (entry.stamp[0], len(members), primary)
+                self._written[set_id] = time.monotonic()
 
     def touched(self, set_id: str | None = None) -> None:
         """Re-read ``set_id`` (None: every set) at the next refresh."""
@@ -197,7 +225,18 @@ class AlbumIndex:
             for entry in self._sets.values():
                 if set_id is None or entry.id == set_id:
                     entry.dirty = True
+                    self._written.pop(entry.id, None)  # changed in a way not noted here
 
     def forget(self, set_id: str) -> None:
         with self._lock:
             self._sets.pop(set_id, None)
+
+
+def _stamp(record: dict) -> tuple[int, int, str]:
+    """(date_update, photos + videos, primary) of a getList or getInfo set record."""
+    return (
+        as_int(record.get("date_update")),
+        as_int(record.get("photos", record.get("count_photos")))
+        + as_int(record.get("videos", record.get("count_videos"))),
+        as_text(record.get("primary")),
+    )

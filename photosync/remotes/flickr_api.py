@@ -50,6 +50,7 @@ from photosync.errors import (
     UploadsRefused,
 )
 from photosync.remotes.bandwidth import Bandwidth, paced
+from photosync.remotes.files import open_to_send
 from photosync.remotes.pace import RateLimiter
 
 log = logging.getLogger("photosync.remotes.flickr")
@@ -287,7 +288,7 @@ class FlickrClient:
         params = {k: str(v) for k, v in fields.items() if v is not None}
         self.limiter.acquire()
         flickr = self.flickr()
-        with _mapped(what), open(path, "rb") as raw:
+        with _mapped(what), open_to_send(path) as raw:
             fileobj = paced(raw, self.bandwidth)  # the multipart encoder reads it as it sends
             try:
                 if replace_id:

@@ -11,12 +11,14 @@ and a stale one must never hide a replaced original from the planner.
 
 from __future__ import annotations
 
+import mimetypes
 import re
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from photosync.remotes.base import RemoteItem
+from photosync.remotes.base import UNLISTED, RemoteItem
 
 OUR_NAMESPACE = "photosync:signature="
 COMPATIBLE = (OUR_NAMESPACE, "flickrsync:signature=")
@@ -145,6 +147,19 @@ def processing_state(record: Mapping[str, Any]) -> str | None:
     if isinstance(video, Mapping):
         return next((s for s in ("failed", "pending") if as_int(video.get(s))), "ready")
     return as_text(record.get("media_status")).lower() or None
+
+
+def item_from_upload(photo_id: str, name: str, signature: str, albums: tuple[str, ...]
+                     ) -> RemoteItem:
+    """An upload's answer (only its id) as a RemoteItem, from what was sent: Flickr's own view
+    (its secret, the content version; the date it read) comes with the next listing, so the
+    upload costs no ``photos.getInfo``. ``extra[UNLISTED]`` says so."""
+    guessed = mimetypes.guess_type(name)[0]
+    media: Literal["photo", "video"] = (
+        "video" if guessed and guessed.startswith("video/") else "photo")
+    return RemoteItem(id=photo_id, name=title_for(name), signature=signature.lower(),
+                      media=media, albums=albums, updated=time.time(), mime=guessed,
+                      extra={UNLISTED: True})
 
 
 def _item(record: Mapping[str, Any], title: str, machine: list[str], all_tags: list[str],

@@ -32,7 +32,7 @@ from photosync.remotes.base import (
     RemoteItem,
 )
 from photosync.remotes.faults import Fault, FaultPlan
-from photosync.remotes.files import atomic_download
+from photosync.remotes.files import atomic_download, open_to_send
 from photosync.remotes.names import is_decodable_image
 from photosync.remotes.pace import RateLimiter
 
@@ -141,7 +141,8 @@ class MemoryRemote:
         return self._request("changes_page", run)
 
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
-        data = Path(path).read_bytes()
+        with open_to_send(path) as fh:
+            data = fh.read()
 
         def run() -> RemoteItem:
             item = self._store(data, name, signature)
@@ -152,7 +153,8 @@ class MemoryRemote:
         return self._request("upload", run)
 
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
-        data = Path(path).read_bytes()
+        with open_to_send(path) as fh:
+            data = fh.read()
 
         def run() -> RemoteItem:
             item = self._get(item_id)
@@ -231,6 +233,15 @@ class MemoryRemote:
             first = [i for i in dict.fromkeys(item_ids) if i in album.item_ids]
             album.item_ids = first + [i for i in album.item_ids if i not in first]
         self._request("reorder_album", run)
+
+    def edit_album(self, album_id: str, item_ids: list[str]) -> None:
+        def run() -> None:
+            album = self._get_album(album_id)
+            first = list(dict.fromkeys(self._get(i).id for i in item_ids))
+            for item_id in first:
+                self._add(album, item_id)
+            album.item_ids = first + [i for i in album.item_ids if i not in first]
+        self._request("edit_album", run)
 
     def delete_album(self, album_id: str) -> None:
         def run() -> None:

@@ -57,7 +57,8 @@ WORDS = {"list_page": "listing photos", "changes_page": "listing changes",
          "set_signature": "tagging a photo", "list_collections": "listing collections",
          "list_albums": "listing albums", "add_to_album": "adding a photo to an album",
          "remove_from_album": "removing a photo from an album",
-         "reorder_album": "ordering an album", "upload": "uploading a photo",
+         "reorder_album": "ordering an album", "edit_album": "filling an album",
+         "upload": "uploading a photo",
          "create_album": "creating an album", "delete": "deleting a photo",
          "delete_album": "deleting an album"}
 
@@ -117,6 +118,9 @@ class RetryingRemote:
 
     def reorder_album(self, album_id: str, item_ids: list[str]) -> None:
         self._call("reorder_album", lambda: self.inner.reorder_album(album_id, item_ids))
+
+    def edit_album(self, album_id: str, item_ids: list[str]) -> None:
+        self._call("edit_album", lambda: self.inner.edit_album(album_id, item_ids))
 
     # -- operations made safe to repeat ---------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:

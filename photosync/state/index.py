@@ -99,7 +99,14 @@ def duplicate_groups(conn: sqlite3.Connection) -> list[list[LocalFile]]:
     Biggest groups first, then by first path; files in a group by path.
     """
     groups: dict[str, list[LocalFile]] = {}
-    for file in present_files(conn):
+    # Only the files whose signature (or, without one, SHA-256) another present file shares
+    # are read: at 1,000,000 files, reading all of them took seconds for a handful of groups.
+    shared = ("status = 'present' AND (signature IN (SELECT signature FROM files WHERE status = "
+              "'present' AND signature IS NOT NULL GROUP BY signature HAVING COUNT(*) > 1) OR "
+              "signature IS NULL AND sha256 IN (SELECT sha256 FROM files WHERE status = "
+              "'present' AND signature IS NULL AND sha256 IS NOT NULL GROUP BY sha256 "
+              "HAVING COUNT(*) > 1))")
+    for file in _select(conn, shared):
         if file.identity:
             groups.setdefault(file.identity, []).append(file)
     found = [g for g in groups.values() if len(g) > 1]

@@ -178,8 +178,12 @@ class CreateAlbum(AlbumAction):
 
 @dataclass(frozen=True, kw_only=True)
 class AddToAlbum(AlbumAction):
+    """``members``: the photos that join. ``order``: where the remote orders albums, the album's
+    whole order of our photos, so joining and ordering are one edit (Flickr: one editPhotos)."""
+
     kind: ClassVar[str] = "add_to_album"
     album_id: str
+    order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,6 +225,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)  # worth telling, but nothing failed
     withheld: list[str] = field(default_factory=list)  # remote-only ids whose original is withheld
     aborted: str | None = None  # set: nothing at all is done for this remote
+    postponed: int = 0  # transfers left for later runs by sync.max_operations
 
     def count(self, *kinds: str) -> int:
         return sum(1 for a in self.actions if a.kind in kinds)

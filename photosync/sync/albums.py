@@ -120,18 +120,21 @@ def _by_title(albums: Sequence[Album], separator: str) -> dict[str, Album]:
 
 
 def _fill(album: Album, ordered: list[str], policy: Policy) -> list[AlbumKind]:
+    """Missing photos join the album; on a remote that orders albums, an album of ours gets them
+    and its order in one edit (``AddToAlbum.order``), and a reorder alone when none is missing."""
     present = set(album.item_ids)
     missing = [i for i in ordered if i not in present]
+    ours_ordered = policy.capabilities.ordered_albums and album.owned_by_us
     actions: list[AlbumKind] = []
     if missing:
         actions.append(AddToAlbum(remote=policy.remote, title=album.title, album_id=album.id,
                                   members=tuple(missing),
+                                  order=tuple(ordered) if ours_ordered else (),
                                   reason=f"{len(missing)} photo(s) of folder {album.title!r} are "
                                          f"not in its album"))
-    if policy.capabilities.ordered_albums and album.owned_by_us:
+    elif ours_ordered:
         wanted_set = set(ordered)
-        current = [i for i in album.item_ids if i in wanted_set] + missing
-        if current != ordered:
+        if [i for i in album.item_ids if i in wanted_set] != ordered:
             actions.append(ReorderAlbum(remote=policy.remote, title=album.title,
                                         album_id=album.id, members=tuple(ordered),
                                         reason="photos ordered by date taken, then name; the "

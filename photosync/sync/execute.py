@@ -35,7 +35,7 @@ from photosync.library.rules import Rules, album_for, media_for
 from photosync.remotes.base import Album, Remote, RemoteItem
 from photosync.remotes.files import (
     ChangedSinceIndexed,
-    sendable_copy,
+    sendable,
     unique_path,
 )
 from photosync.remotes.names import remote_extension
@@ -262,8 +262,9 @@ class Executor:
         # Where an album is a folder (Drive) the upload goes straight into it; elsewhere the album
         # phase puts it in an album photosync owns, never into a user's album of the same title.
         album = a.album if self.remote.capabilities.exclusive_albums else None
-        with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
-            item = self.remote.upload(copy, a.name, album, a.signature)
+        with sendable(self.root / a.path, a.md5, a.size) as source:
+            item = self.remote.upload(source, a.name, album, a.signature)
+        md5 = source.sent_md5 or a.md5 or ""
         if not self._stored_as_sent(item, md5):
             self.remote.delete(item.id)  # never left tagged as a picture it does not hold
             raise ItemError(f"{self.remote.name} stored other bytes than were sent (MD5 "
@@ -272,8 +273,9 @@ class Executor:
                     items=[item])
 
     def _replace_remote(self, a: ReplaceRemote) -> Done:
-        with sendable_copy(self.root / a.path, a.md5) as (copy, md5):
-            item = self.remote.replace(a.remote_id, copy, a.signature)
+        with sendable(self.root / a.path, a.md5, a.size) as source:
+            item = self.remote.replace(a.remote_id, source, a.signature)
+        md5 = source.sent_md5 or a.md5 or ""
         if not self._stored_as_sent(item, md5):
             # Its old tag back: the next run must not take it as synced.
             self.remote.set_signature(item.id, a.pair.signature)
@@ -363,13 +365,17 @@ class Executor:
         match a:
             case CreateAlbum():
                 album = self.remote.create_album(a.title, a.members[0])
-                self._each(lambda item_id: self.remote.add_to_album(album.id, item_id),
-                           a.members[1:])
                 if self.remote.capabilities.ordered_albums and len(a.members) > 1:
-                    self.remote.reorder_album(album.id, list(a.members))
+                    self.remote.edit_album(album.id, list(a.members))
+                else:
+                    self._each(lambda item_id: self.remote.add_to_album(album.id, item_id),
+                               a.members[1:])
             case AddToAlbum():
-                self._each(lambda item_id: self.remote.add_to_album(a.album_id, item_id),
-                           a.members)
+                if a.order:
+                    self.remote.edit_album(a.album_id, list(a.order))
+                else:
+                    self._each(lambda item_id: self.remote.add_to_album(a.album_id, item_id),
+                               a.members)
             case RemoveFromAlbum():
                 self._each(lambda item_id: self.remote.remove_from_album(a.album_id, item_id),
                            a.members)
@@ -381,8 +387,8 @@ class Executor:
                 assert_never(a)
 
     def _each(self, work: Callable[[str], None], item_ids: tuple[str, ...]) -> None:
-        """One call per photo, in the transfer pool (order is set afterwards by reorder_album);
-        the first failure is raised once all calls are done."""
+        """One call per photo, in the transfer pool (where albums have no order, or the album is
+        the user's); the first failure is raised once all calls are done."""
         errors = [o.error for o in run_pool(item_ids, work, self.workers) if o.error is not None]
         if errors:
             raise errors[0]

@@ -61,6 +61,7 @@ def limit_operations(out: Plan, policy: Policy, transfers_done: int) -> None:
         if action.kind in TRANSFERS:
             transfers += 1
             if transfers > policy.max_operations:
+                out.postponed += 1
                 kept.append(Skip.of(action, f"{action.kind} postponed: over "
                                             f"sync.max_operations ({policy.max_operations}) "
                                             f"this run"))

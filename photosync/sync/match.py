@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from photosync.remotes.base import RemoteItem, withheld
+from photosync.remotes.base import UNLISTED, RemoteItem, withheld
 from photosync.remotes.names import remote_extension, safe_name
 from photosync.sync.actions import Pair
 from photosync.sync.policy import Policy
@@ -40,10 +40,14 @@ class LocalPhoto(Protocol):
 
 def content_version(item: RemoteItem) -> str | None:
     """What changes when the remote's *content* changes: Drive's MD5, Flickr's original secret.
-    None while the original is withheld: the version is learnt once it can be downloaded."""
+    None while the original is withheld: the version is learnt once it can be downloaded; None
+    for an item known from its upload's answer only: its pair learns it at the next listing
+    (the planner's "learnt now"), instead of taking the signature for a version."""
     if withheld(item):
         return None
-    version = item.md5 or item.extra.get("content_version") or item.signature
+    version = item.md5 or item.extra.get("content_version")
+    if version is None and not item.extra.get(UNLISTED):
+        version = item.signature
     return str(version) if version is not None else None
 
 

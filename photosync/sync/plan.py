@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
 from photosync.remotes.base import RemoteItem, withheld
@@ -73,9 +74,27 @@ def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Seque
     planner.new_remote()
     planner.media_notes(pairs)
     planner.processing_notes(pairs)
+    order_uploads(result, view, policy.upload_order)
     limit_deletions(result, policy, evidence, _in_sync(pairs))
     limit_operations(result, policy, evidence.transfers_done)
     return result
+
+
+def order_uploads(out: Plan, view: View, order: str) -> None:
+    """Uploads in ``sync.upload_order``: ``newest`` date taken first (the photos people care
+    about arrive first on a first sync that takes days), ``oldest`` first, or by ``path``; photos
+    with no date go last. The plan is pure, so a run cut short by the quota or
+    ``sync.max_operations`` is followed by one that goes on exactly where it stopped."""
+    uploads = [a for a in out.actions if isinstance(a, Upload)]
+
+    def key(a: Upload) -> tuple[bool, float, str]:
+        photo = view.by_path.get(a.path)
+        taken = photo.date_taken if photo is not None else None
+        stamp = (taken.replace(tzinfo=None) - datetime.min).total_seconds() if taken else 0.0
+        return taken is None, -stamp if order == "newest" else stamp, a.path
+
+    ordered = iter(sorted(uploads, key=(lambda a: a.path) if order == "path" else key))
+    out.actions = [next(ordered) if isinstance(a, Upload) else a for a in out.actions]
 
 
 def _in_sync(pairs: Sequence[Pair]) -> int:

@@ -44,6 +44,7 @@ class Policy:
     max_delete: int = SyncConfig.max_delete
     max_delete_percent: float = SyncConfig.max_delete_percent  # of the photos in sync, per side
     max_operations: int = SyncConfig.max_operations  # transfers per remote per run; 0: unlimited
+    upload_order: str = SyncConfig.upload_order  # newest / oldest date taken first, or by path
     download_dir: str = UNCONFIGURED_DOWNLOADS  # for remote items in no album
     download_into_album: bool = True  # False: every remote-only photo goes to download_dir
     album_separator: str = LibraryConfig.album_separator
@@ -70,7 +71,7 @@ class Policy:
             direction=narrow(configured, requested),
             on_local_delete=sync.on_local_delete, on_remote_delete=sync.on_remote_delete,
             max_delete=sync.max_delete, max_delete_percent=sync.max_delete_percent,
-            max_operations=sync.max_operations,
+            max_operations=sync.max_operations, upload_order=sync.upload_order,
             download_dir=section.download_dir if section is not None else UNCONFIGURED_DOWNLOADS,
             download_into_album=not isinstance(section, FlickrConfig)
             or section.download_into_album,

@@ -15,6 +15,7 @@ from typing import Any
 
 from photosync.sync.actions import TRANSFERS, AlbumAction
 from photosync.sync.done import Outcome
+from photosync.sync.eta import describe, eta_seconds
 from photosync.sync.results import RemoteReport, SyncReport, errors, failed, summary
 
 # What a finished action did, in words (the daemon's log, the text report).
@@ -43,7 +44,19 @@ def to_json(report: SyncReport) -> dict[str, Any]:
                         for m in (r.plan.messages + r.plan.notes if r.plan else []))
     return {"dry_run": report.dry_run, "actions": actions, "summary": summary(report),
             "failed": failed(report), "errors": errors(report), "messages": messages,
-            "scan": report.scan.counts() if report.scan else None, "exit_code": report.exit_code}
+            "scan": report.scan.counts() if report.scan else None, "exit_code": report.exit_code,
+            "to_go": _to_go(report)}
+
+
+def _to_go(report: SyncReport) -> dict[str, dict[str, Any]]:
+    """{remote: {photos, calls_per_hour, eta_seconds}}: the work this run left (sync/eta.py)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in report.remotes:
+        if r.to_go is not None:
+            eta = eta_seconds(r.to_go, r.calls_per_hour) if r.calls_per_hour else None
+            out[r.name] = {"photos": r.to_go, "calls_per_hour": r.calls_per_hour,
+                           "eta_seconds": round(eta) if eta is not None else None}
+    return out
 
 
 def to_text(report: SyncReport) -> str:
@@ -62,6 +75,7 @@ def to_text(report: SyncReport) -> str:
                      f"{album}{shot}  {a['reason']}" + _failed(a, stopped, said))
     for m in doc["messages"]:
         lines.append(f"NOTE {m['remote']}: {m['message']}")
+    lines += [describe(r.label, r.to_go, r.calls_per_hour) for r in report.remotes if r.to_go]
     if doc["errors"]:
         lines.append(f"{len(doc['errors'])} error(s):")
         lines += _error_lines(doc["errors"])

@@ -38,6 +38,8 @@ class RemoteReport:
     def uploads_refused(self) -> str | None:
         """Why the remote refused uploads this run (storage full, a limit), or None."""
         return str(self.refused) if self.refused is not None else None
+    to_go: int | None = None  # photos left for later runs (see sync/eta.py); None: unknown
+    calls_per_hour: float | None = None  # the quota in force, for the ETA
 
 
 @dataclass

@@ -41,6 +41,7 @@ from photosync.state.index import LocalFile
 from photosync.state.listings import cached_items
 from photosync.state.lock import StateLock
 from photosync.state.pairs import load_pairs
+from photosync.state.progress import save_to_go
 from photosync.state.runs import finish_run, start_run
 from photosync.sync import media
 from photosync.sync.actions import TRANSFERS, Conflict, Download, Move, ReplaceLocal, Skip
@@ -48,6 +49,7 @@ from photosync.sync.albums import albums_in_step, members_of, plan_albums
 from photosync.sync.budget import TransferBudget
 from photosync.sync.caps import AccountCaps, plan_against_caps
 from photosync.sync.dryrun import DryRun, read_only
+from photosync.sync.eta import calls_per_hour, photos_to_go
 from photosync.sync.execute import Executor, Outcome
 from photosync.sync.observe import RemoteView, observe
 from photosync.sync.plan import Plan, plan
@@ -177,6 +179,18 @@ def _run(ctx: RunContext, scan_progress: ProgressFn | None) -> None:
         for first in list(ctx.report.remotes):
             if first.error is None:
                 _merge(first, _sync_remote(ctx, first.name, _transfers_done(first)))
+    _note_to_go(ctx)
+
+
+def _note_to_go(ctx: RunContext) -> None:
+    """Each remote's photos to go and the quota in force, in the report and (a real run) in
+    state_dir for ``photosync status`` and the dashboard."""
+    for r in ctx.report.remotes:
+        r.to_go = photos_to_go(r.plan, r.outcomes)
+        r.calls_per_hour = calls_per_hour(ctx.config, r.name)
+    known = {r.name: r.to_go for r in ctx.report.remotes if r.to_go is not None}
+    if known and not ctx.options.dry_run:
+        save_to_go(ctx.config.state_dir, known, ctx.clock())
 
 
 def _transfers_done(report: RemoteReport) -> int:
@@ -207,6 +221,7 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
     first.plan.messages.extend(m for m in second.plan.messages if m not in first.plan.messages)
     first.plan.notes.extend(m for m in second.plan.notes if m not in first.plan.notes)
     first.plan.aborted = first.plan.aborted or second.plan.aborted
+    first.plan.postponed = second.plan.postponed  # the later pass knows what is left
 
 
 def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:

@@ -33,6 +33,7 @@ from photosync.remotes.flickr_account import FlickrAccount
 from photosync.state import dashboard, history, index
 from photosync.state.db import open_db
 from photosync.sync import trash
+from photosync.sync.eta import describe
 from photosync.web import metrics as metrics_mod
 from photosync.web.access import Gate
 from photosync.web.authflows import AuthFlows
@@ -154,9 +155,12 @@ def create_app(companion: Companion, gate: Gate, port: Callable[[], int]) -> Fla
                 state = "over an account cap"
             account = FlickrAccount.from_dict(r["account"]).summary() if r.get("account") \
                 else None
+            to_go = r.get("to_go") or {}
             remotes.append({**r, "name": name, "state": state, "seen": seen,
                             "retrying": retrying, "progress": companion.progress(name),
-                            "usage": usage, "account_line": account})
+                            "usage": usage, "account_line": account,
+                            "eta": describe(r["label"], to_go["photos"], to_go["calls_per_hour"])
+                            if to_go.get("photos") else None})
         settling = companion.settling()
         return page("overview.html", doc=doc, remotes=remotes, totals=totals,
                     last_run=runs[0] if runs else None, settling=settling[:50],

@@ -410,3 +410,22 @@ def test_alerts_for_revoked_authorization_a_full_remote_and_failing_runs(harness
     wait_for(lambda: "photosync: Flickr sync failed 2 times in a row" in receiver.titles(),
              message="the failing-runs alert")
     assert receiver.titles().count("photosync: Google Drive is full") == 1  # once a day
+
+
+def test_the_overview_shows_the_photos_to_go_and_when_they_will_be_done(harness):
+    """Issue 20: a first sync cut short (here by sync.max_operations) says what is left and how
+    long it takes at the quota in force (Flickr's 3,600 an hour less the limiter's burst)."""
+    flickr = MemoryRemote(name="flickr")
+    h = harness({"flickr": flickr}, poll=600, extra="sync:\n  max_operations: 2\n")
+    for i in range(12):
+        put(h.root, f"p{i}.jpg", i)
+    h.start()
+    h.wait_idle()
+    dash = Dash(h).login()
+
+    def shown() -> bool:  # what the last finished sync left, whichever sync that was
+        found = re.search(r'id="to-go-flickr">Flickr: (\d+) photos to go, about 1 minute at '
+                          r'3,300 calls/hour', dash.get("").text)
+        return bool(found) and int(found.group(1)) + len(names(flickr)) == 12
+    wait_for(shown, message="the photos to go")
+    assert len(names(flickr)) < 12

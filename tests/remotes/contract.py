@@ -330,6 +330,23 @@ class RemoteContract:
         assert self.by_signature(h.remote)[a.signature].albums == ("One",)
         assert self.album(h, one.id).item_ids == (item.id,)
 
+    def test_edit_album_adds_and_orders_keeping_other_members(self, h: Harness, photo) -> None:
+        """One edit adds the missing photos and orders the album; a member the edit does not
+        name (someone else's) stays, after them."""
+        if not h.remote.capabilities.albums:
+            pytest.skip("no albums")
+        a, b, c = (h.remote.upload(p.path, p.path.name, None, p.signature)
+                   for p in (photo(1), photo(2), photo(3)))
+        album = h.remote.create_album("Trip", a.id)
+        h.remote.add_to_album(album.id, b.id)  # not ours to order: it must stay
+        h.remote.edit_album(album.id, [c.id, a.id])
+        h.remote.edit_album(album.id, [c.id, a.id])  # idempotent
+        members = self.album(h, album.id).item_ids
+        if h.remote.capabilities.ordered_albums:
+            assert members == (c.id, a.id, b.id)
+        else:
+            assert sorted(members) == sorted((a.id, b.id, c.id))
+
     @staticmethod
     def album(h: Harness, album_id: str):
         return next(x for x in h.remote.list_albums() if x.id == album_id)

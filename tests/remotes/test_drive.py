@@ -301,3 +301,20 @@ def test_a_retry_is_logged_with_the_remote_and_what_failed_in_words(drive_remote
     [line] = [r.getMessage() for r in caplog.records]
     assert re.fullmatch(r"Google Drive: listing changes failed \([^:]+\); "
                         r"retry 1 of 7 in \d+\.\d s", line), line
+
+
+def test_a_streamed_photo_resumes_after_a_cut_connection(drive_remotes, tmp_path) -> None:
+    """The sync's own upload (streamed and checked against the index, issue 20) resumes a cut
+    session on the next attempt: the bytes before the offset are checked, not sent again."""
+    from photosync.remotes.files import sendable
+    remote, url = drive_remotes(chunk_size=256 * 1024, resumable_over=512 * 1024)
+    path = big_jpeg(tmp_path, 6 * 256 * 1024 + 1000)
+    data = path.read_bytes()
+    admin(url, "faults", {"once": [{"kind": "reset", "method": "drive.files.create",
+                                    "path": "upload_id=", "after": 2, "times": 2}]})
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        with pytest.raises(TransientError):
+            remote.upload(source, "big.jpg", None, "d" * 64)
+        item = remote.upload(source, "big.jpg", None, "d" * 64)
+    assert item.md5 == hashlib.md5(data).hexdigest() == source.sent_md5
+    assert [i.id for i in list_all(remote).items] == [item.id]

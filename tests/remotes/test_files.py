@@ -10,6 +10,9 @@ import pytest
 from photosync.emulators.images import make_image
 from photosync.errors import Conflict, ItemError, TransientError
 from photosync.remotes.files import (
+    ChangedSinceIndexed,
+    open_to_send,
+    sendable,
     UnsafePath,
     atomic_download,
     ensure_inside,
@@ -182,3 +185,71 @@ def test_extension_of(name: str, mime: str | None, ext: str | None) -> None:
 def test_remote_extension(name: str, mime: str | None, extra: dict, ext: str) -> None:
     from photosync.remotes.base import RemoteItem
     assert remote_extension(RemoteItem(id="1", name=name, mime=mime, extra=extra)) == ext
+
+
+# -- sending: the indexed bytes or none, with no temporary copy (issue 14, issue 20) -----------
+def _indexed(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "p.jpg"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_photo_is_streamed_as_indexed(tmp_path: Path) -> None:
+    data = os.urandom(100_000)
+    with sendable(_indexed(tmp_path, data), hashlib.md5(data).hexdigest(), len(data)) as source:
+        with open_to_send(source) as fh:
+            sent = b"".join(iter(lambda: fh.read(4096), b""))
+    assert sent == data and source.sent_md5 == hashlib.md5(data).hexdigest()
+
+
+@pytest.mark.parametrize("change", ["rewritten", "shorter", "longer"])
+def test_a_photo_changed_since_indexed_never_hands_out_its_last_bytes(tmp_path, change) -> None:
+    data = os.urandom(50_000)
+    path = _indexed(tmp_path, data)
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        with open_to_send(source) as fh:
+            first = fh.read(10_000)
+            new = {"rewritten": data[:20_000] + b"x" + data[20_001:], "shorter": data[:40_000],
+                   "longer": data + b"more"}[change]
+            path.write_bytes(new)  # rewritten in place while it is sent
+            sent = [first]
+            if change == "longer":  # the indexed bytes themselves are still all there
+                sent.append(fh.read())
+                assert b"".join(sent) == data
+                return
+            with pytest.raises(ChangedSinceIndexed):
+                while chunk := fh.read(10_000):
+                    sent.append(chunk)
+    assert sum(map(len, sent)) < len(data)  # the last bytes were never handed out
+
+
+def test_a_resumed_upload_is_sent_the_bytes_that_were_hashed(tmp_path: Path) -> None:
+    """Drive resumes a cut upload from the offset it got to: the bytes read again are the
+    ones hashed before, not what the file holds now."""
+    data = os.urandom(64 * 1024)
+    path = _indexed(tmp_path, data)
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        with open_to_send(source) as fh:
+            fh.read(16 * 1024)
+            fh.read(16 * 1024)  # sent, then the connection was cut
+            path.write_bytes(bytes(len(data)))  # and the file rewritten meanwhile
+            fh.seek(20 * 1024)  # Drive says it got 20 KiB
+            assert fh.read(12 * 1024) == data[20 * 1024:32 * 1024]
+            with pytest.raises(ChangedSinceIndexed):  # the rest of the file is not the photo's
+                fh.read(64 * 1024)
+
+
+def test_an_upload_resumed_by_a_new_attempt_still_checks_every_byte(tmp_path: Path) -> None:
+    """A retry resumes a Drive session from the offset the first attempt reached: the bytes
+    before it are hashed too (and must still be the indexed ones)."""
+    data = os.urandom(64 * 1024)
+    path = _indexed(tmp_path, data)
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        with open_to_send(source) as fh:
+            fh.seek(20 * 1024)
+            assert fh.read() == data[20 * 1024:]
+        assert source.sent_md5 == hashlib.md5(data).hexdigest()
+        path.write_bytes(bytes(10) + data[10:])  # the part sent before has changed since
+        with open_to_send(source) as fh, pytest.raises(ChangedSinceIndexed):
+            fh.seek(20 * 1024)
+            fh.read()

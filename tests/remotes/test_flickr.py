@@ -76,6 +76,7 @@ class TestFlickr(RemoteContract):
 # -- what only Flickr has ---------------------------------------------------------------------
 
 import hashlib  # noqa: E402
+import time  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 from photosync.emulators.images import make_image  # noqa: E402
@@ -143,7 +144,8 @@ def test_an_original_flickr_withholds_is_known_by_either_sign() -> None:
 def test_upload_sets_title_privacy_and_machine_tag(flickr_remotes, tmp_path) -> None:
     remote, url = flickr_remotes(privacy="friends")
     item = remote.upload(write_photo(tmp_path, 1, "Holiday 2020.JPG"), "Holiday 2020.JPG", None, SIG)
-    assert item.name == "Holiday 2020" and item.extra["format"] == "jpg"
+    assert item.name == "Holiday 2020"  # the format Flickr read comes with the next listing
+    assert list_all(remote).items[0].extra["format"] == "jpg"
     photo = state(url)["photos"][0]
     assert photo["title"] == "Holiday 2020"
     assert photo["privacy"] == {"ispublic": 0, "isfriend": 1, "isfamily": 0}
@@ -222,6 +224,59 @@ def test_album_sets_read_before_a_failure_are_kept_for_the_next_run(flickr_remot
     remote_for(url, 500, album_cache=tmp_path / "albums.json").list_albums()  # the next run
     after = admin(url, "calls")["methods"].get("flickr.photosets.getPhotos", 0)
     assert after - before == 2  # the two sets not read yet, not all four
+
+
+def methods(url: str) -> dict[str, int]:
+    return admin(url, "calls")["methods"]
+
+
+def spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The calls made between two counts, by method (our own /calls reads left out)."""
+    return {m: n - before.get(m, 0) for m, n in after.items()
+            if n != before.get(m, 0) and not m.startswith("/_admin")}
+
+
+def test_a_new_album_is_filled_and_ordered_by_one_edit(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes()
+    ids = [remote.upload(write_photo(tmp_path, n), f"p{n}.jpg", None, f"{n:02x}" * 32).id
+           for n in range(5)]
+    before = methods(url)
+    album = remote.create_album("Trip", ids[3])
+    remote.edit_album(album.id, [ids[3], ids[0], ids[4], ids[1], ids[2]])
+    assert spent(before, methods(url)) == {"flickr.photosets.create": 1,
+                                           "flickr.photosets.editPhotos": 1}
+    [trip] = state(url)["photosets"]
+    assert trip["photos"] == [ids[3], ids[0], ids[4], ids[1], ids[2]] and trip["primary"] == ids[3]
+
+
+def test_an_edit_keeps_a_member_added_on_flickr_since_the_albums_were_read(
+        flickr_remotes, tmp_path) -> None:
+    """Between the album phase's listing and its edit, someone adds a photo to one of our sets
+    on Flickr: the set list (getList) shows the set changed, its members are read again, and the
+    edit (which replaces the whole list) keeps that photo."""
+    from photosync.emulators.flickr_testing import authorized_flickrapi
+    remote, url = flickr_remotes()
+    a, b, c, d = (remote.upload(write_photo(tmp_path, n), f"p{n}.jpg", None, f"{n:02x}" * 32).id
+                  for n in range(4))
+    album = remote.create_album("Trip", a)
+    remote.edit_album(album.id, [a, b])
+    later = remote_for(url)  # the next run
+    later.list_albums()
+    authorized_flickrapi(url).photosets.addPhoto(photoset_id=album.id, photo_id=d)
+    before = methods(url)
+    later.edit_album(album.id, [c, a, b])
+    assert state(url)["photosets"][0]["photos"] == [c, a, b, d]
+    assert spent(before, methods(url)) == {"flickr.photosets.getList": 1,
+                                           "flickr.photosets.getPhotos": 1,
+                                           "flickr.photosets.editPhotos": 1}
+    time.sleep(2.1)  # members read in the second of a set's last change are read again, so wait
+    quiet = remote_for(url)  # nothing changed since its listing: no photo list read again
+    quiet.list_albums()
+    before = methods(url)
+    quiet.edit_album(album.id, [a, c, b])
+    assert state(url)["photosets"][0]["photos"] == [a, c, b, d]
+    assert spent(before, methods(url)) == {"flickr.photosets.getList": 1,
+                                           "flickr.photosets.editPhotos": 1}
 
 
 def test_listing_survives_uploads_and_deletions_between_pages(flickr_remotes, tmp_path) -> None:
@@ -400,3 +455,20 @@ def test_the_environment_is_read_once_per_session_not_per_request(flickr_remotes
         monkeypatch.delenv(name, raising=False)
     remote.download(items[1].id, tmp_path / "second.jpg")
     assert (tmp_path / "second.jpg").stat().st_size > 0
+
+
+def test_an_upload_streams_the_indexed_bytes_and_refuses_changed_ones(flickr_remotes,
+                                                                      tmp_path) -> None:
+    """Issue 20: no temporary copy; what is sent is hashed on the way and completes only as
+    indexed (issue 14)."""
+    from photosync.remotes.files import ChangedSinceIndexed, sendable
+    remote, url = flickr_remotes()
+    path = write_photo(tmp_path, 1)
+    data = path.read_bytes()
+    with sendable(path, hashlib.md5(data).hexdigest(), len(data)) as source:
+        remote.upload(source, "p1.jpg", None, SIG)
+    assert [p["sha256"] for p in admin(url, "state")["photos"]] == [hashlib.sha256(data).hexdigest()]
+    with sendable(path, hashlib.md5(b"another version").hexdigest(), len(data)) as source:
+        with pytest.raises(ChangedSinceIndexed):
+            remote.upload(source, "p1.jpg", None, "cd" * 32)
+    assert len(admin(url, "state")["photos"]) == 1

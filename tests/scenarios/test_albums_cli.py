@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from photosync.emulators import admin
 from photosync.emulators.flickr_testing import authorized_flickrapi
 from tests.scenarios.conftest import busy, count
 
@@ -204,3 +205,21 @@ def test_moving_a_folder_into_a_new_parent_deletes_no_parent_folder_on_drive(wor
                if f["mimeType"] == "application/vnd.google-apps.folder"}
     assert {"2023", "Summer", "2024", "2026", "Solo"} <= folders
     assert busy(world.sync()) == []
+
+
+def test_a_first_sync_spends_the_flickr_quota_on_photos_not_bookkeeping(world):
+    """Issue 20: each photo costs its upload alone (no getInfo, no addPhoto), each album one
+    photosets.create and one editPhotos for its members and order together."""
+    for album in ("A", "B", "C"):
+        for n in range(4):
+            world.photo(f"{album}/{n}.jpg", f"{album}{n}")
+    before = admin(world.flickr_url, "calls")["methods"]
+    world.sync()
+    after = admin(world.flickr_url, "calls")["methods"]
+    spent = {m: n - before.get(m, 0) for m, n in after.items() if n != before.get(m, 0)
+             and not m.startswith("/_admin")}
+    assert spent.pop("upload") == 12
+    assert spent.pop("flickr.photosets.create") == 3
+    assert spent.pop("flickr.photosets.editPhotos") == 3
+    assert sum(spent.values()) <= 4, spent  # the listing before and the album listing
+    assert {s["title"]: len(s["photos"]) for s in world.flickr_sets()} == {"A": 4, "B": 4, "C": 4}

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -463,3 +463,46 @@ def test_a_full_library_disk_stops_downloads_not_uploads_and_is_not_a_network_pr
         assert not [p for p in world.root.rglob("*") if p.name.endswith(".part")]
     finally:
         subprocess.run(["umount", str(world.root)], check=True)
+
+
+def test_a_long_first_upload_goes_newest_first_and_resumes_where_it_stopped(world):
+    """Issue 20: uploads go in sync.upload_order (newest date taken first by default), so a run
+    cut short by sync.max_operations sent the newest, and each next run goes on with the next
+    ones, none twice, on both remotes."""
+    base = datetime(2015, 1, 1)
+    for n in range(7):  # 0.jpg is the oldest, 6.jpg the newest; names sort the other way
+        world.photo(f"Y/{n}.jpg", f"order-{n}", base + timedelta(days=30 * n))
+    world.config.write_text(world.config.read_text().replace(
+        "  max_delete: 5\n", "  max_delete: 5\n  max_operations: 3\n"))
+    sent: set[str] = set()
+    for expected, to_go in (({"6", "5", "4"}, 4), ({"3", "2", "1"}, 1), ({"0"}, 0)):
+        doc = world.sync()
+        # the quota in force: the Flickr limiter's sustained rate (3,600 an hour less its burst)
+        assert doc["to_go"]["flickr"] == {"photos": to_go, "calls_per_hour": 3300,
+                                          "eta_seconds": round(to_go * 3600 / 3300)}
+        status = world.run("status").stdout
+        assert ("Flickr: 1 photo to go, about 1 minute at 3,300 calls/hour" in status) \
+            == (to_go == 1), status
+        on_flickr = [p["title"] for p in world.flickr_photos()]
+        on_drive = [p["name"].removesuffix(".jpg") for p in world.drive_photos()]
+        assert len(on_flickr) == len(set(on_flickr)) and sorted(on_flickr) == sorted(on_drive)
+        assert set(on_flickr) - sent == expected
+        sent |= expected
+    assert busy(world.sync()) == []
+
+
+def test_a_run_stopped_by_the_upload_quota_resumes_with_the_next_newest(world):
+    """Flickr refuses uploads past the account's quota: the run ends having sent the newest
+    photos; once there is room, the next run sends the rest, none twice."""
+    base = datetime(2016, 1, 1)
+    for n in range(5):
+        world.photo(f"Q/{n}.jpg", f"quota-{n}", base + timedelta(days=n))
+    world.config.write_text(world.config.read_text().replace(
+        "  max_delete: 5\n", "  max_delete: 5\n  workers: 1\n"))
+    admin(world.flickr_url, "quota", {"max_photos": 2})
+    doc = world.sync(expect=None)
+    assert sorted(p["title"] for p in world.flickr_photos()) == ["3", "4"]
+    assert doc["to_go"]["flickr"]["photos"] == 3
+    admin(world.flickr_url, "quota", {"max_photos": 0})
+    world.sync()
+    assert sorted(p["title"] for p in world.flickr_photos()) == ["0", "1", "2", "3", "4"]

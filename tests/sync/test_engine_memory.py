@@ -159,22 +159,22 @@ def test_max_operations_holds_for_the_whole_run_second_pass_included(library, ma
 
 class DamagingRemote(MemoryRemote):
     """Stores the last byte of what is sent wrong (a transfer corrupted on the way) when
-    ``damage`` is set."""
+    ``damage`` is set; its answer (MD5) tells of what it stored."""
 
     damage = True
 
     def upload(self, path: Path, name: str, album: str | None, signature: str):
-        self._damage(path)
-        return super().upload(path, name, album, signature)
+        return self._damaged(super().upload(path, name, album, signature))
 
     def replace(self, item_id: str, path: Path, signature: str):
-        self._damage(path)
-        return super().replace(item_id, path, signature)
+        return self._damaged(super().replace(item_id, path, signature))
 
-    def _damage(self, path: Path) -> None:
-        if self.damage:  # the file is photosync's private copy of the photo, never the photo
-            data = path.read_bytes()
-            path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    def _damaged(self, item):
+        if not self.damage:
+            return item
+        stored = self._items[item.id]
+        stored.data = stored.data[:-1] + bytes([stored.data[-1] ^ 1])
+        return self._export(stored)
 
 
 def test_an_upload_the_remote_stored_wrong_is_removed_not_paired(library, make_config):

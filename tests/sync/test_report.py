@@ -71,3 +71,13 @@ def test_text_lines_are_sorted_by_remote_action_path_and_show_the_album(library,
     assert doc["scan"]["new"] == 3 and doc["scan"]["failed"] == 0
     assert set(doc["scan"]) >= {"new", "changed", "moved", "gone", "failed", "unchanged"}
     assert "Library: 3 new, 0 changed" in to_text(report)
+
+
+def test_the_eta_reads_as_the_issue_asks():
+    from photosync.sync.eta import describe
+    assert describe("Flickr", 812_345, 3600) == \
+        "Flickr: 812,345 photos to go, about 9.4 days at 3,600 calls/hour"
+    assert describe("Google Drive", 7_000, 36_000) == \
+        "Google Drive: 7,000 photos to go, about 12 minutes at 36,000 calls/hour"
+    assert describe("Flickr", 100, 3300) == "Flickr: 100 photos to go, about 2 minutes at 3,300 calls/hour"
+    assert describe("Flickr", 0, 3300) == "Flickr: 0 photos to go"
