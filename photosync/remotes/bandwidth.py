@@ -129,8 +129,8 @@ class Bandwidth:
 
 class PacedReader:
     """A file opened for reading whose ``read`` waits for the bandwidth of what it returns. Seek,
-    tell and fileno pass through (googleapiclient measures the file with them, the multipart
-    encoder with fileno)."""
+    tell and every other attribute pass through (googleapiclient measures the file with seek and
+    tell, the multipart encoder with ``len`` or ``fileno``)."""
 
     def __init__(self, raw: BinaryIO, bandwidth: Bandwidth):
         self.raw = raw
@@ -148,8 +148,11 @@ class PacedReader:
     def tell(self) -> int:
         return self.raw.tell()
 
-    def fileno(self) -> int:
-        return self.raw.fileno()
+    def __getattr__(self, name: str) -> Any:
+        """Everything else is the file's own (``fileno`` of a plain file, ``len`` of a
+        :class:`~photosync.remotes.files.VerifiedReader`): clients size a body by what the
+        object has, so the wrapper has exactly what the file has."""
+        return getattr(self.raw, name)
 
     def close(self) -> None:
         self.raw.close()

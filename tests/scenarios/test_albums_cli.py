@@ -221,5 +221,8 @@ def test_a_first_sync_spends_the_flickr_quota_on_photos_not_bookkeeping(world):
     assert spent.pop("upload") == 12
     assert spent.pop("flickr.photosets.create") == 3
     assert spent.pop("flickr.photosets.editPhotos") == 3
+    # learning the account (issue 17): two calls with a full listing, none per photo
+    assert spent.pop("flickr.people.getUploadStatus") == 1
+    assert spent.pop("flickr.people.getLimits") == 1
     assert sum(spent.values()) <= 4, spent  # the listing before and the album listing
     assert {s["title"]: len(s["photos"]) for s in world.flickr_sets()} == {"A": 4, "B": 4, "C": 4}
