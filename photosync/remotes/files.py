@@ -298,19 +298,3 @@ def _verify(dest: Path, out: _HashingWriter, size: int | None, md5: str | None,
             raise ItemError(f"{dest.name}: downloaded data is not a readable image: {exc}") \
                 from None
 
-
-def _place(tmp: Path, dest: Path, overwrite: bool) -> None:
-    """Move ``tmp`` to ``dest``; without ``overwrite``, atomically refuse an existing ``dest``."""
-    if overwrite:
-        os.replace(tmp, dest)
-        return
-    try:
-        os.link(tmp, dest)  # fails if dest exists, with no window for a race
-    except FileExistsError:
-        raise Conflict(f"{dest}: already exists; not overwritten") from None
-    except OSError:  # no hard links on this file system (some SMB/FAT mounts)
-        if dest.exists():
-            raise Conflict(f"{dest}: already exists; not overwritten") from None
-        os.rename(tmp, dest)
-        return
-    tmp.unlink()
