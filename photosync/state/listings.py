@@ -55,6 +55,15 @@ def cached_items_by_id(conn: sqlite3.Connection, remote: str,
     return found
 
 
+def usage_counts(conn: sqlite3.Connection, remote: str) -> tuple[int, int]:
+    """(items, non-public items) of the cached listing, counted in SQL (nothing loaded); an
+    item whose privacy is unknown counts as non-public, as ``flickr_account.usage_of`` does."""
+    row = conn.execute("SELECT COUNT(*), "
+                       "COALESCE(SUM(json_extract(data, '$.extra.public') IS NOT 1), 0) "
+                       "FROM remote_items WHERE remote = ?", (remote,)).fetchone()
+    return int(row[0]), int(row[1])
+
+
 def replace_cache(conn: sqlite3.Connection, remote: str, items: Iterable[RemoteItem], cursor: str,
                   listed_at: float) -> None:
     """A full listing: the cache becomes exactly ``items``."""

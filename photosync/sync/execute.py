@@ -42,7 +42,7 @@ from photosync.remotes.names import remote_extension
 from photosync.remotes.pool import run_pool
 from photosync.state.index import read_again
 from photosync.state.journal import journal_end, journal_start
-from photosync.state.listings import cached_items, cached_items_by_id, update_cache
+from photosync.state.listings import cached_items_by_id, update_cache
 from photosync.state.pairs import save_pairs
 from photosync.sync.actions import (
     TRANSFERS,
@@ -108,8 +108,12 @@ class Executor:
     _tags: list[tuple[RemoteItem, str]] = field(default_factory=list)  # written after transfers
 
     def apply(self, plan: Plan) -> list[Outcome]:
-        # Workers only read this map; it is loaded here, in the thread that owns the connection.
-        self._item_map = {i.id: i for i in cached_items(self.conn, self.remote.name)}
+        # Workers only read this map; it is loaded here, in the thread that owns the connection,
+        # with the items the plan names (not the whole listing: a no-op run loads nothing).
+        named = {a.remote_id for a in plan.actions if a.remote_id} | {
+            d for a in plan.actions if isinstance(a, Download) for d in a.duplicates}
+        self._item_map = {i.id: i for i in cached_items_by_id(self.conn, self.remote.name,
+                                                               sorted(named))}
         save_pairs(self.conn, self.remote.name, plan.relink, plan.forget)
         outcomes: list[Outcome] = []
         todo = [a for a in plan.actions if not isinstance(a, Skip | AlbumKind)]

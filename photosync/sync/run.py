@@ -38,7 +38,7 @@ from photosync.state import index
 from photosync.state.accounts import load_account, save_account
 from photosync.state.db import open_db, open_memory_copy, rolling_backup
 from photosync.state.index import LocalFile
-from photosync.state.listings import cached_items
+from photosync.state.listings import cached_items, usage_counts
 from photosync.state.lock import StateLock
 from photosync.state.pairs import load_pairs
 from photosync.state.progress import save_to_go
@@ -271,7 +271,7 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
         adopt = isinstance(section, FlickrConfig) and section.adopt_albums
         _execute(ctx, remote, policy, report, adopt)
         if report.account is not None:  # this run's uploads count too
-            report.account = report.account.with_usage(*usage_of(cached_items(ctx.conn, name)))
+            report.account = report.account.with_usage(*usage_counts(ctx.conn, name))
             save_account(ctx.conn, name, report.account, ctx.clock())
         if not ctx.options.dry_run and report.error is None:
             keep = isinstance(section, FlickrConfig) and section.download_previews
