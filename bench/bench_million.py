@@ -159,6 +159,8 @@ def main() -> int:
     parser.add_argument("--remotes", action="store_true",
                         help="also sync the library to both emulators once (long), then "
                              "measure no-op syncs against them")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="only build the library and its cold index (cached), measure nothing")
     args = parser.parse_args()
     n = args.files
     base = Path("/var/tmp") / ("photosync-bench-1m" if n == 1_000_000
@@ -177,6 +179,8 @@ def main() -> int:
         wall, rss, code, out, err = run_cli(config, "scan")
         check(code, err, "the cold index")
         print(f"cold index (once): {wall:.0f} s, peak RSS {rss} MB ({out.strip()})")
+    if args.prepare_only:
+        return 0
     find = f"find {root} -type f -printf '%s %T@\\n' > /dev/null"
     timed_shell(find)
     baseline = min(timed_shell(find) for _ in range(3))
