@@ -22,7 +22,7 @@ Errors (``photosync.errors``), common to every method unless a method says other
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -270,18 +270,29 @@ class ShowsThumbnails(Protocol):
         one API call; never the photo's own file (a preview is never taken for the photo)."""
 
 
-def list_all(remote: Remote) -> Listing:
-    """Walk every page of ``remote``'s listing."""
-    items: list[RemoteItem] = []
+def listing_pages(remote: Remote) -> Generator[list[RemoteItem], None, str]:
+    """Walk every page of ``remote``'s listing, yielding each page's items as it arrives; the
+    generator returns the change cursor (what a million-item listing is stored from)."""
     token: str | None = None
     while True:
         page = remote.list_page(token)
-        items.extend(page.items)
+        yield page.items
         if page.next_token is None:
             if page.cursor is None:
                 raise RuntimeError(f"{remote.name}: the last listing page carries no cursor")
-            return Listing(items, page.cursor)
+            return page.cursor
         token = page.next_token
+
+
+def list_all(remote: Remote) -> Listing:
+    """Every page of ``remote``'s listing, in memory (tests and small callers)."""
+    items: list[RemoteItem] = []
+    pages = listing_pages(remote)
+    while True:
+        try:
+            items.extend(next(pages))
+        except StopIteration as end:
+            return Listing(items, end.value)
 
 
 def changes_since(remote: Remote, cursor: str) -> Changes:

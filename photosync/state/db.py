@@ -190,6 +190,14 @@ _MIRROR_V5 = (
     )""",
 )
 
+
+def _fill_item_keys(conn: sqlite3.Connection) -> None:
+    """Migration 11's data step: the key columns of the items already cached."""
+    from photosync.state.listings import fill_keys
+
+    fill_keys(conn)
+
+
 # Append new migrations at the END of this list.
 MIGRATIONS: list[Migration] = [
     Migration("local library index: files, scans", _FILES_V1),
@@ -227,6 +235,23 @@ MIGRATIONS: list[Migration] = [
     # Version 10 (issues 17, 19): a video's length, held against the account's limit.
     Migration("files: a video's duration in seconds (from its container)",
               ("ALTER TABLE files ADD COLUMN duration REAL",)),
+    # Version 11 (issue 20): at 1,000,000 photos the planner reads only what is not in sync; the
+    # listing's matching keys are columns so SQL can tell, without parsing every item's JSON.
+    Migration("remote listings: each item's matching keys as columns; indexes for them",
+              ("ALTER TABLE remote_items ADD COLUMN signature TEXT",
+               "ALTER TABLE remote_items ADD COLUMN md5 TEXT",
+               "ALTER TABLE remote_items ADD COLUMN version TEXT",
+               "ALTER TABLE remote_items ADD COLUMN state TEXT",
+               "ALTER TABLE remote_items ADD COLUMN name_key TEXT",
+               "ALTER TABLE remote_items ADD COLUMN albums TEXT",
+               "CREATE INDEX remote_items_signature ON remote_items(remote, signature)",
+               "CREATE INDEX remote_items_md5 ON remote_items(remote, md5)",
+               "CREATE INDEX remote_items_name_key ON remote_items(remote, name_key)",
+               "CREATE INDEX pairs_path ON pairs(remote, path)",
+               "CREATE INDEX files_sha256 ON files(sha256)",
+               "CREATE INDEX files_md5 ON files(md5)",
+               "CREATE INDEX files_date_taken ON files(date_taken)"),
+              _fill_item_keys),
 ]
 
 

@@ -17,7 +17,7 @@ from photosync.state.db import transaction
 
 Status = Literal["present", "gone", "failed"]
 
-_COLUMNS = ("id, path, size, mtime_ns, md5, sha256, signature, signature_im_version, "
+COLUMNS = ("id, path, size, mtime_ns, md5, sha256, signature, signature_im_version, "
             "signature_quantum, date_taken, date_subsec, date_offset, width, height, media, "
             "album, status, error, duration")
 
@@ -52,7 +52,7 @@ class LocalFile:
         return f"sha256:{self.sha256}" if self.sha256 else None
 
 
-def _to_file(row: sqlite3.Row | tuple) -> LocalFile:
+def to_file(row: sqlite3.Row | tuple) -> LocalFile:
     values = list(row)
     values[9] = datetime.fromisoformat(values[9]) if values[9] else None
     return LocalFile(*values)
@@ -60,8 +60,8 @@ def _to_file(row: sqlite3.Row | tuple) -> LocalFile:
 
 def _select(conn: sqlite3.Connection, where: str,
             params: tuple[object, ...] = ()) -> list[LocalFile]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM files WHERE {where} ORDER BY path, id", params)
-    return [_to_file(row) for row in rows]
+    rows = conn.execute(f"SELECT {COLUMNS} FROM files WHERE {where} ORDER BY path, id", params)
+    return [to_file(row) for row in rows]
 
 
 def present_files(conn: sqlite3.Connection) -> list[LocalFile]:

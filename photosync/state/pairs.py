@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable
+from datetime import datetime
 
 from photosync.state.db import transaction
 from photosync.sync.actions import Pair
@@ -37,3 +38,14 @@ def save_pairs(conn: sqlite3.Connection, remote: str, pairs: Iterable[Pair],
                 "version = excluded.version, album = excluded.album, status = excluded.status, "
                 "updated = excluded.updated",
                 (remote, p.remote_id, p.signature, p.path, p.version, p.album, p.status, now))
+
+
+def album_members(conn: sqlite3.Connection, remote: str
+                  ) -> list[tuple[str, str | None, datetime | None, str]]:
+    """(remote id, album, date taken of its local file, local path) of each pair in sync: what
+    the album planner orders albums by (read only when some album is out of step)."""
+    rows = conn.execute("SELECT p.remote_id, p.album, f.date_taken, p.path FROM pairs p LEFT JOIN "
+                        "files f ON f.path = p.path AND f.status = 'present' AND f.status != "
+                        "'gone' WHERE p.remote = ? AND p.status = 'synced' ORDER BY p.remote_id",
+                        (remote,))
+    return [(r[0], r[1], datetime.fromisoformat(r[2]) if r[2] else None, r[3]) for r in rows]

@@ -17,14 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from photosync.remotes.base import Album, RemoteItem
+from photosync.remotes.base import Album
 from photosync.remotes.names import safe_name
 from photosync.sync.actions import (
     AddToAlbum,
     AlbumKind,
     CreateAlbum,
     DeleteAlbum,
-    Pair,
     RemoveFromAlbum,
     ReorderAlbum,
 )
@@ -46,12 +45,13 @@ class Member:
                 self.remote_id)
 
 
-def members_of(pairs: Iterable[Pair], dates: dict[str, datetime | None],
+def members_of(rows: Iterable[tuple[str, str | None, datetime | None, str]],
                ignore_album: str | None = None) -> list[Member]:
-    """Members from the pairs in sync; ``dates`` maps a local path to its date taken. Photos of
-    ``ignore_album`` (the remote's own download folder) belong to no album on that remote."""
-    return [Member(p.remote_id, None if p.album == ignore_album else p.album, dates.get(p.path),
-                   p.path) for p in pairs if p.status == "synced"]
+    """Members from the pairs in sync, as (remote id, album, date taken, path) rows
+    (``state.pairs.album_members``). Photos of ``ignore_album`` (the remote's own download
+    folder) belong to no album on that remote."""
+    return [Member(rid, None if album == ignore_album else album, taken, path)
+            for rid, album, taken, path in rows]
 
 
 def album_key(title: str, separator: str = "/") -> str:
@@ -60,18 +60,21 @@ def album_key(title: str, separator: str = "/") -> str:
     return separator.join(safe_name(part) for part in title.split(separator) if part.strip())
 
 
-def albums_in_step(members: Sequence[Member], items: dict[str, RemoteItem], policy: Policy
-                   ) -> bool:
+def albums_in_step(rows: Iterable[tuple[str | None, tuple[str, ...] | None, int]],
+                   policy: Policy, ignore_album: str | None = None) -> bool:
     """True when the cached listing already shows every photo in its album: no album listing is
-    needed (a no-op sync must not list albums)."""
-    for m in members:
-        item = items.get(m.remote_id)
-        if item is None:
+    needed (a no-op sync must not list albums). ``rows``: (a paired photo's album, the titles
+    its item is listed in, None when it is not listed, how many), from
+    ``state.listings.album_rows``."""
+    separator = policy.album_separator
+    for album, titles, _count in rows:
+        if titles is None:
             return False
-        if m.album is not None and album_key(m.album, policy.album_separator) not in {
-                album_key(t, policy.album_separator) for t in item.albums}:
+        album = None if album == ignore_album else album
+        if album is not None and album_key(album, separator) not in {
+                album_key(t, separator) for t in titles}:
             return False
-        if policy.capabilities.exclusive_albums and m.album is None and item.albums:
+        if policy.capabilities.exclusive_albums and album is None and titles:
             return False
     return True
 

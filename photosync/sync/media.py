@@ -91,12 +91,17 @@ def shots(files: Sequence[Dated]) -> dict[str, str]:
     return found
 
 
+def folder_and_stem(path: str) -> tuple[str, str]:
+    """What a Live Photo's or a shot's files share: their folder and (case-insensitive) stem."""
+    folder, _, name = path.rpartition("/")
+    stem = name.rpartition(".")[0] or name
+    return folder, stem.casefold()
+
+
 def _by_stem(files: Iterable[Dated]) -> Mapping[tuple[str, str], list]:
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for f in files:
-        folder, _, name = f.path.rpartition("/")
-        stem = name.rpartition(".")[0] or name
-        groups[(folder, stem.casefold())].append(f)
+        groups[folder_and_stem(f.path)].append(f)
     return groups
 
 

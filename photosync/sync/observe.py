@@ -11,16 +11,18 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 
-from photosync.remotes.base import CursorExpired, Remote, RemoteItem, changes_since, list_all
+from photosync.remotes.base import CursorExpired, Remote, RemoteItem, changes_since, listing_pages
 from photosync.state.journal import close_unfinished, unfinished_uploads
-from photosync.state.listings import cached_items, cursor_of, replace_cache, update_cache
+from photosync.state.listings import cursor_of, replace_cache, update_cache
 
 log = logging.getLogger("photosync.sync")
 
 
 @dataclass
 class RemoteView:
-    items: list[RemoteItem]
+    """How this run's view of the remote came about; the items are in the listing cache
+    (``state.listings``), never all in memory: ``state.focus`` reads what the planner needs."""
+
     complete: bool  # True: an item missing here is gone from the remote
     full: bool  # this run made a full listing
 
@@ -37,14 +39,12 @@ def observe(conn: sqlite3.Connection, remote: Remote, *, full: bool, full_every_
         log.info("%s: the change cursor expired; listing everything", remote.name)
         return _full_listing(conn, remote, now)
     update_cache(conn, remote.name, changes.changed, changes.removed_ids, changes.cursor)
-    return RemoteView(cached_items(conn, remote.name),
-                      remote.capabilities.changes_report_deletions, False)
+    return RemoteView(remote.capabilities.changes_report_deletions, False)
 
 
 def _full_listing(conn: sqlite3.Connection, remote: Remote, now: float) -> RemoteView:
-    listing = list_all(remote)
-    replace_cache(conn, remote.name, listing.items, listing.cursor, now)
-    return RemoteView(listing.items, True, True)
+    replace_cache(conn, remote.name, listing_pages(remote), now)
+    return RemoteView(True, True)
 
 
 def _recover_interrupted_uploads(conn: sqlite3.Connection, remote: Remote) -> None:

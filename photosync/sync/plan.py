@@ -72,10 +72,10 @@ def plan(local: Sequence[LocalPhoto], remote: Sequence[RemoteItem], pairs: Seque
         if signature not in view.claimed_sigs:
             planner.new_local(signature)
     planner.new_remote()
-    planner.media_notes(pairs)
+    planner.media_notes(pairs, evidence.videos_sent)
     planner.processing_notes(pairs)
     order_uploads(result, view, policy.upload_order)
-    limit_deletions(result, policy, evidence, _in_sync(pairs))
+    limit_deletions(result, policy, evidence, _in_sync(pairs) + evidence.settled)
     limit_operations(result, policy, evidence.transfers_done)
     return result
 
@@ -104,15 +104,15 @@ def _in_sync(pairs: Sequence[Pair]) -> int:
 def _empty_side(view: View, pairs: Sequence[Pair], policy: Policy, evidence: Evidence
                 ) -> str | None:
     """The rclone-bisync safety rail: a side that suddenly lists nothing is a mistake, not news."""
-    in_sync = _in_sync(pairs)
+    in_sync = _in_sync(pairs) + evidence.settled
     if not in_sync:
         return None
     label = policy.label
-    if not view.by_path:
+    if not view.by_path and not evidence.settled:
         return (f"the library lists no photos, but {in_sync} were in sync with {label} at the "
                 f"last run: is the share mounted and library.root right? Nothing done for "
                 f"{label}.")
-    if not view.items and evidence.listing_complete:
+    if not view.items and not evidence.settled and evidence.listing_complete:
         return (f"{label} lists no photos, but {in_sync} were in sync at the last run: is it the "
                 f"right account? Nothing done for {label}.")
     return None
@@ -369,7 +369,7 @@ class _Planner:
             self.add(Skip(remote=self.policy.remote, reason=str(withheld(item)), remote_id=same,
                           album=item.albums[0] if item.albums else None, size=None))
 
-    def media_notes(self, pairs: Sequence[Pair]) -> None:
+    def media_notes(self, pairs: Sequence[Pair], videos_sent: bool) -> None:
         """What the media rules held back, and the first videos a remote receives: said once,
         before they go (a library's videos are most of its bytes)."""
         policy = self.policy
@@ -379,7 +379,7 @@ class _Planner:
         clips = self.live_clips
         video_keys = {p.signature for members in self.view.groups.values() for p in members
                       if kind_of(p.path, clips) in VIDEOS}
-        if any(p.signature in video_keys for p in pairs):
+        if videos_sent or any(p.signature in video_keys for p in pairs):
             return  # videos went there before
         videos = [a for a in self.out.actions
                   if isinstance(a, Upload) and kind_of(a.path or "", clips) in VIDEOS]

@@ -96,3 +96,7 @@ class Evidence:
     force_deletes: bool = False  # this run only: neither max_delete nor max_delete_percent holds
     transfers_done: int = 0  # already made this run (a second pass has only the rest)
     live_clips: frozenset[str] = frozenset()  # paths of the Live Photo clips the scan found
+    # Pairs plainly in sync left out of the planner's inputs with their file and item
+    # (``state.focus``): counted by the guard rails, otherwise nothing to decide about them.
+    settled: int = 0
+    videos_sent: bool = False  # a pair left out shows a video: videos went there before

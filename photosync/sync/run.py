@@ -32,15 +32,13 @@ from photosync.remotes import registry
 from photosync.remotes.bandwidth import parse_size
 from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
-from photosync.remotes.flickr_account import usage_of
 from photosync.remotes.retry import OnRetry, RetryingRemote
-from photosync.state import index
 from photosync.state.accounts import load_account, save_account
 from photosync.state.db import open_db, open_memory_copy, rolling_backup
-from photosync.state.index import LocalFile
-from photosync.state.listings import cached_items, usage_counts
+from photosync.state.focus import focus, local_albums, stem_twins
+from photosync.state.listings import album_rows, usage_counts
 from photosync.state.lock import StateLock
-from photosync.state.pairs import load_pairs
+from photosync.state.pairs import album_members
 from photosync.state.progress import save_to_go
 from photosync.state.runs import finish_run, start_run
 from photosync.sync import media
@@ -94,23 +92,21 @@ class RunContext:
     clock: Callable[[], float]
     run_id: int
     report: SyncReport
-    # The indexed files with their sync key as signature (photos, videos, RAW: sync.media).
-    local: list[LocalFile] = field(default_factory=list)
     live_clips: frozenset[str] = frozenset()  # which of them are Live Photo clips
     local_complete: bool = True  # the last scan read every file
     budget: TransferBudget = field(default_factory=lambda: TransferBudget(0))  # max_transfer
 
     def rescan(self, scan_progress: ProgressFn | None) -> None:
-        """Scan the library (when this run scans) and take the indexed photos from it."""
+        """Scan the library (when this run scans); find its Live Photo clips and shots."""
         if self.options.local_scan:
             result = scan(self.conn, self.config.library, progress=scan_progress)
             self.report.scan = self.report.scan or result
             self.local_complete = not result.failed
         else:
             self.local_complete = self.options.local_complete
-        self.local = media.synced_files(index.present_files(self.conn))
-        self.live_clips = media.live_clips(self.local)
-        self.report.shots = media.shots(self.local)
+        twins = stem_twins(self.conn)
+        self.live_clips = media.live_clips(twins)
+        self.report.shots = media.shots(twins)
 
     def refused(self, name: str) -> UploadsRefused | None:
         """Remote ``name`` refused uploads earlier in this run: its second pass sends none."""
@@ -249,15 +245,15 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
         section = _section(ctx.config, name)
         policy = Policy.from_config(ctx.config, name, report.label, remote.capabilities, section,
                                     ctx.options.direction)
+        seen = focus(ctx.conn, name)  # all but the photos plainly in sync
         evidence = Evidence(listing_complete=view.complete, local_complete=ctx.local_complete,
                             force_deletes=ctx.options.force_deletes,
-                            transfers_done=transfers_done, live_clips=ctx.live_clips)
-        report.plan = plan(ctx.local, view.items, load_pairs(ctx.conn, name), policy,
-                           evidence)
+                            transfers_done=transfers_done, live_clips=ctx.live_clips,
+                            settled=seen.settled, videos_sent=seen.videos_sent)
+        report.plan = plan(seen.local, seen.items, seen.pairs, policy, evidence)
         caps = _account_caps(ctx, name, backend, remote, view, section, report)
         if caps is not None and policy.uploads:
-            report.account_cap = plan_against_caps(report.plan, caps,
-                                                   {f.path: f for f in ctx.local})
+            report.account_cap = plan_against_caps(report.plan, caps, seen.paths)
         for note in report.plan.notes:  # said before the transfers they announce
             log.info("%s: %s", report.label, note)
         if ctx.options.plan_filter is not None:
@@ -267,7 +263,7 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
         if ctx.options.dry_run:
             report.plan.notes.extend(_collections_note(remote, report.label))
             named = {a.remote_id for a in report.plan.actions if a.remote_id}
-            report.items = {i.id: i for i in view.items if i.id in named}
+            report.items = {i.id: i for i in seen.items if i.id in named}
         adopt = isinstance(section, FlickrConfig) and section.adopt_albums
         _execute(ctx, remote, policy, report, adopt)
         if report.account is not None:  # this run's uploads count too
@@ -302,7 +298,7 @@ def _account_caps(ctx: RunContext, name: str, backend: Remote, remote: RetryingR
                         exc)
             return None
     assert known is not None
-    report.account = known.with_usage(*usage_of(view.items))
+    report.account = known.with_usage(*usage_counts(ctx.conn, name))
     save_account(ctx.conn, name, report.account, ctx.clock())
     return AccountCaps(report.label, report.account, section.privacy, section.cap_order,
                        tuple(section.cap_albums))
@@ -336,18 +332,17 @@ def _album_phase(ctx: RunContext, remote: Remote, policy: Policy, report: Remote
                  executor: Executor, adopt: bool) -> None:
     """Plan and apply the album actions; list albums only when needed."""
     assert report.plan is not None
-    items = {i.id: i for i in cached_items(ctx.conn, remote.name)}
-    dates = {f.path: f.date_taken for f in ctx.local}
     # Photos downloaded into this remote's download folder were in no album there: keep it so.
     own_folder = policy.album_separator.join(p for p in policy.download_dir.split("/") if p)
-    members = members_of(load_pairs(ctx.conn, remote.name), dates, ignore_album=own_folder)
     # The cache shows which albums hold a photo, not which of them are ours: a photo moved out
     # of every album would look in step, so a move always has the albums listed.
     moved = any(isinstance(a, Move) for a in report.plan.actions)
-    if not policy.capabilities.albums or not moved and albums_in_step(members, items, policy):
+    if not policy.capabilities.albums or not moved and albums_in_step(
+            album_rows(ctx.conn, remote.name), policy, ignore_album=own_folder):
         return
+    members = members_of(album_members(ctx.conn, remote.name), ignore_album=own_folder)
     actions, messages = plan_albums(members, executor.list_albums(), policy, adopt,
-                                    folders={f.album for f in ctx.local})
+                                    folders=local_albums(ctx.conn))
     report.plan.actions.extend(actions)
     report.plan.notes.extend(messages)
     if actions:

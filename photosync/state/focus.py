@@ -1,0 +1,202 @@
+"""What the planner needs to see of one remote: everything except the photos plainly in sync.
+
+At 1,000,000 photos the index, a remote's listing and its pairs do not fit a small NAS's memory
+as Python objects, and a sync that changes nothing must not load them. A pair is *settled* when
+nothing about it can lead to an action: it is ``synced`` with a known content version; the
+library has the picture at the pair's path, in the pair's album, and nowhere else; the remote
+lists the item with that version and our tag, in no special state (withheld, video pending or
+failed); and no other pair or item shows the same picture. The planner, given the whole state,
+decides nothing about a settled pair, and nothing else it decides looks at one, except:
+
+- an unsettled pair whose path now holds a settled pair's file (is that file an edit?), and
+- an untagged remote item that matches a settled file by MD5 or by file name and date taken.
+
+So :func:`focus` leaves the settled pairs out (with their file and item) but for those two, and
+counts them for the guard rails that need the whole (an empty side, deletions over the limit).
+Everything is SQL over indexes; only the unsettled part becomes Python objects.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, replace
+
+from photosync.library.rules import is_raw
+from photosync.remotes.base import RemoteItem
+from photosync.state.index import COLUMNS, LocalFile, to_file
+from photosync.state.listings import item_from_json
+from photosync.sync.actions import Pair
+from photosync.sync.match import stem_key
+from photosync.sync.media import folder_and_stem
+
+# A present file's sync key (see ``sync.media.synced_files``): its pixel signature, else for a
+# video or a RAW file the SHA-256 of its bytes. ps_raw is :func:`is_raw`, registered below.
+_KEY = ("CASE WHEN f.signature IS NOT NULL THEN f.signature WHEN f.sha256 IS NOT NULL AND "
+        "(f.media = 'video' OR ps_raw(f.path)) THEN f.sha256 END")
+
+_SETTLED = f"""
+CREATE TEMP TABLE settled AS
+SELECT p.remote_id AS remote_id, p.path AS path, f.id AS file_id FROM pairs p
+JOIN files f ON f.path = p.path AND f.status = 'present' AND f.status != 'gone'
+JOIN remote_items i ON i.remote = p.remote AND i.id = p.remote_id
+WHERE p.remote = :remote AND p.status = 'synced' AND p.version IS NOT NULL
+  AND i.version = p.version AND i.signature = p.signature AND i.state IS NULL
+  AND f.album IS p.album AND {_KEY} = p.signature
+  AND p.signature NOT IN (SELECT key FROM temp.shared_keys)
+"""
+
+# Keys shown by more than one pair, item or present file: their pictures are never settled.
+_SHARED = f"""
+CREATE TEMP TABLE shared_keys AS
+SELECT signature AS key FROM pairs WHERE remote = :remote GROUP BY signature HAVING COUNT(*) > 1
+UNION SELECT signature FROM remote_items WHERE remote = :remote AND signature IS NOT NULL
+  GROUP BY signature HAVING COUNT(*) > 1
+UNION SELECT {_KEY} AS k FROM files f WHERE f.status = 'present' AND k IS NOT NULL
+  GROUP BY k HAVING COUNT(*) > 1
+"""
+
+_UNSETTLED = "NOT IN (SELECT remote_id FROM temp.settled)"
+
+
+@dataclass
+class Focus:
+    """The unsettled part of the state for one remote, and counts of what was left out."""
+
+    local: list[LocalFile]  # present files with a sync key (``signature`` set to it)
+    items: list[RemoteItem]
+    pairs: list[Pair]
+    settled: int = 0  # settled pairs left out (each with its file and item)
+    local_total: int = 0  # present files with a sync key, settled included
+    items_total: int = 0
+    in_sync: int = 0  # pairs with status "synced", settled included
+    videos_sent: bool = False  # some pair shows a local video: videos went there before
+    paths: dict[str, LocalFile] = field(default_factory=dict)
+
+
+def focus(conn: sqlite3.Connection, remote: str) -> Focus:
+    """The unsettled files, items and pairs of ``remote`` (see the module docstring)."""
+    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
+    args = {"remote": remote}
+    for table in ("settled", "shared_keys"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    conn.execute(_SHARED, args)
+    conn.execute(_SETTLED, args)
+    conn.execute("CREATE UNIQUE INDEX temp.settled_id ON settled(remote_id)")
+    conn.execute("CREATE INDEX temp.settled_path ON settled(path)")
+    try:
+        return _load(conn, remote)
+    finally:
+        conn.execute("DROP TABLE temp.settled")
+        conn.execute("DROP TABLE temp.shared_keys")
+
+
+def stem_twins(conn: sqlite3.Connection) -> list[LocalFile]:
+    """Present files with a sync key sharing their folder and stem with another (see
+    ``sync.media``): the only candidates for Live Photo clips and shots, found in SQL so a
+    million files are not loaded to find a few."""
+    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
+    conn.create_function("ps_stem", 1, lambda p: "\0".join(folder_and_stem(p)),
+                         deterministic=True)
+    return _files(conn, f"ps_stem(f.path) IN (SELECT ps_stem(f.path) AS s FROM files f WHERE "
+                  f"f.status = 'present' AND {_KEY} IS NOT NULL GROUP BY s HAVING COUNT(*) > 1)",
+                  {})
+
+
+def local_albums(conn: sqlite3.Connection) -> set[str | None]:
+    """The albums the library's files with a sync key are in (an album folder still holding
+    photos keeps its album on the remotes)."""
+    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
+    return {r[0] for r in conn.execute(f"SELECT DISTINCT f.album FROM files f WHERE f.status = "
+                                       f"'present' AND {_KEY} IS NOT NULL")}
+
+
+def _load(conn: sqlite3.Connection, remote: str) -> Focus:
+    args = {"remote": remote}
+    settled = _count(conn, "SELECT COUNT(*) FROM temp.settled", {})
+    out = Focus([], [], [], settled,
+                local_total=_count(conn, f"SELECT COUNT(*) FROM files f WHERE f.status = "
+                                   f"'present' AND {_KEY} IS NOT NULL", {}),
+                items_total=_count(conn, "SELECT COUNT(*) FROM remote_items WHERE remote = "
+                                   ":remote", args),
+                in_sync=_count(conn, "SELECT COUNT(*) FROM pairs WHERE remote = :remote AND "
+                               "status = 'synced'", args))
+    pairs_total = _count(conn, "SELECT COUNT(*) FROM pairs WHERE remote = :remote", args)
+    if pairs_total > settled:
+        out.pairs = [Pair(*r) for r in conn.execute(
+            "SELECT remote_id, signature, path, version, album, status FROM pairs p WHERE "
+            f"remote = :remote AND remote_id {_UNSETTLED} ORDER BY remote_id", args)]
+    if out.local_total > settled:
+        out.local = _files(conn, "f.id NOT IN (SELECT file_id FROM temp.settled)", {})
+    if out.items_total > settled:
+        out.items = _items(conn, f"remote = :remote AND id {_UNSETTLED}", args)
+    _add_related(conn, remote, out)
+    out.videos_sent = bool(_count(conn, "SELECT EXISTS (SELECT 1 FROM pairs p JOIN files f ON "
+                                  "f.sha256 = p.signature AND f.media = 'video' AND f.status = "
+                                  "'present' WHERE p.remote = :remote)", args))
+    out.paths = {f.path: f for f in out.local}
+    return out
+
+
+def _add_related(conn: sqlite3.Connection, remote: str, out: Focus) -> None:
+    """Settled pairs an unsettled element looks at (see the module docstring), made unsettled:
+    the pair, its file and its item join ``out``."""
+    ids: set[str] = set()
+    for pair in out.pairs:
+        row = conn.execute("SELECT remote_id FROM temp.settled WHERE path = ?",
+                           (pair.path,)).fetchone()
+        if row:
+            ids.add(row[0])
+    for item in out.items:
+        if item.signature:
+            continue
+        if item.md5:
+            ids.update(r[0] for r in conn.execute(
+                "SELECT s.remote_id FROM files f JOIN temp.settled s ON s.file_id = f.id "
+                "WHERE f.md5 = ? AND f.status = 'present'", (item.md5,)))
+        if item.date_taken_known and item.date_taken:
+            ids.update(_same_name_and_date(conn, item))
+    if not ids:
+        return
+    chosen = sorted(ids)
+    marks = ",".join("?" * len(chosen))
+    out.pairs = sorted(out.pairs + [Pair(*r) for r in conn.execute(
+        f"SELECT remote_id, signature, path, version, album, status FROM pairs WHERE remote = ? "
+        f"AND remote_id IN ({marks})", (remote, *chosen))], key=lambda p: p.remote_id)
+    out.items += _items(conn, f"remote = ? AND id IN ({marks})", (remote, *chosen))
+    out.local += _files(conn, f"f.id IN (SELECT file_id FROM temp.settled WHERE remote_id IN "
+                        f"({marks}))", tuple(chosen))
+    out.settled -= len(chosen)
+
+
+def _same_name_and_date(conn: sqlite3.Connection, item: RemoteItem) -> list[str]:
+    """Settled pairs whose file has ``item``'s file name stem and date taken (to the second)."""
+    assert item.date_taken is not None
+    second = item.date_taken.replace(microsecond=0).isoformat()
+    stem = stem_key(item.name)
+    rows = conn.execute("SELECT s.remote_id, f.path FROM files f JOIN temp.settled s ON "
+                        "s.file_id = f.id WHERE f.date_taken BETWEEN ? AND ?",
+                        (second, second + ".999999"))
+    return [r[0] for r in rows if stem_key(r[1]) == stem]
+
+
+def _files(conn: sqlite3.Connection, where: str, params: dict[str, str] | tuple[str, ...]
+           ) -> list[LocalFile]:
+    """Present files with a sync key, ``signature`` set to it, by path."""
+    columns = ", ".join(f"f.{c.strip()}" for c in COLUMNS.split(","))
+    rows = conn.execute(f"SELECT {columns}, {_KEY} FROM files f WHERE f.status = 'present' AND "
+                        f"{_KEY} IS NOT NULL AND {where} ORDER BY f.path", params)
+    found = []
+    for row in rows:
+        file = to_file(tuple(row)[:-1])
+        found.append(file if file.signature == row[-1] else replace(file, signature=row[-1]))
+    return found
+
+
+def _items(conn: sqlite3.Connection, where: str, params: dict[str, str] | tuple[str, ...]
+           ) -> list[RemoteItem]:
+    return [item_from_json(r[0]) for r in
+            conn.execute(f"SELECT data FROM remote_items WHERE {where} ORDER BY id", params)]
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: dict[str, str]) -> int:
+    return int(conn.execute(sql, params).fetchone()[0])
