@@ -14,6 +14,13 @@ decides nothing about a settled pair, and nothing else it decides looks at one, 
 So :func:`focus` leaves the settled pairs out (with their file and item) but for those two, and
 counts them for the guard rails that need the whole (an empty side, deletions over the limit).
 Everything is SQL over indexes; only the unsettled part becomes Python objects.
+
+Before that, :func:`focus` *adopts* what the planner would pair by our signature tag and nothing
+else could claim: a picture held by one present file and listed as one item carrying its tag,
+with no pair showing either (a lost database, or a new one beside remotes that already hold the
+library). The planner's decision for such a picture is always the same (pair them, nothing to
+transfer), so SQL makes those pairs directly, and they are settled at once: a lost database meets
+a million photos without a million objects in memory.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from photosync.library.rules import is_raw
 from photosync.remotes.base import RemoteItem
+from photosync.state.db import transaction
 from photosync.state.index import COLUMNS, LocalFile, to_file
 from photosync.state.listings import item_from_json
 from photosync.sync.actions import Pair
@@ -58,6 +66,25 @@ UNION SELECT {_KEY} AS k FROM files f WHERE f.status = 'present' AND k IS NOT NU
 _UNSETTLED = "NOT IN (SELECT remote_id FROM temp.settled)"
 
 
+# Photos the planner would pair by signature tag and nothing else (module docstring): one
+# present file and one listed item with the picture, no pair showing either (nor the file's path:
+# that pair may take the file for its own edit), nothing odd about
+# the item (withheld, not yet processed, version unknown); and no other file with the item's MD5
+# (matching rule b could otherwise take the item for another picture).
+_ADOPT = f"""
+INSERT INTO pairs (remote, remote_id, signature, path, version, album, status, updated)
+SELECT :remote, i.id, i.signature, f.path, i.version, f.album, 'synced', :now
+FROM files f JOIN remote_items i ON i.remote = :remote AND i.signature = {_KEY}
+WHERE f.status = 'present' AND i.state IS NULL AND i.version IS NOT NULL
+  AND i.signature NOT IN (SELECT key FROM temp.shared_keys)
+  AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.remote = :remote AND p.remote_id = i.id)
+  AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.remote = :remote AND p.signature = i.signature)
+  AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.remote = :remote AND p.path = f.path)
+  AND (i.md5 IS NULL OR NOT EXISTS (SELECT 1 FROM files g WHERE g.md5 = i.md5 AND g.status =
+       'present' AND g.id != f.id))
+"""
+
+
 @dataclass
 class Focus:
     """The unsettled part of the state for one remote, and counts of what was left out."""
@@ -70,21 +97,27 @@ class Focus:
     items_total: int = 0
     in_sync: int = 0  # pairs with status "synced", settled included
     videos_sent: bool = False  # some pair shows a local video: videos went there before
+    adopted: int = 0  # pairs made by signature tag before planning (module docstring)
     paths: dict[str, LocalFile] = field(default_factory=dict)
 
 
-def focus(conn: sqlite3.Connection, remote: str) -> Focus:
-    """The unsettled files, items and pairs of ``remote`` (see the module docstring)."""
+def focus(conn: sqlite3.Connection, remote: str, now: float) -> Focus:
+    """Adopt the pictures paired by tag alone, then the unsettled files, items and pairs of
+    ``remote`` (see the module docstring); ``now`` dates the adopted pairs."""
     conn.create_function("ps_raw", 1, is_raw, deterministic=True)
     args = {"remote": remote}
     for table in ("settled", "shared_keys"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     conn.execute(_SHARED, args)
+    with transaction(conn):
+        adopted = conn.execute(_ADOPT, {"remote": remote, "now": now}).rowcount
     conn.execute(_SETTLED, args)
     conn.execute("CREATE UNIQUE INDEX temp.settled_id ON settled(remote_id)")
     conn.execute("CREATE INDEX temp.settled_path ON settled(path)")
     try:
-        return _load(conn, remote)
+        found = _load(conn, remote)
+        found.adopted = adopted
+        return found
     finally:
         conn.execute("DROP TABLE temp.settled")
         conn.execute("DROP TABLE temp.shared_keys")

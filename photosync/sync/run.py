@@ -245,12 +245,16 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
         section = _section(ctx.config, name)
         policy = Policy.from_config(ctx.config, name, report.label, remote.capabilities, section,
                                     ctx.options.direction)
-        seen = focus(ctx.conn, name)  # all but the photos plainly in sync
+        seen = focus(ctx.conn, name, ctx.clock())  # all but the photos plainly in sync
         evidence = Evidence(listing_complete=view.complete, local_complete=ctx.local_complete,
                             force_deletes=ctx.options.force_deletes,
                             transfers_done=transfers_done, live_clips=ctx.live_clips,
                             settled=seen.settled, videos_sent=seen.videos_sent)
         report.plan = plan(seen.local, seen.items, seen.pairs, policy, evidence)
+        if seen.adopted:
+            report.plan.notes.insert(0, f"{seen.adopted} photo(s) already on {report.label} "
+                                        f"matched by signature tag and paired: nothing to "
+                                        f"transfer")
         caps = _account_caps(ctx, name, backend, remote, view, section, report)
         if caps is not None and policy.uploads:
             report.account_cap = plan_against_caps(report.plan, caps, seen.paths)

@@ -1,5 +1,6 @@
 """The planner given only the unsettled part of the state (``state.focus``) decides exactly what
-it decides given everything: the same actions, pairs, notes and guard rails.
+it decides given everything: the same actions, pairs, notes and guard rails; and what focus
+adopts by signature tag beforehand is exactly what the whole plan pairs by tag alone.
 
 Random states are written into a real state database (files, pairs, the listing cache through
 ``state.listings``), then planned both ways and compared.
@@ -131,10 +132,17 @@ def test_the_focused_plan_is_the_whole_plan(tmp_path_factory, base, file_changes
                         direction="both" if uploads else "download", max_delete=1)
         whole = plan(synced_files(present_files(conn)), cached_items(conn, "r"),
                      load_pairs(conn, "r"), policy, Evidence(listing_complete=complete))
-        seen = focus(conn, "r")
+        before = set(load_pairs(conn, "r"))
+        seen = focus(conn, "r", 0.0)
+        adopted = set(load_pairs(conn, "r")) - before
+        assert seen.adopted == len(adopted)
         part = plan(seen.local, seen.items, seen.pairs, policy,
                     Evidence(listing_complete=complete, settled=seen.settled,
                              videos_sent=seen.videos_sent))
+        ids = {p.remote_id for p in adopted}
+        whole.actions = [a for a in whole.actions
+                         if not (a.remote_id in ids and a.reason == "matched by signature")]
+        whole.relink = [p for p in whole.relink if p not in adopted]
         assert _decisions(part) == _decisions(whole)
     finally:
         conn.close()
@@ -152,7 +160,18 @@ def test_a_pair_in_sync_is_left_out_and_counted(tmp_path):
                            Pair("r1", "S1", "a/IMG_1.jpg", "old", "a")])
     replace_cache(conn, "r", _pages([_item((0, 0, 0, True, None, None)),
                                      _item((1, 1, 1, True, None, None))]), 0.0)
-    seen = focus(conn, "r")
+    seen = focus(conn, "r", 0.0)
     assert seen.settled == 1 and [p.remote_id for p in seen.pairs] == ["r1"]
     assert [f.path for f in seen.local] == ["a/IMG_1.jpg"] and [i.id for i in seen.items] == ["r1"]
     assert (seen.local_total, seen.items_total, seen.in_sync) == (2, 2, 2)
+
+
+def test_a_lost_database_is_paired_by_tag_in_sql_and_then_settled(tmp_path):
+    conn = open_db(tmp_path)
+    _write_files(conn, {"a/IMG_0.jpg": 0, "a/IMG_1.jpg": 1, "b/IMG_0.jpg": 1})
+    replace_cache(conn, "r", _pages([_item((0, 0, 0, True, None, None)),
+                                     _item((1, 1, 1, True, None, None))]), 0.0)
+    seen = focus(conn, "r", 5.0)
+    assert seen.adopted == 1 and seen.settled == 1  # picture 1 has two files: the planner's
+    assert load_pairs(conn, "r")[0] == Pair("r0", "S0", "a/IMG_0.jpg", "m0", "a")
+    assert [i.id for i in seen.items] == ["r1"] and len(seen.local) == 2
