@@ -70,11 +70,12 @@ _UNSETTLED = "NOT IN (SELECT remote_id FROM temp.settled)"
 # present file and one listed item with the picture, no pair showing either (nor the file's path:
 # that pair may take the file for its own edit), nothing odd about
 # the item (withheld, not yet processed, version unknown); and no other file with the item's MD5
-# (matching rule b could otherwise take the item for another picture).
+# (matching rule b could otherwise take the item for another picture). CROSS JOIN: files first,
+# each probing the items by signature (the other order scans the files once per item).
 _ADOPT = f"""
 INSERT INTO pairs (remote, remote_id, signature, path, version, album, status, updated)
 SELECT :remote, i.id, i.signature, f.path, i.version, f.album, 'synced', :now
-FROM files f JOIN remote_items i ON i.remote = :remote AND i.signature = {_KEY}
+FROM files f CROSS JOIN remote_items i ON i.remote = :remote AND i.signature = {_KEY}
 WHERE f.status = 'present' AND i.state IS NULL AND i.version IS NOT NULL
   AND i.signature NOT IN (SELECT key FROM temp.shared_keys)
   AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.remote = :remote AND p.remote_id = i.id)
