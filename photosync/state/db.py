@@ -252,6 +252,14 @@ MIGRATIONS: list[Migration] = [
                "CREATE INDEX files_md5 ON files(md5)",
                "CREATE INDEX files_date_taken ON files(date_taken)"),
               _fill_item_keys),
+    # Version 12 (issue 20): Live Photo clips and shots (same folder and stem) are found through
+    # an index, not by reading every path; the sync fills the column for rows new or moved.
+    Migration("files: folder and stem, kept NULL by a trigger until the sync fills it",
+              ("ALTER TABLE files ADD COLUMN stem TEXT",
+               "CREATE INDEX files_stem ON files(stem)",
+               "CREATE TRIGGER files_stem_moved AFTER UPDATE OF path ON files "
+               "WHEN new.path IS NOT old.path BEGIN "
+               "UPDATE files SET stem = NULL WHERE id = new.id; END")),
 ]
 
 

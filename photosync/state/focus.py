@@ -44,7 +44,9 @@ _KEY = ("CASE WHEN f.signature IS NOT NULL THEN f.signature WHEN f.sha256 IS NOT
 
 _SETTLED = f"""
 CREATE TEMP TABLE settled AS
-SELECT p.remote_id AS remote_id, p.path AS path, f.id AS file_id FROM pairs p
+SELECT p.remote_id AS remote_id, p.path AS path, f.id AS file_id,
+  i.albums IS (CASE WHEN p.album IS NULL THEN '[]' ELSE json_array(p.album) END) AS in_album
+FROM pairs p
 JOIN files f ON f.path = p.path AND f.status = 'present' AND f.status != 'gone'
 JOIN remote_items i ON i.remote = p.remote AND i.id = p.remote_id
 WHERE p.remote = :remote AND p.status = 'synced' AND p.version IS NOT NULL
@@ -99,6 +101,9 @@ class Focus:
     in_sync: int = 0  # pairs with status "synced", settled included
     videos_sent: bool = False  # some pair shows a local video: videos went there before
     adopted: int = 0  # pairs made by signature tag before planning (module docstring)
+    # Pairs in sync whose album on the remote SQL could not confirm (its item listed in exactly
+    # the pair's album): 0 means every album is in step, as far as the listing shows.
+    albums_unconfirmed: int = 0
     paths: dict[str, LocalFile] = field(default_factory=dict)
 
 
@@ -113,8 +118,6 @@ def focus(conn: sqlite3.Connection, remote: str, now: float) -> Focus:
     with transaction(conn):
         adopted = conn.execute(_ADOPT, {"remote": remote, "now": now}).rowcount
     conn.execute(_SETTLED, args)
-    conn.execute("CREATE UNIQUE INDEX temp.settled_id ON settled(remote_id)")
-    conn.execute("CREATE INDEX temp.settled_path ON settled(path)")
     try:
         found = _load(conn, remote)
         found.adopted = adopted
@@ -131,8 +134,9 @@ def stem_twins(conn: sqlite3.Connection) -> list[LocalFile]:
     conn.create_function("ps_raw", 1, is_raw, deterministic=True)
     conn.create_function("ps_stem", 1, lambda p: "\0".join(folder_and_stem(p)),
                          deterministic=True)
-    return _files(conn, f"ps_stem(f.path) IN (SELECT ps_stem(f.path) AS s FROM files f WHERE "
-                  f"f.status = 'present' AND {_KEY} IS NOT NULL GROUP BY s HAVING COUNT(*) > 1)",
+    with transaction(conn):  # rows new or moved since the last run (migration 12's trigger)
+        conn.execute("UPDATE files SET stem = ps_stem(path) WHERE stem IS NULL")
+    return _files(conn, "f.stem IN (SELECT stem FROM files GROUP BY stem HAVING COUNT(*) > 1)",
                   {})
 
 
@@ -155,6 +159,11 @@ def _load(conn: sqlite3.Connection, remote: str) -> Focus:
                 in_sync=_count(conn, "SELECT COUNT(*) FROM pairs WHERE remote = :remote AND "
                                "status = 'synced'", args))
     pairs_total = _count(conn, "SELECT COUNT(*) FROM pairs WHERE remote = :remote", args)
+    out.albums_unconfirmed = out.in_sync - _count(conn, "SELECT COUNT(*) FROM temp.settled "
+                                                  "WHERE in_album", {})
+    if max(pairs_total, out.local_total, out.items_total) > settled:  # some are not settled
+        conn.execute("CREATE UNIQUE INDEX temp.settled_id ON settled(remote_id)")
+        conn.execute("CREATE INDEX temp.settled_path ON settled(path)")
     if pairs_total > settled:
         out.pairs = [Pair(*r) for r in conn.execute(
             "SELECT remote_id, signature, path, version, album, status FROM pairs p WHERE "

@@ -65,7 +65,13 @@ def name_key(item: RemoteItem) -> str | None:
 
 def _row(remote: str, item: RemoteItem) -> tuple[str | None, ...]:
     return (remote, item.id, item_to_json(item), item.signature, item.md5,
-            content_version(item), item_state(item), name_key(item), json.dumps(item.albums))
+            content_version(item), item_state(item), name_key(item), albums_json(item.albums))
+
+
+def albums_json(titles: tuple[str, ...]) -> str:
+    """The album titles as stored: SQLite's own ``json_array`` text for them, so SQL can compare
+    an item's albums with a pair's album (``state.focus``) without parsing."""
+    return json.dumps(list(titles), ensure_ascii=False, separators=(",", ":"))
 
 
 def fill_keys(conn: sqlite3.Connection) -> None:

@@ -269,7 +269,7 @@ def _sync_remote(ctx: RunContext, name: str, transfers_done: int = 0) -> RemoteR
             named = {a.remote_id for a in report.plan.actions if a.remote_id}
             report.items = {i.id: i for i in seen.items if i.id in named}
         adopt = isinstance(section, FlickrConfig) and section.adopt_albums
-        _execute(ctx, remote, policy, report, adopt)
+        _execute(ctx, remote, policy, report, adopt, seen.albums_unconfirmed == 0)
         if report.account is not None:  # this run's uploads count too
             report.account = report.account.with_usage(*usage_counts(ctx.conn, name))
             save_account(ctx.conn, name, report.account, ctx.clock())
@@ -309,8 +309,9 @@ def _account_caps(ctx: RunContext, name: str, backend: Remote, remote: RetryingR
 
 
 def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteReport,
-             adopt: bool) -> None:
-    """Apply the plan (a dry run records into its in-memory database only), then the albums."""
+             adopt: bool, albums_confirmed: bool) -> None:
+    """Apply the plan (a dry run records into its in-memory database only), then the albums;
+    ``albums_confirmed``: before the plan, SQL saw every photo in sync in its album."""
     assert report.plan is not None
     kind = DryRun if ctx.options.dry_run else Executor
     executor = kind(ctx.conn, ctx.config.library.root, remote, policy,
@@ -323,7 +324,9 @@ def _execute(ctx: RunContext, remote: Remote, policy: Policy, report: RemoteRepo
                                                           if not isinstance(a, Skip)))
     report.outcomes = executor.apply(report.plan)
     report.files = {id(o.action): o.file for o in report.outcomes if o.file}
-    if executor.fatal is None:
+    changed = report.plan.relink or report.plan.forget or any(
+        not isinstance(a, Skip) for a in report.plan.actions)
+    if executor.fatal is None and (changed or not albums_confirmed):
         _album_phase(ctx, remote, policy, report, executor, adopt)
     report.refused = executor.uploads_refused
     report.disk = executor.disk

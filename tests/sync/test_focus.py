@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from photosync.remotes.base import Capabilities, RemoteItem
 from photosync.state.db import open_db, transaction
-from photosync.state.focus import focus
+from photosync.state.focus import focus, stem_twins
 from photosync.state.index import present_files
 from photosync.state.listings import cached_items, replace_cache
 from photosync.state.pairs import load_pairs, save_pairs
@@ -175,3 +175,12 @@ def test_a_lost_database_is_paired_by_tag_in_sql_and_then_settled(tmp_path):
     assert seen.adopted == 1 and seen.settled == 1  # picture 1 has two files: the planner's
     assert load_pairs(conn, "r")[0] == Pair("r0", "S0", "a/IMG_0.jpg", "m0", "a")
     assert [i.id for i in seen.items] == ["r1"] and len(seen.local) == 2
+
+
+def test_live_photo_candidates_follow_a_move(tmp_path):
+    conn = open_db(tmp_path)
+    _write_files(conn, {"a/IMG_0.jpg": 0, "c/clip.mov": 1, "c/x.jpg": 2})
+    assert stem_twins(conn) == []
+    with transaction(conn):  # the scanner records a move as a new path for the same row
+        conn.execute("UPDATE files SET path = 'a/img_0.mov' WHERE path = 'c/clip.mov'")
+    assert sorted(f.path for f in stem_twins(conn)) == ["a/IMG_0.jpg", "a/img_0.mov"]
