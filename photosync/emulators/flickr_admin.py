@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from photosync.emulators import flickr_account
+from photosync.emulators.flickr_import import import_photos
 from photosync.emulators.flickr_oauth import mint_access_token
 from photosync.emulators.flickr_state import (
     Account,
@@ -128,6 +129,11 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
             return Response.json({"max_photos": app.max_photos})
+    if name == "import" and request.method == "POST":
+        with app.lock:
+            result = import_photos(app.state, request.json() or {})
+            app.mark_dirty()
+            return Response.json(result)
     if name == "seed" and request.method == "POST":
         with app.lock:
             result = seed(app.state, request.json() or {})
