@@ -15,6 +15,11 @@ Admin routes (bodies are JSON; not part of the real API):
   "parent": "Photos" (null: albums in My Drive), "width": 64, "height": 48,
   "start": "2015-01-01T09:00:00"}`` -> ``{"account", "root", "parent", "albums": [ids], "files":
   N}``.
+- ``POST /_admin/import`` ``{"account": email (default: the sign-in account), "folder":
+  "Photos", "photos": [{"name", "album" (or null), "taken" ("YYYY-MM-DDTHH:MM:SS" or null),
+  "signature", "md5", "size"}...]}`` -> ``{"imported": N, "albums": M}``: files exactly as
+  photosync's uploads leave them (see ``drive_import``), ``md5Checksum`` and ``size`` as given,
+  bytes a generated stand-in: for benchmarks of listings and change feeds, not transfers.
 - ``POST /_admin/reset`` -> files, accounts, changes, tokens and call counts cleared (the OAuth
   client stays, so a secrets file already handed out keeps working).
 - ``GET /_admin/credentials`` -> ``{"installed": {client_id, client_secret, project_id, auth_uri,

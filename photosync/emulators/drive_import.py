@@ -56,11 +56,12 @@ def import_photos(store: DriveStore, body: dict[str, Any], email: str, client_id
         if parent is None:
             parent = parents[photo.album] = folders.ensure(library, photo.album or "",
                                                            {ALBUM_MARK: "1"})
-        recipe = BlobStore.recipe({"seed": f"import:{photo.signature}", "format": "jpeg",
-                                   "width": 64, "height": 48, "date_taken": photo.taken,
-                                   "md5": photo.md5, "size": photo.size})
+        file_id = new_id()
+        recipe = BlobStore.recipe({"seed": file_id, "format": "jpeg", "width": 64, "height": 48,
+                                   "date_taken": photo.taken, "md5": photo.md5,
+                                   "size": photo.size})
         mime = mimetypes.guess_type(photo.name)[0] or "application/octet-stream"
-        f = DriveFile(new_id(), photo.name, mime, email, [parent], now, now, blob=recipe,
+        f = DriveFile(file_id, photo.name, mime, email, [parent], now, now, blob=recipe,
                       app=client_id)
         f.appProperties = {SIGNATURE_KEY: photo.signature}
         store.files[f.id] = f

@@ -85,7 +85,7 @@ def _photo(state: FlickrState, account: Account, imported: Imported, uploaded: i
     photo_id = state.new_photo_id()
     guessed = mimetypes.guess_type(imported.name)[0] or ""
     video = guessed.startswith("video/")
-    seed = f"import:{imported.signature}"
+    seed = f"import:{photo_id}"  # the photo's own bytes (short: a million of them are kept)
     if video:
         blob, fmt = BlobStore.recipe({"kind": "video", "seed": seed}), "mp4"
     else:
