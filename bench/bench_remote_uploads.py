@@ -59,7 +59,7 @@ def emulator_process(service: str, latency_ms: float = 0.0
         yield line.split()[1], process
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(120)  # an emulator holding a million photos takes a while to exit
 
 
 def flickr(path: Path, count: int, workers: int, latency_ms: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from operator import attrgetter
 from typing import Any
 
 from photosync.emulators import flickr_format as fmt
@@ -129,8 +130,8 @@ def get_not_in_set(call: Call) -> dict[str, Any]:
 def recently_updated(call: Call) -> dict[str, Any]:
     since = call.unix("min_date", error=2)
     owner = call.viewer or ""
-    photos = call.state.derived(("updated", owner), lambda: sorted(
-        stream(call.state, owner), key=lambda p: (p.lastupdate, int(p.id)), reverse=True))
+    photos = call.state.derived(("updated", owner), lambda: sorted(  # stable: ties newest first
+        stream(call.state, owner), key=attrgetter("lastupdate"), reverse=True))
     end = bisect_right(photos, -(since or 0), key=lambda p: -p.lastupdate)
     listing = call.listing(Window(photos, 0, end), total_as_text=True)  # O(changes), not O(N)
     for record in listing["photo"]:  # always there, as in Flickr's example answer
