@@ -41,6 +41,14 @@ def two_mb_jpeg(folder: Path) -> Path:
 def emulator(service: str, latency_ms: float) -> Iterator[str]:
     """The emulator in its own process, as a real service would be: it must not share our GIL
     (on 2 cores, parsing 2 MB multipart bodies in-process would be what the benchmark measures)."""
+    with emulator_process(service, latency_ms) as (url, _process):
+        yield url
+
+
+@contextlib.contextmanager
+def emulator_process(service: str, latency_ms: float = 0.0
+                     ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`emulator`, with its process (to read its memory use)."""
     command = [sys.executable, "-c", "from photosync.emulators.cli import run; run()", service,
                "--rate-limit", "0", "--latency-ms", str(latency_ms)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -48,10 +56,10 @@ def emulator(service: str, latency_ms: float) -> Iterator[str]:
         line = process.stdout.readline() if process.stdout else ""
         if not line.startswith("ready "):
             raise SystemExit(f"emulator did not start: {line!r}")
-        yield line.split()[1]
+        yield line.split()[1], process
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(120)  # an emulator holding a million photos takes a while to exit
 
 
 def flickr(path: Path, count: int, workers: int, latency_ms: float) -> float:

@@ -15,6 +15,11 @@ Admin routes (bodies are JSON; not part of the real API):
   "parent": "Photos" (null: albums in My Drive), "width": 64, "height": 48,
   "start": "2015-01-01T09:00:00"}`` -> ``{"account", "root", "parent", "albums": [ids], "files":
   N}``.
+- ``POST /_admin/import`` ``{"account": email (default: the sign-in account), "folder":
+  "Photos", "photos": [{"name", "album" (or null), "taken" ("YYYY-MM-DDTHH:MM:SS" or null),
+  "signature", "md5", "size"}...]}`` -> ``{"imported": N, "albums": M}``: files exactly as
+  photosync's uploads leave them (see ``drive_import``), ``md5Checksum`` and ``size`` as given,
+  bytes a generated stand-in: for benchmarks of listings and change feeds, not transfers.
 - ``POST /_admin/reset`` -> files, accounts, changes, tokens and call counts cleared (the OAuth
   client stays, so a secrets file already handed out keeps working).
 - ``GET /_admin/credentials`` -> ``{"installed": {client_id, client_secret, project_id, auth_uri,
@@ -247,10 +252,16 @@ class DriveEmulator(FeedsApi, EmulatorApp):
 
     def _visible(self, grant: dict[str, Any]) -> Callable[[DriveFile], bool]:
         """drive.file / drive.appdata tokens see only the files their app created."""
-        if any(s.rsplit("/", 1)[-1] in FULL_SCOPES for s in grant["scopes"]):
+        client = self._viewer(grant)
+        if client is None:
             return lambda f: True
-        client = grant["client_id"]
         return lambda f: f.app == client or not f.parents
+
+    def _viewer(self, grant: dict[str, Any]) -> str | None:
+        """Whose files a grant sees: every file (None) or its app's own (its client id)."""
+        if any(s.rsplit("/", 1)[-1] in FULL_SCOPES for s in grant["scopes"]):
+            return None
+        return str(grant["client_id"])
 
     def _file(self, grant: dict[str, Any], file_id: str) -> DriveFile:
         f = self.store.get(grant["email"], file_id)
@@ -307,7 +318,8 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         try:
             with self.lock:
                 root = self.store.account(grant["email"])["root"]
-            predicate = drive_query.parse(request.query.get("q", ""), {"root": root})
+            predicate, bound = drive_query.parse_bounded(request.query.get("q", ""),
+                                                         {"root": root})
         except drive_query.QueryError:
             raise invalid_query() from None
         order = order_by(
@@ -320,14 +332,20 @@ class DriveEmulator(FeedsApi, EmulatorApp):
         offset = decode_page_token(request.query.get("pageToken"), fingerprint)
         email, visible = grant["email"], self._visible(grant)
         inner = sub_selection(selection, "files")
-        with self.lock:
-            matches = [
-                f
-                for f in self.store.files.values()
-                if f.owner == email and f.parents and visible(f) and predicate(f, email)
-            ]
+
+        def matching() -> list[DriveFile]:
+            candidates = self.store.files.values() if bound is None else \
+                self.store.in_folders(bound)
+            found = [f for f in candidates
+                     if f.owner == email and f.parents and visible(f) and predicate(f, email)]
             for key, reverse in reversed(order):
-                matches.sort(key=key, reverse=reverse)
+                found.sort(key=key, reverse=reverse)
+            return found
+
+        with self.lock:
+            matches = self.store.listing(
+                (email, self._viewer(grant), request.query.get("q", ""),
+                 request.query.get("orderBy", "")), matching)
             page = matches[offset : offset + size]
         self._warm(page, inner)
         with self.lock:
@@ -500,6 +518,7 @@ class DriveEmulator(FeedsApi, EmulatorApp):
             self.store.files = {row["id"]: DriveFile(**row) for row in state["files"]}
             self.store.changes = ChangeLog.restore(state["changes"])
             self.store.issued_ids = set(state["issued_ids"])
+            self.store.forget_listings()
             self.oauth.restore(state["oauth"])
             self.oauth.default_account = state.get("default_account", self.oauth.default_account)
             self.uploads.restore(state.get("uploads", []))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from photosync.emulators.drive_import import import_photos
 from photosync.emulators.drive_seed import seed
 from photosync.emulators.drive_store import QUOTA_LIMIT, UPLOAD_LIMIT
 from photosync.emulators.server import Request, Response
@@ -54,6 +55,11 @@ def state(app: DriveEmulator, body: dict[str, Any]) -> Response:
 
 def seed_route(app: DriveEmulator, body: dict[str, Any]) -> Response:
     return Response.json(seed(app.store, body))
+
+
+def import_route(app: DriveEmulator, body: dict[str, Any]) -> Response:
+    email = body.get("account") or app.oauth.default_account
+    return Response.json(import_photos(app.store, body, email, app.oauth.client["client_id"]))
 
 
 def credentials(app: DriveEmulator, body: dict[str, Any]) -> Response:
@@ -112,6 +118,7 @@ def upload_limit(app: DriveEmulator, body: dict[str, Any]) -> Response:
 ROUTES = {
     ("GET", "state"): state,
     ("POST", "seed"): seed_route,
+    ("POST", "import"): import_route,
     ("GET", "credentials"): credentials,
     ("POST", "token"): token,
     ("POST", "revoke"): revoke,

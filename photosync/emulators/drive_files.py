@@ -2,7 +2,9 @@
 
 A file keeps only small fields and a blob key; what is derived from the bytes (size, md5, sha256,
 image width/height/EXIF time) is computed once per blob by :class:`ContentFacts` and cached, so a
-seeded file costs nothing until something asks for its checksum or its bytes.
+seeded file costs nothing until something asks for its checksum or its bytes. A file made by
+``POST /_admin/import`` *declares* its size and md5 in its recipe (``declared``): they are
+answered as given, never computed, and its bytes are a generated stand-in of other size and hash.
 """
 
 from __future__ import annotations
@@ -71,14 +73,14 @@ class ContentFacts:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Facts:
-        facts = self._cache.get(key)
+        facts = self._cache.get(key) or declared(key)
         if facts is None:
             facts = self.learn(key, self._fetch(key))
         return facts
 
     def size_or_estimate(self, key: str) -> int:
         """The size if known; for a generated blob not made yet, a rough JPEG size estimate."""
-        facts = self._cache.get(key)
+        facts = self._cache.get(key) or declared(key)
         if facts is not None:
             return facts.size
         if not key.startswith("gen:"):
@@ -101,6 +103,18 @@ class ContentFacts:
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+def declared(key: str) -> Facts | None:
+    """The facts an imported file's recipe states: size and md5 as given, its image size and EXIF
+    time; no sha1/sha256 (unknown: left out of the File resource). Not cached: a million imported
+    files would cost a Facts each."""
+    if not key.startswith("gen:") or '"md5"' not in key:
+        return None
+    spec = json.loads(key[4:])
+    taken = spec.get("date_taken")
+    return Facts(int(spec["size"]), spec["md5"], "", "", spec.get("width"), spec.get("height"),
+                 taken.replace("-", ":").replace("T", " ")[:19] if taken else None)
 
 
 def image_facts(data: bytes) -> tuple[int | None, int | None, str | None]:
@@ -221,7 +235,7 @@ def _add_content(
         "sha1Checksum": facts.sha1,
     }
     for name, value in content.items():
-        if want(name):
+        if want(name) and value:
             out[name] = value
     if want("imageMediaMetadata") and facts.width and f.mimeType.startswith("image/"):
         meta: dict[str, Any] = {"width": facts.width, "height": facts.height, "rotation": 0}

@@ -6,7 +6,9 @@ Covers what real clients send (``'ID' in parents``, ``trashed = false``, ``name 
 ``= true``), ``and``/``or``/``not`` and parentheses) and refuses the rest with :class:`QueryError`
 (400 ``invalid`` on ``q``), as Drive
 does. A predicate takes a :class:`~photosync.emulators.drive_files.DriveFile`-like object and the
-caller's email (for ``'me' in owners``).
+caller's email (for ``'me' in owners``). :func:`parse_bounded` also says which parent folders
+every match lies in (``'A' in parents or 'B' in parents ...`` and'ed with anything), so a listing
+of a million files reads only those folders' children instead of testing every file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 Predicate = Callable[[Any, str], bool]
+Bound = frozenset[str] | None  # parent ids every match has one of; None: no such bound
 
 _TOKEN = re.compile(
     r"""
@@ -85,13 +88,18 @@ def tokenize(text: str) -> list[Token]:
 def parse(text: str, aliases: dict[str, str] | None = None) -> Predicate:
     """Compile a ``q`` string; an empty query matches everything. ``aliases`` maps ids such as
     ``root`` to the real ids they stand for in ``'root' in parents``."""
+    return parse_bounded(text, aliases)[0]
+
+
+def parse_bounded(text: str, aliases: dict[str, str] | None = None) -> tuple[Predicate, Bound]:
+    """:func:`parse`, and the parent ids every matching file has one of (None: unbounded)."""
     if not text.strip():
-        return lambda f, me: True
+        return (lambda f, me: True), None
     parser = _Parser(tokenize(text), aliases or {})
-    predicate = parser.expression()
+    predicate, bound = parser.expression()
     if parser.peek().kind != "end":
         raise QueryError(f"unexpected {parser.peek().value!r}")
-    return predicate
+    return predicate, bound
 
 
 class _Parser:
@@ -118,32 +126,40 @@ class _Parser:
             return True
         return False
 
-    def expression(self) -> Predicate:
+    def expression(self) -> tuple[Predicate, Bound]:
         terms = [self.conjunction()]
         while self.accept("or"):
             terms.append(self.conjunction())
-        return terms[0] if len(terms) == 1 else (lambda f, me: any(t(f, me) for t in terms))
+        if len(terms) == 1:
+            return terms[0]
+        tests = [t for t, _ in terms]
+        bounds = [b for _, b in terms]
+        bound = None if None in bounds else frozenset().union(*bounds)  # type: ignore[arg-type]
+        return (lambda f, me: any(t(f, me) for t in tests)), bound
 
-    def conjunction(self) -> Predicate:
+    def conjunction(self) -> tuple[Predicate, Bound]:
         terms = [self.unary()]
         while self.accept("and"):
             terms.append(self.unary())
-        return terms[0] if len(terms) == 1 else (lambda f, me: all(t(f, me) for t in terms))
+        if len(terms) == 1:
+            return terms[0]
+        tests = [t for t, _ in terms]
+        bound = min((b for _, b in terms if b is not None), key=len, default=None)
+        return (lambda f, me: all(t(f, me) for t in tests)), bound
 
-    def unary(self) -> Predicate:
+    def unary(self) -> tuple[Predicate, Bound]:
         if self.accept("not"):
-            inner = self.unary()
-            return lambda f, me: not inner(f, me)
+            negated, _ = self.unary()
+            return (lambda f, me: not negated(f, me)), None
         if self.accept("("):
             inner = self.expression()
             self.take("punct", ")")
             return inner
-        return self.term()
+        if self.peek().kind == "string":
+            return self.membership()
+        return self.term(), None
 
     def term(self) -> Predicate:
-        token = self.peek()
-        if token.kind == "string":
-            return self.membership()
         field = self.take("word").value
         if field in MAPS:
             return self.map_has(field)
@@ -157,7 +173,7 @@ class _Parser:
             return self.comparison(field, op.value)
         raise QueryError(f"expected an operator after {field!r}")
 
-    def membership(self) -> Predicate:
+    def membership(self) -> tuple[Predicate, Bound]:
         value = self.take("string").value
         self.take("word", "in")
         collection = self.take("word").value
@@ -165,8 +181,8 @@ class _Parser:
             raise QueryError(f"'in' needs one of {sorted(COLLECTIONS)}, not {collection!r}")
         if collection == "parents":
             parent = self.aliases.get(value, value)
-            return lambda f, me: parent in f.parents
-        return lambda f, me: (me if value == "me" else value) == f.owner
+            return (lambda f, me: parent in f.parents), frozenset((parent,))
+        return (lambda f, me: (me if value == "me" else value) == f.owner), None
 
     def map_has(self, field: str) -> Predicate:
         self.take("word", "has")

@@ -6,11 +6,17 @@ are allowed; ``parents`` is not writable in an update (``addParents``/``removePa
 trashing a folder trashes what it holds; ``appProperties`` are limited to 124 bytes per key+value
 and 30 per app; a create with an id from ``files.generateIds`` that is already used answers 409.
 Callers hold ``DriveEmulator.lock`` around every call.
+
+Listings read derived data kept per change sequence number (every write records a change): the
+files of each folder (an index, so ``'A' in parents`` reads A's children, not every file) and the
+sorted matches of recent queries (so page 2,000 of a query costs what page 1 did after the first).
 """
 
 from __future__ import annotations
 
 import time
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -53,6 +59,7 @@ PROPERTY_BYTES = 124
 PROPERTIES_PER_APP = 30
 QUOTA_LIMIT = 15 * 1024**3
 UPLOAD_LIMIT = 750 * 1000**3  # bytes a user may upload a day ("750 GB", Google Drive Help)
+LISTINGS_KEPT = 16  # sorted query answers kept for paging
 
 
 class DriveStore:
@@ -66,6 +73,43 @@ class DriveStore:
         self.files: dict[str, DriveFile] = {}
         self.changes = ChangeLog()
         self.issued_ids: set[str] = set()
+        self.forget_listings()
+
+    # --- derived data for listings ---------------------------------------------------------
+    def forget_listings(self) -> None:
+        """Drop the derived listing data (after files were replaced without changes recorded)."""
+        self._indexed_at = -1
+        self._in_order: list[DriveFile] = []
+        self._children: dict[str, array[int]] = {}
+        self._listings: OrderedDict[tuple[Any, ...], list[DriveFile]] = OrderedDict()
+
+    def in_folders(self, parent_ids: Iterable[str]) -> list[DriveFile]:
+        """The files directly in these folders, in the store's order, from an index made once
+        per change."""
+        if self._indexed_at != self.changes.next_seq:
+            self._in_order = list(self.files.values())
+            children: dict[str, array[int]] = {}
+            for position, f in enumerate(self._in_order):
+                for parent in f.parents:
+                    children.setdefault(parent, array("l")).append(position)
+            self._children, self._indexed_at = children, self.changes.next_seq
+        positions = [p for pid in set(parent_ids) for p in self._children.get(pid, ())]
+        positions.sort()
+        return [self._in_order[p] for p in positions]
+
+    def listing(self, key: tuple[Any, ...], build: Callable[[], list[DriveFile]]
+                ) -> list[DriveFile]:
+        """``build()``'s answer for query ``key``, kept until the next change."""
+        key = (*key, self.changes.next_seq)
+        found = self._listings.get(key)
+        if found is None:
+            found = self._listings[key] = build()
+            for old in [k for k in self._listings if k[-1] != self.changes.next_seq]:
+                del self._listings[old]
+            while len(self._listings) > LISTINGS_KEPT:
+                self._listings.popitem(last=False)
+        self._listings.move_to_end(key)
+        return found
 
     # --- accounts --------------------------------------------------------------------------
     def account(self, email: str) -> dict[str, Any]:

@@ -19,6 +19,11 @@
   Photos are camera-sized (larger than every generated size but the X-Large ones, as a client
   asking for the largest size must get the Original): solid-colour JPEGs, each of its own colour,
   made in constant time from one cached encode (``images.make_seeded_photo``).
+``POST /_admin/import`` with ``{"account": USERNAME (default "testuser"), "privacy": "private",
+  "photos": [{"name", "album" (or null), "taken" ("YYYY-MM-DDTHH:MM:SS" or null), "signature",
+  "md5", "size"}...]}`` -> ``{"imported": N, "albums": M}``: photos exactly as photosync's uploads
+  and album phase leave them (see ``flickr_import``), about 30,000 a second; their bytes are
+  stand-ins, for benchmarks of listings and change feeds.
 ``POST /_admin/reset`` -> ``{"ok": true}`` (everything gone; the app's key stays the same).
 ``GET /_admin/credentials`` -> ``{"api_key", "api_secret"}`` of the registered app.
 ``POST /_admin/quota`` with ``{"max_photos": N}`` (0: no limit) -> the same: an account holding N
@@ -50,6 +55,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from photosync.emulators import flickr_account
+from photosync.emulators.flickr_import import import_photos
 from photosync.emulators.flickr_oauth import mint_access_token
 from photosync.emulators.flickr_state import (
     Account,
@@ -128,6 +134,11 @@ def route(app: FlickrEmulator, name: str, request: Request) -> Response | None:
         with app.lock:
             app.max_photos = int((request.json() or {}).get("max_photos") or 0)
             return Response.json({"max_photos": app.max_photos})
+    if name == "import" and request.method == "POST":
+        with app.lock:
+            result = import_photos(app.state, request.json() or {})
+            app.mark_dirty()
+            return Response.json(result)
     if name == "seed" and request.method == "POST":
         with app.lock:
             result = seed(app.state, request.json() or {})

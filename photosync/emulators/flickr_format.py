@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -118,7 +118,7 @@ def paging(args: dict[str, str], default_per_page: int = 100) -> tuple[int, int]
     return page, per_page
 
 
-def page_of(items: list[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+def page_of(items: Sequence[Any], page: int, per_page: int) -> tuple[Sequence[Any], int]:
     """One page of ``items`` (empty beyond the last page) and the number of pages."""
     pages = math.ceil(len(items) / per_page)
     return items[(page - 1) * per_page : page * per_page], pages

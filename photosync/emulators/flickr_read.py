@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
+from operator import attrgetter
 from typing import Any
 
 from photosync.emulators import flickr_format as fmt
 from photosync.emulators import flickr_tags
-from photosync.emulators.flickr_calls import Call, method, stream
+from photosync.emulators.flickr_calls import Call, Window, method, stream
 from photosync.emulators.flickr_format import content
 from photosync.emulators.flickr_spec import ApiError
 from photosync.emulators.flickr_state import Photo
 
 SEARCH_CAP = 4000  # Flickr serves at most the first 4,000 results of a search
+# people.getPhotos arguments that filter the stream (besides the upload dates, bisected)
+FILTERS = ("privacy_filter", "media", "min_taken_date", "max_taken_date", "content_type")
 MAX_ALL_TAGS = 20  # error 1 beyond this many tags in a tag_mode=all search
 SEARCH_ARGS = (
     "user_id",
@@ -108,9 +112,12 @@ def people_get_info(call: Call) -> dict[str, Any]:
 
 @method("flickr.people.getPhotos")
 def people_get_photos(call: Call) -> dict[str, Any]:
+    """Filtered once per state version; the upload dates (each keyset page its own) bisected."""
     nsid = call.user(code=2)
-    photos = _by_content_type(call, call.date_filters(call.visible(stream(call.state, nsid))))
-    return {"photos": call.listing(photos, total_as_text=True)}
+    key = ("getPhotos", nsid, call.viewer, *(call.arg(a) for a in FILTERS))
+    photos = call.state.derived(key, lambda: _by_content_type(call, call.date_filters(
+        call.visible(stream(call.state, nsid)), upload=False)))
+    return {"photos": call.listing(call.upload_window(photos), total_as_text=True)}
 
 
 @method("flickr.photos.getNotInSet")
@@ -122,9 +129,11 @@ def get_not_in_set(call: Call) -> dict[str, Any]:
 @method("flickr.photos.recentlyUpdated")
 def recently_updated(call: Call) -> dict[str, Any]:
     since = call.unix("min_date", error=2)
-    photos = [p for p in stream(call.state, call.viewer or "") if p.lastupdate >= (since or 0)]
-    photos.sort(key=lambda p: (p.lastupdate, int(p.id)), reverse=True)
-    listing = call.listing(photos, total_as_text=True)
+    owner = call.viewer or ""
+    photos = call.state.derived(("updated", owner), lambda: sorted(  # stable: ties newest first
+        stream(call.state, owner), key=attrgetter("lastupdate"), reverse=True))
+    end = bisect_right(photos, -(since or 0), key=lambda p: -p.lastupdate)
+    listing = call.listing(Window(photos, 0, end), total_as_text=True)  # O(changes), not O(N)
     for record in listing["photo"]:  # always there, as in Flickr's example answer
         record.setdefault("lastupdate", str(call.state.photos[record["id"]].lastupdate))
     return {"photos": listing}

@@ -86,7 +86,9 @@ def get_photos(call: Call) -> dict[str, Any]:
         raise ApiError(1)
     if call.arg("user_id") and call.arg("user_id") not in (pset.owner, "me"):
         raise ApiError(2 if call.arg("user_id") not in call.state.accounts else 1)
-    photos = call.visible([call.state.photos[pid] for pid in pset.photos])
+    photos = call.state.derived(  # once per state version, not once per page
+        ("set", pset.id, call.viewer, call.arg("privacy_filter"), call.arg("media")),
+        lambda: call.visible([call.state.photos[pid] for pid in pset.photos]))
     listing = call.listing(photos, total_as_text=True, default_per_page=500)
     for record in listing["photo"]:  # the set names the owner once; its photos do not
         record.pop("owner", None)

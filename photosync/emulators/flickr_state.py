@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -195,6 +196,18 @@ class FlickrState:
 
     def touch(self) -> None:
         self.version += 1
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``, kept until the next change (listings page through a million photos in
+        one sorted, filtered order made once); answers of older versions are dropped."""
+        hit = self.cache.get(key)
+        if hit and hit[0] == self.version:
+            return hit[1]
+        for stale in [k for k, (version, _) in self.cache.items() if version != self.version]:
+            del self.cache[stale]
+        value = build()
+        self.cache[key] = (self.version, value)
+        return value
 
     # --- accounts --------------------------------------------------------------------------
     def account(self, username: str, fullname: str | None = None) -> Account:

@@ -64,6 +64,9 @@ class AlbumIndex:
     _listed: bool = False
     _written: dict[str, float] = field(default_factory=dict)  # set id -> when we last wrote it
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    # membership() as last made, and the (title, members list) of each set it was made from
+    _membership: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _membership_of: list[tuple[str, list[str] | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._load()
@@ -155,13 +158,23 @@ class AlbumIndex:
         entry.members, entry.read_at = list(dict.fromkeys(members)), server_time()
 
     def membership(self) -> dict[str, tuple[str, ...]]:
-        """Photo id -> titles of the sets holding it (needs a refresh first)."""
+        """Photo id -> titles of the sets holding it (needs a refresh first; read only). Made
+        again only when a set, its title or its members list changed: a listing asks once per
+        page, and rebuilding it for each of a million-photo listing's 2,000 pages would make
+        the listing quadratic. Member lists are replaced, never changed in place, so comparing
+        them by identity (the basis keeps them alive) tells what changed in O(sets)."""
         with self._lock:
-            out: dict[str, list[str]] = {}
-            for entry in self._sets.values():
-                for photo_id in entry.members or ():
-                    out.setdefault(photo_id, []).append(entry.title)
-            return {k: tuple(v) for k, v in out.items()}
+            basis = [(e.title, e.members) for e in self._sets.values()]
+            if len(basis) != len(self._membership_of) or any(
+                    title != old_title or members is not old_members for (title, members),
+                    (old_title, old_members) in zip(basis, self._membership_of, strict=True)):
+                out: dict[str, list[str]] = {}
+                for title, members in basis:
+                    for photo_id in members or ():
+                        out.setdefault(photo_id, []).append(title)
+                self._membership = {k: tuple(v) for k, v in out.items()}
+                self._membership_of = basis
+            return self._membership
 
     def albums(self) -> list[Album]:
         with self._lock:

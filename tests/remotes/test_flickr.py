@@ -472,3 +472,21 @@ def test_an_upload_streams_the_indexed_bytes_and_refuses_changed_ones(flickr_rem
         with pytest.raises(ChangedSinceIndexed):
             remote.upload(source, "p1.jpg", None, "cd" * 32)
     assert len(admin(url, "state")["photos"]) == 1
+
+
+def test_album_membership_is_made_once_per_album_change_not_once_per_page(flickr_remotes
+                                                                           ) -> None:
+    """A listing asks for membership on every page: at a million photos (2,000 pages) making it
+    again each time made the listing quadratic. It is kept until an album changes."""
+    remote, url = flickr_remotes(page_size=10)
+    photos = [{"name": f"p{n:02d}.jpg", "album": f"Album {n % 3}", "taken": None,
+               "signature": f"{n:064x}"} for n in range(30)]
+    admin(url, "import", {"photos": photos})
+    listing = list_all(remote)
+    assert sorted((i.name, i.albums) for i in listing.items) == \
+        sorted((f"p{n:02d}", (f"Album {n % 3}",)) for n in range(30))
+    made = remote.index.membership()
+    assert remote.index.membership() is made  # the same answer, not made again
+    first = listing.items[0]
+    remote.create_album("New", first.id)  # an album changed: made again, with it
+    assert sorted(remote.index.membership()[first.id]) == sorted((*first.albums, "New"))
