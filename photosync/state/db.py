@@ -260,6 +260,10 @@ MIGRATIONS: list[Migration] = [
                "CREATE TRIGGER files_stem_moved AFTER UPDATE OF path ON files "
                "WHEN new.path IS NOT old.path BEGIN "
                "UPDATE files SET stem = NULL WHERE id = new.id; END")),
+    # Version 13 (issue 20): duplicate pictures found from indexes alone (no row read per file).
+    Migration("files: signatures with their status; videos' and RAW files' SHA-256 apart",
+              ("CREATE INDEX files_signature_status ON files(signature, status)",
+               "CREATE INDEX files_unsigned ON files(sha256, status) WHERE signature IS NULL")),
 ]
 
 

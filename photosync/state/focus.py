@@ -56,13 +56,16 @@ WHERE p.remote = :remote AND p.status = 'synced' AND p.version IS NOT NULL
 """
 
 # Keys shown by more than one pair, item or present file: their pictures are never settled.
-_SHARED = f"""
+_SHARED = """
 CREATE TEMP TABLE shared_keys AS
 SELECT signature AS key FROM pairs WHERE remote = :remote GROUP BY signature HAVING COUNT(*) > 1
 UNION SELECT signature FROM remote_items WHERE remote = :remote AND signature IS NOT NULL
   GROUP BY signature HAVING COUNT(*) > 1
-UNION SELECT {_KEY} AS k FROM files f WHERE f.status = 'present' AND k IS NOT NULL
-  GROUP BY k HAVING COUNT(*) > 1
+UNION SELECT signature FROM files WHERE signature IS NOT NULL AND status = 'present'
+  GROUP BY signature HAVING COUNT(*) > 1
+UNION SELECT f.sha256 FROM files f WHERE f.signature IS NULL AND f.status = 'present'
+  AND f.sha256 IS NOT NULL AND (f.media = 'video' OR ps_raw(f.path))
+  GROUP BY f.sha256 HAVING COUNT(*) > 1
 """
 
 _UNSETTLED = "NOT IN (SELECT remote_id FROM temp.settled)"
@@ -173,9 +176,10 @@ def _load(conn: sqlite3.Connection, remote: str) -> Focus:
     if out.items_total > settled:
         out.items = _items(conn, f"remote = :remote AND id {_UNSETTLED}", args)
     _add_related(conn, remote, out)
-    out.videos_sent = bool(_count(conn, "SELECT EXISTS (SELECT 1 FROM pairs p JOIN files f ON "
-                                  "f.sha256 = p.signature AND f.media = 'video' AND f.status = "
-                                  "'present' WHERE p.remote = :remote)", args))
+    out.videos_sent = bool(_count(conn, "SELECT EXISTS (SELECT 1 FROM files f WHERE f.signature "
+                                  "IS NULL AND f.media = 'video' AND f.status = 'present' AND "
+                                  "EXISTS (SELECT 1 FROM pairs p WHERE p.remote = :remote AND "
+                                  "p.signature = f.sha256))", args))
     out.paths = {f.path: f for f in out.local}
     return out
 
