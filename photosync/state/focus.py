@@ -65,7 +65,8 @@ UNION SELECT signature FROM files WHERE signature IS NOT NULL AND status = 'pres
   GROUP BY signature HAVING COUNT(*) > 1
 UNION SELECT f.sha256 FROM files f WHERE f.signature IS NULL AND f.status = 'present'
   AND f.sha256 IS NOT NULL AND (f.media = 'video' OR ps_raw(f.path))
-  GROUP BY f.sha256 HAVING COUNT(*) > 1
+  GROUP BY f.sha256 HAVING COUNT(*) > 1 OR EXISTS (SELECT 1 FROM files g WHERE g.signature =
+  f.sha256 AND g.status = 'present')
 """
 
 _UNSETTLED = "NOT IN (SELECT remote_id FROM temp.settled)"
