@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -309,25 +310,43 @@ def open_db(state_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_memory_copy(state_dir: Path) -> sqlite3.Connection:
-    """A private in-memory copy of the state database (for a dry run), migrated as needed.
+class ScratchCopy(sqlite3.Connection):
+    """A dry run's private copy of the state database, on disk beside it in ``state_dir`` (in
+    memory, a million photos' database would cost its whole size in RAM); the copy is removed
+    when the connection is closed, or collected."""
+
+    folder: Path
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
+    """A private copy of the state database (for a dry run), migrated as needed.
 
     The real file is never opened: closing the last connection to a WAL database checkpoints it
     (after a killed run the WAL holds commits), and an old schema would be migrated, both of which
     rewrite ``photosync.db``. Its files are copied (read only) instead.
     """
-    with tempfile.TemporaryDirectory(prefix="photosync-dry-run-") as tmp:
+    state_dir = Path(state_dir)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=state_dir))
+    try:
         source = db_path(state_dir)
         for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
             part = source.with_name(source.name + suffix)
             if part.exists():
-                shutil.copyfile(part, Path(tmp) / part.name)
-        real = open_db(Path(tmp))
-        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        try:
-            real.backup(copy)
-        finally:
-            real.close()
+                shutil.copyfile(part, folder / part.name)
+        open_db(folder).close()  # created or migrated like the real one
+        copy = sqlite3.connect(db_path(folder), isolation_level=None, check_same_thread=False,
+                               factory=ScratchCopy)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    assert isinstance(copy, ScratchCopy)
+    copy.folder = folder
+    weakref.finalize(copy, shutil.rmtree, folder, True)
     copy.row_factory = sqlite3.Row
     return copy
 

@@ -1,6 +1,6 @@
 """One sync run: lock, scan, then for each remote observe -> plan -> execute -> record.
 
-``--dry-run`` is the same run on an in-memory copy of the database with no executor: it lists the
+``--dry-run`` is the same run on a private copy of the database with no executor: it lists the
 remotes (read-only calls) and plans, and nothing anywhere changes, not even the state database.
 One remote failing (authorization, outage) never stops the others.
 """
@@ -34,7 +34,7 @@ from photosync.remotes.base import Remote
 from photosync.remotes.files import remove_partials
 from photosync.remotes.retry import OnRetry, RetryingRemote
 from photosync.state.accounts import load_account, save_account
-from photosync.state.db import open_db, open_memory_copy, rolling_backup
+from photosync.state.db import open_db, open_scratch_copy, rolling_backup
 from photosync.state.focus import focus, local_albums, stem_twins
 from photosync.state.listings import album_rows, usage_counts
 from photosync.state.lock import StateLock
@@ -221,8 +221,8 @@ def _merge(first: RemoteReport, second: RemoteReport) -> None:
 
 
 def _connection(state_dir: Path, dry_run: bool) -> sqlite3.Connection:
-    """The state database, or for a dry run a private in-memory copy of it."""
-    return open_memory_copy(state_dir) if dry_run else open_db(state_dir)
+    """The state database, or for a dry run a private copy of it (removed when closed)."""
+    return open_scratch_copy(state_dir) if dry_run else open_db(state_dir)
 
 
 def _section(config: Config, name: str) -> RemoteSection | None:
