@@ -13,8 +13,10 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mod
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NamedTuple
 
 from photosync.errors import UsageError
@@ -70,11 +72,37 @@ class _Dir:
     parts: tuple[str, ...]
 
 
-class Walker:
-    """``Walker(root, rules, follow_outside).batches()`` yields, per folder, its files and problems.
+_path = attrgetter("path")
 
-    One list per folder rather than one generator step per file: this loop runs for every file of
-    the library on every scan, so its common case (a regular file) is kept inline and short.
+
+def in_path_order(items: list[FileEntry | Problem], subdirs: list[_Dir]
+                  ) -> list[_Dir | list[FileEntry | Problem]]:
+    """A folder's files, and its subfolders in the places where the paths below them sort: the
+    order of full paths, the index's, so a scan can merge the walk with the index as both stream.
+    A subfolder "a" sorts as "a/": after a file "a b.jpg" or "a.jpg", before "a0.jpg"."""
+    items.sort(key=_path)
+    if not subdirs:
+        return [items]
+    subdirs.sort(key=lambda d: d.rel + "/")
+    ordered: list[_Dir | list[FileEntry | Problem]] = []
+    start = 0
+    for sub in subdirs:
+        end = bisect_left(items, sub.rel + "/", start, key=_path)
+        if end > start:
+            ordered.append(items[start:end])
+        ordered.append(sub)
+        start = end
+    if start < len(items):
+        ordered.append(items[start:])
+    return ordered
+
+
+class Walker:
+    """``Walker(root, rules, follow_outside).batches()`` yields the files and problems of the
+    library in lists, in path order (see :func:`in_path_order`).
+
+    Lists rather than one generator step per file: this loop runs for every file of the library
+    on every scan, so its common case (a regular file) is kept inline and short.
     """
 
     def __init__(self, root: str, rules: Rules, follow_outside: bool = False):
@@ -90,12 +118,14 @@ class Walker:
 
     def batches(self) -> Iterator[list[FileEntry | Problem]]:
         self._check_root()
-        stack = [_Dir(self.root, "", ())]
+        stack: list[_Dir | list[FileEntry | Problem]] = [_Dir(self.root, "", ())]
         while stack:
-            folder = stack.pop()
+            top = stack.pop()
+            if isinstance(top, list):
+                yield top
+                continue
             subdirs: list[_Dir] = []
-            yield self._folder(folder, subdirs)
-            stack.extend(reversed(subdirs))
+            stack.extend(reversed(in_path_order(self._folder(top, subdirs), subdirs)))
 
     def _check_root(self) -> None:
         try:
@@ -119,7 +149,7 @@ class Walker:
             return [Problem(printable(folder.rel), f"folder not scanned: {os_reason(exc)}", True)]
         try:
             with os.scandir(fd) as listing:
-                entries = list(listing)  # directory order: sorting 100,000 names costs more
+                entries = list(listing)  # directory order: only the files found are sorted
             return self._entries(folder, entries, subdirs)
         except OSError as exc:
             return [Problem(printable(folder.rel), f"folder not scanned: {os_reason(exc)}", True)]

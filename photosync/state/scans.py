@@ -23,9 +23,10 @@ DATA_COLUMNS = ("size", "mtime_ns", "dev", "inode", "md5", "sha256", "signature"
                 "date_offset", "width", "height", "media", "duration")
 HASH_COLUMNS = DATA_COLUMNS[4:]
 
-# A present row as a plain tuple (path, id, size, mtime_ns, inode, dev): a 100,000-file rescan
-# compares these and nothing else, and tuples load several times faster than rows.
-LiveRow = tuple[str, int, int | None, int | None, int | None, int | None]
+# A row the path of a file may have, as a plain tuple (path, id, size, mtime_ns, inode, dev,
+# failed, error[, album]): a rescan compares these and nothing else, and tuples load several times
+# faster than rows. ``failed`` is 1 for a failed row, 0 for a present one.
+IndexedRow = tuple[str, int, int | None, int | None, int | None, int | None, int, str | None]
 
 
 class Known(NamedTuple):
@@ -80,21 +81,16 @@ class ScanStore:
         self.last = time.monotonic()
 
     # -- reads -------------------------------------------------------------------------------
-    def live(self) -> dict[str, LiveRow]:
-        """Present rows by path."""
+    def indexed(self, albums: bool) -> sqlite3.Cursor:
+        """Present and failed rows (:data:`IndexedRow`) in path order (SQLite's: UTF-8 bytes,
+        the order of Python's ``str``), streamed: the scanner merges them with its walk, so a
+        rescan of 1,000,000 files holds none of them in memory. ``albums``: each row ends with its
+        album too. The scanner's writes while this is read are to rows it has passed."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        return {row[0]: row for row in cursor.execute(
-            "SELECT path, id, size, mtime_ns, inode, dev FROM files WHERE +status = 'present'")}
-
-    def failed(self) -> dict[str, Known]:
-        """Failed rows by path."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
-        rows = cursor.execute("SELECT path, id, size, mtime_ns, inode, dev, error FROM files "
-                              "WHERE status = 'failed'")
-        return {path: Known(file_id, size, mtime_ns, inode, dev, "failed", error)
-                for path, file_id, size, mtime_ns, inode, dev, error in rows}
+        album = ", album" if albums else ""
+        return cursor.execute(f"SELECT path, id, size, mtime_ns, inode, dev, status = 'failed', "
+                              f"error{album} FROM files WHERE status != 'gone' ORDER BY path")
 
     def any_hashed(self) -> bool:
         return self.conn.execute(
@@ -105,12 +101,6 @@ class ScanStore:
         row = self.conn.execute("SELECT album_rules FROM scans WHERE finished IS NOT NULL "
                                 "ORDER BY id DESC LIMIT 1").fetchone()
         return None if row is None else row[0]
-
-    def albums(self) -> dict[str, str | None]:
-        """path -> album of every present file."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
-        return dict(cursor.execute("SELECT path, album FROM files WHERE status = 'present'"))
 
     def copies(self, inode: int | None, size: int | None, mtime_ns: int | None) -> list[Copy]:
         """Known rows with hashes and the same inode, size and mtime, by id."""
