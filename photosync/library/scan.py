@@ -165,37 +165,42 @@ class _Scanner:
         self.problems = []
 
     def _merge(self, walker: Walker, rows: sqlite3.Cursor) -> None:
-        # The loop every file of the library goes through: kept inline.
+        # The loop every file of the library goes through: kept inline, on local names.
         unseen, recheck_albums = self.unseen, self.recheck_albums
-        row = next(rows, None)
+        fetch = rows.fetchone
+        row = fetch()
         for batch in walker.batches():
             self.found += len(batch)  # these files are found before any of them is read
+            unchanged = 0
             for item in batch:
                 if isinstance(item, Problem):
                     self._problem(item)
                     continue
-                path = item.path
+                path, _, size, mtime_ns, dev, inode, album, _ = item
                 while row is not None and row[0] < path:
                     unseen[row[0]] = row[1]
-                    row = next(rows, None)
+                    row = fetch()
                 if row is None or row[0] != path:
                     self._not_known(item)
                     continue
-                if row[6]:
+                _, file_id, was_size, was_mtime_ns, was_inode, was_dev, failed, _, was_album = row
+                if failed:
                     self._failed_before(item, row)
-                elif row[2] == item.size and row[3] == item.mtime_ns and row[4] == item.inode:
-                    self.result.unchanged += 1
-                    if row[5] != item.dev or (recheck_albums and row[8] != item.album):
-                        self._touch(item, row[1])
+                elif was_size == size and was_mtime_ns == mtime_ns and was_inode == inode:
+                    unchanged += 1
+                    if was_dev != dev or (recheck_albums and was_album != album):
+                        self._touch(item, file_id)
                 else:
-                    if row[4] != item.inode:
-                        self.replaced.add(row[1])
-                    self._read(item, Known(row[1], row[2], row[3], row[4], row[5], "present", None))
-                row = next(rows, None)
+                    if was_inode != inode:
+                        self.replaced.add(file_id)
+                    self._read(item, Known(file_id, was_size, was_mtime_ns, was_inode, was_dev,
+                                           "present", None))
+                row = fetch()
+            self.result.unchanged += unchanged
             self._report(walking=True)
         while row is not None:
             unseen[row[0]] = row[1]
-            row = next(rows, None)
+            row = fetch()
 
     def _not_known(self, item: FileEntry) -> None:
         """A path without a row: new, or a known file moved or linked here."""

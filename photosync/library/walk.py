@@ -25,6 +25,7 @@ from photosync.library.rules import (
     Rules,
     album_for,
     classify,
+    classify_fast,
     is_excluded_dir,
     is_wanted_file,
     media_for,
@@ -167,7 +168,7 @@ class Walker:
             name = entry.name
             try:
                 if entry.is_file(follow_symlinks=False):
-                    media = classify(rules, name)
+                    media = classify_fast(rules, name)
                     if media is None:
                         continue
                     if not name.isascii() and not valid_utf8(name):

@@ -24,9 +24,11 @@ DATA_COLUMNS = ("size", "mtime_ns", "dev", "inode", "md5", "sha256", "signature"
 HASH_COLUMNS = DATA_COLUMNS[4:]
 
 # A row the path of a file may have, as a plain tuple (path, id, size, mtime_ns, inode, dev,
-# failed, error[, album]): a rescan compares these and nothing else, and tuples load several times
-# faster than rows. ``failed`` is 1 for a failed row, 0 for a present one.
-IndexedRow = tuple[str, int, int | None, int | None, int | None, int | None, int, str | None]
+# failed, error, album): a rescan compares these and nothing else, and tuples load several times
+# faster than rows. ``failed`` is 1 for a failed row, 0 for a present one; ``album`` is None
+# unless asked for.
+IndexedRow = tuple[str, int, int | None, int | None, int | None, int | None, int, str | None,
+                   str | None]
 
 
 class Known(NamedTuple):
@@ -85,12 +87,12 @@ class ScanStore:
         """Present and failed rows (:data:`IndexedRow`) in path order (SQLite's: UTF-8 bytes,
         the order of Python's ``str``), streamed: the scanner merges them with its walk, so a
         rescan of 1,000,000 files holds none of them in memory. ``albums``: each row ends with its
-        album too. The scanner's writes while this is read are to rows it has passed."""
+        album (else None). The scanner's writes while this is read are to rows it has passed."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        album = ", album" if albums else ""
+        album = "album" if albums else "NULL"
         return cursor.execute(f"SELECT path, id, size, mtime_ns, inode, dev, status = 'failed', "
-                              f"error{album} FROM files WHERE status != 'gone' ORDER BY path")
+                              f"error, {album} FROM files WHERE status != 'gone' ORDER BY path")
 
     def any_hashed(self) -> bool:
         return self.conn.execute(
