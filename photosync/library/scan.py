@@ -19,8 +19,9 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from photosync.config import LibraryConfig
 from photosync.library.outcome import Decoded, is_permanent
@@ -153,21 +154,17 @@ class _Scanner:
         past without finding it is unseen."""
         walker = Walker(str(self.library.root), self.rules,
                         self.library.follow_symlinks_outside_root)
-        rows = self.store.indexed(self.recheck_albums)
-        try:
-            self._merge(walker, rows)
-        finally:
-            rows.close()
+        self._merge(walker, self.store.indexed(self.recheck_albums))
         for problem in self.problems:
             file_id = self.unseen.pop(problem.path, None)
             if file_id is not None:
                 self.store.mark_failed(file_id, problem.reason)
         self.problems = []
 
-    def _merge(self, walker: Walker, rows: sqlite3.Cursor) -> None:
+    def _merge(self, walker: Walker, rows: Iterator[IndexedRow]) -> None:
         # The loop every file of the library goes through: kept inline, on local names.
         unseen, recheck_albums = self.unseen, self.recheck_albums
-        fetch = rows.fetchone
+        fetch = partial(next, rows, None)
         row = fetch()
         for batch in walker.batches():
             self.found += len(batch)  # these files are found before any of them is read

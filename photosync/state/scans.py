@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from photosync.state.db import transaction
 
 BATCH = 500
 SECONDS = 1.0
+CHUNK = 1000  # rows read at a time by ScanStore.indexed
 
 # What a read (hash and decode) finds, in the order of ``files``' columns.
 DATA_COLUMNS = ("size", "mtime_ns", "dev", "inode", "md5", "sha256", "signature",
@@ -83,16 +84,28 @@ class ScanStore:
         self.last = time.monotonic()
 
     # -- reads -------------------------------------------------------------------------------
-    def indexed(self, albums: bool) -> sqlite3.Cursor:
+    def indexed(self, albums: bool) -> Iterator[IndexedRow]:
         """Present and failed rows (:data:`IndexedRow`) in path order (SQLite's: UTF-8 bytes,
         the order of Python's ``str``), streamed: the scanner merges them with its walk, so a
         rescan of 1,000,000 files holds none of them in memory. ``albums``: each row ends with its
-        album (else None). The scanner's writes while this is read are to rows it has passed."""
+        album (else None).
+
+        Read :data:`CHUNK` rows at a time, each read a finished statement: no read transaction
+        stays open while the scanner writes (an open one would keep SQLite from recycling the
+        WAL, which would grow by everything a first scan writes). Rows the scanner writes are
+        never among those still to come: it writes only paths the walk has passed."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        album = "album" if albums else "NULL"
-        return cursor.execute(f"SELECT path, id, size, mtime_ns, inode, dev, status = 'failed', "
-                              f"error, {album} FROM files WHERE status != 'gone' ORDER BY path")
+        sql = (f"SELECT path, id, size, mtime_ns, inode, dev, status = 'failed', error, "
+               f"{'album' if albums else 'NULL'} FROM files WHERE status != 'gone' AND path > ? "
+               f"ORDER BY path LIMIT {CHUNK}")
+        after = ""
+        while True:
+            rows = cursor.execute(sql, (after,)).fetchall()
+            yield from rows
+            if len(rows) < CHUNK:
+                return
+            after = rows[-1][0]
 
     def any_hashed(self) -> bool:
         return self.conn.execute(
