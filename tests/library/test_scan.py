@@ -9,6 +9,7 @@ from pathlib import Path
 from photosync.config import LibraryConfig
 from photosync.library.rules import compile_rules
 from photosync.library.walk import Walker
+from photosync.state import scans
 from photosync.state.index import duplicate_groups, failed_files, gone_files, present_files
 
 
@@ -56,7 +57,9 @@ def test_the_walk_is_in_the_index_path_order(root, put):
     assert walked == sorted(TRICKY_NAMES)  # str order is SQLite's (UTF-8 bytes)
 
 
-def test_rescan_finds_every_file_whatever_sorts_next_to_it(root, conn, run_scan, put, rows):
+def test_rescan_finds_every_file_whatever_sorts_next_to_it(root, conn, run_scan, put, rows,
+                                                          monkeypatch):
+    monkeypatch.setattr(scans, "CHUNK", 3)  # the index is read in several chunks
     for name in TRICKY_NAMES:
         put(name)
     assert run_scan().new == len(TRICKY_NAMES)
