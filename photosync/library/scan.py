@@ -99,6 +99,7 @@ class _Scanner:
         # below a folder that could not be read, or a path that is now a problem.
         self.unseen: dict[str, int] = {}
         self.problems: list[Problem] = []  # file problems: their rows (if any) become failed
+        self.bad: dict[str, Known] = {}  # failed rows not yet seen
         self.recheck_albums = False  # the album rules changed: every album is compared
         # Rows whose path now holds another inode: an in-place save (changed), unless the old inode
         # turns up at another path (a move; the new file at the old path is then new).
@@ -146,6 +147,7 @@ class _Scanner:
                            r.root_album])
 
     def _load_known(self) -> None:
+        self.bad = self.store.failed()
         self.any_hashed = self.store.any_hashed()
         self.recheck_albums = self.store.last_album_rules() != self._album_rules()
 
@@ -163,7 +165,7 @@ class _Scanner:
 
     def _merge(self, walker: Walker, rows: Iterator[IndexedRow]) -> None:
         # The loop every file of the library goes through: kept inline, on local names.
-        unseen, recheck_albums = self.unseen, self.recheck_albums
+        unseen, bad, recheck_albums = self.unseen, self.bad, self.recheck_albums
         fetch = partial(next, rows, None)
         row = fetch()
         for batch in walker.batches():
@@ -180,9 +182,9 @@ class _Scanner:
                 if row is None or row[0] != path:
                     self._not_known(item)
                     continue
-                _, file_id, was_size, was_mtime_ns, was_inode, was_dev, failed, _, was_album = row
-                if failed:
-                    self._failed_before(item, row)
+                _, file_id, was_size, was_mtime_ns, was_inode, was_dev, was_album = row
+                if bad and path in bad:
+                    self._failed_before(item, bad.pop(path))
                 elif was_size == size and was_mtime_ns == mtime_ns and was_inode == inode:
                     unchanged += 1
                     if was_dev != dev or (recheck_albums and was_album != album):
@@ -207,10 +209,9 @@ class _Scanner:
         else:
             self._read(item, None)
 
-    def _failed_before(self, item: FileEntry, row: IndexedRow) -> None:
+    def _failed_before(self, item: FileEntry, known: Known) -> None:
         """A path whose file failed in an earlier scan: read again unless it is the same file and
         its failure is permanent (then reported again, not re-read)."""
-        known = Known(*row[1:6], "failed", row[7])
         if (known.size, known.mtime_ns, known.inode) == (item.size, item.mtime_ns, item.inode) \
                 and is_permanent(known.error):
             self.result.failed.append(Failure(item.path, known.error or ""))
