@@ -168,32 +168,33 @@ class _Scanner:
         unseen, bad, recheck_albums = self.unseen, self.bad, self.recheck_albums
         fetch = partial(next, rows, None)
         row = fetch()
-        for batch in walker.batches():
-            self.found += len(batch)  # these files are found before any of them is read
-            unchanged = 0
-            for item in batch:
-                if isinstance(item, Problem):
-                    self._problem(item)
-                    continue
-                path, _, size, mtime_ns, dev, inode, album, _ = item
+        entry = walker.entry
+        for listing in walker.batches():
+            # These files are found before any of them is read.
+            self.found += len(listing.files) + len(listing.problems)
+            for problem in listing.problems:
+                self._problem(problem)
+            album, unchanged = listing.album, 0
+            for found in listing.files:
+                path, size, mtime_ns, dev, inode, _ = found
                 while row is not None and row[0] < path:
                     unseen[row[0]] = row[1]
                     row = fetch()
                 if row is None or row[0] != path:
-                    self._not_known(item)
+                    self._not_known(entry(found, album))
                     continue
                 _, file_id, was_size, was_mtime_ns, was_inode, was_dev, was_album = row
                 if bad and path in bad:
-                    self._failed_before(item, bad.pop(path))
+                    self._failed_before(entry(found, album), bad.pop(path))
                 elif was_size == size and was_mtime_ns == mtime_ns and was_inode == inode:
                     unchanged += 1
                     if was_dev != dev or (recheck_albums and was_album != album):
-                        self._touch(item, file_id)
+                        self._touch(file_id, album, dev)
                 else:
                     if was_inode != inode:
                         self.replaced.add(file_id)
-                    self._read(item, Known(file_id, was_size, was_mtime_ns, was_inode, was_dev,
-                                           "present", None))
+                    self._read(entry(found, album), Known(file_id, was_size, was_mtime_ns,
+                                                          was_inode, was_dev, "present", None))
                 row = fetch()
             self.result.unchanged += unchanged
             self._report(walking=True)
@@ -225,9 +226,9 @@ class _Scanner:
             self.blocked.append(problem.path)
         self.problems.append(problem)
 
-    def _touch(self, item: FileEntry, file_id: int) -> None:
+    def _touch(self, file_id: int, album: str | None, dev: int) -> None:
         """An unchanged file whose album (rules changed) or device number (remount) did."""
-        self.store.touch(file_id, item.album, item.dev)
+        self.store.touch(file_id, album, dev)
 
     def _same_file(self, item: FileEntry) -> list[Copy]:
         """Known rows with hashes for the same file: same inode, size and mtime (a move/link)."""
