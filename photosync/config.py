@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import platformdirs
 import yaml
 
 from photosync.config_yaml import Builder, duplicate_keys, line_map
@@ -233,7 +232,7 @@ class DaemonConfig:
 @dataclass
 class Config:
     library: LibraryConfig = field(default_factory=LibraryConfig, metadata=_meta(required=True))
-    state_dir: Path = field(default_factory=lambda: platformdirs.user_state_path(APP))
+    state_dir: Path = field(default_factory=lambda: _platformdirs().user_state_path(APP))
     flickr: FlickrConfig = field(default_factory=FlickrConfig)
     drive: DriveConfig = field(default_factory=DriveConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
@@ -247,12 +246,19 @@ class Config:
                             *self.notify.urls) if v]
 
 
+def _platformdirs() -> Any:
+    """Imported when a default path is needed: not at every start-up (4 ms of a warm scan)."""
+    import platformdirs
+
+    return platformdirs
+
+
 def default_path() -> Path:
     """``--config`` beats ``PHOTOSYNC_CONFIG`` beats ``$XDG_CONFIG_HOME/photosync/config.yaml``."""
     env = os.environ.get("PHOTOSYNC_CONFIG")
     if env:
         return Path(env)
-    return platformdirs.user_config_path(APP) / "config.yaml"
+    return _platformdirs().user_config_path(APP) / "config.yaml"
 
 
 def load(path: Path | None = None) -> Config:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from photosync.library.scan import ScanProgress
-from photosync.sync.done import Outcome as SyncOutcome
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -119,4 +118,6 @@ def action_progress(label: str, total: int, stream: TextIO | None = None, interv
 
 def postponed(outcome: object) -> bool:
     """A sync transfer postponed by sync.max_transfer (the mirror's outcomes never are)."""
-    return isinstance(outcome, SyncOutcome) and outcome.action.kind == "skip"
+    from photosync.sync.done import Outcome  # here: `photosync scan` would import sync for it
+
+    return isinstance(outcome, Outcome) and outcome.action.kind == "skip"

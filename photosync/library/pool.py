@@ -4,19 +4,23 @@ Processes, not threads: Wand holds the GIL while ImageMagick decodes. Workers st
 first file needs reading (a rescan where nothing changed starts none). A worker that dies (an
 ImageMagick crash on a hostile file) takes its in-flight files with it: each of those is retried
 once, alone in a fresh pool, and recorded as failed if it kills that one too.
+
+multiprocessing and concurrent.futures are imported when the first file is read: a rescan that
+reads nothing does without them (10 ms of every ``photosync scan``).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from photosync.library.decode import decode_file, init_worker
 from photosync.library.outcome import Decoded
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Finished = tuple[Any, Decoded]  # (the caller's tag, the result)
 
@@ -32,6 +36,8 @@ def default_workers() -> int:
 def _context() -> multiprocessing.context.BaseContext:
     """forkserver: workers never inherit a parent's running ImageMagick/OpenMP threads (a fork
     of such a parent can deadlock); the server preloads ImageMagick so each worker starts warm."""
+    import multiprocessing
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["photosync.library.magick"])
     return context
@@ -78,12 +84,16 @@ class DecodePool:
         self.close()
 
     def _pool(self) -> ProcessPoolExecutor:
+        from concurrent.futures import ProcessPoolExecutor
+
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(),
                                                  initializer=init_worker)
         return self._executor
 
     def _start(self, tag: Any, path: str, media: str) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             future = self._pool().submit(self.function, path, media)
         except BrokenProcessPool:
@@ -95,6 +105,9 @@ class DecodePool:
     def _collect(self, block: bool) -> list[Finished]:
         if not self._inflight:
             return []
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
         if block:
             done, _ = wait(list(self._inflight), return_when=FIRST_COMPLETED)
         else:
@@ -125,6 +138,9 @@ class DecodePool:
         self._executor = None
 
     def _run_alone(self, path: str, media: str) -> Decoded:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         with ProcessPoolExecutor(1, mp_context=_context(), initializer=init_worker) as alone:
             try:
                 return alone.submit(self.function, path, media).result()

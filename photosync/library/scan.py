@@ -7,6 +7,9 @@ inode, size, mtime_ns) matches a known file is a move or a hard link: its hashes
 copied, not recomputed. Files no longer found are marked gone, never deleted, except below a folder
 that could not be read. Every problem is recorded with its reason and the scan goes on.
 
+The walk and the index are both in path order, and merged as they stream: memory does not grow
+with the library, and an unchanged file costs one comparison and no write.
+
 One writer (this process) writes in batched transactions; decoding runs in worker processes.
 """
 
@@ -16,15 +19,16 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from photosync.config import LibraryConfig
 from photosync.library.outcome import Decoded, is_permanent
 from photosync.library.pool import DecodePool
 from photosync.library.rules import compile_rules
 from photosync.library.walk import FileEntry, Problem, Walker
-from photosync.state.scans import DATA_COLUMNS, Copy, Counts, Known, LiveRow, ScanStore
+from photosync.state.scans import DATA_COLUMNS, Copy, Counts, IndexedRow, Known, ScanStore
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,12 @@ class _Scanner:
         self.progress = progress
         self.result = ScanResult()
         self.store = ScanStore(conn, time.time())
-        self.live: dict[str, LiveRow] = {}  # present rows not yet seen in this walk
+        # Rows the walk has passed without finding their file: path -> id. Gone, moved away,
+        # below a folder that could not be read, or a path that is now a problem.
+        self.unseen: dict[str, int] = {}
+        self.problems: list[Problem] = []  # file problems: their rows (if any) become failed
         self.bad: dict[str, Known] = {}  # failed rows not yet seen
-        self.albums: dict[str, str | None] | None = None  # loaded only when the album rules changed
+        self.recheck_albums = False  # the album rules changed: every album is compared
         # Rows whose path now holds another inode: an in-place save (changed), unless the old inode
         # turns up at another path (a move; the new file at the old path is then new).
         self.replaced: set[int] = set()
@@ -140,62 +147,88 @@ class _Scanner:
                            r.root_album])
 
     def _load_known(self) -> None:
-        self.live = self.store.live()
         self.bad = self.store.failed()
-        self.any_hashed = bool(self.live) or self.store.any_hashed()
-        if self.store.last_album_rules() != self._album_rules():
-            self.albums = self.store.albums()
+        self.any_hashed = self.store.any_hashed()
+        self.recheck_albums = self.store.last_album_rules() != self._album_rules()
 
     def _walk(self) -> None:
+        """Merge the walk with the index, both in path order: a row whose path the walk has gone
+        past without finding it is unseen."""
         walker = Walker(str(self.library.root), self.rules,
                         self.library.follow_symlinks_outside_root)
-        live_pop, albums = self.live.pop, self.albums
-        for batch in walker.batches():
-            self.found += len(batch)  # the folder is listed: its files are found before any is read
-            for item in batch:
-                if isinstance(item, Problem):
-                    self._problem(item)
-                    continue
-                row = live_pop(item.path, None)
-                if row is None:
-                    self._not_present(item)
-                elif row[2] == item.size and row[3] == item.mtime_ns and row[4] == item.inode:
-                    self.result.unchanged += 1
-                    if row[5] != item.dev or (albums is not None
-                                              and albums.get(item.path) != item.album):
-                        self._touch(item, row[1])
-                else:
-                    if row[4] != item.inode:
-                        self.replaced.add(row[1])
-                    self._read(item, Known(*row[1:], "present", None))
-            self._report(walking=True)
+        self._merge(walker, self.store.indexed(self.recheck_albums))
+        for problem in self.problems:
+            file_id = self.unseen.pop(problem.path, None)
+            if file_id is not None:
+                self.store.mark_failed(file_id, problem.reason)
+        self.problems = []
 
-    def _not_present(self, item: FileEntry) -> None:
-        """A path without a present row: failed before, or new (maybe a known file moved here)."""
-        known = self.bad.pop(item.path, None)
-        if known is None:
-            candidates = self._same_file(item) if self.any_hashed else []
-            if candidates:
-                self.adopt.append((item, candidates))
-            else:
-                self._read(item, None)
-        elif (known.size, known.mtime_ns, known.inode) == (item.size, item.mtime_ns, item.inode) \
-                and is_permanent(known.error):  # still the same bad file: report, don't re-read
+    def _merge(self, walker: Walker, rows: Iterator[IndexedRow]) -> None:
+        # The loop every file of the library goes through: kept inline, on local names.
+        unseen, bad, recheck_albums = self.unseen, self.bad, self.recheck_albums
+        fetch = partial(next, rows, None)
+        row = fetch()
+        entry = walker.entry
+        for listing in walker.batches():
+            # These files are found before any of them is read.
+            self.found += len(listing.files) + len(listing.problems)
+            for problem in listing.problems:
+                self._problem(problem)
+            album, unchanged = listing.album, 0
+            for found in listing.files:
+                path, size, mtime_ns, dev, inode, _ = found
+                while row is not None and row[0] < path:
+                    unseen[row[0]] = row[1]
+                    row = fetch()
+                if row is None or row[0] != path:
+                    self._not_known(entry(found, album))
+                    continue
+                _, file_id, was_size, was_mtime_ns, was_inode, was_dev, was_album = row
+                if bad and path in bad:
+                    self._failed_before(entry(found, album), bad.pop(path))
+                elif was_size == size and was_mtime_ns == mtime_ns and was_inode == inode:
+                    unchanged += 1
+                    if was_dev != dev or (recheck_albums and was_album != album):
+                        self._touch(file_id, album, dev)
+                else:
+                    if was_inode != inode:
+                        self.replaced.add(file_id)
+                    self._read(entry(found, album), Known(file_id, was_size, was_mtime_ns,
+                                                          was_inode, was_dev, "present", None))
+                row = fetch()
+            self.result.unchanged += unchanged
+            self._report(walking=True)
+        while row is not None:
+            unseen[row[0]] = row[1]
+            row = fetch()
+
+    def _not_known(self, item: FileEntry) -> None:
+        """A path without a row: new, or a known file moved or linked here."""
+        candidates = self._same_file(item) if self.any_hashed else []
+        if candidates:
+            self.adopt.append((item, candidates))
+        else:
+            self._read(item, None)
+
+    def _failed_before(self, item: FileEntry, known: Known) -> None:
+        """A path whose file failed in an earlier scan: read again unless it is the same file and
+        its failure is permanent (then reported again, not re-read)."""
+        if (known.size, known.mtime_ns, known.inode) == (item.size, item.mtime_ns, item.inode) \
+                and is_permanent(known.error):
             self.result.failed.append(Failure(item.path, known.error or ""))
         else:
             self._read(item, known)
 
     def _problem(self, problem: Problem) -> None:
+        """Reported now; a row at its path is marked failed once the walk is over."""
         self.result.failed.append(Failure(problem.path, problem.reason))
         if problem.folder:
             self.blocked.append(problem.path)
-        row = self.live.pop(problem.path, None) or self.bad.pop(problem.path, None)
-        if row is not None:
-            self.store.mark_failed(row.id if isinstance(row, Known) else row[1], problem.reason)
+        self.problems.append(problem)
 
-    def _touch(self, item: FileEntry, file_id: int) -> None:
+    def _touch(self, file_id: int, album: str | None, dev: int) -> None:
         """An unchanged file whose album (rules changed) or device number (remount) did."""
-        self.store.touch(file_id, item.album, item.dev)
+        self.store.touch(file_id, album, dev)
 
     def _same_file(self, item: FileEntry) -> list[Copy]:
         """Known rows with hashes for the same file: same inode, size and mtime (a move/link)."""
@@ -254,7 +287,7 @@ class _Scanner:
             used.add(source.id)
             if source.id in self.replaced:
                 self.moved_away.add(source.id)
-            self.live.pop(source.path, None)
+            self.unseen.pop(source.path, None)
             if source.status == "gone" and source.path == item.path:
                 self.result.new += 1  # it came back where it was
             else:
@@ -265,7 +298,7 @@ class _Scanner:
     def _adoption_source(self, fresh: list[Copy]) -> Copy | None:
         """The row a new path takes over: a present file moved or replaced, else a gone one."""
         return next((c for c in fresh if c.status == "present" and (
-            c.path in self.live or c.id in self.replaced)), None) or next(
+            c.path in self.unseen or c.id in self.replaced)), None) or next(
             (c for c in fresh if c.status == "gone"), None)
 
     def _recompute_stale_signatures(self) -> None:
@@ -277,7 +310,7 @@ class _Scanner:
             return
         root = str(self.library.root)
         for row in self.store.stale_signatures(*self.decoder):
-            if row.path in self.live:
+            if row.path in self.unseen:
                 continue  # not seen by this walk: it is gone
             item = FileEntry(row.path, os.path.join(root, row.path), row.size, row.mtime_ns,
                              row.dev, row.inode, row.album, "photo")
@@ -287,14 +320,12 @@ class _Scanner:
             self._record(tag, decoded)
 
     def _mark_gone(self) -> None:
-        unseen = [(path, row[1]) for path, row in self.live.items()]
-        unseen += [(path, known.id) for path, known in self.bad.items()]
-        for path, file_id in unseen:
+        for path, file_id in self.unseen.items():
             if any(path == b or path.startswith(b + "/") for b in self.blocked):
                 continue  # below an unreadable folder: unknown, not gone
             self.result.gone += 1
             self.store.mark_gone(file_id)
-        self.live, self.bad = {}, {}
+        self.unseen = {}
 
     def _finish_scan(self, scan_id: int) -> None:
         r = self.result

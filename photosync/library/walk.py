@@ -13,8 +13,10 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mod
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from photosync.errors import UsageError
@@ -23,6 +25,7 @@ from photosync.library.rules import (
     Rules,
     album_for,
     classify,
+    classify_fast,
     is_excluded_dir,
     is_wanted_file,
     media_for,
@@ -30,8 +33,8 @@ from photosync.library.rules import (
 
 
 class FileEntry(NamedTuple):
-    """One wanted file as the walk found it (a tuple: 100,000 of them are made per scan, and a
-    frozen dataclass costs three times as much to build)."""
+    """One wanted file as a scan reads or records it (:meth:`Walker.entry` makes it from the
+    walk's :data:`Found`)."""
 
     path: str  # relative to the root, "/"-separated
     abs_path: str
@@ -41,6 +44,12 @@ class FileEntry(NamedTuple):
     inode: int
     album: str | None
     media: str
+
+
+# A wanted file as the walk lists it: (path, size, mtime_ns, dev, inode, media). A plain tuple,
+# built per file of the library on every scan; Walker.entry() makes the FileEntry of the few a
+# scan reads.
+Found = tuple[str, int, int, int, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +79,45 @@ class _Dir:
     parts: tuple[str, ...]
 
 
-class Walker:
-    """``Walker(root, rules, follow_outside).batches()`` yields, per folder, its files and problems.
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Files of one folder, in path order, with the problems met there (in no order)."""
 
-    One list per folder rather than one generator step per file: this loop runs for every file of
-    the library on every scan, so its common case (a regular file) is kept inline and short.
+    album: str | None
+    files: list[Found]
+    problems: list[Problem]
+
+
+_path = itemgetter(0)
+
+
+def in_path_order(files: list[Found], subdirs: list[_Dir]) -> list[_Dir | list[Found]]:
+    """A folder's files, and its subfolders in the places where the paths below them sort: the
+    order of full paths, the index's, so a scan can merge the walk with the index as both stream.
+    A subfolder "a" sorts as "a/": after a file "a b.jpg" or "a.jpg", before "a0.jpg"."""
+    files.sort(key=_path)
+    if not subdirs:
+        return [files]
+    subdirs.sort(key=lambda d: d.rel + "/")
+    ordered: list[_Dir | list[Found]] = []
+    start = 0
+    for sub in subdirs:
+        end = bisect_left(files, sub.rel + "/", start, key=_path)
+        if end > start:
+            ordered.append(files[start:end])
+        ordered.append(sub)
+        start = end
+    if start < len(files):
+        ordered.append(files[start:])
+    return ordered
+
+
+class Walker:
+    """``Walker(root, rules, follow_outside).batches()`` yields the files and problems of the
+    library as :class:`Listing` s, files in path order (see :func:`in_path_order`).
+
+    Lists rather than one generator step per file: this loop runs for every file of the library
+    on every scan, so its common case (a regular file) is kept inline and short.
     """
 
     def __init__(self, root: str, rules: Rules, follow_outside: bool = False):
@@ -85,17 +128,33 @@ class Walker:
         self.visited: set[tuple[int, int]] = set()  # folders entered through outside links
 
     def walk(self) -> Iterator[FileEntry | Problem]:
-        for batch in self.batches():
-            yield from batch
+        for listing in self.batches():
+            yield from listing.problems
+            yield from (self.entry(found, listing.album) for found in listing.files)
 
-    def batches(self) -> Iterator[list[FileEntry | Problem]]:
+    def entry(self, found: Found, album: str | None) -> FileEntry:
+        path, size, mtime_ns, dev, inode, media = found
+        return FileEntry(path, os.path.join(self.root, path), size, mtime_ns, dev, inode, album,
+                         media)
+
+    def batches(self) -> Iterator[Listing]:
         self._check_root()
-        stack = [_Dir(self.root, "", ())]
+        stack: list[_Dir | Listing] = [_Dir(self.root, "", ())]
         while stack:
-            folder = stack.pop()
+            top = stack.pop()
+            if isinstance(top, Listing):
+                yield top
+                continue
             subdirs: list[_Dir] = []
-            yield self._folder(folder, subdirs)
-            stack.extend(reversed(subdirs))
+            files: list[Found] = []
+            problems = self._folder(top, files, subdirs)
+            album = album_for(self.rules, top.parts)
+            ordered: list[_Dir | Listing] = [
+                part if isinstance(part, _Dir) else Listing(album, part, [])
+                for part in in_path_order(files, subdirs)]
+            if problems:
+                ordered.insert(0, Listing(album, [], problems))
+            stack.extend(reversed(ordered))
 
     def _check_root(self) -> None:
         try:
@@ -109,7 +168,8 @@ class Walker:
                              f"(is the share mounted?)") from None
         self.visited.add((root_stat.st_dev, root_stat.st_ino))
 
-    def _folder(self, folder: _Dir, subdirs: list[_Dir]) -> list[FileEntry | Problem]:
+    def _folder(self, folder: _Dir, files: list[Found], subdirs: list[_Dir]) -> list[Problem]:
+        """Lists ``folder`` into ``files`` and ``subdirs``; returns its problems."""
         # Listed through a descriptor, kept open while the entries are stat'ed: each stat is then
         # an fstatat() of one name instead of a lookup of the whole path again (a warm rescan of
         # 100,000 files: about 15 % less time in the walk). Entries' .path is then the bare name.
@@ -119,59 +179,61 @@ class Walker:
             return [Problem(printable(folder.rel), f"folder not scanned: {os_reason(exc)}", True)]
         try:
             with os.scandir(fd) as listing:
-                entries = list(listing)  # directory order: sorting 100,000 names costs more
-            return self._entries(folder, entries, subdirs)
+                entries = list(listing)  # directory order: only the files found are sorted
+            return self._entries(folder, entries, files, subdirs)
         except OSError as exc:
             return [Problem(printable(folder.rel), f"folder not scanned: {os_reason(exc)}", True)]
         finally:
             os.close(fd)
 
-    def _entries(self, folder: _Dir, entries: list[os.DirEntry[str]], subdirs: list[_Dir]
-                 ) -> list[FileEntry | Problem]:
-        album = album_for(self.rules, folder.parts)
+    def _entries(self, folder: _Dir, entries: list[os.DirEntry[str]], files: list[Found],
+                 subdirs: list[_Dir]) -> list[Problem]:
         prefix = folder.rel + "/" if folder.rel else ""
         base = os.path.join(folder.abs_path, "")
         rules = self.rules
-        items: list[FileEntry | Problem] = []
+        problems: list[Problem] = []
         for entry in entries:
             name = entry.name
             try:
                 if entry.is_file(follow_symlinks=False):
-                    media = classify(rules, name)
+                    media = classify_fast(rules, name)
                     if media is None:
                         continue
                     if not name.isascii() and not valid_utf8(name):
-                        items.append(Problem(printable(prefix + name),
-                                             "file name is not valid UTF-8: rename it"))
+                        problems.append(Problem(printable(prefix + name),
+                                                "file name is not valid UTF-8: rename it"))
                         continue
                     st = entry.stat(follow_symlinks=False)
-                    items.append(FileEntry(prefix + name, base + name, st.st_size, st.st_mtime_ns,
-                                           st.st_dev, st.st_ino, album, media))
+                    files.append((prefix + name, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino,
+                                  media))
                 else:
-                    self._other(entry, base + name, prefix + name, folder, album, subdirs, items)
+                    for item in self._other(entry, base + name, prefix + name, folder, subdirs):
+                        if isinstance(item, Problem):
+                            problems.append(item)
+                        else:
+                            files.append(item)
             except OSError as exc:
-                items.append(Problem(printable(prefix + name), os_reason(exc)))
-        return items
+                problems.append(Problem(printable(prefix + name), os_reason(exc)))
+        return problems
 
-    def _other(self, entry: os.DirEntry[str], path: str, rel: str, folder: _Dir, album: str | None,
-               subdirs: list[_Dir], items: list[FileEntry | Problem]) -> None:
+    def _other(self, entry: os.DirEntry[str], path: str, rel: str, folder: _Dir,
+               subdirs: list[_Dir]) -> Iterator[Found | Problem]:
         """Folders, symlinks and special files."""
         name = entry.name
         if entry.is_dir(follow_symlinks=False):
             if is_excluded_dir(self.rules, name):
                 return
             if not valid_utf8(name):
-                items.append(Problem(printable(rel), "folder name is not valid UTF-8: rename it",
-                                     True))
+                yield Problem(printable(rel), "folder name is not valid UTF-8: rename it", True)
                 return
             subdirs.append(_Dir(path, rel, folder.parts + (name,)))
         elif entry.is_symlink():
-            items.extend(self._symlink(entry, path, rel, folder, album, subdirs))
+            yield from self._symlink(entry, path, rel, folder, subdirs)
         elif classify(self.rules, name) is not None:
-            items.append(Problem(printable(rel), "not a regular file"))
+            yield Problem(printable(rel), "not a regular file")
 
     def _symlink(self, entry: os.DirEntry[str], path: str, rel: str, folder: _Dir,
-                 album: str | None, subdirs: list[_Dir]) -> Iterator[FileEntry | Problem]:
+                 subdirs: list[_Dir]) -> Iterator[Found | Problem]:
         name = entry.name
         if not valid_utf8(name):
             if is_wanted_file(self.rules, name):
@@ -197,8 +259,7 @@ class Walker:
             yield Problem(printable(rel), "symlink to a file outside library.root, not followed "
                                           "(see library.follow_symlinks_outside_root)")
         else:
-            yield FileEntry(rel, path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino,
-                            album, media_for(name))
+            yield rel, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, media_for(name)
 
     def _symlinked_dir(self, st: os.stat_result, target: str, inside: bool, path: str, rel: str,
                        folder: _Dir, subdirs: list[_Dir]) -> Iterator[Problem]:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from photosync.config import LibraryConfig
-from photosync.library.rules import (album_for, compile_rules, extension, is_excluded_dir,
-                                     is_temporary, is_wanted_file, media_for, normalise_extensions)
+from photosync.library.rules import (album_for, classify, classify_fast, compile_rules, extension,
+                                     is_excluded_dir, is_temporary, is_wanted_file, media_for,
+                                     normalise_extensions)
 
 
 def rules(**overrides):
@@ -75,6 +76,16 @@ def test_excluded_folders_configured(patterns, name, excluded):
 ])
 def test_wanted_files_default(name, wanted):
     assert is_wanted_file(rules(), name) is wanted
+
+
+@pytest.mark.parametrize("extensions", [None, ["jpg", "part", "MOV", "db", "jpg~"]])
+@pytest.mark.parametrize("name", [
+    "a.jpg", "A.JPG", "a.Jpg", "a.mov", "a.MOV", "jpg", "JPG", ".jpg", "~a.jpg", "~$a.jpg",
+    "._a.jpg", "a.jpg~", "a.part", "a.jpg.part", "Thumbs.db", "a.db", "a.", "a.txt", "a.jpg~",
+    "photo~1.jpg", "a.b.jpeg", "a.tmp", "a.NEF"])
+def test_classify_fast_agrees_with_classify(extensions, name):
+    r = rules() if extensions is None else rules(extensions=extensions)
+    assert classify_fast(r, name) == classify(r, name)
 
 
 def test_extensions_are_normalised_and_configurable():

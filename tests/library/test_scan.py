@@ -6,6 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+from photosync.config import LibraryConfig
+from photosync.library.rules import compile_rules
+from photosync.library.walk import Walker
+from photosync.state import scans
 from photosync.state.index import duplicate_groups, failed_files, gone_files, present_files
 
 
@@ -37,6 +41,39 @@ def test_warm_rescan_reads_nothing(root, conn, run_scan, put, rows):
     assert run_scan().decoded == 6
     again = run_scan()
     assert again.decoded == 0 and again.unchanged == 6 and again.new == again.changed == 0
+
+
+# Names that sort differently as names and as paths: a folder "a" sorts as "a/", after the files
+# "a b.jpg" and "a.jpg" and before "a0.jpg"; names not ASCII sort by code point (UTF-8 bytes).
+TRICKY_NAMES = ["a b.jpg", "a.jpg", "a0.jpg", "a/x.jpg", "a/b c/y.jpg", "a/b/z.jpg", "a/b.jpg",
+                "a-b/w.jpg", "a b/v.jpg", "A/u.jpg", "Été/é.jpg", "É.jpg", "e.jpg", "z.jpg",
+                "東京/1.jpg", "東京.jpg", "2024/Trip 1/1.jpg", "2024/Trip/1.jpg", "2024/Trip.jpg"]
+
+
+def test_the_walk_is_in_the_index_path_order(root, put):
+    for name in TRICKY_NAMES:
+        put(name)
+    walked = [e.path for e in Walker(str(root), compile_rules(LibraryConfig(root=root))).walk()]
+    assert walked == sorted(TRICKY_NAMES)  # str order is SQLite's (UTF-8 bytes)
+
+
+def test_rescan_finds_every_file_whatever_sorts_next_to_it(root, conn, run_scan, put, rows,
+                                                          monkeypatch):
+    monkeypatch.setattr(scans, "CHUNK", 3)  # the index is read in several chunks
+    for name in TRICKY_NAMES:
+        put(name)
+    assert run_scan().new == len(TRICKY_NAMES)
+    ids = {path: row["id"] for path, row in rows().items()}
+    again = run_scan()
+    assert (again.unchanged, again.new, again.moved, again.gone, again.decoded) == (
+        len(TRICKY_NAMES), 0, 0, 0, 0)
+    (root / "a" / "b" / "z.jpg").unlink()
+    os.rename(root / "a b" / "v.jpg", root / "a b" / "v2.jpg")
+    put("a/b/new.jpg")
+    third = run_scan()
+    assert (third.new, third.moved, third.gone, third.decoded) == (1, 1, 1, 1)
+    assert rows()["a b/v2.jpg"]["id"] == ids["a b/v.jpg"]  # a moved file keeps its id
+    assert rows("gone")["a/b/z.jpg"]["id"] == ids["a/b/z.jpg"]
 
 
 def test_changed_file_is_read_again_and_keeps_its_id(root, conn, run_scan, put, rows):

@@ -133,6 +133,24 @@ def test_fifo_named_like_a_photo(root, run_scan, put):
     assert reasons(run_scan()) == {"pipe.jpg": "not a regular file"}
 
 
+def test_indexed_file_that_becomes_a_problem_is_failed_not_gone(root, run_scan, put, rows):
+    put("a.jpg")
+    put("b.jpg")
+    put("c.jpg")
+    run_scan()
+    (root / "b.jpg").unlink()
+    os.mkfifo(root / "b.jpg")
+    (root / "c.jpg").unlink()
+    os.symlink(root / "missing.jpg", root / "c.jpg")
+    result = run_scan()
+    assert reasons(result) == {"b.jpg": "not a regular file",
+                               "c.jpg": "broken symlink: vanished during the scan"}
+    assert result.gone == 0
+    assert {p: (r["status"], r["error"]) for p, r in rows().items()} == {
+        "a.jpg": ("present", None), "b.jpg": ("failed", "not a regular file"),
+        "c.jpg": ("failed", "broken symlink: vanished during the scan")}
+
+
 def test_missing_root_stops_before_marking_anything_gone(root, conn, run_scan, put, rows):
     put("a.jpg")
     run_scan()
