@@ -133,10 +133,12 @@ class DriveRemote:
         return Page(items, None, state.cursor)
 
     def changes_page(self, cursor: str) -> Changes:
-        old = self.folders.now()
         answer = self._change_feed(cursor)
         changes = answer.get("changes", [])
-        tree, moved_in, moved_out = folder_changes(old, changes)
+        if not changes:  # a quiet feed needs no folder tree (a listing of every folder we own)
+            token = answer.get("nextPageToken")
+            return Changes([], [], token or answer["newStartPageToken"], more=bool(token))
+        tree, moved_in, moved_out = folder_changes(self.folders.now(), changes)
         self.folders.set(tree)
         removed = [row["id"] for row in self._files_in(moved_out)]
         changed = {i.id: i for i in (item_of(row, tree) for row in self._files_in(moved_in)) if i}

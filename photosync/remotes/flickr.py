@@ -160,7 +160,9 @@ class FlickrRemote:
         return Changes(changed, [], following.encode(), more=not following.done)
 
     def _items(self, records: list[dict[str, Any]]) -> list[RemoteItem]:
-        if records and not self._indexed:  # a quiet change feed needs no album listing at all
+        if not records:  # a quiet change feed needs no album listing, nor the album cache
+            return []
+        if not self._indexed:
             self.index.refresh()
             self._indexed = True
         membership = self.index.membership()

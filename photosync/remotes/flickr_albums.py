@@ -60,7 +60,9 @@ class AlbumIndex:
     owner: str = ""  # whose sets the cache holds
     persist: bool = True  # False (a dry run): the cache file is read, never written
     retry: Retry = _once  # set by the retry wrapper: each call of a refresh retried on its own
-    _sets: dict[str, _Set] = field(default_factory=dict)  # getList order (newest first)
+    # getList order (newest first); None until first used: the cache file holds every member of
+    # every set (a million ids), and a run whose change feed is quiet never needs it
+    _loaded: dict[str, _Set] | None = None
     _listed: bool = False
     _written: dict[str, float] = field(default_factory=dict)  # set id -> when we last wrote it
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -68,20 +70,26 @@ class AlbumIndex:
     _membership: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _membership_of: list[tuple[str, list[str] | None]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._load()
+    @property
+    def _sets(self) -> dict[str, _Set]:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
 
-    def _load(self) -> None:
+    @_sets.setter
+    def _sets(self, sets: dict[str, _Set]) -> None:
+        self._loaded = sets
+
+    def _load(self) -> dict[str, _Set]:
         if self.cache is None or not self.cache.exists():
-            return
+            return {}
         try:
             data = json.loads(self.cache.read_text())
             if data.get("owner") == self.owner:
-                self._sets = {
-                    s["id"]: _Set(**{**s, "stamp": tuple(s["stamp"])}) for s in data["sets"]
-                }
+                return {s["id"]: _Set(**{**s, "stamp": tuple(s["stamp"])}) for s in data["sets"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.debug("ignoring the Flickr album cache %s: %s", self.cache, exc)
+        return {}
 
     def _save(self) -> None:
         if self.cache is None or not self.persist:

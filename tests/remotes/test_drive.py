@@ -318,3 +318,15 @@ def test_a_streamed_photo_resumes_after_a_cut_connection(drive_remotes, tmp_path
         item = remote.upload(source, "big.jpg", None, "d" * 64)
     assert item.md5 == hashlib.md5(data).hexdigest() == source.sent_md5
     assert [i.id for i in list_all(remote).items] == [item.id]
+
+
+def test_a_quiet_change_feed_is_one_call_however_many_album_folders(drive_remotes, tmp_path
+                                                                    ) -> None:
+    remote, url = drive_remotes()
+    admin(url, "seed", {"count": 30, "albums": 12})
+    cursor = list_all(remote).cursor
+    fresh = DriveRemote(mint_credentials(url), url, "Photos", timeout=5.0)  # the next run
+    before = admin(url, "calls")["total"]
+    changes = changes_since(fresh, cursor)
+    assert changes.changed == [] and changes.removed_ids == []
+    assert admin(url, "calls")["total"] - before == 1  # no listing of every folder

@@ -490,3 +490,13 @@ def test_album_membership_is_made_once_per_album_change_not_once_per_page(flickr
     first = listing.items[0]
     remote.create_album("New", first.id)  # an album changed: made again, with it
     assert sorted(remote.index.membership()[first.id]) == sorted((*first.albums, "New"))
+
+
+def test_a_quiet_change_feed_never_reads_the_album_cache(flickr_remotes, tmp_path) -> None:
+    remote, url = flickr_remotes(page_size=500, album_cache=tmp_path / "albums.json")
+    admin(url, "seed", {"photos": 40, "albums": 4, "video_ratio": 0})
+    cursor = list_all(remote).cursor
+    (tmp_path / "albums.json").write_text("{not json")  # any read of it would be noticed: none
+    fresh = remote_for(url, 500, album_cache=tmp_path / "albums.json")  # the next run
+    assert changes_since(fresh, cursor).changed == []
+    assert fresh.index._loaded is None  # a million photos' members are not loaded for nothing
