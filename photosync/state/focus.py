@@ -168,6 +168,7 @@ def _load(conn: sqlite3.Connection, remote: str) -> Focus:
     if max(pairs_total, out.local_total, out.items_total) > settled:  # some are not settled
         conn.execute("CREATE UNIQUE INDEX temp.settled_id ON settled(remote_id)")
         conn.execute("CREATE INDEX temp.settled_path ON settled(path)")
+        conn.execute("CREATE INDEX temp.settled_file ON settled(file_id)")
     if pairs_total > settled:
         out.pairs = [Pair(*r) for r in conn.execute(
             "SELECT remote_id, signature, path, version, album, status FROM pairs p WHERE "
@@ -199,7 +200,7 @@ def _add_related(conn: sqlite3.Connection, remote: str, out: Focus) -> None:
             continue
         if item.md5:
             ids.update(r[0] for r in conn.execute(
-                "SELECT s.remote_id FROM files f JOIN temp.settled s ON s.file_id = f.id "
+                "SELECT s.remote_id FROM files f CROSS JOIN temp.settled s ON s.file_id = f.id "
                 "WHERE f.md5 = ? AND f.status = 'present'", (item.md5,)))
         if item.date_taken_known and item.date_taken:
             ids.update(_same_name_and_date(conn, item))
@@ -221,7 +222,7 @@ def _same_name_and_date(conn: sqlite3.Connection, item: RemoteItem) -> list[str]
     assert item.date_taken is not None
     second = item.date_taken.replace(microsecond=0).isoformat()
     stem = stem_key(item.name)
-    rows = conn.execute("SELECT s.remote_id, f.path FROM files f JOIN temp.settled s ON "
+    rows = conn.execute("SELECT s.remote_id, f.path FROM files f CROSS JOIN temp.settled s ON "
                         "s.file_id = f.id WHERE f.date_taken BETWEEN ? AND ?",
                         (second, second + ".999999"))
     return [r[0] for r in rows if stem_key(r[1]) == stem]
