@@ -176,11 +176,15 @@ class AlbumIndex:
             if len(basis) != len(self._membership_of) or any(
                     title != old_title or members is not old_members for (title, members),
                     (old_title, old_members) in zip(basis, self._membership_of, strict=True)):
-                out: dict[str, list[str]] = {}
+                # A photo in one set (most) shares that set's 1-tuple: no list nor tuple of its
+                # own, about 150 bytes a photo less at a million photos.
+                out: dict[str, tuple[str, ...]] = {}
                 for title, members in basis:
+                    alone = (title,)
                     for photo_id in members or ():
-                        out.setdefault(photo_id, []).append(title)
-                self._membership = {k: tuple(v) for k, v in out.items()}
+                        held = out.get(photo_id)
+                        out[photo_id] = alone if held is None else held + alone
+                self._membership = out
                 self._membership_of = basis
             return self._membership
 
