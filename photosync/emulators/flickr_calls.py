@@ -10,7 +10,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
 from typing import Any
 
 from photosync.emulators import flickr_format as fmt
@@ -171,11 +170,12 @@ def format_taken(when: datetime) -> str:
 
 def stream(state: FlickrState, owner: str) -> list[Photo]:
     """An owner's photos in photostream order (newest upload first, then highest id), cached
-    per state version. Photos are held in the order of their ids, so a stable sort on the upload
-    time alone of them reversed gives that order (a million in a fraction of a second)."""
+    per state version (sorted once per change: about a second for a million). Ids are compared
+    as numbers: the order photos are held in is not theirs (the mirror's order test found
+    photos uploaded in the same second out of order)."""
     return state.derived(("stream", owner), lambda: sorted(
-        [p for p in reversed(state.photos.values()) if p.owner == owner],
-        key=attrgetter("dateupload"), reverse=True))
+        [p for p in state.photos.values() if p.owner == owner],
+        key=lambda p: (p.dateupload, int(p.id)), reverse=True))
 
 
 def _newest_first(photo: Photo) -> int:
