@@ -56,12 +56,13 @@ WHERE p.remote = :remote AND p.status = 'synced' AND p.version IS NOT NULL
 """
 
 # Keys shown by more than one pair, item or present file: their pictures are never settled.
+# ("+status": the files' signatures are read from their (signature, status) index alone.)
 _SHARED = """
 CREATE TEMP TABLE shared_keys AS
 SELECT signature AS key FROM pairs WHERE remote = :remote GROUP BY signature HAVING COUNT(*) > 1
 UNION SELECT signature FROM remote_items WHERE remote = :remote AND signature IS NOT NULL
   GROUP BY signature HAVING COUNT(*) > 1
-UNION SELECT signature FROM files WHERE signature IS NOT NULL AND status = 'present'
+UNION SELECT signature FROM files WHERE signature IS NOT NULL AND +status = 'present'
   GROUP BY signature HAVING COUNT(*) > 1
 UNION SELECT f.sha256 FROM files f WHERE f.signature IS NULL AND f.status = 'present'
   AND f.sha256 IS NOT NULL AND (f.media = 'video' OR ps_raw(f.path))

@@ -101,7 +101,8 @@ def duplicate_groups(conn: sqlite3.Connection) -> list[list[LocalFile]]:
     groups: dict[str, list[LocalFile]] = {}
     # Only the files whose signature (or, without one, SHA-256) another present file shares
     # are read: at 1,000,000 files, reading all of them took seconds for a handful of groups.
-    shared = ("status = 'present' AND (signature IN (SELECT signature FROM files WHERE status = "
+    # "+status": read (signature, status) from their index alone, in signature order.
+    shared = ("status = 'present' AND (signature IN (SELECT signature FROM files WHERE +status = "
               "'present' AND signature IS NOT NULL GROUP BY signature HAVING COUNT(*) > 1) OR "
               "signature IS NULL AND sha256 IN (SELECT sha256 FROM files WHERE status = "
               "'present' AND signature IS NULL AND sha256 IS NOT NULL GROUP BY sha256 "
