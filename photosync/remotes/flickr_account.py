@@ -16,11 +16,9 @@ limits from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from photosync.remotes.base import RemoteItem
 from photosync.remotes.flickr_api import FlickrClient
 from photosync.remotes.flickr_items import as_int
 
@@ -125,13 +123,3 @@ def count_usage(client: FlickrClient) -> tuple[int, int]:
         box = client.call("people.getPhotos", user_id="me", per_page=1, **filters)
         return as_int((box.get("photos") or {}).get("total"))
     return total(), sum(total(privacy_filter=f) for f in NON_PUBLIC_FILTERS)
-
-
-def usage_of(items: Iterable[RemoteItem]) -> tuple[int, int]:
-    """(items, non-public items) of a listing; an item whose privacy is unknown (listed by an
-    older photosync) counts as non-public, the side that never plans too many."""
-    total = non_public = 0
-    for item in items:
-        total += 1
-        non_public += not item.extra.get("public", False)
-    return total, non_public

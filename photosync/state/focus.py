@@ -37,8 +37,9 @@ from photosync.sync.actions import Pair
 from photosync.sync.match import stem_key
 from photosync.sync.media import folder_and_stem
 
-# A present file's sync key (see ``sync.media.synced_files``): its pixel signature, else for a
-# video or a RAW file the SHA-256 of its bytes. ps_raw is :func:`is_raw`, registered below.
+# A present file's sync key, the one definition of it: its pixel signature, else for a video or
+# a RAW file the SHA-256 of its bytes, which the remotes carry in the same tag (Flickr machine
+# tag, Drive appProperty). ps_raw is :func:`is_raw`, registered by :func:`_functions`.
 _KEY = ("CASE WHEN f.signature IS NOT NULL THEN f.signature WHEN f.sha256 IS NOT NULL AND "
         "(f.media = 'video' OR ps_raw(f.path)) THEN f.sha256 END")
 
@@ -112,10 +113,24 @@ class Focus:
     paths: dict[str, LocalFile] = field(default_factory=dict)
 
 
+def _functions(conn: sqlite3.Connection) -> None:
+    """The Python functions this module's SQL calls."""
+    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
+    conn.create_function("ps_stem", 1, lambda p: "\0".join(folder_and_stem(p)),
+                         deterministic=True)
+
+
+def keyed_files(conn: sqlite3.Connection) -> list[LocalFile]:
+    """Every present file with a sync key, ``signature`` set to it (the whole index: for
+    tests and small tools; a sync reads :func:`focus`)."""
+    _functions(conn)
+    return _files(conn, "1", {})
+
+
 def focus(conn: sqlite3.Connection, remote: str, now: float) -> Focus:
     """Adopt the pictures paired by tag alone, then the unsettled files, items and pairs of
     ``remote`` (see the module docstring); ``now`` dates the adopted pairs."""
-    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
+    _functions(conn)
     args = {"remote": remote}
     for table in ("settled", "shared_keys"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
@@ -136,9 +151,7 @@ def stem_twins(conn: sqlite3.Connection) -> list[LocalFile]:
     """Present files with a sync key sharing their folder and stem with another (see
     ``sync.media``): the only candidates for Live Photo clips and shots, found in SQL so a
     million files are not loaded to find a few."""
-    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
-    conn.create_function("ps_stem", 1, lambda p: "\0".join(folder_and_stem(p)),
-                         deterministic=True)
+    _functions(conn)
     with transaction(conn):  # rows new or moved since the last run (migration 12's trigger)
         conn.execute("UPDATE files SET stem = ps_stem(path) WHERE stem IS NULL")
     return _files(conn, "f.stem IN (SELECT stem FROM files GROUP BY stem HAVING COUNT(*) > 1)",
@@ -148,7 +161,7 @@ def stem_twins(conn: sqlite3.Connection) -> list[LocalFile]:
 def local_albums(conn: sqlite3.Connection) -> set[str | None]:
     """The albums the library's files with a sync key are in (an album folder still holding
     photos keeps its album on the remotes)."""
-    conn.create_function("ps_raw", 1, is_raw, deterministic=True)
+    _functions(conn)
     return {r[0] for r in conn.execute(f"SELECT DISTINCT f.album FROM files f WHERE f.status = "
                                        f"'present' AND {_KEY} IS NOT NULL")}
 

@@ -103,7 +103,8 @@ def cached_items_by_id(conn: sqlite3.Connection, remote: str,
 
 def usage_counts(conn: sqlite3.Connection, remote: str) -> tuple[int, int]:
     """(items, non-public items) of the cached listing, counted in SQL (nothing loaded); an
-    item whose privacy is unknown counts as non-public, as ``flickr_account.usage_of`` does."""
+    item whose privacy is unknown (listed by an older photosync) counts as non-public, the side
+    that never plans too many."""
     row = conn.execute("SELECT COUNT(*), "
                        "COALESCE(SUM(json_extract(data, '$.extra.public') IS NOT 1), 0) "
                        "FROM remote_items WHERE remote = ?", (remote,)).fetchone()

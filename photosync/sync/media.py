@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal, Protocol
 
-from photosync.library.rules import RAW_EXTENSIONS, VIDEO_EXTENSIONS, extension, is_raw
+from photosync.library.rules import RAW_EXTENSIONS, VIDEO_EXTENSIONS, extension
 from photosync.remotes.base import RemoteItem
 from photosync.remotes.names import remote_extension
 from photosync.state.index import LocalFile
@@ -35,19 +34,6 @@ class Dated(Protocol):
     def path(self) -> str: ...
     @property
     def date_taken(self) -> datetime | None: ...
-
-
-def synced_files(files: Iterable[LocalFile]) -> list[LocalFile]:
-    """The indexed files the sync engine plans with, each with its sync key as ``signature``:
-    a photo's pixel signature, else (videos, RAW) the SHA-256 of its bytes, which the remotes
-    carry in the same tag (Flickr machine tag, Drive appProperty)."""
-    out = []
-    for f in files:
-        if f.signature:
-            out.append(f)
-        elif f.sha256 and (f.media == "video" or is_raw(f.path)):
-            out.append(replace(f, signature=f.sha256))
-    return out
 
 
 def kind_of(path: str, live_clips: frozenset[str] = frozenset()) -> Kind:

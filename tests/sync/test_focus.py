@@ -17,12 +17,10 @@ from hypothesis import strategies as st
 
 from photosync.remotes.base import Capabilities, RemoteItem
 from photosync.state.db import open_db, transaction
-from photosync.state.focus import focus, stem_twins
-from photosync.state.index import present_files
+from photosync.state.focus import focus, keyed_files, stem_twins
 from photosync.state.listings import cached_items, replace_cache
 from photosync.state.pairs import load_pairs, save_pairs
 from photosync.sync.actions import Pair
-from photosync.sync.media import synced_files
 from photosync.sync.plan import plan
 from photosync.sync.policy import Evidence, Policy
 
@@ -130,7 +128,7 @@ def test_the_focused_plan_is_the_whole_plan(tmp_path_factory, base, file_changes
         caps = Capabilities(hashes=frozenset({"md5"}) if md5 else frozenset())
         policy = Policy(remote="r", label="Remote", capabilities=caps,
                         direction="both" if uploads else "download", max_delete=1)
-        whole = plan(synced_files(present_files(conn)), cached_items(conn, "r"),
+        whole = plan(keyed_files(conn), cached_items(conn, "r"),
                      load_pairs(conn, "r"), policy, Evidence(listing_complete=complete))
         before = set(load_pairs(conn, "r"))
         seen = focus(conn, "r", 0.0)
