@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sqlite3
 import sys
+import threading
 from typing import Any
 
 from photosync import __version__
@@ -95,7 +98,32 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _first_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: stop gracefully (KeyboardInterrupt unwinds: transfers in flight are waited for and
+    recorded, the lock and the database are closed). A second Ctrl-C stops at once."""
+    signal.signal(signal.SIGINT, _second_interrupt)
+    raise KeyboardInterrupt
+
+
+def _second_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C again while stopping: exit now, as rclone does. Nothing is lost: every file is
+    written to a temporary name and renamed when complete, and SQLite commits are atomic (the
+    same as a kill -9, which the tests cover)."""
+    os.write(2, b"photosync: interrupted again: stopping now\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _interrupts_handled() -> None:
+    """Once the interruption is handled only exiting is left: ignore further Ctrl-Cs. (At exit
+    Python puts SIGINT back to the default action, so a late one would turn the clean 130 into
+    a death by signal, which scripts and systemd read differently.)"""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _first_interrupt)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     setup(-1 if args.quiet else args.verbose)
@@ -117,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosync: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        _interrupts_handled()
         print("photosync: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:

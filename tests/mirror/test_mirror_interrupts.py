@@ -99,3 +99,34 @@ def test_ctrl_c_prints_the_statistics_and_stops_promptly(small, isolated_env):
     on_disk = len([n for n in small.files() if n[0] != "." and not n.endswith(".json")])
     # photos finished in flight after the signal may be on disk before they are counted
     assert 1 <= new <= on_disk < 30, (new, on_disk)
+
+
+def test_a_second_ctrl_c_stops_at_once_with_130_and_loses_nothing(small, isolated_env):
+    """The first Ctrl-C waits for the downloads in flight (here they hang for 20 s); the second
+    exits at once, with 130 and no traceback, and every file under its final name is whole."""
+    admin(small.url, "faults", {"slow_ms": 20000,
+                                "once": [{"kind": "slow", "path": ".jpg", "after": 3, "times": 40}]})
+    proc = subprocess.Popen([sys.executable, "-m", "photosync", "--config", str(small.config), "mirror",
+                             "flickr", "--me", str(small.dest)], env=isolated_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len([n for n in small.files() if n[0] != "." and not n.endswith(".json")]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None  # still waiting for the hung downloads
+    os.kill(proc.pid, signal.SIGINT)
+    started = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    stopped_in = time.monotonic() - started
+    admin(small.url, "faults", {"slow_ms": 0})
+    assert stopped_in < 5, (stopped_in, err[-2000:])
+    assert proc.returncode == 130, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err and "stopping now" in err
+    state = {p["id"]: p for p in admin(small.url, "state")["photos"]}
+    stream = small.dest / "photostream"
+    for path in (p for p in stream.iterdir() if not p.name.endswith(".json") and not p.name.startswith(".")):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == state[path.name.split(".")[0]]["sha256"]
+    stats = small.stats(small.run("--me"))
+    assert int(stats["failed"]) == 0
+    assert len([n for n in small.files() if n[0] != "." and not n.endswith(".json")]) == 30
