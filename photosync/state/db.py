@@ -353,12 +353,17 @@ def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection, immediate: bool = True) -> Iterator[sqlite3.Connection]:
-    """BEGIN (IMMEDIATE: take the write lock now) ... COMMIT, or ROLLBACK on any exception."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    """BEGIN (IMMEDIATE: take the write lock now) ... COMMIT, or ROLLBACK on any exception.
+
+    BEGIN is inside the ``try``: a Ctrl-C raised as BEGIN returns would otherwise leave the
+    transaction open, and the next one (recording the transfers that finished) would fail."""
+    nested = conn.in_transaction  # then BEGIN fails, and the outer transaction is not ours
     try:
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction and not nested:
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 

@@ -102,6 +102,46 @@ def test_transaction_commits_or_rolls_back(tmp_path: Path):
     assert [r["root"] for r in conn.execute("SELECT root FROM scans")] == ["/a"]
 
 
+class _InterruptedAtBegin:
+    """A connection on which Ctrl-C lands just as BEGIN returns (Python checks for signals
+    there): the transaction is open, and the exception comes before the body."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def execute(self, sql: str, *args):
+        cursor = self.conn.execute(sql, *args)
+        if sql.startswith("BEGIN"):
+            raise KeyboardInterrupt
+        return cursor
+
+
+def test_ctrl_c_as_begin_returns_leaves_no_transaction_open(tmp_path: Path):
+    conn = open_db(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        with transaction(_InterruptedAtBegin(conn)):  # type: ignore[arg-type]
+            raise AssertionError("the body never runs")
+    assert not conn.in_transaction
+    with transaction(conn):  # what the salvage of finished transfers does next
+        conn.execute("INSERT INTO scans (root, started) VALUES (?, ?)", ("/a", 1.0))
+    assert [r["root"] for r in conn.execute("SELECT root FROM scans")] == ["/a"]
+
+
+def test_a_nested_transaction_is_refused_without_undoing_the_outer_one(tmp_path: Path):
+    conn = open_db(tmp_path)
+    with transaction(conn):
+        conn.execute("INSERT INTO scans (root, started) VALUES (?, ?)", ("/a", 1.0))
+        with pytest.raises(sqlite3.OperationalError):
+            with transaction(conn):
+                pass
+        assert conn.in_transaction
+    assert [r["root"] for r in conn.execute("SELECT root FROM scans")] == ["/a"]
+
+
 def test_gone_rows_may_share_a_path_live_rows_may_not(tmp_path: Path):
     conn = open_db(tmp_path)
     insert = "INSERT INTO files (path, status, first_seen, updated) VALUES (?, ?, 0, 0)"
