@@ -13,6 +13,7 @@ A sync that finishes leaves a rolling copy (``photosync.db.backup-<UTC time>``, 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -316,10 +317,42 @@ class ScratchCopy(sqlite3.Connection):
     when the connection is closed, or collected."""
 
     folder: Path
+    removal: weakref.finalize  # runs once: on close, or when the copy is collected
 
     def close(self) -> None:
         super().close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.removal()
+
+
+def _remove_copy(folder: Path, in_use: int) -> None:
+    """Remove the copy, then let go of its flock (the fd of ``folder/in-use``)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.close(in_use)
+
+
+_IN_USE = "in-use"
+
+
+def _remove_abandoned_copies(state_dir: Path) -> None:
+    """Remove the copies of dry runs that were killed (a copy is as big as the database): each
+    live one holds an flock on its ``in-use`` file, which the kernel drops when it dies."""
+    for folder in state_dir.glob(".dry-run-*"):
+        try:
+            fd = os.open(folder / _IN_USE, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # being created right now, or from before the flock
+            if time.time() - folder.stat().st_mtime > 3600:
+                shutil.rmtree(folder, ignore_errors=True)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a dry run is using it
+            continue
+        finally:
+            os.close(fd)
+        log.info("removing %s, left by a dry run that was stopped", folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
@@ -331,7 +364,10 @@ def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _remove_abandoned_copies(state_dir)
     folder = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=state_dir))
+    in_use = os.open(folder / _IN_USE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    fcntl.flock(in_use, fcntl.LOCK_EX)
     try:
         source = db_path(state_dir)
         for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
@@ -342,11 +378,11 @@ def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
         copy = sqlite3.connect(db_path(folder), isolation_level=None, check_same_thread=False,
                                factory=ScratchCopy)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_copy(folder, in_use)
         raise
     assert isinstance(copy, ScratchCopy)
     copy.folder = folder
-    weakref.finalize(copy, shutil.rmtree, folder, True)
+    copy.removal = weakref.finalize(copy, _remove_copy, folder, in_use)
     copy.row_factory = sqlite3.Row
     return copy
 

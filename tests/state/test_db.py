@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 import stat
 from pathlib import Path
@@ -167,3 +169,30 @@ def test_rolling_backups_keep_the_newest_three_at_most_one_an_hour(tmp_path: Pat
         assert copy.execute("PRAGMA user_version").fetchone()[0] == db.schema_version()
         copy.close()
     conn.close()
+
+
+def _dry_run_holding_a_copy(state_dir: Path) -> tuple[subprocess.Popen, Path]:
+    """Another process with a dry run's copy open: returns it and the copy's folder."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from photosync.state.db import open_scratch_copy; "
+         "c = open_scratch_copy(sys.argv[1]); print(c.folder, flush=True); time.sleep(60)",
+         str(state_dir)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_killed_dry_runs_copy_is_removed_by_the_next_one_a_live_one_is_not(tmp_path: Path):
+    open_db(tmp_path).close()
+    killed, abandoned = _dry_run_holding_a_copy(tmp_path)
+    running, live = _dry_run_holding_a_copy(tmp_path)
+    try:
+        killed.kill()
+        killed.wait()
+        assert abandoned.is_dir() and (abandoned / "photosync.db").exists()
+        copy = db.open_scratch_copy(tmp_path)
+        assert not abandoned.exists() and live.is_dir() and copy.folder.is_dir()
+        copy.close()
+        assert not copy.folder.exists() and live.is_dir()
+    finally:
+        running.kill()
+        running.wait()
