@@ -45,6 +45,7 @@ from photosync.remotes.drive_api import Services
 from photosync.remotes.drive_folders import Folders, pages
 from photosync.remotes.drive_rows import (
     FILE_FIELDS,
+    MEDIA_Q,
     SIGNATURE_KEY,
     file_changes,
     folder_changes,
@@ -71,10 +72,11 @@ class _Listing:
     cursor: str
     tree: Tree
     queries: list[str]
-    # "parent\0name" -> the first id listed there (one string, not a tuple and a list per file:
-    # about 130 bytes less a file at a million files); the names listed more than once apart
-    names: dict[str, str] = field(default_factory=dict)
-    clashes: dict[str, list[str]] = field(default_factory=dict)
+    # hash("parent\0name") of every file listed: an int a file, not its name and id (about 120
+    # bytes less a file: 120 MB at a million). A name seen again is a clash, whose files are
+    # then asked for by name (one request per clash, and clashes are rare).
+    seen: set[int] = field(default_factory=set)
+    clashes: set[str] = field(default_factory=set)
 
 
 class DriveRemote:
@@ -128,9 +130,11 @@ class DriveRemote:
         items = [i for i in (item_of(row, state.tree) for row in answer.get("files", [])) if i]
         for item in items:
             where = f"{item.extra['parent']}\0{item.name}"
-            first = state.names.setdefault(where, item.id)
-            if first != item.id:
-                state.clashes.setdefault(where, [first]).append(item.id)
+            mark = hash(where)
+            if mark in state.seen:
+                state.clashes.add(where)
+            else:
+                state.seen.add(mark)
         if answer.get("nextPageToken"):
             return Page(items, f"{key}:{query_no}:{answer['nextPageToken']}")
         if query_no + 1 < len(state.queries):
@@ -169,9 +173,16 @@ class DriveRemote:
             raise CursorExpired(f"drive: the change cursor is no longer valid ({exc})") from None
 
     def _report_same_names(self, state: _Listing) -> None:
-        clashes = [(state.tree.path_of(parent) or "", name, ids)
-                   for (parent, name), ids in ((w.split("\0", 1), ids)
-                                               for w, ids in state.clashes.items())]
+        clashes = []
+        for where in sorted(state.clashes):
+            parent, name = where.split("\0", 1)
+            query = (f"{quote(parent)} in parents and name = {quote(name)} and trashed = false "
+                     f"and {MEDIA_Q}")
+            rows = pages(self.services, self._photo_list(query), "listing same-name photos")
+            ids = [i.id for i in (item_of(row, state.tree) for row in rows) if i]
+            if len(ids) > 1:  # else two names shared a hash, or one was deleted since
+                clashes.append((state.tree.path_of(parent) or "", name, ids))
+        state.seen, state.clashes = set(), set()  # the listing is over
         for album, name, ids in clashes:
             log.warning("drive: %d files named %r in %s (ids %s): each is synced by its id, "
                         "none is overwritten", len(ids), name, album or self.folder, ", ".join(ids))
