@@ -187,8 +187,13 @@ class Remote(Protocol):
         ``capabilities.replace_in_place``.
         """
 
-    def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
+    def download(self, item_id: str, dest: Path, overwrite: bool = False,
+                 listed: RemoteItem | None = None) -> Path:
         """Write the best original of ``item_id`` to ``dest`` atomically; return ``dest``.
+
+        ``listed``: the item as a listing gave it, if the caller has it (Flickr then takes the
+        original's address from it and skips a call; the retry wrapper passes it to the first
+        attempt only, since the file may have been replaced since the listing).
 
         Through :func:`photosync.remotes.files.atomic_download`: verified (size, MD5 where
         offered, decodable image), and on any failure nothing is left behind. ``dest`` must not

@@ -233,7 +233,9 @@ class DriveRemote:
             f"replacing {item_id}")
         return self._export(row)
 
-    def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
+    def download(self, item_id: str, dest: Path, overwrite: bool = False,
+                 listed: RemoteItem | None = None) -> Path:
+        """``listed`` is not needed: Drive is asked for the file's current size and MD5."""
         row = self._live_row(item_id, "id,name,size,md5Checksum,mimeType,trashed")
         mime = str(row.get("mimeType", ""))
         if mime == FOLDER or mime.startswith("application/vnd.google-apps"):

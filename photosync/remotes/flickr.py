@@ -11,8 +11,9 @@ Calls per operation (each paced by the remote's one limiter):
   given an album (the retry wrapper's repair), addPhoto or photosets.create with our marker;
 - albums (the sync's album phase): ``photosets.create`` then one ``photosets.editPhotos`` per
   album and run for members and order together (see ``_write_order``), never one addPhoto each;
-- download: the file alone when this process listed the photo (its ``url_o``); else, and on a
-  retry (the file may have been replaced since), ``photos.getSizes`` then the file (Original; for
+- download: the file alone when the caller passes the photo as listed (its ``url_o``, kept in
+  the listing cache: not in memory, which cost 210 bytes a photo); else, and on a retry (the
+  file may have been replaced since), ``photos.getSizes`` then the file (Original; for
   videos "Video Original": a video's ``url_o`` is its poster frame). Never a smaller size: with
   no Original offered (a free account's photo since 2025-05-15) it raises ``OriginalWithheld``.
   Size-checked against Content-Length through ``atomic_download``. Against 3,600 calls an hour,
@@ -102,7 +103,6 @@ class FlickrRemote:
         self.index = AlbumIndex(self.client, self.page_size, album_cache, user_nsid)
         self._indexed = False  # album membership read in this process
         self._album_locks: dict[str, threading.Lock] = {}
-        self._originals: dict[str, str] = {}  # photo id -> url_o from this process's listings
         self._locks_lock = threading.Lock()
 
     def retry_each_call(self, retry: Callable[[str, Callable[[], Any]], Any]) -> None:
@@ -166,11 +166,7 @@ class FlickrRemote:
             self.index.refresh()
             self._indexed = True
         membership = self.index.membership()
-        items = [item_from_record(r, membership.get(as_text(r.get("id")), ())) for r in records]
-        for item in items:
-            if item.media == "photo" and item.extra.get("url_o"):
-                self._originals[item.id] = item.extra["url_o"]
-        return items
+        return [item_from_record(r, membership.get(as_text(r.get("id")), ())) for r in records]
 
     # -- items ------------------------------------------------------------------------------------
     def upload(self, path: Path, name: str, album: str | None, signature: str) -> RemoteItem:
@@ -186,16 +182,17 @@ class FlickrRemote:
         return item_from_upload(photo_id, name, signature, (album,) if album else ())
 
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
-        self._originals.pop(item_id, None)  # a new original gets a new secret, so a new URL
         self.client.send_file(path, replace_id=item_id)
         self.set_signature(item_id, signature)
         return self._info(item_id)
 
-    def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
+    def download(self, item_id: str, dest: Path, overwrite: bool = False,
+                 listed: RemoteItem | None = None) -> Path:
         if not overwrite and (dest.exists() or dest.is_symlink()):
             raise Conflict(f"{dest}: already exists; not overwritten")
-        listed = self._originals.pop(item_id, None)  # used once: a retry asks getSizes afresh
-        url, media = (listed, "photo") if listed else best_original(self.client, item_id)
+        known = listed.extra.get("url_o") if listed is not None and listed.media == "photo" \
+            else None
+        url, media = (str(known), "photo") if known else best_original(self.client, item_id)
         return fetch_file(self.client, url, dest, f"download of {item_id}",
                           verify_image=media == "photo", overwrite=overwrite)
 
@@ -215,7 +212,6 @@ class FlickrRemote:
         return size
 
     def delete(self, item_id: str) -> None:
-        self._originals.pop(item_id, None)
         self.client.call("photos.delete", photo_id=item_id)
         self.index.touched()
 

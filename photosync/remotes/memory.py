@@ -165,7 +165,8 @@ class MemoryRemote:
             return self._export(item)
         return self._request("replace", run)
 
-    def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
+    def download(self, item_id: str, dest: Path, overwrite: bool = False,
+                 listed: RemoteItem | None = None) -> Path:
         """An injected fault here cuts the transfer halfway, like a dropped connection."""
         self.limiter.acquire()
         cut = self.faults.take("download") is not None

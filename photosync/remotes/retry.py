@@ -93,9 +93,14 @@ class RetryingRemote:
     def replace(self, item_id: str, path: Path, signature: str) -> RemoteItem:
         return self._call("replace", lambda: self.inner.replace(item_id, path, signature))
 
-    def download(self, item_id: str, dest: Path, overwrite: bool = False) -> Path:
-        return self._call("download", lambda: self.inner.download(item_id, dest, overwrite),
-                          f"downloading {dest.name}")
+    def download(self, item_id: str, dest: Path, overwrite: bool = False,
+                 listed: RemoteItem | None = None) -> Path:
+        first = [listed]
+
+        def attempt() -> Path:  # the listed item once: a retry asks the service afresh
+            given, first[0] = first[0], None
+            return self.inner.download(item_id, dest, overwrite, given)
+        return self._call("download", attempt, f"downloading {dest.name}")
 
     def find_by_signature(self, signature: str) -> list[RemoteItem]:
         return self._call("find_by_signature", lambda: self.inner.find_by_signature(signature))

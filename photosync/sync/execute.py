@@ -439,7 +439,7 @@ class Executor:
         write error names the photo, not only the folder or temp file that refused it (a
         read-only library, a full disk)."""
         try:
-            self.remote.download(item.id, dest, overwrite)
+            self.remote.download(item.id, dest, overwrite, item)
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
             raise ItemError(f"{dest.relative_to(self.root).as_posix()} ({self.remote.name} photo "

@@ -370,16 +370,18 @@ def test_download_after_a_listing_needs_no_getsizes_call(flickr_remotes, tmp_pat
 
     def sizes_calls() -> int:
         return admin(url, "calls")["methods"].get("flickr.photos.getSizes", 0)
-    list_all(remote)
-    assert remote.download(items[0].id, tmp_path / "a.jpg").read_bytes() == paths[0].read_bytes()
+    listed = {i.id: i for i in list_all(remote).items}
+    assert remote.download(items[0].id, tmp_path / "a.jpg", listed=listed[items[0].id]
+                           ).read_bytes() == paths[0].read_bytes()
     assert sizes_calls() == 0  # the listing's url_o was enough
     # replaced by another client since the listing: the listed URL is gone, a retry asks getSizes
     other = write_photo(tmp_path, 40, "other.jpg")
     remote.client.send_file(other, replace_id=items[1].id)
     patient = RetryingRemote(remote, initial=0.01, maximum=0.01, sleep=lambda _s: None)
-    assert patient.download(items[1].id, tmp_path / "b.jpg").read_bytes() == other.read_bytes()
+    assert patient.download(items[1].id, tmp_path / "b.jpg", listed=listed[items[1].id]
+                            ).read_bytes() == other.read_bytes()
     assert sizes_calls() == 1
-    # not listed by this process (or already used once): getSizes
+    # without the listed item: getSizes
     remote.download(items[0].id, tmp_path / "c.jpg")
     assert sizes_calls() == 2
 
@@ -428,11 +430,11 @@ def test_file_downloads_never_spend_the_api_budget(flickr_remotes, tmp_path) -> 
     remote, _ = flickr_remotes()
     picture = write_photo(tmp_path, 1)
     item = remote.upload(picture, picture.name, None, SIG)
-    remote.list_page(None)  # names the original's URL: no getSizes needed
+    listed = remote.list_page(None).items[0]  # names the original's URL: no getSizes needed
     remote.limiter = remote.client.limiter = RateLimiter(1 / 3600, burst=1)
     remote.client.limiter.acquire()  # the budget is spent
     remote.client.limiter.sleep = _refuse_to_wait
-    remote.download(item.id, tmp_path / "back.jpg")
+    remote.download(item.id, tmp_path / "back.jpg", listed=listed)
     assert (tmp_path / "back.jpg").read_bytes() == picture.read_bytes()
 
 

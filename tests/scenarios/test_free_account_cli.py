@@ -46,8 +46,11 @@ def test_a_free_accounts_flickr_only_photos_stay_on_flickr_then_come_when_it_goe
     assert f"3 photo(s) kept on Flickr only: {WITHHELD}" in status.stdout, status.stdout
 
     _account(world, "pro")
+    sizes = _calls(world).get("flickr.photos.getSizes", 0)
     pro = world.sync("--full")  # a full listing re-checks: the originals come, and go to Drive
     assert count(pro, "flickr", "download") == 3 and count(pro, "drive", "upload") == 3
+    # each download takes its address from the listed item (the listing cache): no getSizes
+    assert _calls(world).get("flickr.photos.getSizes", 0) == sizes
     assert not [a for a in pro["actions"] if a["action"] in ("replace_local", "conflict")]
     assert pro["errors"] == [] and not [m for m in pro["messages"] if WITHHELD in m["message"]]
     assert len(world.local()) == 4 and len(world.drive_photos()) == 4
