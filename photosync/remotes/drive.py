@@ -45,12 +45,12 @@ from photosync.remotes.drive_api import Services
 from photosync.remotes.drive_folders import Folders, pages
 from photosync.remotes.drive_rows import (
     FILE_FIELDS,
-    MEDIA_Q,
     SIGNATURE_KEY,
     file_changes,
     folder_changes,
     is_media,
     item_of,
+    named_photo_query,
     photo_queries,
     quote,
 )
@@ -176,9 +176,8 @@ class DriveRemote:
         clashes = []
         for where in sorted(state.clashes):
             parent, name = where.split("\0", 1)
-            query = (f"{quote(parent)} in parents and name = {quote(name)} and trashed = false "
-                     f"and {MEDIA_Q}")
-            rows = pages(self.services, self._photo_list(query), "listing same-name photos")
+            rows = pages(self.services, self._photo_list(named_photo_query(parent, name)),
+                         "listing same-name photos")
             ids = [i.id for i in (item_of(row, state.tree) for row in rows) if i]
             if len(ids) > 1:  # else two names shared a hash, or one was deleted since
                 clashes.append((state.tree.path_of(parent) or "", name, ids))

@@ -82,14 +82,22 @@ def file_changes(changes: list[Row], tree: Tree) -> tuple[dict[str, RemoteItem],
     return changed, removed
 
 
+_LIVE_MEDIA_Q = f"trashed = false and {MEDIA_Q}"
+
+
 def photo_queries(folder_ids: list[str]) -> list[str]:
     """Photo queries covering ``folder_ids``, ``PARENTS_PER_QUERY`` folders each."""
     out = []
     for start in range(0, len(folder_ids), PARENTS_PER_QUERY):
         chunk = folder_ids[start:start + PARENTS_PER_QUERY]
         parents = " or ".join(f"{quote(i)} in parents" for i in chunk)
-        out.append(f"({parents}) and trashed = false and {MEDIA_Q}")
+        out.append(f"({parents}) and {_LIVE_MEDIA_Q}")
     return out
+
+
+def named_photo_query(folder_id: str, name: str) -> str:
+    """The photos called ``name`` in the folder ``folder_id``."""
+    return f"{quote(folder_id)} in parents and name = {quote(name)} and {_LIVE_MEDIA_Q}"
 
 
 def is_media(row: Row) -> bool:

@@ -95,10 +95,9 @@ class RetryingRemote:
 
     def download(self, item_id: str, dest: Path, overwrite: bool = False,
                  listed: RemoteItem | None = None) -> Path:
-        first = [listed]
-
         def attempt() -> Path:  # the listed item once: a retry asks the service afresh
-            given, first[0] = first[0], None
+            nonlocal listed
+            given, listed = listed, None
             return self.inner.download(item_id, dest, overwrite, given)
         return self._call("download", attempt, f"downloading {dest.name}")
 

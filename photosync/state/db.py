@@ -13,7 +13,6 @@ A sync that finishes leaves a rolling copy (``photosync.db.backup-<UTC time>``, 
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
@@ -27,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photosync.atomic import fsync_file, place, temp_path
-from photosync.errors import StateDamaged, UsageError
+from photosync.errors import LockedError, StateDamaged, UsageError
+from photosync.state.lock import StateLock
 from photosync.state.private import FILE_MODE
 
 log = logging.getLogger("photosync.state.db")
@@ -324,35 +324,25 @@ class ScratchCopy(sqlite3.Connection):
         self.removal()
 
 
-def _remove_copy(folder: Path, in_use: int) -> None:
-    """Remove the copy, then let go of its flock (the fd of ``folder/in-use``)."""
+def _remove_copy(folder: Path, lock: StateLock) -> None:
+    """Remove the copy, then let go of its lock."""
     shutil.rmtree(folder, ignore_errors=True)
-    os.close(in_use)
-
-
-_IN_USE = "in-use"
+    lock.release()
 
 
 def _remove_abandoned_copies(state_dir: Path) -> None:
     """Remove the copies of dry runs that were killed (a copy is as big as the database): each
-    live one holds an flock on its ``in-use`` file, which the kernel drops when it dies."""
+    live one holds its folder's :class:`StateLock`, which the kernel drops when it dies."""
     for folder in state_dir.glob(".dry-run-*"):
-        try:
-            fd = os.open(folder / _IN_USE, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:  # being created right now, or from before the flock
-            if time.time() - folder.stat().st_mtime > 3600:
-                shutil.rmtree(folder, ignore_errors=True)
-            continue
-        except OSError:
+        probe = StateLock(folder)
+        if not probe.path.exists():  # being created this instant: its lock comes next
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # a dry run is using it
+            probe.acquire()
+        except (LockedError, OSError):  # a dry run is using it
             continue
-        finally:
-            os.close(fd)
         log.info("removing %s, left by a dry run that was stopped", folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_copy(folder, probe)
 
 
 def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
@@ -366,8 +356,8 @@ def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
     state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _remove_abandoned_copies(state_dir)
     folder = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=state_dir))
-    in_use = os.open(folder / _IN_USE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-    fcntl.flock(in_use, fcntl.LOCK_EX)
+    lock = StateLock(folder)
+    lock.acquire()
     try:
         source = db_path(state_dir)
         for suffix in ("", "-wal"):  # the -shm index is rebuilt from the WAL
@@ -378,11 +368,11 @@ def open_scratch_copy(state_dir: Path) -> sqlite3.Connection:
         copy = sqlite3.connect(db_path(folder), isolation_level=None, check_same_thread=False,
                                factory=ScratchCopy)
     except BaseException:
-        _remove_copy(folder, in_use)
+        _remove_copy(folder, lock)
         raise
     assert isinstance(copy, ScratchCopy)
     copy.folder = folder
-    copy.removal = weakref.finalize(copy, _remove_copy, folder, in_use)
+    copy.removal = weakref.finalize(copy, _remove_copy, folder, lock)
     copy.row_factory = sqlite3.Row
     return copy
 
